@@ -1,0 +1,44 @@
+"""The Celery app: Redis broker, JSON only, late acks, bounded tasks, beat schedule in code."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clinic.settings.local")
+
+app = Celery("clinic")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+
+DEFAULT_QUEUE = "default"
+NOTIFICATIONS_QUEUE = "notifications"
+
+app.conf.update(
+    task_serializer="json",
+    result_serializer="json",
+    accept_content=["json"],
+    result_expires=3600,
+    timezone="UTC",
+    enable_utc=True,
+    # A task is acknowledged after it ran, and a worker that dies mid-task hands it back.
+    task_acks_late=True,
+    task_reject_on_worker_lost=True,
+    worker_prefetch_multiplier=1,
+    task_time_limit=300,
+    task_soft_time_limit=240,
+    task_default_queue=DEFAULT_QUEUE,
+    task_routes={
+        "notifications.tasks.*": {"queue": NOTIFICATIONS_QUEUE},
+        "*": {"queue": DEFAULT_QUEUE},
+    },
+    broker_connection_retry_on_startup=True,
+    # Longer than any task may run, so Redis does not redeliver a task still running.
+    broker_transport_options={"visibility_timeout": 3600},
+    worker_hijack_root_logger=False,
+    beat_schedule={
+        "beat-heartbeat": {
+            "task": "clinic.core.tasks.beat_heartbeat",
+            "schedule": 60.0,
+        },
+    },
+)
+app.autodiscover_tasks()

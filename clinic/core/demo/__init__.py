@@ -1,0 +1,29 @@
+"""The demo clinic: each app contributes a seeder, run in order by `manage.py seed_demo`."""
+
+import random
+from dataclasses import dataclass, field
+
+# Seeders in the order they run; each is `seed(ctx: DemoContext) -> None` and must be
+# idempotent (look rows up by a natural key before creating them).
+DEMO_SEEDERS = [
+    "clinic.core.demo.accounts.seed_staff",
+    "scheduling.demo.seed",
+    "patients.demo.seed",
+    "clinic.core.demo.accounts.seed_patient_account",
+]
+
+DEMO_ACCOUNTS = [
+    ("admin", "manager and site administrator"),
+    ("frontdesk", "front desk"),
+    ("physician", "clinician"),
+    ("patient", "patient"),
+]
+
+
+@dataclass
+class DemoContext:
+    password: str
+    patient_count: int
+    rng: random.Random = field(default_factory=lambda: random.Random(2026))
+    made: dict = field(default_factory=dict)
+    counts: dict = field(default_factory=dict)

@@ -1,0 +1,76 @@
+"""One error shape for the whole API: {"code": ..., "detail": ..., "fields": {...}}.
+
+Services raise DomainError subclasses; the handler turns them into the right status.
+"""
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+
+class DomainError(Exception):
+    """A business rule said no. `extra` is merged into the response body."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    code = "invalid"
+
+    def __init__(self, detail: str, *, code: str | None = None, fields=None, **extra):
+        super().__init__(detail)
+        self.detail = detail
+        if code:
+            self.code = code
+        self.fields = fields or {}
+        self.extra = extra
+
+
+class Conflict(DomainError):
+    """The request is valid but clashes with the current state (a taken slot, an illegal move)."""
+
+    status_code = status.HTTP_409_CONFLICT
+    code = "conflict"
+
+
+def error_body(code: str, detail: str, fields: dict | None = None, **extra) -> dict:
+    return {"code": code, "detail": detail, "fields": fields or {}, **extra}
+
+
+def _validation_body(exc: exceptions.ValidationError) -> dict:
+    data = exc.detail
+    if isinstance(data, dict):
+        fields = {key: _messages(value) for key, value in data.items()}
+        non_field = fields.pop("non_field_errors", None)
+        detail = " ".join(non_field) if non_field else "Some fields are not valid."
+        return error_body("invalid", detail, fields)
+    return error_body("invalid", " ".join(_messages(data)))
+
+
+def _messages(value):
+    if isinstance(value, dict):
+        return {key: _messages(inner) for key, inner in value.items()}
+    if isinstance(value, list):
+        if all(isinstance(item, str) for item in value):
+            return [str(item) for item in value]
+        return [_messages(item) for item in value]
+    return [str(value)]
+
+
+def api_exception_handler(exc, context):
+    if isinstance(exc, DomainError):
+        body = error_body(exc.code, exc.detail, exc.fields, **exc.extra)
+        return Response(body, status=exc.status_code)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+    response = exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        response.data = _validation_body(exc)
+    else:
+        codes = exc.get_codes() if isinstance(exc, exceptions.APIException) else "error"
+        code = codes if isinstance(codes, str) else "error"
+        response.data = error_body(code, str(getattr(exc, "detail", exc)))
+    return response

@@ -1,0 +1,13 @@
+"""Settings for the test suite: real PostgreSQL and Redis, fast password hashing."""
+
+from .base import *  # noqa: F403
+from .base import REST_FRAMEWORK, env
+
+DEBUG = False
+SECRET_KEY = "test-only-not-secret"  # noqa: S105
+ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+CACHES["default"]["KEY_PREFIX"] = env.str("CACHE_KEY_PREFIX", default="clinic-test")  # noqa: F405
+REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"auth": "1000/min"}}
+LOGGING["root"]["level"] = "WARNING"  # noqa: F405

@@ -1,0 +1,25 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from clinic.core.views import healthz
+
+api_v1 = [
+    path("", include("clinic.users.api_urls")),
+]
+
+urlpatterns = [
+    path("", include("clinic.users.urls")),
+    path("healthz", healthz, name="healthz"),
+    path("manage/", include("clinic.core.urls")),
+    path("desk/", include("scheduling.urls")),
+    path("patients/", include("patients.urls")),
+    path("portal/", include("portal.urls")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+]
+
+admin.site.site_header = "Clinic administration"
+admin.site.site_title = "Clinic administration"

@@ -1,0 +1,53 @@
+"""Role checks for pages and the API. Object-level scoping lives in each app's selectors."""
+
+from functools import wraps
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from rest_framework.permissions import BasePermission
+
+from .roles import STAFF_ROLES, Role
+
+
+def role_required(*roles: Role):
+    """Page decorator: anonymous users go to the login page, other roles get a 403."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            if not request.user.has_role(*roles):
+                raise PermissionDenied("Your role does not give access to this page.")
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def staff_required(view):
+    return role_required(*STAFF_ROLES)(view)
+
+
+class HasRole(BasePermission):
+    """DRF permission: subclass with `roles = (...)`, or use the ready-made ones below."""
+
+    roles: tuple[Role, ...] = ()
+    message = "Your role does not give access to this resource."
+
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        return bool(user and user.is_authenticated and user.has_role(*self.roles))
+
+
+class IsClinicStaff(HasRole):
+    roles = tuple(STAFF_ROLES)
+
+
+class IsClinician(HasRole):
+    roles = (Role.CLINICIAN, Role.MANAGER)
+
+
+class IsPatient(HasRole):
+    roles = (Role.PATIENT,)

@@ -1,0 +1,29 @@
+from django.urls import reverse
+
+from .roles import Role
+
+NAVIGATION = {
+    Role.FRONT_DESK: [("Day board", "scheduling:day-board"), ("Patients", "patients:list")],
+    Role.CLINICIAN: [("My patients", "patients:list"), ("Day board", "scheduling:day-board")],
+    Role.MANAGER: [
+        ("Overview", "core:manager-home"),
+        ("Day board", "scheduling:day-board"),
+        ("Patients", "patients:list"),
+        ("Administration", "admin:index"),
+        ("API docs", "api-docs"),
+    ],
+    Role.PATIENT: [("My portal", "portal:home")],
+}
+
+
+def navigation(request):
+    """The navigation links of the signed-in user's role, for the base layout."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav_links": [], "user_role": None}
+    role = user.role
+    links = [
+        {"label": label, "url": reverse(name), "active": request.path.startswith(reverse(name))}
+        for label, name in NAVIGATION.get(role, [])
+    ]
+    return {"nav_links": links, "user_role": role}

@@ -1,0 +1,37 @@
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils.functional import cached_property
+
+from .roles import GROUP_NAME_TO_ROLE, ROLE_PRIORITY, STAFF_ROLES, Role
+
+
+class User(AbstractUser):
+    """A login. Its role comes from its group; a patient's user links to one Patient."""
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                Lower("email"),
+                condition=~models.Q(email=""),
+                name="users_user_email_ci_unique",
+                violation_error_message="A user with this email already exists.",
+            )
+        ]
+
+    @cached_property
+    def role(self) -> Role | None:
+        if not self.is_authenticated:
+            return None
+        held = {GROUP_NAME_TO_ROLE.get(group.name) for group in self.groups.all()}
+        for role in ROLE_PRIORITY:
+            if role in held:
+                return role
+        return Role.MANAGER if self.is_superuser else None
+
+    @property
+    def is_clinic_staff(self) -> bool:
+        return self.role in STAFF_ROLES
+
+    def has_role(self, *roles: Role) -> bool:
+        return self.role in roles

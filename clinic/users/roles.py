@@ -1,0 +1,76 @@
+"""Roles are Django groups. This module is the one place that says what each role may do."""
+
+from django.db import models
+
+
+class Role(models.TextChoices):
+    MANAGER = "manager", "Manager"
+    CLINICIAN = "clinician", "Clinician"
+    FRONT_DESK = "front_desk", "Front desk"
+    PATIENT = "patient", "Patient"
+
+
+STAFF_ROLES = frozenset({Role.MANAGER, Role.CLINICIAN, Role.FRONT_DESK})
+
+# When a user holds several groups, the first role in this order wins.
+ROLE_PRIORITY = [Role.MANAGER, Role.CLINICIAN, Role.FRONT_DESK, Role.PATIENT]
+
+GROUP_NAME_TO_ROLE = {role.label: role for role in Role}
+
+ALL = ("view", "add", "change", "delete")
+EDIT = ("view", "add", "change")
+VIEW = ("view",)
+
+# Model permissions per role, as {"app_label.model": actions}. Pages and the API check the
+# role itself; these permissions drive the admin site. Models that do not exist yet are
+# skipped, so later migrations call sync_role_groups again after adding theirs.
+ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
+    Role.MANAGER: {
+        "users.user": EDIT,
+        "auth.group": VIEW,
+        "patients.patient": ALL,
+        "scheduling.location": ALL,
+        "scheduling.room": ALL,
+        "scheduling.provider": ALL,
+    },
+    Role.CLINICIAN: {
+        "patients.patient": EDIT,
+        "scheduling.location": VIEW,
+        "scheduling.room": VIEW,
+        "scheduling.provider": VIEW,
+    },
+    Role.FRONT_DESK: {
+        "patients.patient": EDIT,
+        "scheduling.location": VIEW,
+        "scheduling.room": VIEW,
+        "scheduling.provider": VIEW,
+    },
+    Role.PATIENT: {},
+}
+
+
+def sync_role_groups(apps, schema_editor=None) -> None:
+    """Create the role groups and give each exactly the permissions listed above.
+
+    Written for RunPython: it uses the migration's historical models, and creates
+    permissions first because Django only does that after all migrations have run.
+    """
+    from django.contrib.auth.management import create_permissions
+
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, apps=apps, verbosity=0)
+        app_config.models_module = None
+
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    for role in Role:
+        group, _ = Group.objects.get_or_create(name=role.label)
+        wanted = []
+        for model_key, actions in ROLE_PERMISSIONS[role].items():
+            app_label, model = model_key.split(".")
+            codenames = [f"{action}_{model}" for action in actions]
+            wanted += Permission.objects.filter(
+                content_type__app_label=app_label, codename__in=codenames
+            )
+        group.permissions.set(wanted)

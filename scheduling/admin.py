@@ -1,0 +1,31 @@
+from django.contrib import admin
+
+from .models import Location, Provider, Room
+
+
+class RoomInline(admin.TabularInline):
+    model = Room
+    extra = 0
+
+
+@admin.register(Location)
+class LocationAdmin(admin.ModelAdmin):
+    list_display = ("name", "code", "time_zone", "city", "state", "is_active")
+    search_fields = ("name", "code", "city")
+    inlines = [RoomInline]
+
+
+@admin.register(Room)
+class RoomAdmin(admin.ModelAdmin):
+    list_display = ("name", "location", "kind", "is_active")
+    list_filter = ("location", "kind", "is_active")
+    list_select_related = ("location",)
+
+
+@admin.register(Provider)
+class ProviderAdmin(admin.ModelAdmin):
+    list_display = ("display_name", "kind", "npi", "is_active")
+    list_filter = ("kind", "is_active", "locations")
+    search_fields = ("last_name", "first_name", "npi")
+    filter_horizontal = ("locations",)
+    raw_id_fields = ("user",)
