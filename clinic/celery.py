@@ -3,6 +3,7 @@
 import os
 
 from celery import Celery
+from celery.signals import beat_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clinic.settings.local")
 
@@ -42,3 +43,11 @@ app.conf.update(
     },
 )
 app.autodiscover_tasks()
+
+
+@beat_init.connect
+def record_beat_start(sender=None, **kwargs):
+    """Beat marks itself alive as it starts; the scheduled heartbeat keeps the mark fresh."""
+    from clinic.core.tasks import beat_heartbeat
+
+    beat_heartbeat()

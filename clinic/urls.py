@@ -21,5 +21,8 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
 
+handler404 = "clinic.core.views.page_not_found"
+handler500 = "clinic.core.views.server_error"
+
 admin.site.site_header = "Clinic administration"
 admin.site.site_title = "Clinic administration"

@@ -6,6 +6,7 @@ from django.views.decorators.http import require_GET
 from clinic.users.access import role_required
 from clinic.users.roles import Role
 
+from .errors import error_body
 from .health import health_report
 from .selectors import clinic_overview
 
@@ -20,3 +21,20 @@ def healthz(request):
 @role_required(Role.MANAGER)
 def manager_home(request):
     return render(request, "core/manager_home.html", {"overview": clinic_overview()})
+
+
+def _wants_json(request) -> bool:
+    return request.path.startswith("/api/")
+
+
+def page_not_found(request, exception=None):
+    if _wants_json(request):
+        return JsonResponse(error_body("not_found", "Not found."), status=404)
+    return render(request, "404.html", status=404)
+
+
+def server_error(request):
+    if _wants_json(request):
+        body = error_body("server_error", "Something went wrong; the error has been recorded.")
+        return JsonResponse(body, status=500)
+    return render(request, "500.html", status=500)

@@ -1,0 +1,21 @@
+from datetime import date
+
+import factory
+
+from patients.models import Patient, Sex
+from patients.services import next_mrn
+
+
+class PatientFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Patient
+
+    mrn = factory.LazyFunction(next_mrn)
+    legal_first_name = factory.Faker("first_name")
+    legal_last_name = factory.Faker("last_name")
+    date_of_birth = factory.Faker(
+        "date_between", start_date=date(1940, 1, 1), end_date=date(2004, 1, 1)
+    )
+    sex = Sex.UNKNOWN
+    phone = factory.Sequence(lambda n: f"+1919555{n % 10000:04d}")
+    email = factory.Sequence(lambda n: f"patient{n}@example.org")

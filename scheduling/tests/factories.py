@@ -1,0 +1,37 @@
+import factory
+
+from scheduling.models import Location, Provider, ProviderKind, Room, RoomKind
+
+
+class LocationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Location
+
+    code = factory.Sequence(lambda n: f"site{n}")
+    name = factory.Sequence(lambda n: f"Test Pain Center {n}")
+    time_zone = "America/Chicago"
+
+
+class RoomFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Room
+
+    location = factory.SubFactory(LocationFactory)
+    name = factory.Sequence(lambda n: f"Room {n}")
+    kind = RoomKind.CONSULT
+
+
+class ProviderFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Provider
+        skip_postgeneration_save = True
+
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    credentials = "MD"
+    kind = ProviderKind.PHYSICIAN
+
+    @factory.post_generation
+    def locations(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.locations.set(extracted)

@@ -1,0 +1,159 @@
+#!/usr/bin/env bash
+# Set up everything the clinic needs on this machine. Sourced by scripts/run.sh and
+# scripts/test.sh:   source scripts/setup.sh [--browser]
+#
+# - a virtualenv in .venv with the pinned Python packages,
+# - the front-end packages from npm (node_modules/),
+# - PostgreSQL: $DATABASE_URL if set; else the server on 127.0.0.1:5432; else a
+#   project-local cluster in .data/postgres on port 54329 (the machine's PostgreSQL
+#   binaries, installed with apt-get when missing and allowed),
+# - Redis: $REDIS_URL if set; else 127.0.0.1:6379; else a local redis-server on 63799,
+# - with --browser, Chromium for the browser tests (Debian's package).
+# It exports DATABASE_URL and REDIS_URL for what runs next.
+
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+DATA="$ROOT/.data"
+VENV="$ROOT/.venv"
+LOCAL_PG_PORT="${LOCAL_PG_PORT:-54329}"
+LOCAL_REDIS_PORT="${LOCAL_REDIS_PORT:-63799}"
+mkdir -p "$DATA"
+
+say() { printf '==> %s\n' "$*"; }
+die() { printf 'setup: %s\n' "$*" >&2; exit 1; }
+
+APT_UPDATED=""
+can_apt() { [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; }
+apt_install() {
+  can_apt || return 1
+  if [ -z "$APT_UPDATED" ]; then
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null && APT_UPDATED=1
+  fi
+  say "installing $* with apt-get"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+file_hash() { cat "$@" | sha256sum | cut -c1-16; }
+
+find_python() {
+  local candidate
+  for candidate in python3.13 python3.12 python3.11 python3; do
+    if command -v "$candidate" >/dev/null 2>&1 &&
+      "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+      echo "$candidate"
+      return
+    fi
+  done
+  die "Python 3.11 or newer is needed: install python3 (3.11+) with its venv module"
+}
+
+ensure_virtualenv() {
+  local stamp
+  stamp="$VENV/.installed-$(file_hash "$ROOT"/requirements*.txt "$ROOT/constraints.txt")"
+  [ -f "$stamp" ] && return
+  if [ ! -x "$VENV/bin/python" ]; then
+    say "creating the virtualenv in .venv"
+    "$(find_python)" -m venv "$VENV" || die "could not create .venv: install the python3-venv package"
+  fi
+  say "installing the pinned Python packages"
+  "$VENV/bin/python" -m pip install -q --disable-pip-version-check \
+    -r "$ROOT/requirements-dev.txt" -c "$ROOT/constraints.txt"
+  rm -f "$VENV"/.installed-*
+  touch "$stamp"
+}
+
+ensure_node_modules() {
+  local stamp="$ROOT/node_modules/.installed-$(file_hash "$ROOT/package-lock.json")"
+  [ -f "$stamp" ] && return
+  command -v npm >/dev/null 2>&1 || apt_install nodejs npm ||
+    die "npm is needed for the front-end packages: install Node.js 18+ with npm"
+  say "installing the front-end packages (npm ci)"
+  (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  touch "$stamp"
+}
+
+port_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
+
+postgres_bin() {
+  local dir
+  dir="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
+  if [ -z "$dir" ]; then
+    apt_install postgresql postgresql-contrib ||
+      die "no PostgreSQL server found: install PostgreSQL 15+ (Debian: apt-get install postgresql) or set DATABASE_URL"
+    dir="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)"
+  fi
+  echo "$dir"
+}
+
+# PostgreSQL refuses to run as root, so as root the local cluster belongs to 'postgres'.
+as_pg_owner() {
+  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+start_local_postgres() {
+  local bin pgdata="$DATA/postgres" sockets="$DATA/postgres-run"
+  bin="$(postgres_bin)"
+  mkdir -p "$pgdata" "$sockets"
+  [ "$(id -u)" = 0 ] && chown postgres "$pgdata" "$sockets"
+  if [ ! -f "$pgdata/PG_VERSION" ]; then
+    say "creating a project-local PostgreSQL cluster in .data/postgres"
+    as_pg_owner "$bin/initdb" -D "$pgdata" -U postgres --auth=trust -E UTF8 >/dev/null
+  fi
+  if ! as_pg_owner "$bin/pg_ctl" -D "$pgdata" status >/dev/null 2>&1; then
+    say "starting the local PostgreSQL on 127.0.0.1:$LOCAL_PG_PORT"
+    as_pg_owner "$bin/pg_ctl" -D "$pgdata" -l "$pgdata/server.log" -w -t 30 start \
+      -o "-p $LOCAL_PG_PORT -k $sockets -c listen_addresses=127.0.0.1" >/dev/null ||
+      die "the local PostgreSQL did not start; see .data/postgres/server.log"
+  fi
+}
+
+ensure_postgres() {
+  if [ -z "${DATABASE_URL:-}" ]; then
+    if port_open 127.0.0.1 5432; then
+      export DATABASE_URL="postgres://postgres@127.0.0.1:5432/clinic"
+    else
+      start_local_postgres
+      export DATABASE_URL="postgres://postgres@127.0.0.1:$LOCAL_PG_PORT/clinic"
+    fi
+  fi
+  "$VENV/bin/python" "$ROOT/scripts/check_services.py" database "$DATABASE_URL"
+}
+
+start_local_redis() {
+  command -v redis-server >/dev/null 2>&1 || apt_install redis-server ||
+    die "no Redis found: install redis-server 6+ or set REDIS_URL"
+  mkdir -p "$DATA/redis"
+  say "starting a local redis-server on 127.0.0.1:$LOCAL_REDIS_PORT"
+  redis-server --daemonize yes --bind 127.0.0.1 --port "$LOCAL_REDIS_PORT" --save "" \
+    --appendonly no --dir "$DATA/redis" --pidfile "$DATA/redis/redis.pid" \
+    --logfile "$DATA/redis/redis.log" >/dev/null
+  for _ in $(seq 50); do port_open 127.0.0.1 "$LOCAL_REDIS_PORT" && return; sleep 0.1; done
+  die "the local redis-server did not start; see .data/redis/redis.log"
+}
+
+ensure_redis() {
+  if [ -z "${REDIS_URL:-}" ]; then
+    if port_open 127.0.0.1 6379; then
+      export REDIS_URL="redis://127.0.0.1:6379/0"
+    else
+      port_open 127.0.0.1 "$LOCAL_REDIS_PORT" || start_local_redis
+      export REDIS_URL="redis://127.0.0.1:$LOCAL_REDIS_PORT/0"
+    fi
+  fi
+  "$VENV/bin/python" "$ROOT/scripts/check_services.py" redis "$REDIS_URL"
+}
+
+ensure_chromium() {
+  export CHROMIUM_PATH="${CHROMIUM_PATH:-/usr/bin/chromium}"
+  [ -x "$CHROMIUM_PATH" ] && return
+  apt_install chromium ||
+    die "Chromium is needed for the browser tests: install Debian's chromium package or set CHROMIUM_PATH"
+}
+
+ensure_virtualenv
+ensure_node_modules
+ensure_postgres
+ensure_redis
+if [ "${1:-}" = "--browser" ]; then ensure_chromium; fi
+export PATH="$VENV/bin:$PATH"

@@ -1,0 +1,90 @@
+"""Celery through a real Redis broker to a real worker process (no eager mode)."""
+
+import os
+import uuid
+
+import pytest
+from django.core.cache import cache
+
+from clinic.celery import app
+from clinic.core.health import BEAT_HEARTBEAT_KEY
+from clinic.core.tasks import ping
+from tests.support import artifacts, celery, start, stop, wait_for
+
+pytestmark = pytest.mark.worker
+
+
+def process_env() -> dict:
+    return {**os.environ, "DJANGO_SETTINGS_MODULE": "clinic.settings.test"}
+
+
+@pytest.fixture(scope="module")
+def worker_queue():
+    """A worker on a queue of its own, so no other worker can take the test's tasks."""
+    queue = f"test-{uuid.uuid4().hex[:8]}"
+    worker = start(
+        celery(
+            "worker",
+            "--queues",
+            queue,
+            "--concurrency",
+            "1",
+            "--hostname",
+            f"{queue}@%h",
+            "--loglevel",
+            "INFO",
+            "--without-gossip",
+            "--without-mingle",
+        ),
+        process_env(),
+        artifacts("logs", "celery-worker.log"),
+    )
+    try:
+        yield queue
+    finally:
+        stop(worker)
+
+
+def test_a_task_sent_through_redis_runs_on_a_real_worker(worker_queue):
+    result = ping.apply_async(args=["hello"], queue=worker_queue)
+    answer = result.get(timeout=60)
+    assert answer["pong"] == "hello"
+    assert answer["worker"].startswith(f"{worker_queue}@"), "ran in the worker, not in this process"
+
+
+def test_many_tasks_each_run_once(worker_queue):
+    tokens = [f"t{i}" for i in range(20)]
+    results = [ping.apply_async(args=[token], queue=worker_queue) for token in tokens]
+    assert [r.get(timeout=60)["pong"] for r in results] == tokens
+
+
+def test_beat_really_starts_and_marks_itself_alive(tmp_path):
+    cache.delete(BEAT_HEARTBEAT_KEY)
+    beat = start(
+        celery("beat", "--loglevel", "INFO", "--schedule", str(tmp_path / "schedule")),
+        process_env(),
+        artifacts("logs", "celery-beat.log"),
+    )
+    try:
+        wait_for(lambda: cache.get(BEAT_HEARTBEAT_KEY), timeout=60, what="beat's heartbeat")
+        assert beat.poll() is None, "beat is still running"
+    finally:
+        stop(beat)
+
+
+def test_configuration_is_safe_for_delivery():
+    conf = app.conf
+    assert conf.task_serializer == "json" and conf.accept_content == ["json"]
+    assert conf.task_acks_late is True
+    assert conf.task_reject_on_worker_lost is True
+    assert conf.worker_prefetch_multiplier == 1
+    assert 0 < conf.task_soft_time_limit < conf.task_time_limit
+    assert conf.broker_transport_options["visibility_timeout"] > conf.task_time_limit
+    assert conf.broker_url.startswith("redis://")
+    assert app.amqp.router.route({}, "notifications.tasks.send_message")["queue"].name == (
+        "notifications"
+    )
+    assert app.amqp.router.route({}, "clinic.core.tasks.ping")["queue"].name == "default"
+    assert "clinic.core.tasks.beat_heartbeat" in {
+        entry["task"] for entry in conf.beat_schedule.values()
+    }
