@@ -17,4 +17,4 @@ RUN DJANGO_SECRET_KEY=collectstatic-only DJANGO_ALLOWED_HOSTS=localhost \
  && useradd --system --home /app clinic && chown -R clinic /app
 USER clinic
 EXPOSE 8000
-CMD ["gunicorn", "clinic.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+CMD ["gunicorn", "clinic.wsgi"]

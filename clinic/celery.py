@@ -10,6 +10,18 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clinic.settings.local")
 app = Celery("clinic")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 
+
+@app.on_configure.connect
+def load_django_settings_first(sender=None, **kwargs):
+    """A worker or beat with a bad setting stops with one line, like manage.py does."""
+    from django.conf import settings
+
+    from clinic.startup import exit_on_configuration_error
+
+    with exit_on_configuration_error():
+        _ = settings.INSTALLED_APPS
+
+
 DEFAULT_QUEUE = "default"
 NOTIFICATIONS_QUEUE = "notifications"
 

@@ -72,7 +72,7 @@ class Patient(models.Model):
         ]
 
     def __str__(self) -> str:
-        # Admin and logs show the MRN only; names stay on pages that need them.
+        # For the admin's lists and breadcrumbs. Logs carry patient.id, never str(patient).
         return f"Patient {self.mrn}"
 
     @property

@@ -1,8 +1,9 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
+
+from clinic.core.throttling import ResilientScopedRateThrottle
 
 from .selectors import user_profile
 from .serializers import MeSerializer
@@ -11,7 +12,7 @@ from .serializers import MeSerializer
 class TokenApi(ObtainAuthToken):
     """POST username and password; returns {"token": ...} for `Authorization: Token ...`."""
 
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [ResilientScopedRateThrottle]
     throttle_scope = "auth"
 
 

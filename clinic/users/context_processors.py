@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.urls import reverse
 
 from .roles import Role
@@ -20,10 +21,10 @@ def navigation(request):
     """The navigation links of the signed-in user's role, for the base layout."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {"nav_links": [], "user_role": None}
+        return {"nav_links": [], "user_role": None, "clinic_name": settings.CLINIC_NAME}
     role = user.role
     links = [
         {"label": label, "url": reverse(name), "active": request.path.startswith(reverse(name))}
         for label, name in NAVIGATION.get(role, [])
     ]
-    return {"nav_links": links, "user_role": role}
+    return {"nav_links": links, "user_role": role, "clinic_name": settings.CLINIC_NAME}

@@ -50,20 +50,23 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
 
 
 def sync_role_groups(apps, schema_editor=None) -> None:
-    """Create the role groups and give each exactly the permissions listed above.
-
-    Written for RunPython: it uses the migration's historical models, and creates
-    permissions first because Django only does that after all migrations have run.
-    """
+    """RunPython entry: create permissions (Django only does so after all migrations have
+    run), then the role groups, using the migration's historical models."""
     from django.contrib.auth.management import create_permissions
 
     for app_config in apps.get_app_configs():
         app_config.models_module = True
         create_permissions(app_config, apps=apps, verbosity=0)
         app_config.models_module = None
+    assign_role_permissions(apps.get_model("auth", "Group"), apps.get_model("auth", "Permission"))
 
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
+
+def assign_role_permissions(Group, Permission) -> None:
+    """Create the role groups and give each exactly the permissions listed above.
+
+    Also runs after every migrate and every test-database flush (post_migrate), so the
+    groups always match ROLE_PERMISSIONS.
+    """
     for role in Role:
         group, _ = Group.objects.get_or_create(name=role.label)
         wanted = []

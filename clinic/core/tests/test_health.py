@@ -79,3 +79,12 @@ def test_a_stale_heartbeat_is_flagged(client):
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.json()["components"]["scheduler"]["status"] == "stale"
+
+
+@override_settings(ALLOWED_HOSTS=["clinic.example.org"], SECURE_SSL_REDIRECT=True)
+def test_healthz_answers_by_ip_over_plain_http(client):
+    """Container and load-balancer checks call it by IP; other pages stay protected."""
+    assert client.get("/healthz", HTTP_HOST="10.0.0.5:8000").status_code == 200
+    assert client.get("/accounts/login/", HTTP_HOST="10.0.0.5:8000").status_code == 400
+    redirect = client.get("/accounts/login/", HTTP_HOST="clinic.example.org")
+    assert redirect.status_code == 301 and redirect["Location"].startswith("https://")

@@ -11,11 +11,15 @@ ROOT = Path(__file__).resolve().parents[3]
 
 
 def run_manage(*args: str, **env_overrides: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "clinic.settings.local", **env_overrides}
+    return run_python("manage.py", *args, **env_overrides)
+
+
+def run_python(*args: str, **env_overrides: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "clinic.settings.local"}
     env.pop("DJANGO_SECRET_KEY", None)
     env.update(env_overrides)
     return subprocess.run(
-        [sys.executable, "manage.py", *args],
+        [sys.executable, *args],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -51,6 +55,18 @@ def test_bad_settings_stop_start_up_in_one_line(env, expected):
     assert result.stderr.startswith(expected)
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("program", ["worker", "beat"])
+def test_bad_settings_stop_celery_in_one_line(program):
+    result = run_python(
+        "-m", "celery", "-A", "clinic", program, DJANGO_SETTINGS_MODULE="clinic.settings.production"
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "clinic: configuration error: DJANGO_SECRET_KEY is not set: "
+        "production needs a long random secret (50+ characters)"
+    )
 
 
 def test_an_unreachable_database_stops_migrate_in_one_line():

@@ -63,3 +63,38 @@ def test_a_wrong_token_is_refused(api_client):
     response = api_client.get("/api/v1/me/")
     assert response.status_code == 401
     assert response.json()["code"] == "authentication_failed"
+
+
+def test_token_endpoint_keeps_working_while_redis_is_down(api_client, front_desk_user, settings):
+    """Rate limits live in Redis; an outage must not turn logins into 500s."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+        }
+    }
+    response = api_client.post(
+        "/api/v1/auth/token/", {"username": "desk1", "password": TEST_PASSWORD}, format="json"
+    )
+    assert response.status_code == 200
+    assert response.json()["token"]
+
+
+def test_token_requests_are_rate_limited(api_client, front_desk_user, settings):
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"auth": "3/min"},
+    }
+    try:
+        codes = [
+            api_client.post(
+                "/api/v1/auth/token/", {"username": "desk1", "password": "x"}, format="json"
+            ).status_code
+            for _ in range(4)
+        ]
+    finally:
+        cache.clear()
+    assert codes == [400, 400, 400, 429]

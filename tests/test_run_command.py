@@ -1,0 +1,127 @@
+"""`make run` end to end: its script sets up, migrates, seeds and starts web, worker and beat.
+
+It runs against a database and a Redis database number of its own, on a free port, and
+stops everything it started. The clinic must serve its login page, report the database,
+broker and scheduler healthy, let a demo login in and run a task on its own worker.
+"""
+
+import http.cookiejar
+import json
+import os
+import re
+import subprocess
+import sys
+import urllib.parse
+import urllib.request
+
+import psycopg2
+import pytest
+from django.db import connection
+
+from tests.support import ROOT, artifacts, free_port, start, stop, wait_for
+
+pytestmark = pytest.mark.worker
+DEMO_PASSWORD = "run-check-password"
+RUN_DATABASE = "clinic_run_check"
+
+
+def database_url(name: str) -> str:
+    settings = connection.settings_dict
+    return f"postgres://{settings['USER']}@{settings['HOST']}:{settings['PORT']}/{name}"
+
+
+def drop_database() -> None:
+    admin = psycopg2.connect(database_url("postgres"))
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute(f"DROP DATABASE IF EXISTS {RUN_DATABASE} WITH (FORCE)")
+    admin.close()
+
+
+def redis_db(number: int) -> str:
+    base = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+    return re.sub(r"/\d+$", "", base.rstrip("/")) + f"/{number}"
+
+
+@pytest.fixture(scope="module")
+def running_clinic(django_db_blocker):
+    with django_db_blocker.unblock():
+        url = database_url(RUN_DATABASE)
+    drop_database()
+    port = free_port()
+    env = {key: value for key, value in os.environ.items() if not key.startswith("DJANGO_")} | {
+        "DATABASE_URL": url,
+        "REDIS_URL": redis_db(2),
+        "CLINIC_PORT": str(port),
+        "DEMO_PASSWORD": DEMO_PASSWORD,
+    }
+    process = start(["bash", "scripts/run.sh"], env, artifacts("logs", "make-run.log"))
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(
+            lambda: urllib.request.urlopen(f"{base}/accounts/login/", timeout=5),
+            240,
+            "the login page of the running clinic",
+        )
+        yield {"base": base, "env": env, "process": process}
+    finally:
+        stop(process)
+        drop_database()
+
+
+def get_json(url: str) -> dict:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return json.load(response)
+
+
+def test_serves_the_login_page(running_clinic):
+    with urllib.request.urlopen(f"{running_clinic['base']}/accounts/login/") as response:
+        page = response.read().decode()
+    assert response.status == 200
+    assert 'name="username"' in page and "Sign in" in page
+
+
+def test_health_reports_database_broker_and_beat(running_clinic):
+    def beat_seen():
+        health = get_json(f"{running_clinic['base']}/healthz")
+        return health if health["components"]["scheduler"]["status"] == "ok" else None
+
+    health = wait_for(beat_seen, 90, "beat's heartbeat in /healthz")
+    assert health["status"] == "ok"
+    assert health["components"]["database"]["status"] == "ok"
+    assert health["components"]["broker"]["status"] == "ok"
+
+
+def test_a_demo_login_reaches_its_home(running_clinic):
+    base = running_clinic["base"]
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    form = opener.open(f"{base}/accounts/login/").read().decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form).group(1)
+    data = urllib.parse.urlencode(
+        {"username": "frontdesk", "password": DEMO_PASSWORD, "csrfmiddlewaretoken": token}
+    ).encode()
+    request = urllib.request.Request(
+        f"{base}/accounts/login/", data=data, headers={"Referer": base}
+    )
+    with opener.open(request) as response:
+        assert response.geturl() == f"{base}/desk/"
+        page = response.read().decode()
+    assert "Day board" in page
+    assert "Oak City Pain &amp; Spine" in page, "the demo clinic was loaded"
+
+
+def test_its_worker_runs_tasks(running_clinic):
+    script = (
+        "from clinic.core.tasks import ping;"
+        "print(ping.delay('through-make-run').get(timeout=60)['pong'])"
+    )
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", script],
+        cwd=ROOT,
+        env=running_clinic["env"] | {"DJANGO_SETTINGS_MODULE": "clinic.settings.local"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.stdout.strip().splitlines()[-1] == "through-make-run", result.stderr
