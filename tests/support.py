@@ -12,6 +12,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
+# Set by the browser tests for this process only; a child process must not inherit it.
+TEST_PROCESS_ONLY = {"DJANGO_ALLOW_ASYNC_UNSAFE"}
+
+
+def child_env(**overrides: str) -> dict:
+    """This process's environment for a child process, with `overrides` applied."""
+    env = {key: value for key, value in os.environ.items() if key not in TEST_PROCESS_ONLY}
+    return env | overrides
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -1,6 +1,5 @@
 """Celery through a real Redis broker to a real worker process (no eager mode)."""
 
-import os
 import uuid
 
 import pytest
@@ -9,13 +8,13 @@ from django.core.cache import cache
 from clinic.celery import app
 from clinic.core.health import BEAT_HEARTBEAT_KEY
 from clinic.core.tasks import ping
-from tests.support import artifacts, celery, start, stop, wait_for
+from tests.support import artifacts, celery, child_env, start, stop, wait_for
 
 pytestmark = pytest.mark.worker
 
 
 def process_env() -> dict:
-    return {**os.environ, "DJANGO_SETTINGS_MODULE": "clinic.settings.test"}
+    return child_env(DJANGO_SETTINGS_MODULE="clinic.settings.test")
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ import psycopg2
 import pytest
 from django.db import connection
 
-from tests.support import ROOT, artifacts, free_port, start, stop, wait_for
+from tests.support import ROOT, artifacts, child_env, free_port, start, stop, wait_for
 
 pytestmark = pytest.mark.worker
 DEMO_PASSWORD = "run-check-password"
@@ -49,7 +49,7 @@ def running_clinic(django_db_blocker):
         url = database_url(RUN_DATABASE)
     drop_database()
     port = free_port()
-    env = {key: value for key, value in os.environ.items() if not key.startswith("DJANGO_")} | {
+    env = {key: value for key, value in child_env().items() if not key.startswith("DJANGO_")} | {
         "DATABASE_URL": url,
         "REDIS_URL": redis_db(2),
         "CLINIC_PORT": str(port),

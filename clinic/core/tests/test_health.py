@@ -1,5 +1,4 @@
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +9,7 @@ from django.test import override_settings
 
 from clinic.core.health import BEAT_HEARTBEAT_KEY
 from clinic.core.tasks import beat_heartbeat
+from tests.support import child_env
 
 ROOT = Path(__file__).resolve().parents[3]
 pytestmark = pytest.mark.django_db
@@ -42,12 +42,11 @@ def test_healthz_is_503_when_the_database_is_unreachable():
         "from django.test import Client; r = Client().get('/healthz');"
         "print(json.dumps({'status': r.status_code, 'body': r.json()}))"
     )
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "clinic.settings.test",
-        "DATABASE_URL": "postgres://postgres@127.0.0.1:1/nowhere",
-        "DATABASE_CONNECT_TIMEOUT": "2",
-    }
+    env = child_env(
+        DJANGO_SETTINGS_MODULE="clinic.settings.test",
+        DATABASE_URL="postgres://postgres@127.0.0.1:1/nowhere",
+        DATABASE_CONNECT_TIMEOUT="2",
+    )
     result = subprocess.run(
         [sys.executable, "-c", script],
         cwd=ROOT,

@@ -1,11 +1,12 @@
 """A misconfigured clinic stops at start-up with one clear line and a non-zero status."""
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests.support import child_env
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -15,7 +16,7 @@ def run_manage(*args: str, **env_overrides: str) -> subprocess.CompletedProcess:
 
 
 def run_python(*args: str, **env_overrides: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "clinic.settings.local"}
+    env = child_env(DJANGO_SETTINGS_MODULE="clinic.settings.local")
     env.pop("DJANGO_SECRET_KEY", None)
     env.update(env_overrides)
     return subprocess.run(
