@@ -10,12 +10,17 @@
 # - Redis: $REDIS_URL if set; else 127.0.0.1:6379; else a local redis-server on 63799,
 # - with --browser, Chromium for the browser tests (Debian's package).
 # It exports DATABASE_URL and REDIS_URL for what runs next.
+#
+# Knobs: CLINIC_DATA_DIR (default .data), PG_DEFAULT_PORT / REDIS_DEFAULT_PORT (the
+# machine's servers looked for first), LOCAL_PG_PORT / LOCAL_REDIS_PORT (the fallbacks).
 
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-DATA="$ROOT/.data"
+DATA="${CLINIC_DATA_DIR:-$ROOT/.data}"
 VENV="$ROOT/.venv"
+PG_DEFAULT_PORT="${PG_DEFAULT_PORT:-5432}"
+REDIS_DEFAULT_PORT="${REDIS_DEFAULT_PORT:-6379}"
 LOCAL_PG_PORT="${LOCAL_PG_PORT:-54329}"
 LOCAL_REDIS_PORT="${LOCAL_REDIS_PORT:-63799}"
 mkdir -p "$DATA"
@@ -95,7 +100,11 @@ start_local_postgres() {
   local bin pgdata="$DATA/postgres" sockets="$DATA/postgres-run"
   bin="$(postgres_bin)"
   mkdir -p "$pgdata" "$sockets"
-  [ "$(id -u)" = 0 ] && chown postgres "$pgdata" "$sockets"
+  if [ "$(id -u)" = 0 ]; then
+    chown postgres "$pgdata" "$sockets"
+    runuser -u postgres -- test -w "$pgdata" ||
+      die "user postgres cannot reach $pgdata (a parent folder is private): set CLINIC_DATA_DIR to a folder it can reach, or set DATABASE_URL"
+  fi
   if [ ! -f "$pgdata/PG_VERSION" ]; then
     say "creating a project-local PostgreSQL cluster in .data/postgres"
     as_pg_owner "$bin/initdb" -D "$pgdata" -U postgres --auth=trust -E UTF8 >/dev/null
@@ -104,14 +113,14 @@ start_local_postgres() {
     say "starting the local PostgreSQL on 127.0.0.1:$LOCAL_PG_PORT"
     as_pg_owner "$bin/pg_ctl" -D "$pgdata" -l "$pgdata/server.log" -w -t 30 start \
       -o "-p $LOCAL_PG_PORT -k $sockets -c listen_addresses=127.0.0.1" >/dev/null ||
-      die "the local PostgreSQL did not start; see .data/postgres/server.log"
+      die "the local PostgreSQL did not start; see $pgdata/server.log"
   fi
 }
 
 ensure_postgres() {
   if [ -z "${DATABASE_URL:-}" ]; then
-    if port_open 127.0.0.1 5432; then
-      export DATABASE_URL="postgres://postgres@127.0.0.1:5432/clinic"
+    if port_open 127.0.0.1 "$PG_DEFAULT_PORT"; then
+      export DATABASE_URL="postgres://postgres@127.0.0.1:$PG_DEFAULT_PORT/clinic"
     else
       start_local_postgres
       export DATABASE_URL="postgres://postgres@127.0.0.1:$LOCAL_PG_PORT/clinic"
@@ -129,13 +138,13 @@ start_local_redis() {
     --appendonly no --dir "$DATA/redis" --pidfile "$DATA/redis/redis.pid" \
     --logfile "$DATA/redis/redis.log" >/dev/null
   for _ in $(seq 50); do port_open 127.0.0.1 "$LOCAL_REDIS_PORT" && return; sleep 0.1; done
-  die "the local redis-server did not start; see .data/redis/redis.log"
+  die "the local redis-server did not start; see $DATA/redis/redis.log"
 }
 
 ensure_redis() {
   if [ -z "${REDIS_URL:-}" ]; then
-    if port_open 127.0.0.1 6379; then
-      export REDIS_URL="redis://127.0.0.1:6379/0"
+    if port_open 127.0.0.1 "$REDIS_DEFAULT_PORT"; then
+      export REDIS_URL="redis://127.0.0.1:$REDIS_DEFAULT_PORT/0"
     else
       port_open 127.0.0.1 "$LOCAL_REDIS_PORT" || start_local_redis
       export REDIS_URL="redis://127.0.0.1:$LOCAL_REDIS_PORT/0"
