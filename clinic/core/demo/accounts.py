@@ -3,33 +3,25 @@ from clinic.users.services import user_upsert
 
 from . import DemoContext
 
+# username, role, first name, last name, superuser
+STAFF = [
+    ("admin", Role.MANAGER, "Avery", "Collins", True),
+    ("frontdesk", Role.FRONT_DESK, "Jordan", "Price", False),
+    ("physician", Role.CLINICIAN, "Maya", "Okafor", False),
+]
+
 
 def seed_staff(ctx: DemoContext) -> None:
-    ctx.made["admin"] = user_upsert(
-        username="admin",
-        password=ctx.password,
-        role=Role.MANAGER,
-        is_superuser=True,
-        first_name="Avery",
-        last_name="Collins",
-        email="admin@example.com",
-    )
-    ctx.made["frontdesk"] = user_upsert(
-        username="frontdesk",
-        password=ctx.password,
-        role=Role.FRONT_DESK,
-        first_name="Jordan",
-        last_name="Price",
-        email="frontdesk@example.com",
-    )
-    ctx.made["physician"] = user_upsert(
-        username="physician",
-        password=ctx.password,
-        role=Role.CLINICIAN,
-        first_name="Maya",
-        last_name="Okafor",
-        email="physician@example.com",
-    )
+    for username, role, first_name, last_name, is_superuser in STAFF:
+        ctx.made[username] = user_upsert(
+            username=username,
+            password=ctx.password,
+            role=role,
+            first_name=first_name,
+            last_name=last_name,
+            email=f"{username}@example.com",
+            is_superuser=is_superuser,
+        )
 
 
 def seed_patient_account(ctx: DemoContext) -> None:
