@@ -1,7 +1,14 @@
 import uuid
+from datetime import date
 
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
+from django.db.models.functions import Upper
+
+from .instruments import Instrument
+
+# --- Choices ----------------------------------------------------------------------------
 
 
 class Sex(models.TextChoices):
@@ -17,8 +24,123 @@ class PatientStatus(models.TextChoices):
     DECEASED = "deceased", "Deceased"
 
 
+class ContactChannel(models.TextChoices):
+    SMS = "sms", "Text message"
+    EMAIL = "email", "Email"
+    PHONE = "phone", "Phone call"
+
+
+class BodyRegion(models.TextChoices):
+    """Where pain is felt; NRS scores are kept per region."""
+
+    HEAD = "head", "Head"
+    NECK = "neck", "Neck"
+    UPPER_BACK = "upper_back", "Upper or mid back"
+    LOW_BACK = "low_back", "Low back"
+    SACROILIAC = "sacroiliac", "Sacroiliac or buttock"
+    SHOULDER = "shoulder", "Shoulder"
+    ARM = "arm", "Arm or hand"
+    HIP = "hip", "Hip"
+    LEG = "leg", "Leg or foot"
+    KNEE = "knee", "Knee"
+    ABDOMEN = "abdomen", "Abdomen"
+    PELVIS = "pelvis", "Pelvis"
+    WIDESPREAD = "widespread", "Widespread"
+    OTHER = "other", "Other"
+
+
+class EntrySource(models.TextChoices):
+    STAFF = "staff", "Entered by staff"
+    INTAKE = "intake", "Accepted from an intake"
+    PATIENT = "patient", "Entered by the patient"
+    FOLLOW_UP = "follow_up", "Follow-up survey"
+
+
+class AllergySeverity(models.TextChoices):
+    MILD = "mild", "Mild"
+    MODERATE = "moderate", "Moderate"
+    SEVERE = "severe", "Severe"
+    ANAPHYLAXIS = "anaphylaxis", "Anaphylaxis"
+    UNKNOWN = "unknown", "Unknown"
+
+
+class ProcedureAllergyClass(models.TextChoices):
+    """Allergy classes that change how a procedure is done (intake.md)."""
+
+    NONE = "", "Not procedure-relevant"
+    IODINATED_CONTRAST = "iodinated_contrast", "Iodinated contrast"
+    LATEX = "latex", "Latex"
+    LOCAL_ANAESTHETIC = "local_anaesthetic", "Local anaesthetic"
+    CORTICOSTEROID = "corticosteroid", "Corticosteroid"
+    CHLORHEXIDINE = "chlorhexidine", "Chlorhexidine"
+    BONE_CEMENT = "bone_cement", "Bone cement or opacifier"
+
+
+class DrugClass(models.TextChoices):
+    """Medication classes; the first eight are those of anticoagulants.csv (ASRA 2018)."""
+
+    ANTIPLATELET = "antiplatelet", "Antiplatelet"
+    NSAID = "nsaid", "NSAID"
+    VITAMIN_K_ANTAGONIST = "vitamin_k_antagonist", "Vitamin K antagonist"
+    HEPARIN = "heparin", "Heparin (unfractionated)"
+    LMWH = "lmwh", "Low-molecular-weight heparin"
+    P2Y12_INHIBITOR = "p2y12_inhibitor", "P2Y12 inhibitor"
+    DOAC = "doac", "Direct oral anticoagulant"
+    FACTOR_XA_INHIBITOR = "factor_xa_inhibitor", "Factor Xa inhibitor (parenteral)"
+    OPIOID = "opioid", "Opioid"
+    GABAPENTINOID = "gabapentinoid", "Gabapentinoid"
+    MUSCLE_RELAXANT = "muscle_relaxant", "Muscle relaxant"
+    ANTIDEPRESSANT = "antidepressant", "Antidepressant"
+    CORTICOSTEROID = "corticosteroid", "Corticosteroid"
+    ANTIDIABETIC = "antidiabetic", "Insulin or other antidiabetic"
+    OTHER = "other", "Other"
+
+
+# Classes whose holds the safety check computes (anticoagulants.csv).
+BLEEDING_RISK_CLASSES = frozenset(
+    {
+        DrugClass.ANTIPLATELET,
+        DrugClass.NSAID,
+        DrugClass.VITAMIN_K_ANTAGONIST,
+        DrugClass.HEPARIN,
+        DrugClass.LMWH,
+        DrugClass.P2Y12_INHIBITOR,
+        DrugClass.DOAC,
+        DrugClass.FACTOR_XA_INHIBITOR,
+    }
+)
+
+
+class ConditionKind(models.TextChoices):
+    DIABETES = "diabetes", "Diabetes"
+    PREGNANCY = "pregnancy", "Pregnancy"
+    PACEMAKER_ICD = "pacemaker_icd", "Pacemaker or ICD"
+    ACTIVE_INFECTION = "active_infection", "Active infection"
+    BLEEDING_DISORDER = "bleeding_disorder", "Bleeding disorder"
+    CANCER_HISTORY = "cancer_history", "History of cancer"
+    OTHER = "other", "Other"
+
+
+class DeviceKind(models.TextChoices):
+    PACEMAKER = "pacemaker", "Pacemaker"
+    ICD = "icd", "Implantable cardioverter-defibrillator"
+    SPINAL_CORD_STIMULATOR = "spinal_cord_stimulator", "Spinal cord stimulator"
+    INTRATHECAL_PUMP = "intrathecal_pump", "Intrathecal pump"
+    PERIPHERAL_NERVE_STIMULATOR = "peripheral_nerve_stimulator", "Peripheral nerve stimulator"
+    OTHER = "other", "Other"
+
+
+def choice_check(
+    field: str, choices: type[models.TextChoices], name: str
+) -> models.CheckConstraint:
+    return models.CheckConstraint(condition=models.Q(**{f"{field}__in": choices.values}), name=name)
+
+
+# --- The patient ------------------------------------------------------------------------
+
+
 class Patient(models.Model):
-    """A person the clinic treats. The patients issue extends the chart around it."""
+    """A person the clinic treats: demographics, contact, consent and insurance."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     mrn = models.CharField(
@@ -29,8 +151,32 @@ class Patient(models.Model):
     preferred_name = models.CharField(max_length=80, blank=True)
     date_of_birth = models.DateField()
     sex = models.CharField(max_length=16, choices=Sex.choices, default=Sex.UNKNOWN)
+
     phone = models.CharField(max_length=20, blank=True, help_text="E.164, e.g. +19195550123.")
     email = models.EmailField(blank=True)
+    address_line1 = models.CharField(max_length=200, blank=True)
+    address_line2 = models.CharField(max_length=200, blank=True)
+    city = models.CharField(max_length=80, blank=True)
+    state = models.CharField(max_length=2, blank=True)
+    postal_code = models.CharField(max_length=10, blank=True)
+    preferred_channel = models.CharField(
+        max_length=8, choices=ContactChannel.choices, default=ContactChannel.SMS
+    )
+    consent_sms = models.BooleanField("consents to text messages", default=False)
+    consent_email = models.BooleanField("consents to email", default=False)
+
+    emergency_contact_name = models.CharField(max_length=160, blank=True)
+    emergency_contact_relationship = models.CharField(max_length=60, blank=True)
+    emergency_contact_phone = models.CharField(max_length=20, blank=True)
+
+    insurance_payer = models.CharField(max_length=120, blank=True)
+    insurance_member_id = models.CharField(max_length=60, blank=True)
+    insurance_group = models.CharField(max_length=60, blank=True)
+
+    referring_physician_name = models.CharField(max_length=160, blank=True)
+    referring_physician_phone = models.CharField(max_length=20, blank=True)
+    referring_physician_npi = models.CharField("referring physician NPI", max_length=10, blank=True)
+
     home_location = models.ForeignKey(
         "scheduling.Location",
         null=True,
@@ -40,6 +186,17 @@ class Patient(models.Model):
     )
     status = models.CharField(
         max_length=16, choices=PatientStatus.choices, default=PatientStatus.ACTIVE
+    )
+    needs_verification = models.BooleanField(
+        default=False, help_text="Registered online; the front desk has not checked it yet."
+    )
+    merged_into = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="merged_records",
+        help_text="Set when this record was merged into another; it is then inactive.",
     )
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
@@ -57,17 +214,32 @@ class Patient(models.Model):
         indexes = [
             models.Index(fields=["legal_last_name", "legal_first_name"], name="patient_name_idx"),
             models.Index(fields=["date_of_birth"], name="patient_dob_idx"),
+            models.Index(fields=["phone"], name="patient_phone_idx"),
+            models.Index(Upper("email"), name="patient_email_upper_idx"),
+            # Substring name search (icontains compiles to UPPER(col) LIKE UPPER(...)).
+            GinIndex(
+                OpClass(Upper("legal_last_name"), name="gin_trgm_ops"),
+                name="patient_last_trgm_idx",
+            ),
+            GinIndex(
+                OpClass(Upper("legal_first_name"), name="gin_trgm_ops"),
+                name="patient_first_trgm_idx",
+            ),
+            GinIndex(
+                OpClass(Upper("preferred_name"), name="gin_trgm_ops"),
+                name="patient_preferred_trgm_idx",
+            ),
         ]
         constraints = [
-            models.CheckConstraint(
-                condition=models.Q(status__in=PatientStatus.values), name="patient_status_valid"
-            ),
-            models.CheckConstraint(
-                condition=models.Q(sex__in=Sex.values), name="patient_sex_valid"
-            ),
+            choice_check("status", PatientStatus, "patient_status_valid"),
+            choice_check("sex", Sex, "patient_sex_valid"),
+            choice_check("preferred_channel", ContactChannel, "patient_channel_valid"),
             models.CheckConstraint(
                 condition=models.Q(date_of_birth__gte="1900-01-01"),
                 name="patient_dob_after_1900",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(merged_into=models.F("id")), name="patient_not_merged_into_self"
             ),
         ]
 
@@ -82,3 +254,321 @@ class Patient(models.Model):
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.legal_last_name}"
+
+    def age_on(self, day: date) -> int:
+        born = self.date_of_birth
+        return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+# --- Clinical lists ---------------------------------------------------------------------
+
+
+class ClinicalEntry(models.Model):
+    """What every clinical list entry has: dates, who recorded it and from where."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    start_date = models.DateField(null=True, blank=True)
+    end_date = models.DateField(null=True, blank=True, help_text="Leave empty while current.")
+    notes = models.TextField(blank=True)
+    source = models.CharField(max_length=16, choices=EntrySource.choices, default=EntrySource.STAFF)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+    def is_current(self, today: date | None = None) -> bool:
+        return self.end_date is None or self.end_date > (today or date.today())
+
+
+def entry_constraints(prefix: str) -> list:
+    return [
+        models.CheckConstraint(
+            condition=models.Q(end_date__isnull=True)
+            | models.Q(start_date__isnull=True)
+            | models.Q(end_date__gte=models.F("start_date")),
+            name=f"{prefix}_ends_after_start",
+        ),
+        choice_check("source", EntrySource, f"{prefix}_source_valid"),
+    ]
+
+
+class Allergy(ClinicalEntry):
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="allergies")
+    substance = models.CharField(max_length=120)
+    reaction = models.CharField(max_length=200, blank=True)
+    severity = models.CharField(
+        max_length=16, choices=AllergySeverity.choices, default=AllergySeverity.UNKNOWN
+    )
+    procedure_class = models.CharField(
+        max_length=32, choices=ProcedureAllergyClass.choices, blank=True, default=""
+    )
+
+    class Meta:
+        ordering = ["substance"]
+        verbose_name_plural = "allergies"
+        constraints = [
+            *entry_constraints("allergy"),
+            choice_check("severity", AllergySeverity, "allergy_severity_valid"),
+            choice_check("procedure_class", ProcedureAllergyClass, "allergy_class_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Allergy {self.id}"
+
+
+class Medication(ClinicalEntry):
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="medications")
+    name = models.CharField(max_length=120)
+    drug_class = models.CharField(max_length=32, choices=DrugClass.choices)
+    dose = models.CharField(max_length=60, blank=True, help_text="e.g. 5 mg")
+    frequency = models.CharField(max_length=60, blank=True, help_text="e.g. twice daily")
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            *entry_constraints("medication"),
+            choice_check("drug_class", DrugClass, "medication_class_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Medication {self.id}"
+
+    @property
+    def affects_bleeding(self) -> bool:
+        return self.drug_class in BLEEDING_RISK_CLASSES
+
+
+class Condition(ClinicalEntry):
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="conditions")
+    kind = models.CharField(max_length=24, choices=ConditionKind.choices)
+    description = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["kind"]
+        constraints = [
+            *entry_constraints("condition"),
+            choice_check("kind", ConditionKind, "condition_kind_valid"),
+            models.CheckConstraint(
+                condition=~models.Q(kind="other") | ~models.Q(description=""),
+                name="condition_other_is_described",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Condition {self.id}"
+
+
+class ImplantedDevice(ClinicalEntry):
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="devices")
+    kind = models.CharField(max_length=32, choices=DeviceKind.choices)
+    description = models.CharField(max_length=200, blank=True)
+    manufacturer = models.CharField(max_length=80, blank=True)
+    model_name = models.CharField(max_length=80, blank=True)
+
+    class Meta:
+        ordering = ["kind"]
+        constraints = [
+            *entry_constraints("device"),
+            choice_check("kind", DeviceKind, "device_kind_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Device {self.id}"
+
+
+# --- Assessments ------------------------------------------------------------------------
+
+
+class Assessment(models.Model):
+    """One completed instrument: the item scores as answered and the computed result."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="assessments")
+    instrument = models.CharField(max_length=8, choices=Instrument.choices)
+    body_region = models.CharField(max_length=16, choices=BodyRegion.choices, blank=True)
+    items = models.JSONField(help_text="Item scores as answered, keyed by item.")
+    total = models.DecimalField(max_digits=6, decimal_places=2)
+    band = models.CharField(max_length=32, blank=True)
+    flags = models.JSONField(default=list, blank=True)
+    taken_at = models.DateTimeField()
+    source = models.CharField(max_length=16, choices=EntrySource.choices, default=EntrySource.STAFF)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-taken_at"]
+        indexes = [
+            models.Index(
+                fields=["patient", "instrument", "-taken_at"], name="assessment_latest_idx"
+            )
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(instrument="nrs") | ~models.Q(body_region=""),
+                name="assessment_nrs_has_region",
+            ),
+            choice_check("source", EntrySource, "assessment_source_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Assessment {self.id}"
+
+
+# --- Intake -----------------------------------------------------------------------------
+
+
+class IntakeStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SUBMITTED = "submitted", "Waiting for review"
+    REVIEWED = "reviewed", "Reviewed"
+
+
+class IntakeItemKind(models.TextChoices):
+    DEMOGRAPHIC = "demographic", "Demographics or insurance"
+    ALLERGY = "allergy", "Allergy"
+    MEDICATION = "medication", "Medication"
+    CONDITION = "condition", "Condition"
+    DEVICE = "device", "Implanted device"
+    ASSESSMENT = "assessment", "Assessment"
+
+
+class Decision(models.TextChoices):
+    PENDING = "pending", "Pending"
+    ACCEPTED = "accepted", "Accepted"
+    REJECTED = "rejected", "Rejected"
+
+
+class IntakeSubmission(models.Model):
+    """An intake questionnaire. Nothing in it reaches the chart until staff accept it."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="intakes")
+    status = models.CharField(
+        max_length=16, choices=IntakeStatus.choices, default=IntakeStatus.SUBMITTED
+    )
+    answers = models.JSONField(
+        default=dict,
+        help_text="Chief complaint, pain locations, onset, treatments tried, red-flag screen.",
+    )
+    urgent = models.BooleanField(default=False)
+    urgent_reasons = models.JSONField(default=list, blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    entered_by_staff = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-urgent", "submitted_at"]
+        indexes = [
+            models.Index(fields=["status", "-urgent", "submitted_at"], name="intake_queue_idx")
+        ]
+        constraints = [choice_check("status", IntakeStatus, "intake_status_valid")]
+
+    def __str__(self) -> str:
+        return f"Intake {self.id}"
+
+
+class IntakeItem(models.Model):
+    """One proposed change to the chart, accepted or rejected on its own."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    submission = models.ForeignKey(IntakeSubmission, on_delete=models.CASCADE, related_name="items")
+    kind = models.CharField(max_length=16, choices=IntakeItemKind.choices)
+    field = models.CharField(
+        max_length=40, blank=True, help_text="The patient field, for demographics."
+    )
+    proposed = models.JSONField(help_text="The proposed value or list entry, as submitted.")
+    chart_value_at_submission = models.JSONField(null=True, blank=True)
+    decision = models.CharField(max_length=16, choices=Decision.choices, default=Decision.PENDING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.CharField(max_length=300, blank=True)
+    replaced_value = models.JSONField(
+        null=True, blank=True, help_text="The chart value this item replaced when accepted."
+    )
+    created_record_id = models.UUIDField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["kind", "field"]
+        constraints = [
+            choice_check("kind", IntakeItemKind, "intake_item_kind_valid"),
+            choice_check("decision", Decision, "intake_item_decision_valid"),
+            models.CheckConstraint(
+                condition=models.Q(decision="pending") | models.Q(decided_by__isnull=False),
+                name="intake_item_decision_attributed",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Intake item {self.id}"
+
+
+# --- Duplicates and merges --------------------------------------------------------------
+
+
+class DuplicateStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    DISMISSED = "dismissed", "Not a duplicate"
+    MERGED = "merged", "Merged"
+
+
+class DuplicateCandidate(models.Model):
+    """Two records that may be the same person, waiting for staff to merge or dismiss."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="+")
+    match = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="+")
+    reasons = models.JSONField(default=list)
+    name_similarity = models.FloatField(null=True, blank=True)
+    status = models.CharField(
+        max_length=16, choices=DuplicateStatus.choices, default=DuplicateStatus.OPEN
+    )
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["patient", "match"], name="duplicate_pair_unique"),
+            models.CheckConstraint(
+                condition=~models.Q(patient=models.F("match")), name="duplicate_not_self"
+            ),
+            choice_check("status", DuplicateStatus, "duplicate_status_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Possible duplicate {self.id}"
+
+
+class PatientMerge(models.Model):
+    """The record of a merge: who, when, what moved, and the merged record as it was."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    survivor = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="merges")
+    merged = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="merged_away")
+    merged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    merged_at = models.DateTimeField(auto_now_add=True)
+    moved = models.JSONField(default=dict, help_text="Rows moved, per related table.")
+    merged_snapshot = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["-merged_at"]
+
+    def __str__(self) -> str:
+        return f"Merge {self.id}"

@@ -1,17 +1,163 @@
-from django.db.models import Q, QuerySet
+"""Reads of patient data. Which rows a user may see is decided here, by the queryset."""
 
-from .models import Patient
+import re
+from datetime import date, datetime
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.http import Http404
+
+from clinic.core.phones import normalize_phone
+from clinic.users.roles import Role
+
+from .models import (
+    Allergy,
+    Assessment,
+    Condition,
+    DuplicateCandidate,
+    DuplicateStatus,
+    ImplantedDevice,
+    IntakeItem,
+    IntakeItemKind,
+    IntakeStatus,
+    IntakeSubmission,
+    Medication,
+    Patient,
+)
+
+CLINICAL_ROLES = (Role.CLINICIAN, Role.MANAGER)
+DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%m-%d-%Y")
 
 
-def patient_search(*, query: str = "") -> QuerySet[Patient]:
-    """Staff patient lookup by name or MRN. The patients issue adds fuzzy and phone search."""
+def _as_date(token: str) -> date | None:
+    for fmt in DATE_FORMATS:
+        try:
+            return datetime.strptime(token, fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
+def _phone_query(digits: str) -> Q | None:
+    if len(digits) >= 10:
+        try:
+            return Q(phone=normalize_phone(digits))
+        except Exception:  # not a valid number: search by its last digits instead
+            return Q(phone__endswith=digits[-10:])
+    if len(digits) >= 4:
+        return Q(phone__endswith=digits)
+    return None
+
+
+def _token_query(token: str) -> Q:
+    """One search word: a date of birth, an MRN, a phone number, or part of a name."""
+    born = _as_date(token)
+    if born:
+        return Q(date_of_birth=born)
+    if re.fullmatch(r"[\d()+.\-]+", token):
+        digits = re.sub(r"\D", "", token)
+        query = Q(mrn=digits) if len(digits) == 8 else Q(pk__in=[])
+        phone = _phone_query(digits)
+        return query | phone if phone else query
+    return (
+        Q(legal_last_name__icontains=token)
+        | Q(legal_first_name__icontains=token)
+        | Q(preferred_name__icontains=token)
+    )
+
+
+def patient_search(*, query: str = "", include_merged: bool = False) -> QuerySet[Patient]:
+    """Staff lookup by name, MRN, date of birth or phone; every word must match."""
     patients = Patient.objects.select_related("home_location")
-    query = query.strip()
-    if query:
-        patients = patients.filter(
-            Q(mrn=query)
-            | Q(legal_last_name__istartswith=query)
-            | Q(legal_first_name__istartswith=query)
-            | Q(preferred_name__istartswith=query)
-        )
+    if not include_merged:
+        patients = patients.filter(merged_into__isnull=True)
+    tokens = [t for t in re.split(r"[\s,]+", query.strip()) if t]
+    if len(tokens) > 1 and all(re.fullmatch(r"[\d()+.\-]+", t) for t in tokens):
+        tokens = ["".join(tokens)]  # "(919) 555-0142" is one phone number
+    for token in tokens[:6]:
+        patients = patients.filter(_token_query(token))
     return patients.order_by("legal_last_name", "legal_first_name", "mrn")
+
+
+def patients_visible_to(user) -> QuerySet[Patient]:
+    """Staff see every record; a patient sees only their own; anyone else nothing."""
+    if user.is_authenticated and user.is_clinic_staff:
+        return Patient.objects.all()
+    if user.is_authenticated and user.has_role(Role.PATIENT):
+        return Patient.objects.filter(user=user)
+    return Patient.objects.none()
+
+
+def patient_for(user, patient_id) -> Patient:
+    """The patient if this user may see it, else 404 (never a hint that it exists)."""
+    try:
+        return patients_visible_to(user).select_related("home_location").get(pk=patient_id)
+    except (Patient.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def may_see_clinical(user, patient: Patient) -> bool:
+    """Clinicians and managers see clinical lists; a patient sees their own; front desk not."""
+    if user.has_role(*CLINICAL_ROLES):
+        return True
+    return user.has_role(Role.PATIENT) and patient.user_id == user.id
+
+
+def clinical_patient_for(user, patient_id) -> Patient:
+    patient = patient_for(user, patient_id)
+    if not may_see_clinical(user, patient):
+        raise Http404
+    return patient
+
+
+def chart_summary(*, patient: Patient) -> dict:
+    """Current allergies, medications (bleeding-relevant first), conditions, devices and the
+    latest score of each instrument (NRS per region), in a fixed number of queries."""
+    today = date.today()
+    current = Q(end_date__isnull=True) | Q(end_date__gt=today)
+    medications = sorted(
+        Medication.objects.filter(current, patient=patient),
+        key=lambda m: (not m.affects_bleeding, m.name.lower()),
+    )
+    latest = {}
+    for assessment in Assessment.objects.filter(patient=patient).order_by("-taken_at"):
+        key = (assessment.instrument, assessment.body_region)
+        latest.setdefault(key, assessment)
+    return {
+        "allergies": list(Allergy.objects.filter(current, patient=patient)),
+        "medications": medications,
+        "conditions": list(Condition.objects.filter(current, patient=patient)),
+        "devices": list(ImplantedDevice.objects.filter(current, patient=patient)),
+        "latest_scores": sorted(latest.values(), key=lambda a: (a.instrument, a.body_region)),
+    }
+
+
+def intake_queue(*, user) -> QuerySet[IntakeSubmission]:
+    """Submissions waiting for review: urgent first, then oldest first."""
+    queue = IntakeSubmission.objects.filter(status=IntakeStatus.SUBMITTED).select_related("patient")
+    if not user.has_role(*CLINICAL_ROLES):
+        # The front desk reviews only demographic items.
+        queue = queue.filter(items__kind=IntakeItemKind.DEMOGRAPHIC, items__decision="pending")
+        queue = queue.distinct()
+    return queue.order_by("-urgent", "submitted_at")
+
+
+def intake_for(user, intake_id) -> IntakeSubmission:
+    """An intake with its items if this user may see it, else 404."""
+    visible = IntakeSubmission.objects.filter(patient__in=patients_visible_to(user))
+    items = IntakeItem.objects.select_related("decided_by")
+    if not user.has_role(*CLINICAL_ROLES, Role.PATIENT):
+        items = items.filter(kind=IntakeItemKind.DEMOGRAPHIC)
+    try:
+        return (
+            visible.select_related("patient", "submitted_by")
+            .prefetch_related(Prefetch("items", queryset=items))
+            .get(pk=intake_id)
+        )
+    except (IntakeSubmission.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def duplicates_open() -> QuerySet[DuplicateCandidate]:
+    return DuplicateCandidate.objects.filter(status=DuplicateStatus.OPEN).select_related(
+        "patient", "match"
+    )

@@ -1,12 +1,122 @@
-from datetime import date
+"""Every write to a patient's record. Views and APIs call these; nothing else writes."""
 
-from django.db import connection, transaction
+from datetime import date, datetime
 
+from django.contrib.postgres.search import TrigramSimilarity
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, connection, models, transaction
+from django.db.models import Q
+from django.db.models.functions import Concat
+from django.utils import timezone
+
+from clinic.core.errors import Conflict, Forbidden, ValidationFailed
 from clinic.core.phones import normalize_phone
+from clinic.users.roles import Role
 
-from .models import Patient
+from .instruments import Instrument, InstrumentError, score
+from .models import (
+    Allergy,
+    Assessment,
+    BodyRegion,
+    Condition,
+    Decision,
+    DuplicateCandidate,
+    DuplicateStatus,
+    EntrySource,
+    ImplantedDevice,
+    IntakeItem,
+    IntakeItemKind,
+    IntakeStatus,
+    IntakeSubmission,
+    Medication,
+    Patient,
+    PatientMerge,
+    PatientStatus,
+)
+from .questionnaire import clean_answers, urgent_reasons
 
 MRN_SEQUENCE = "patients_mrn_seq"
+PHONE_FIELDS = ("phone", "emergency_contact_phone", "referring_physician_phone")
+
+# Fields staff may set on the record; the front desk may set all of them.
+DEMOGRAPHIC_FIELDS = (
+    "legal_first_name",
+    "legal_last_name",
+    "preferred_name",
+    "date_of_birth",
+    "sex",
+    "phone",
+    "email",
+    "address_line1",
+    "address_line2",
+    "city",
+    "state",
+    "postal_code",
+    "preferred_channel",
+    "consent_sms",
+    "consent_email",
+    "emergency_contact_name",
+    "emergency_contact_relationship",
+    "emergency_contact_phone",
+    "insurance_payer",
+    "insurance_member_id",
+    "insurance_group",
+    "referring_physician_name",
+    "referring_physician_phone",
+    "referring_physician_npi",
+    "home_location",
+    "status",
+    "needs_verification",
+)
+
+CLINICAL_LIST_MODELS = {
+    IntakeItemKind.ALLERGY: Allergy,
+    IntakeItemKind.MEDICATION: Medication,
+    IntakeItemKind.CONDITION: Condition,
+    IntakeItemKind.DEVICE: ImplantedDevice,
+}
+NAME_SIMILARITY_THRESHOLD = 0.45
+
+
+# --- Validation helpers -----------------------------------------------------------------
+
+
+def full_clean_or_fail(instance: models.Model, *, exclude=None, errors=None) -> None:
+    """Model validation as a ValidationFailed (400) carrying every field's messages."""
+    errors = dict(errors or {})
+    try:
+        instance.full_clean(exclude=exclude, validate_unique=False)
+    except ValidationError as exc:
+        for field, messages in exc.message_dict.items():
+            errors.setdefault(field, []).extend(messages)
+    if errors:
+        raise ValidationFailed(errors)
+
+
+def _normalise_contact(fields: dict) -> dict:
+    """Phones to E.164 and emails to lower case; returns the field errors found."""
+    errors = {}
+    for name in PHONE_FIELDS:
+        if name in fields:
+            try:
+                fields[name] = normalize_phone(fields[name] or "")
+            except ValidationError as exc:
+                errors[name] = exc.messages
+    if "email" in fields:
+        fields["email"] = (fields["email"] or "").strip().lower()
+    for name in ("legal_first_name", "legal_last_name", "preferred_name"):
+        if isinstance(fields.get(name), str):
+            fields[name] = fields[name].strip()
+    return errors
+
+
+def _birth_date_errors(born) -> dict:
+    if isinstance(born, date) and born > timezone.localdate():
+        return {"date_of_birth": ["The date of birth cannot be in the future."]}
+    return {}
+
+
+# --- Patients ---------------------------------------------------------------------------
 
 
 def next_mrn() -> str:
@@ -18,30 +128,522 @@ def next_mrn() -> str:
 
 
 @transaction.atomic
-def patient_create(
-    *,
-    legal_first_name: str,
-    legal_last_name: str,
-    date_of_birth: date,
-    sex: str = "unknown",
-    preferred_name: str = "",
-    phone: str = "",
-    email: str = "",
-    home_location=None,
-    user=None,
-) -> Patient:
-    patient = Patient(
-        mrn=next_mrn(),
-        legal_first_name=legal_first_name.strip(),
-        legal_last_name=legal_last_name.strip(),
-        preferred_name=preferred_name.strip(),
-        date_of_birth=date_of_birth,
-        sex=sex,
-        phone=normalize_phone(phone),
-        email=email.strip().lower(),
-        home_location=home_location,
-        user=user,
-    )
-    patient.full_clean()
+def patient_create(*, user=None, **fields) -> Patient:
+    """Create a patient record and list any likely duplicates of it for staff."""
+    unknown = set(fields) - set(DEMOGRAPHIC_FIELDS)
+    if unknown:
+        raise ValidationFailed({name: ["Unknown field."] for name in sorted(unknown)})
+    errors = _normalise_contact(fields) | _birth_date_errors(fields.get("date_of_birth"))
+    patient = Patient(mrn=next_mrn(), user=user, **fields)
+    full_clean_or_fail(patient, errors=errors)
+    patient.save()
+    duplicates_detect(patient=patient)
+    return patient
+
+
+@transaction.atomic
+def patient_update(*, patient: Patient, **changes) -> Patient:
+    unknown = set(changes) - set(DEMOGRAPHIC_FIELDS)
+    if unknown:
+        raise ValidationFailed({name: ["This field cannot be changed here."] for name in unknown})
+    errors = _normalise_contact(changes) | _birth_date_errors(changes.get("date_of_birth"))
+    for name, value in changes.items():
+        setattr(patient, name, value)
+    full_clean_or_fail(patient, errors=errors)
     patient.save()
     return patient
+
+
+# --- Clinical lists ---------------------------------------------------------------------
+
+
+def _build_entry(kind: str, *, patient: Patient, **fields):
+    model = CLINICAL_LIST_MODELS[kind]
+    allowed = {f.name for f in model._meta.concrete_fields} - {
+        "id",
+        "patient",
+        "recorded_by",
+        "recorded_at",
+        "updated_at",
+        "source",
+    }
+    unknown = set(fields) - allowed
+    if unknown:
+        raise ValidationFailed({name: ["Unknown field."] for name in sorted(unknown)})
+    return model(patient=patient, **fields)
+
+
+@transaction.atomic
+def clinical_entry_add(
+    *, patient: Patient, kind: str, recorded_by, source: str = EntrySource.STAFF, **fields
+):
+    """Add an allergy, medication, condition or implanted device to the chart."""
+    entry = _build_entry(kind, patient=patient, **fields)
+    entry.recorded_by = recorded_by
+    entry.source = source
+    full_clean_or_fail(entry)
+    entry.save()
+    return entry
+
+
+@transaction.atomic
+def clinical_entry_update(*, entry, **changes):
+    """Correct an entry or end it (set end_date); the entry itself is never deleted."""
+    blocked = set(changes) & {"id", "patient", "recorded_by", "recorded_at", "source"}
+    if blocked:
+        raise ValidationFailed({name: ["This field cannot be changed."] for name in blocked})
+    for name, value in changes.items():
+        setattr(entry, name, value)
+    full_clean_or_fail(entry)
+    entry.save()
+    return entry
+
+
+# --- Assessments ------------------------------------------------------------------------
+
+
+def assessment_score(*, patient: Patient, instrument: str, items, body_region: str = "", on=None):
+    """Validate and score without saving; raises ValidationFailed with per-item errors."""
+    errors = {}
+    if instrument not in Instrument.values:
+        raise ValidationFailed({"instrument": [f"Unknown instrument {instrument!r}."]})
+    if instrument == Instrument.NRS and not body_region:
+        errors["body_region"] = ["An NRS score needs the body region it is about."]
+    if body_region and body_region not in BodyRegion.values:
+        errors["body_region"] = [f"Unknown body region {body_region!r}."]
+    if not isinstance(items, dict):
+        raise ValidationFailed(errors | {"items": ["Give the item scores as an object."]})
+    try:
+        result = score(
+            instrument, items, sex=patient.sex, age=patient.age_on(on or timezone.localdate())
+        )
+    except InstrumentError as exc:
+        errors["items"] = exc.fields
+        result = None
+    if errors:
+        raise ValidationFailed(errors)
+    return result
+
+
+@transaction.atomic
+def assessment_record(
+    *,
+    patient: Patient,
+    instrument: str,
+    items: dict,
+    recorded_by,
+    body_region: str = "",
+    taken_at: datetime | None = None,
+    source: str = EntrySource.STAFF,
+) -> Assessment:
+    taken_at = taken_at or timezone.now()
+    if taken_at > timezone.now() + timezone.timedelta(minutes=5):
+        raise ValidationFailed({"taken_at": ["An assessment cannot be taken in the future."]})
+    result = assessment_score(
+        patient=patient,
+        instrument=instrument,
+        items=items,
+        body_region=body_region,
+        on=timezone.localdate(taken_at),
+    )
+    return Assessment.objects.create(
+        patient=patient,
+        instrument=instrument,
+        body_region=body_region,
+        items=items,
+        total=result.total,
+        band=result.band,
+        flags=list(result.flags),
+        taken_at=taken_at,
+        source=source,
+        recorded_by=recorded_by,
+    )
+
+
+# --- Intake -----------------------------------------------------------------------------
+
+
+def _json_value(value):
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, models.Model):
+        return str(value.pk)
+    return value
+
+
+def _demographic_items(patient: Patient, proposed: dict) -> list[IntakeItem]:
+    """One item per field whose proposed value differs from the chart (validated first)."""
+    unknown = set(proposed) - set(DEMOGRAPHIC_FIELDS) - {"home_location", "status"}
+    errors = {name: ["Unknown field."] for name in unknown}
+    candidate = Patient(
+        **{f.attname: getattr(patient, f.attname) for f in Patient._meta.concrete_fields}
+    )
+    values = dict(proposed)
+    errors |= _normalise_contact(values)
+    for name in set(values) - unknown:
+        field = Patient._meta.get_field(name)
+        try:
+            setattr(candidate, field.attname, field.to_python(values[name]))
+        except ValidationError as exc:
+            errors[name] = exc.messages
+    errors |= _birth_date_errors(candidate.date_of_birth)
+    if errors:
+        raise ValidationFailed({"demographics": errors})
+    try:
+        candidate.full_clean(
+            exclude=["mrn", "user", "home_location", "merged_into"], validate_unique=False
+        )
+    except ValidationError as exc:
+        bad = {k: v for k, v in exc.message_dict.items() if k in values}
+        if bad:
+            raise ValidationFailed({"demographics": bad}) from None
+    items = []
+    for name in sorted(set(values) - unknown):
+        field = Patient._meta.get_field(name)
+        new, old = getattr(candidate, field.attname), getattr(patient, field.attname)
+        if new != old:
+            items.append(
+                IntakeItem(
+                    kind=IntakeItemKind.DEMOGRAPHIC,
+                    field=name,
+                    proposed=_json_value(new),
+                    chart_value_at_submission=_json_value(old),
+                )
+            )
+    return items
+
+
+def _list_items(patient: Patient, kind: str, entries) -> list[IntakeItem]:
+    errors, items = {}, []
+    for index, entry in enumerate(entries or []):
+        if not isinstance(entry, dict):
+            errors[str(index)] = ["Each entry must be an object."]
+            continue
+        try:
+            instance = _build_entry(kind, patient=patient, **entry)
+            full_clean_or_fail(instance, exclude=["recorded_by"])
+        except ValidationFailed as exc:
+            errors[str(index)] = exc.fields
+            continue
+        except TypeError:
+            errors[str(index)] = ["This entry has fields that are not allowed."]
+            continue
+        items.append(IntakeItem(kind=kind, proposed={k: _json_value(v) for k, v in entry.items()}))
+    if errors:
+        raise ValidationFailed({f"{kind}s" if kind != "allergy" else "allergies": errors})
+    return items
+
+
+def _assessment_items(patient: Patient, entries) -> tuple[list[IntakeItem], list[str]]:
+    errors, items, flags = {}, [], []
+    for index, entry in enumerate(entries or []):
+        entry = entry if isinstance(entry, dict) else {}
+        try:
+            result = assessment_score(
+                patient=patient,
+                instrument=entry.get("instrument", ""),
+                items=entry.get("items"),
+                body_region=entry.get("body_region", ""),
+            )
+        except ValidationFailed as exc:
+            errors[str(index)] = exc.fields
+            continue
+        flags += result.flags
+        proposed = {key: entry.get(key) for key in ("instrument", "items", "body_region")}
+        items.append(IntakeItem(kind=IntakeItemKind.ASSESSMENT, proposed=proposed))
+    if errors:
+        raise ValidationFailed({"assessments": errors})
+    return items, flags
+
+
+@transaction.atomic
+def intake_submit(
+    *,
+    patient: Patient,
+    submitted_by,
+    answers: dict | None = None,
+    demographics: dict | None = None,
+    allergies: list | None = None,
+    medications: list | None = None,
+    conditions: list | None = None,
+    devices: list | None = None,
+    assessments: list | None = None,
+) -> IntakeSubmission:
+    """Store a questionnaire and the chart changes it proposes; the chart is not touched."""
+    errors = {}
+    collected: list[IntakeItem] = []
+    cleaned_answers = {}
+    steps = [
+        lambda: clean_answers(answers or {}),
+        lambda: _demographic_items(patient, demographics or {}),
+        lambda: _list_items(patient, IntakeItemKind.ALLERGY, allergies),
+        lambda: _list_items(patient, IntakeItemKind.MEDICATION, medications),
+        lambda: _list_items(patient, IntakeItemKind.CONDITION, conditions),
+        lambda: _list_items(patient, IntakeItemKind.DEVICE, devices),
+        lambda: _assessment_items(patient, assessments),
+    ]
+    results = []
+    for step in steps:
+        try:
+            results.append(step())
+        except ValidationFailed as exc:
+            errors |= exc.fields
+            results.append(None)
+    if errors:
+        raise ValidationFailed(errors)
+    cleaned_answers, *item_lists, (assessment_items, flags) = results
+    for item_list in item_lists:
+        collected += item_list
+    collected += assessment_items
+    reasons = urgent_reasons(cleaned_answers, flags)
+    submission = IntakeSubmission.objects.create(
+        patient=patient,
+        answers=cleaned_answers,
+        urgent=bool(reasons),
+        urgent_reasons=reasons,
+        submitted_by=submitted_by,
+        entered_by_staff=submitted_by.role in (Role.FRONT_DESK, Role.CLINICIAN, Role.MANAGER),
+        submitted_at=timezone.now(),
+        status=IntakeStatus.SUBMITTED if collected else IntakeStatus.REVIEWED,
+    )
+    for item in collected:
+        item.submission = submission
+    IntakeItem.objects.bulk_create(collected)
+    return submission
+
+
+def _apply_demographic(item: IntakeItem, overwrite: bool) -> None:
+    patient = Patient.objects.select_for_update().get(pk=item.submission.patient_id)
+    field = Patient._meta.get_field(item.field)
+    current = _json_value(getattr(patient, field.attname))
+    if current != item.chart_value_at_submission and not overwrite:
+        raise Conflict(
+            "The chart changed after this intake was submitted; look at the current value "
+            "and accept again with overwrite to replace it.",
+            code="chart_changed",
+            field=item.field,
+            current=current,
+            proposed=item.proposed,
+        )
+    item.replaced_value = current
+    patient_update(patient=patient, **{item.field: field.to_python(item.proposed)})
+
+
+def _apply(item: IntakeItem, decided_by, overwrite: bool) -> None:
+    patient = item.submission.patient
+    if item.kind == IntakeItemKind.DEMOGRAPHIC:
+        _apply_demographic(item, overwrite)
+    elif item.kind == IntakeItemKind.ASSESSMENT:
+        assessment = assessment_record(
+            patient=patient,
+            recorded_by=decided_by,
+            taken_at=item.submission.submitted_at,
+            source=EntrySource.INTAKE,
+            **item.proposed,
+        )
+        item.created_record_id = assessment.id
+    else:
+        entry = clinical_entry_add(
+            patient=patient,
+            kind=item.kind,
+            recorded_by=decided_by,
+            source=EntrySource.INTAKE,
+            **item.proposed,
+        )
+        item.created_record_id = entry.id
+
+
+@transaction.atomic
+def intake_item_decide(
+    *, item: IntakeItem, decided_by, accept: bool, note: str = "", overwrite: bool = False
+) -> IntakeItem:
+    """Accept (apply to the chart) or reject one proposed change; either is recorded."""
+    item = (
+        IntakeItem.objects.select_for_update().select_related("submission__patient").get(pk=item.pk)
+    )
+    if item.kind != IntakeItemKind.DEMOGRAPHIC and not decided_by.has_role(
+        Role.CLINICIAN, Role.MANAGER
+    ):
+        raise Forbidden("Clinical items of an intake are reviewed by a clinician.")
+    if item.decision != Decision.PENDING:
+        raise Conflict(
+            f"This item was already {item.decision}.",
+            code="already_decided",
+            decision=item.decision,
+        )
+    if accept:
+        _apply(item, decided_by, overwrite)
+    item.decision = Decision.ACCEPTED if accept else Decision.REJECTED
+    item.decided_by = decided_by
+    item.decided_at = timezone.now()
+    item.decision_note = note[:300]
+    item.save()
+    _close_if_reviewed(item.submission)
+    return item
+
+
+def _close_if_reviewed(submission: IntakeSubmission) -> None:
+    if not submission.items.filter(decision=Decision.PENDING).exists():
+        submission.status = IntakeStatus.REVIEWED
+        submission.reviewed_at = timezone.now()
+        submission.save(update_fields=["status", "reviewed_at"])
+
+
+# --- Duplicates and merges --------------------------------------------------------------
+
+
+def _full_name_expression():
+    return Concat("legal_first_name", models.Value(" "), "legal_last_name")
+
+
+def duplicates_detect(*, patient: Patient) -> list[DuplicateCandidate]:
+    """List records that are likely the same person: same birth date and a similar name
+    (pg_trgm similarity), or the same phone, or the same email."""
+    same_contact = Q(date_of_birth=patient.date_of_birth)
+    if patient.phone:
+        same_contact |= Q(phone=patient.phone)
+    if patient.email:
+        same_contact |= Q(email__iexact=patient.email)
+    full_name = f"{patient.legal_first_name} {patient.legal_last_name}"
+    matches = (
+        Patient.objects.filter(same_contact, merged_into__isnull=True)
+        .exclude(pk=patient.pk)
+        .annotate(similarity=TrigramSimilarity(_full_name_expression(), full_name))
+    )
+    found = []
+    for match in matches:
+        reasons = []
+        if (
+            match.date_of_birth == patient.date_of_birth
+            and match.similarity >= NAME_SIMILARITY_THRESHOLD
+        ):
+            reasons.append("same date of birth and a similar name")
+        if patient.phone and match.phone == patient.phone:
+            reasons.append("same phone")
+        if patient.email and match.email.lower() == patient.email.lower():
+            reasons.append("same email")
+        if reasons and not _pair_known(patient, match):
+            found.append(
+                DuplicateCandidate.objects.create(
+                    patient=patient, match=match, reasons=reasons, name_similarity=match.similarity
+                )
+            )
+    return found
+
+
+def _pair_known(a: Patient, b: Patient) -> bool:
+    return DuplicateCandidate.objects.filter(Q(patient=a, match=b) | Q(patient=b, match=a)).exists()
+
+
+@transaction.atomic
+def duplicate_dismiss(*, candidate: DuplicateCandidate, resolved_by) -> DuplicateCandidate:
+    candidate = DuplicateCandidate.objects.select_for_update().get(pk=candidate.pk)
+    if candidate.status != DuplicateStatus.OPEN:
+        raise Conflict(f"This pair was already {candidate.status}.", code="already_resolved")
+    candidate.status = DuplicateStatus.DISMISSED
+    candidate.resolved_by = resolved_by
+    candidate.resolved_at = timezone.now()
+    candidate.save()
+    return candidate
+
+
+def _snapshot(patient: Patient) -> dict:
+    return {
+        f.attname: _json_value(getattr(patient, f.attname)) for f in Patient._meta.concrete_fields
+    }
+
+
+def _move_related_rows(merged: Patient, survivor: Patient) -> dict:
+    """Point every row that refers to the merged record at the survivor, in every app."""
+    skip = {PatientMerge, DuplicateCandidate}
+    moved = {}
+    for relation in Patient._meta.related_objects:
+        if not relation.many_to_one or relation.related_model in skip:
+            continue
+        if relation.related_model is Patient:  # merged_into, handled by the caller
+            continue
+        field = relation.field.name
+        count = relation.related_model._base_manager.filter(**{field: merged}).update(
+            **{field: survivor}
+        )
+        if count:
+            moved[relation.related_model._meta.label_lower] = count
+    return moved
+
+
+def _fill_blanks(merged: Patient, survivor: Patient) -> list[str]:
+    filled = []
+    for name in DEMOGRAPHIC_FIELDS:
+        field = Patient._meta.get_field(name)
+        if field.get_internal_type() in ("CharField", "EmailField") and not getattr(survivor, name):
+            value = getattr(merged, name)
+            if value:
+                setattr(survivor, name, value)
+                filled.append(name)
+    return filled
+
+
+def _repoint_candidates(merged: Patient, survivor: Patient, resolved_by) -> None:
+    now = timezone.now()
+    open_pairs = DuplicateCandidate.objects.filter(
+        Q(patient=merged) | Q(match=merged), status=DuplicateStatus.OPEN
+    )
+    for candidate in open_pairs.select_for_update():
+        other_id = candidate.match_id if candidate.patient_id == merged.pk else candidate.patient_id
+        other = Patient(pk=other_id)
+        if other_id == survivor.pk or _pair_known(survivor, other):
+            candidate.status = DuplicateStatus.MERGED
+            candidate.resolved_by, candidate.resolved_at = resolved_by, now
+        elif candidate.patient_id == merged.pk:
+            candidate.patient = survivor
+        else:
+            candidate.match = survivor
+        candidate.save()
+
+
+@transaction.atomic
+def patient_merge(*, survivor: Patient, merged: Patient, merged_by) -> PatientMerge:
+    """Merge `merged` into `survivor`: every related row moves, blanks are filled from the
+    merged record, which stays (inactive, pointing at the survivor) with a snapshot."""
+    if survivor.pk == merged.pk:
+        raise ValidationFailed({"survivor": ["A record cannot be merged into itself."]})
+    locked = {
+        p.pk: p
+        for p in Patient.objects.select_for_update()
+        .filter(pk__in=[survivor.pk, merged.pk])
+        .order_by("pk")
+    }
+    survivor, merged = locked[survivor.pk], locked[merged.pk]
+    if merged.merged_into_id or survivor.merged_into_id:
+        raise Conflict("One of these records was already merged.", code="already_merged")
+    if merged.user_id and survivor.user_id:
+        raise Conflict(
+            "Both records have a portal login; remove one login before merging.",
+            code="both_have_logins",
+        )
+    snapshot = _snapshot(merged)
+    try:
+        with transaction.atomic():
+            moved = _move_related_rows(merged, survivor)
+    except IntegrityError:
+        raise Conflict(
+            "The two records have rows that clash (for example overlapping appointments); "
+            "resolve them first.",
+            code="merge_clash",
+        ) from None
+    filled = _fill_blanks(merged, survivor)
+    if merged.user_id:
+        survivor.user_id, merged.user_id = merged.user_id, None
+        moved["portal login"] = 1
+    merged.status = PatientStatus.INACTIVE
+    merged.merged_into = survivor
+    merged.save()
+    survivor.save()
+    _repoint_candidates(merged, survivor, merged_by)
+    return PatientMerge.objects.create(
+        survivor=survivor,
+        merged=merged,
+        merged_by=merged_by,
+        moved=moved | {"filled_fields": filled},
+        merged_snapshot=snapshot,
+    )

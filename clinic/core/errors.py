@@ -4,6 +4,7 @@ Services raise DomainError subclasses; the handler turns them into the right sta
 """
 
 from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -23,6 +24,28 @@ class DomainError(Exception):
             self.code = code
         self.fields = fields or {}
         self.extra = extra
+
+
+class ValidationFailed(DomainError):
+    """Input broke a rule; `fields` maps each field (nested for item lists) to messages."""
+
+    def __init__(self, fields: dict, detail: str = "Some fields are not valid."):
+        super().__init__(detail, fields=fields)
+
+    @classmethod
+    def from_django(cls, error: DjangoValidationError) -> "ValidationFailed":
+        if hasattr(error, "error_dict"):
+            return cls(
+                {field: [str(m) for m in msgs] for field, msgs in error.message_dict.items()}
+            )
+        return cls({}, detail=" ".join(error.messages))
+
+
+class Forbidden(DomainError):
+    """The caller's role may not do this to this object."""
+
+    status_code = status.HTTP_403_FORBIDDEN
+    code = "permission_denied"
 
 
 class Conflict(DomainError):
@@ -57,6 +80,8 @@ def _messages(value):
 
 
 def api_exception_handler(exc, context):
+    if isinstance(exc, DjangoValidationError):
+        exc = ValidationFailed.from_django(exc)
     if isinstance(exc, DomainError):
         body = error_body(exc.code, exc.detail, exc.fields, **exc.extra)
         return Response(body, status=exc.status_code)

@@ -176,6 +176,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "PatientStatusEnum": "patients.models.PatientStatus",
+        "IntakeStatusEnum": "patients.models.IntakeStatus",
+        "DuplicateStatusEnum": "patients.models.DuplicateStatus",
+        "ConditionKindEnum": "patients.models.ConditionKind",
+        "DeviceKindEnum": "patients.models.DeviceKind",
+    },
 }
 
 # --- Celery --------------------------------------------------------------------------------

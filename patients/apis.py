@@ -1,0 +1,320 @@
+"""Patients API. Each view: check the role, scope the queryset, call a service, serialize."""
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import status
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.generics import GenericAPIView
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from clinic.users.access import IsClinicStaff
+from clinic.users.roles import Role
+
+from . import selectors, services
+from .models import (
+    Assessment,
+    DuplicateCandidate,
+    EntrySource,
+    IntakeItemKind,
+    IntakeSubmission,
+    Patient,
+)
+from .serializers import (
+    AllergySerializer,
+    AssessmentSerializer,
+    ConditionSerializer,
+    DeviceSerializer,
+    DuplicateSerializer,
+    IntakeDecisionSerializer,
+    IntakeQueueSerializer,
+    IntakeSerializer,
+    IntakeSubmitSerializer,
+    MedicationSerializer,
+    MergeSerializer,
+    PatientSerializer,
+)
+
+CLINICAL = (Role.CLINICIAN, Role.MANAGER)
+
+
+def require_role(user, *roles) -> None:
+    if not user.has_role(*roles):
+        raise PermissionDenied("Your role may not do this.")
+
+
+class PatientListApi(GenericAPIView):
+    queryset = Patient.objects.none()  # for the schema; requests scope their own
+    serializer_class = PatientSerializer
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("search", str, description="Name, MRN, date of birth or phone.")
+        ],
+        summary="List patients (staff: all, with search; a patient: their own record)",
+        operation_id="patients_list",
+        responses=PatientSerializer(many=True),
+    )
+    def get(self, request):
+        user = request.user
+        if user.is_clinic_staff:
+            patients = selectors.patient_search(query=request.query_params.get("search", ""))
+        else:
+            patients = selectors.patients_visible_to(user).select_related("home_location")
+        page = self.paginate_queryset(patients)
+        return self.get_paginated_response(PatientSerializer(page, many=True).data)
+
+    @extend_schema(
+        request=PatientSerializer, responses={201: PatientSerializer}, summary="Create a patient"
+    )
+    def post(self, request):
+        require_role(request.user, Role.FRONT_DESK, *CLINICAL)
+        serializer = PatientSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        patient = services.patient_create(**serializer.validated_data)
+        return Response(PatientSerializer(patient).data, status=status.HTTP_201_CREATED)
+
+
+class PatientDetailApi(APIView):
+    @extend_schema(
+        responses=PatientSerializer, summary="A patient's record", operation_id="patients_retrieve"
+    )
+    def get(self, request, patient_id):
+        return Response(PatientSerializer(selectors.patient_for(request.user, patient_id)).data)
+
+    @extend_schema(
+        request=PatientSerializer, responses=PatientSerializer, summary="Update demographics"
+    )
+    def patch(self, request, patient_id):
+        patient = selectors.patient_for(request.user, patient_id)
+        require_role(request.user, Role.FRONT_DESK, *CLINICAL)
+        serializer = PatientSerializer(patient, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        patient = services.patient_update(patient=patient, **serializer.validated_data)
+        return Response(PatientSerializer(patient).data)
+
+
+class ClinicalListApi(GenericAPIView):
+    """A patient's allergies, medications, conditions or devices (one subclass each)."""
+
+    kind: str
+    related_name: str
+
+    def entries(self):
+        return getattr(self.patient, self.related_name).select_related("recorded_by")
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        self.patient = selectors.clinical_patient_for(request.user, kwargs["patient_id"])
+
+    def get(self, request, patient_id):
+        page = self.paginate_queryset(self.entries())
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def post(self, request, patient_id):
+        require_role(request.user, *CLINICAL)
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        entry = services.clinical_entry_add(
+            patient=self.patient,
+            kind=self.kind,
+            recorded_by=request.user,
+            **serializer.validated_data,
+        )
+        return Response(self.get_serializer(entry).data, status=status.HTTP_201_CREATED)
+
+
+class ClinicalDetailApi(ClinicalListApi):
+    def get_entry(self, entry_id):
+        return get_object_or_404(self.entries(), pk=entry_id)
+
+    def get(self, request, patient_id, entry_id):
+        return Response(self.get_serializer(self.get_entry(entry_id)).data)
+
+    def patch(self, request, patient_id, entry_id):
+        require_role(request.user, *CLINICAL)
+        entry = self.get_entry(entry_id)
+        serializer = self.get_serializer(entry, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        entry = services.clinical_entry_update(entry=entry, **serializer.validated_data)
+        return Response(self.get_serializer(entry).data)
+
+
+def clinical_views(kind: str, related_name: str, serializer):
+    attrs = {
+        "kind": kind,
+        "related_name": related_name,
+        "serializer_class": serializer,
+        "queryset": serializer.Meta.model.objects.none(),  # for the schema
+    }
+    name, op = related_name.title(), f"patients_{related_name}"
+    list_api = extend_schema_view(
+        get=extend_schema(operation_id=f"{op}_list", responses=serializer(many=True)),
+        post=extend_schema(operation_id=f"{op}_create"),
+    )(type(f"{name}ListApi", (ClinicalListApi,), attrs))
+    detail_api = extend_schema_view(
+        get=extend_schema(operation_id=f"{op}_retrieve"),
+        patch=extend_schema(operation_id=f"{op}_update"),
+    )(type(f"{name}DetailApi", (ClinicalDetailApi,), attrs))
+    return list_api, detail_api
+
+
+AllergyListApi, AllergyDetailApi = clinical_views(
+    IntakeItemKind.ALLERGY, "allergies", AllergySerializer
+)
+MedicationListApi, MedicationDetailApi = clinical_views(
+    IntakeItemKind.MEDICATION, "medications", MedicationSerializer
+)
+ConditionListApi, ConditionDetailApi = clinical_views(
+    IntakeItemKind.CONDITION, "conditions", ConditionSerializer
+)
+DeviceListApi, DeviceDetailApi = clinical_views(IntakeItemKind.DEVICE, "devices", DeviceSerializer)
+
+
+class AssessmentListApi(GenericAPIView):
+    queryset = Assessment.objects.none()
+    serializer_class = AssessmentSerializer
+
+    @extend_schema(
+        parameters=[OpenApiParameter("instrument", str), OpenApiParameter("body_region", str)],
+        summary="A patient's assessments, newest first",
+    )
+    def get(self, request, patient_id):
+        patient = selectors.clinical_patient_for(request.user, patient_id)
+        assessments = patient.assessments.select_related("recorded_by")
+        for name in ("instrument", "body_region"):
+            if request.query_params.get(name):
+                assessments = assessments.filter(**{name: request.query_params[name]})
+        page = self.paginate_queryset(assessments)
+        return self.get_paginated_response(AssessmentSerializer(page, many=True).data)
+
+    @extend_schema(summary="Record an assessment (a patient may record their own)")
+    def post(self, request, patient_id):
+        patient = selectors.clinical_patient_for(request.user, patient_id)
+        serializer = AssessmentSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        by_patient = request.user.has_role(Role.PATIENT)
+        assessment = services.assessment_record(
+            patient=patient,
+            recorded_by=request.user,
+            source=EntrySource.PATIENT if by_patient else EntrySource.STAFF,
+            **serializer.validated_data,
+        )
+        return Response(AssessmentSerializer(assessment).data, status=status.HTTP_201_CREATED)
+
+
+def intake_data(intake, user) -> dict:
+    data = IntakeSerializer(intake).data
+    if not user.has_role(*CLINICAL, Role.PATIENT):
+        data["answers"] = None  # the front desk reviews demographics only
+    return data
+
+
+class PatientIntakeListApi(GenericAPIView):
+    queryset = IntakeSubmission.objects.none()
+    serializer_class = IntakeSerializer
+
+    @extend_schema(summary="A patient's intake submissions")
+    def get(self, request, patient_id):
+        patient = selectors.patient_for(request.user, patient_id)
+        intakes = patient.intakes.select_related("patient").prefetch_related("items__decided_by")
+        page = self.paginate_queryset(intakes.order_by("-submitted_at"))
+        return self.get_paginated_response([intake_data(i, request.user) for i in page])
+
+    @extend_schema(
+        request=IntakeSubmitSerializer,
+        responses={201: IntakeSerializer},
+        summary="Submit an intake",
+    )
+    def post(self, request, patient_id):
+        patient = selectors.patient_for(request.user, patient_id)
+        serializer = IntakeSubmitSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        intake = services.intake_submit(
+            patient=patient, submitted_by=request.user, **serializer.validated_data
+        )
+        intake = selectors.intake_for(request.user, intake.pk)
+        return Response(intake_data(intake, request.user), status=status.HTTP_201_CREATED)
+
+
+class IntakeQueueApi(GenericAPIView):
+    permission_classes = [IsClinicStaff]
+    queryset = IntakeSubmission.objects.none()
+    serializer_class = IntakeQueueSerializer
+
+    @extend_schema(
+        summary="Intakes waiting for review, urgent first",
+        operation_id="intakes_queue",
+        responses=IntakeQueueSerializer(many=True),
+    )
+    def get(self, request):
+        page = self.paginate_queryset(selectors.intake_queue(user=request.user))
+        return self.get_paginated_response(IntakeQueueSerializer(page, many=True).data)
+
+
+class IntakeDetailApi(APIView):
+    @extend_schema(
+        responses=IntakeSerializer,
+        summary="An intake with its items",
+        operation_id="intakes_retrieve",
+    )
+    def get(self, request, intake_id):
+        return Response(intake_data(selectors.intake_for(request.user, intake_id), request.user))
+
+
+class IntakeDecisionApi(APIView):
+    permission_classes = [IsClinicStaff]
+
+    @extend_schema(
+        request=IntakeDecisionSerializer,
+        responses=IntakeSerializer,
+        summary="Accept or reject one item",
+    )
+    def post(self, request, intake_id, item_id):
+        intake = selectors.intake_for(request.user, intake_id)
+        item = next((i for i in intake.items.all() if str(i.pk) == str(item_id)), None)
+        if item is None:
+            raise selectors.Http404
+        serializer = IntakeDecisionSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.intake_item_decide(item=item, decided_by=request.user, **serializer.validated_data)
+        return Response(intake_data(selectors.intake_for(request.user, intake_id), request.user))
+
+
+class DuplicateListApi(GenericAPIView):
+    permission_classes = [IsClinicStaff]
+    queryset = DuplicateCandidate.objects.none()
+    serializer_class = DuplicateSerializer
+
+    @extend_schema(summary="Likely duplicate records waiting for a decision")
+    def get(self, request):
+        page = self.paginate_queryset(selectors.duplicates_open())
+        return self.get_paginated_response(DuplicateSerializer(page, many=True).data)
+
+
+class DuplicateMergeApi(APIView):
+    permission_classes = [IsClinicStaff]
+
+    @extend_schema(request=MergeSerializer, responses=PatientSerializer, summary="Merge the pair")
+    def post(self, request, duplicate_id):
+        candidate = get_object_or_404(DuplicateCandidate, pk=duplicate_id)
+        serializer = MergeSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        pair = {candidate.patient_id: candidate.patient, candidate.match_id: candidate.match}
+        survivor = pair.get(serializer.validated_data["survivor"])
+        if survivor is None:
+            raise services.ValidationFailed({"survivor": ["Choose one of the two records."]})
+        merged = next(p for pk, p in pair.items() if pk != survivor.pk)
+        services.patient_merge(survivor=survivor, merged=merged, merged_by=request.user)
+        survivor.refresh_from_db()
+        return Response(PatientSerializer(survivor).data)
+
+
+class DuplicateDismissApi(APIView):
+    permission_classes = [IsClinicStaff]
+
+    @extend_schema(request=None, responses=DuplicateSerializer, summary="Not the same person")
+    def post(self, request, duplicate_id):
+        candidate = get_object_or_404(DuplicateCandidate, pk=duplicate_id)
+        candidate = services.duplicate_dismiss(candidate=candidate, resolved_by=request.user)
+        return Response(DuplicateSerializer(candidate).data)

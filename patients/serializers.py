@@ -1,0 +1,216 @@
+"""API shapes. Serializers check types; the services check the rules."""
+
+from rest_framework import serializers
+
+from .instruments import Instrument
+from .models import (
+    Allergy,
+    Assessment,
+    BodyRegion,
+    Condition,
+    DuplicateCandidate,
+    ImplantedDevice,
+    IntakeItem,
+    IntakeSubmission,
+    Medication,
+    Patient,
+)
+from .services import DEMOGRAPHIC_FIELDS
+
+ENTRY_READ_ONLY = ("id", "source", "recorded_by", "recorded_at", "updated_at")
+
+
+class PatientSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Patient
+        fields = ("id", "mrn", *DEMOGRAPHIC_FIELDS, "merged_into", "created_at", "updated_at")
+        read_only_fields = ("id", "mrn", "merged_into", "created_at", "updated_at")
+
+
+class PatientBriefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Patient
+        fields = (
+            "id",
+            "mrn",
+            "legal_first_name",
+            "legal_last_name",
+            "preferred_name",
+            "date_of_birth",
+            "phone",
+            "email",
+            "status",
+        )
+        read_only_fields = fields
+
+
+class ClinicalEntrySerializer(serializers.ModelSerializer):
+    recorded_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        read_only_fields = ENTRY_READ_ONLY
+        common = ("start_date", "end_date", "notes", *ENTRY_READ_ONLY)
+
+
+class AllergySerializer(ClinicalEntrySerializer):
+    class Meta(ClinicalEntrySerializer.Meta):
+        model = Allergy
+        fields = (
+            "substance",
+            "reaction",
+            "severity",
+            "procedure_class",
+            *ClinicalEntrySerializer.Meta.common,
+        )
+
+
+class MedicationSerializer(ClinicalEntrySerializer):
+    affects_bleeding = serializers.BooleanField(read_only=True)
+
+    class Meta(ClinicalEntrySerializer.Meta):
+        model = Medication
+        fields = (
+            "name",
+            "drug_class",
+            "dose",
+            "frequency",
+            "affects_bleeding",
+            *ClinicalEntrySerializer.Meta.common,
+        )
+
+
+class ConditionSerializer(ClinicalEntrySerializer):
+    class Meta(ClinicalEntrySerializer.Meta):
+        model = Condition
+        fields = ("kind", "description", *ClinicalEntrySerializer.Meta.common)
+
+
+class DeviceSerializer(ClinicalEntrySerializer):
+    class Meta(ClinicalEntrySerializer.Meta):
+        model = ImplantedDevice
+        fields = (
+            "kind",
+            "description",
+            "manufacturer",
+            "model_name",
+            *ClinicalEntrySerializer.Meta.common,
+        )
+
+
+class AssessmentSerializer(serializers.ModelSerializer):
+    instrument = serializers.ChoiceField(choices=Instrument.choices)
+    body_region = serializers.ChoiceField(
+        choices=BodyRegion.choices, required=False, allow_blank=True
+    )
+    items = serializers.DictField(help_text='Item scores keyed by item, e.g. {"score": 6} for NRS.')
+    taken_at = serializers.DateTimeField(required=False)
+    recorded_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = Assessment
+        fields = (
+            "id",
+            "instrument",
+            "body_region",
+            "items",
+            "taken_at",
+            "total",
+            "band",
+            "flags",
+            "source",
+            "recorded_by",
+            "recorded_at",
+        )
+        read_only_fields = ("id", "total", "band", "flags", "source", "recorded_by", "recorded_at")
+
+
+class IntakeSubmitSerializer(serializers.Serializer):
+    answers = serializers.DictField(
+        help_text="chief_complaint, pain_locations, onset, pain_duration, treatments_tried, "
+        "red_flags (every question answered true or false)."
+    )
+    demographics = serializers.DictField(required=False, help_text="Patient fields to change.")
+    allergies = serializers.ListField(child=serializers.DictField(), required=False)
+    medications = serializers.ListField(child=serializers.DictField(), required=False)
+    conditions = serializers.ListField(child=serializers.DictField(), required=False)
+    devices = serializers.ListField(child=serializers.DictField(), required=False)
+    assessments = serializers.ListField(
+        child=serializers.DictField(),
+        required=False,
+        help_text="Baseline scores: [{instrument, items, body_region}], e.g. NRS and ODI or NDI.",
+    )
+
+
+class IntakeItemSerializer(serializers.ModelSerializer):
+    decided_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = IntakeItem
+        fields = (
+            "id",
+            "kind",
+            "field",
+            "proposed",
+            "chart_value_at_submission",
+            "decision",
+            "decided_by",
+            "decided_at",
+            "decision_note",
+            "replaced_value",
+            "created_record_id",
+        )
+        read_only_fields = fields
+
+
+class IntakeSerializer(serializers.ModelSerializer):
+    items = IntakeItemSerializer(many=True, read_only=True)
+    patient = PatientBriefSerializer(read_only=True)
+
+    class Meta:
+        model = IntakeSubmission
+        fields = (
+            "id",
+            "patient",
+            "status",
+            "urgent",
+            "urgent_reasons",
+            "answers",
+            "entered_by_staff",
+            "submitted_at",
+            "reviewed_at",
+            "items",
+        )
+        read_only_fields = fields
+
+
+class IntakeQueueSerializer(serializers.ModelSerializer):
+    patient = PatientBriefSerializer(read_only=True)
+
+    class Meta:
+        model = IntakeSubmission
+        fields = ("id", "patient", "status", "urgent", "urgent_reasons", "submitted_at")
+        read_only_fields = fields
+
+
+class IntakeDecisionSerializer(serializers.Serializer):
+    accept = serializers.BooleanField()
+    note = serializers.CharField(required=False, allow_blank=True, max_length=300, default="")
+    overwrite = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Replace a chart value that changed after the intake was submitted.",
+    )
+
+
+class DuplicateSerializer(serializers.ModelSerializer):
+    patient = PatientBriefSerializer(read_only=True)
+    match = PatientBriefSerializer(read_only=True)
+
+    class Meta:
+        model = DuplicateCandidate
+        fields = ("id", "patient", "match", "reasons", "name_similarity", "status", "created_at")
+        read_only_fields = fields
+
+
+class MergeSerializer(serializers.Serializer):
+    survivor = serializers.UUIDField(help_text="The record to keep: one of the pair.")
