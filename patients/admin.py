@@ -1,19 +1,246 @@
+"""Admin screens for every patients model. Chart rows are edited here only by managers;
+the services remain the way the clinic's pages and API write."""
+
 from django.contrib import admin
 
-from .models import Patient
+from .models import (
+    Allergy,
+    Assessment,
+    Condition,
+    DuplicateCandidate,
+    ImplantedDevice,
+    IntakeItem,
+    IntakeSubmission,
+    Medication,
+    Patient,
+    PatientMerge,
+)
 from .services import next_mrn
+
+ENTRY_READONLY = ("recorded_by", "recorded_at", "updated_at", "source")
+
+
+class EntryInline(admin.TabularInline):
+    extra = 0
+    readonly_fields = ENTRY_READONLY
+    show_change_link = True
+
+
+class AllergyInline(EntryInline):
+    model = Allergy
+    fields = ("substance", "reaction", "severity", "procedure_class", "start_date", "end_date")
+
+
+class MedicationInline(EntryInline):
+    model = Medication
+    fields = ("name", "drug_class", "dose", "frequency", "start_date", "end_date")
+
+
+class ConditionInline(EntryInline):
+    model = Condition
+    fields = ("kind", "description", "start_date", "end_date")
+
+
+class DeviceInline(EntryInline):
+    model = ImplantedDevice
+    fields = ("kind", "description", "manufacturer", "model_name", "start_date", "end_date")
 
 
 @admin.register(Patient)
 class PatientAdmin(admin.ModelAdmin):
     list_display = ("mrn", "legal_last_name", "legal_first_name", "date_of_birth", "status")
-    list_filter = ("status", "home_location")
+    list_filter = ("status", "needs_verification", "home_location")
     search_fields = ("mrn", "legal_last_name", "legal_first_name", "email", "phone")
-    readonly_fields = ("mrn", "created_at", "updated_at")
+    readonly_fields = ("mrn", "merged_into", "created_at", "updated_at")
     raw_id_fields = ("user",)
     list_select_related = ("home_location",)
+    inlines = [AllergyInline, MedicationInline, ConditionInline, DeviceInline]
+    fieldsets = [
+        (None, {"fields": ("mrn", "status", "needs_verification", "merged_into", "user")}),
+        (
+            "Name and birth",
+            {
+                "fields": (
+                    "legal_first_name",
+                    "legal_last_name",
+                    "preferred_name",
+                    "date_of_birth",
+                    "sex",
+                )
+            },
+        ),
+        (
+            "Contact and consent",
+            {"fields": ("phone", "email", "preferred_channel", "consent_sms", "consent_email")},
+        ),
+        ("Address", {"fields": ("address_line1", "address_line2", "city", "state", "postal_code")}),
+        (
+            "Emergency contact",
+            {
+                "fields": (
+                    "emergency_contact_name",
+                    "emergency_contact_relationship",
+                    "emergency_contact_phone",
+                )
+            },
+        ),
+        ("Insurance", {"fields": ("insurance_payer", "insurance_member_id", "insurance_group")}),
+        (
+            "Referral and clinic",
+            {
+                "fields": (
+                    "referring_physician_name",
+                    "referring_physician_phone",
+                    "referring_physician_npi",
+                    "home_location",
+                )
+            },
+        ),
+        ("Record", {"fields": ("created_at", "updated_at")}),
+    ]
 
     def save_model(self, request, obj, form, change):
         if not obj.mrn:
             obj.mrn = next_mrn()
         super().save_model(request, obj, form, change)
+
+    def save_formset(self, request, form, formset, change):
+        for entry in formset.save(commit=False):
+            if entry.recorded_by_id is None:
+                entry.recorded_by = request.user
+            entry.save()
+        for entry in formset.deleted_objects:
+            entry.delete()
+
+
+class EntryAdmin(admin.ModelAdmin):
+    readonly_fields = ENTRY_READONLY
+    raw_id_fields = ("patient",)
+    list_select_related = ("patient",)
+    date_hierarchy = "recorded_at"
+
+    def save_model(self, request, obj, form, change):
+        if obj.recorded_by_id is None:
+            obj.recorded_by = request.user
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(Allergy)
+class AllergyAdmin(EntryAdmin):
+    list_display = ("substance", "procedure_class", "severity", "patient", "end_date")
+    list_filter = ("procedure_class", "severity")
+    search_fields = ("substance", "patient__mrn")
+
+
+@admin.register(Medication)
+class MedicationAdmin(EntryAdmin):
+    list_display = ("name", "drug_class", "dose", "frequency", "patient", "end_date")
+    list_filter = ("drug_class",)
+    search_fields = ("name", "patient__mrn")
+
+
+@admin.register(Condition)
+class ConditionAdmin(EntryAdmin):
+    list_display = ("kind", "description", "patient", "end_date")
+    list_filter = ("kind",)
+    search_fields = ("description", "patient__mrn")
+
+
+@admin.register(ImplantedDevice)
+class ImplantedDeviceAdmin(EntryAdmin):
+    list_display = ("kind", "manufacturer", "model_name", "patient", "end_date")
+    list_filter = ("kind",)
+    search_fields = ("manufacturer", "model_name", "patient__mrn")
+
+
+@admin.register(Assessment)
+class AssessmentAdmin(admin.ModelAdmin):
+    list_display = ("instrument", "body_region", "total", "band", "taken_at", "patient", "source")
+    list_filter = ("instrument", "body_region", "source")
+    search_fields = ("patient__mrn",)
+    raw_id_fields = ("patient",)
+    list_select_related = ("patient",)
+    date_hierarchy = "taken_at"
+    # Totals and bands are computed from the items; they are never typed in.
+    readonly_fields = ("total", "band", "flags", "recorded_by", "recorded_at")
+
+    def has_add_permission(self, request):
+        return False
+
+
+class IntakeItemInline(admin.TabularInline):
+    model = IntakeItem
+    extra = 0
+    can_delete = False
+    fields = (
+        "kind",
+        "field",
+        "proposed",
+        "chart_value_at_submission",
+        "decision",
+        "decided_by",
+        "decided_at",
+    )
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(IntakeSubmission)
+class IntakeSubmissionAdmin(admin.ModelAdmin):
+    list_display = ("id", "patient", "status", "urgent", "submitted_at", "reviewed_at")
+    list_filter = ("status", "urgent", "entered_by_staff")
+    search_fields = ("patient__mrn",)
+    raw_id_fields = ("patient",)
+    list_select_related = ("patient",)
+    readonly_fields = (
+        "answers",
+        "urgent",
+        "urgent_reasons",
+        "submitted_by",
+        "submitted_at",
+        "reviewed_at",
+        "created_at",
+    )
+    inlines = [IntakeItemInline]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(IntakeItem)
+class IntakeItemAdmin(admin.ModelAdmin):
+    list_display = ("id", "kind", "field", "decision", "decided_by", "decided_at")
+    list_filter = ("kind", "decision")
+    readonly_fields = [f.name for f in IntakeItem._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(DuplicateCandidate)
+class DuplicateCandidateAdmin(admin.ModelAdmin):
+    list_display = ("patient", "match", "status", "name_similarity", "created_at")
+    list_filter = ("status",)
+    raw_id_fields = ("patient", "match")
+    list_select_related = ("patient", "match")
+    readonly_fields = ("reasons", "name_similarity", "resolved_by", "resolved_at", "created_at")
+
+
+@admin.register(PatientMerge)
+class PatientMergeAdmin(admin.ModelAdmin):
+    """Merges are history: readable, never edited."""
+
+    list_display = ("survivor", "merged", "merged_by", "merged_at")
+    list_select_related = ("survivor", "merged", "merged_by")
+    readonly_fields = [f.name for f in PatientMerge._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -8,6 +8,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from clinic.core.errors import ValidationFailed
 from clinic.users.access import IsClinicStaff
 from clinic.users.roles import Role
 
@@ -97,7 +98,7 @@ class PatientDetailApi(APIView):
 class ClinicalListApi(GenericAPIView):
     """A patient's allergies, medications, conditions or devices (one subclass each)."""
 
-    kind: str
+    chart_list: str
     related_name: str
 
     def entries(self):
@@ -117,7 +118,7 @@ class ClinicalListApi(GenericAPIView):
         serializer.is_valid(raise_exception=True)
         entry = services.clinical_entry_add(
             patient=self.patient,
-            kind=self.kind,
+            chart_list=self.chart_list,
             recorded_by=request.user,
             **serializer.validated_data,
         )
@@ -140,9 +141,9 @@ class ClinicalDetailApi(ClinicalListApi):
         return Response(self.get_serializer(entry).data)
 
 
-def clinical_views(kind: str, related_name: str, serializer):
+def clinical_views(chart_list: str, related_name: str, serializer):
     attrs = {
-        "kind": kind,
+        "chart_list": chart_list,
         "related_name": related_name,
         "serializer_class": serializer,
         "queryset": serializer.Meta.model.objects.none(),  # for the schema
@@ -303,7 +304,7 @@ class DuplicateMergeApi(APIView):
         pair = {candidate.patient_id: candidate.patient, candidate.match_id: candidate.match}
         survivor = pair.get(serializer.validated_data["survivor"])
         if survivor is None:
-            raise services.ValidationFailed({"survivor": ["Choose one of the two records."]})
+            raise ValidationFailed({"survivor": ["Choose one of the two records."]})
         merged = next(p for pk, p in pair.items() if pk != survivor.pk)
         services.patient_merge(survivor=survivor, merged=merged, merged_by=request.user)
         survivor.refresh_from_db()

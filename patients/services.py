@@ -1,6 +1,8 @@
 """Every write to a patient's record. Views and APIs call these; nothing else writes."""
 
+import uuid
 from datetime import date, datetime
+from decimal import Decimal
 
 from django.contrib.postgres.search import TrigramSimilarity
 from django.core.exceptions import ValidationError
@@ -157,8 +159,8 @@ def patient_update(*, patient: Patient, **changes) -> Patient:
 # --- Clinical lists ---------------------------------------------------------------------
 
 
-def _build_entry(kind: str, *, patient: Patient, **fields):
-    model = CLINICAL_LIST_MODELS[kind]
+def _build_entry(chart_list: str, *, patient: Patient, **fields):
+    model = CLINICAL_LIST_MODELS[chart_list]
     allowed = {f.name for f in model._meta.concrete_fields} - {
         "id",
         "patient",
@@ -175,10 +177,11 @@ def _build_entry(kind: str, *, patient: Patient, **fields):
 
 @transaction.atomic
 def clinical_entry_add(
-    *, patient: Patient, kind: str, recorded_by, source: str = EntrySource.STAFF, **fields
+    *, patient: Patient, chart_list: str, recorded_by, source: str = EntrySource.STAFF, **fields
 ):
-    """Add an allergy, medication, condition or implanted device to the chart."""
-    entry = _build_entry(kind, patient=patient, **fields)
+    """Add an entry to one of the chart's lists: chart_list is "allergy", "medication",
+    "condition" or "device" (named so, since conditions and devices have a `kind` field)."""
+    entry = _build_entry(chart_list, patient=patient, **fields)
     entry.recorded_by = recorded_by
     entry.source = source
     full_clean_or_fail(entry)
@@ -237,6 +240,7 @@ def assessment_record(
     source: str = EntrySource.STAFF,
 ) -> Assessment:
     taken_at = taken_at or timezone.now()
+    body_region = body_region or ""
     if taken_at > timezone.now() + timezone.timedelta(minutes=5):
         raise ValidationFailed({"taken_at": ["An assessment cannot be taken in the future."]})
     result = assessment_score(
@@ -264,10 +268,13 @@ def assessment_record(
 
 
 def _json_value(value):
+    """A model value as it is stored in a JSON column (dates as ISO text, ids as text)."""
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, models.Model):
         return str(value.pk)
+    if isinstance(value, uuid.UUID | Decimal):
+        return str(value)
     return value
 
 
@@ -349,7 +356,11 @@ def _assessment_items(patient: Patient, entries) -> tuple[list[IntakeItem], list
             errors[str(index)] = exc.fields
             continue
         flags += result.flags
-        proposed = {key: entry.get(key) for key in ("instrument", "items", "body_region")}
+        proposed = {
+            "instrument": entry["instrument"],
+            "items": entry["items"],
+            "body_region": entry.get("body_region") or "",
+        }
         items.append(IntakeItem(kind=IntakeItemKind.ASSESSMENT, proposed=proposed))
     if errors:
         raise ValidationFailed({"assessments": errors})
@@ -445,7 +456,7 @@ def _apply(item: IntakeItem, decided_by, overwrite: bool) -> None:
     else:
         entry = clinical_entry_add(
             patient=patient,
-            kind=item.kind,
+            chart_list=item.kind,
             recorded_by=decided_by,
             source=EntrySource.INTAKE,
             **item.proposed,
@@ -558,7 +569,7 @@ def _move_related_rows(merged: Patient, survivor: Patient) -> dict:
     skip = {PatientMerge, DuplicateCandidate}
     moved = {}
     for relation in Patient._meta.related_objects:
-        if not relation.many_to_one or relation.related_model in skip:
+        if not relation.one_to_many or relation.related_model in skip:
             continue
         if relation.related_model is Patient:  # merged_into, handled by the caller
             continue

@@ -1,0 +1,73 @@
+import pytest
+
+from patients import services
+from patients.questionnaire import RED_FLAGS
+from patients.tests.factories import PatientFactory
+
+
+def red_flags(**positive) -> dict:
+    return {key: positive.get(key, False) for key in RED_FLAGS}
+
+
+def intake_answers(**overrides) -> dict:
+    answers = {
+        "chief_complaint": "Low back pain down the left leg for six months",
+        "pain_locations": ["low_back", "leg"],
+        "onset": "gradual",
+        "treatments_tried": ["physical therapy", "ibuprofen"],
+        "red_flags": red_flags(),
+    }
+    return answers | overrides
+
+
+@pytest.fixture
+def own_patient(patient_user):
+    return patient_user.patient
+
+
+@pytest.fixture
+def other_patient(db):
+    return PatientFactory(legal_first_name="Other", legal_last_name="Person")
+
+
+@pytest.fixture
+def fill_chart(clinician_user):
+    """Give a patient one row in every chart list and one NRS score."""
+
+    def fill(patient):
+        add = services.clinical_entry_add
+        add(
+            patient=patient,
+            chart_list="allergy",
+            recorded_by=clinician_user,
+            substance="Iohexol",
+            procedure_class="iodinated_contrast",
+            severity="moderate",
+        )
+        add(
+            patient=patient,
+            chart_list="medication",
+            recorded_by=clinician_user,
+            name="Apixaban",
+            drug_class="doac",
+            dose="5 mg",
+            frequency="twice daily",
+        )
+        add(patient=patient, chart_list="condition", recorded_by=clinician_user, kind="diabetes")
+        add(
+            patient=patient,
+            chart_list="device",
+            recorded_by=clinician_user,
+            kind="pacemaker",
+            manufacturer="Acme",
+        )
+        services.assessment_record(
+            patient=patient,
+            instrument="nrs",
+            items={"score": 7},
+            body_region="low_back",
+            recorded_by=clinician_user,
+        )
+        return patient
+
+    return fill
