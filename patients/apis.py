@@ -218,7 +218,7 @@ class PatientIntakeListApi(GenericAPIView):
     @extend_schema(summary="A patient's intake submissions")
     def get(self, request, patient_id):
         patient = selectors.patient_for(request.user, patient_id)
-        intakes = patient.intakes.select_related("patient").prefetch_related("items__decided_by")
+        intakes = selectors.intakes_visible_to(request.user).filter(patient=patient)
         page = self.paginate_queryset(intakes.order_by("-submitted_at"))
         return self.get_paginated_response([intake_data(i, request.user) for i in page])
 

@@ -141,18 +141,23 @@ def intake_queue(*, user) -> QuerySet[IntakeSubmission]:
     return queue.order_by("-urgent", "submitted_at")
 
 
-def intake_for(user, intake_id) -> IntakeSubmission:
-    """An intake with its items if this user may see it, else 404."""
-    visible = IntakeSubmission.objects.filter(patient__in=patients_visible_to(user))
+def intakes_visible_to(user) -> QuerySet[IntakeSubmission]:
+    """Intakes of the patients this user may see, each with the items it may see: the
+    front desk sees only the demographic items."""
     items = IntakeItem.objects.select_related("decided_by")
     if not user.has_role(*CLINICAL_ROLES, Role.PATIENT):
         items = items.filter(kind=IntakeItemKind.DEMOGRAPHIC)
+    return (
+        IntakeSubmission.objects.filter(patient__in=patients_visible_to(user))
+        .select_related("patient", "submitted_by")
+        .prefetch_related(Prefetch("items", queryset=items))
+    )
+
+
+def intake_for(user, intake_id) -> IntakeSubmission:
+    """An intake with the items this user may see, else 404."""
     try:
-        return (
-            visible.select_related("patient", "submitted_by")
-            .prefetch_related(Prefetch("items", queryset=items))
-            .get(pk=intake_id)
-        )
+        return intakes_visible_to(user).get(pk=intake_id)
     except (IntakeSubmission.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
 

@@ -150,6 +150,9 @@ def test_intake_submission_and_review_by_role(api_as, users, other_patient):
     desk_view = api_as(users["front_desk"]).get(f"/api/v1/intakes/{intake['id']}/").json()
     assert desk_view["answers"] is None
     assert {item["kind"] for item in desk_view["items"]} == {"demographic"}
+    desk_list = api_as(users["front_desk"]).get(f"/api/v1/patients/{patient.id}/intakes/").json()
+    assert [item["kind"] for item in desk_list["results"][0]["items"]] == ["demographic"]
+    assert desk_list["results"][0]["answers"] is None
 
     items = {item["kind"]: item for item in intake["items"]}
     decide = f"/api/v1/intakes/{intake['id']}/items/{{}}/decision/"
