@@ -8,7 +8,6 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from clinic.core.errors import ValidationFailed
 from clinic.users.access import IsClinicStaff
 from clinic.users.roles import Role
 
@@ -298,17 +297,15 @@ class DuplicateMergeApi(APIView):
 
     @extend_schema(request=MergeSerializer, responses=PatientSerializer, summary="Merge the pair")
     def post(self, request, duplicate_id):
-        candidate = get_object_or_404(DuplicateCandidate, pk=duplicate_id)
+        candidate = selectors.duplicate_for(duplicate_id)
         serializer = MergeSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        pair = {candidate.patient_id: candidate.patient, candidate.match_id: candidate.match}
-        survivor = pair.get(serializer.validated_data["survivor"])
-        if survivor is None:
-            raise ValidationFailed({"survivor": ["Choose one of the two records."]})
-        merged = next(p for pk, p in pair.items() if pk != survivor.pk)
-        services.patient_merge(survivor=survivor, merged=merged, merged_by=request.user)
-        survivor.refresh_from_db()
-        return Response(PatientSerializer(survivor).data)
+        merge = services.duplicate_merge(
+            candidate=candidate,
+            survivor_id=serializer.validated_data["survivor"],
+            merged_by=request.user,
+        )
+        return Response(PatientSerializer(merge.survivor).data)
 
 
 class DuplicateDismissApi(APIView):
@@ -316,6 +313,6 @@ class DuplicateDismissApi(APIView):
 
     @extend_schema(request=None, responses=DuplicateSerializer, summary="Not the same person")
     def post(self, request, duplicate_id):
-        candidate = get_object_or_404(DuplicateCandidate, pk=duplicate_id)
+        candidate = selectors.duplicate_for(duplicate_id)
         candidate = services.duplicate_dismiss(candidate=candidate, resolved_by=request.user)
         return Response(DuplicateSerializer(candidate).data)

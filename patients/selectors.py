@@ -5,6 +5,7 @@ from datetime import date, datetime
 
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from clinic.core.phones import normalize_phone
 from clinic.users.roles import Role
@@ -112,7 +113,7 @@ def clinical_patient_for(user, patient_id) -> Patient:
 def chart_summary(*, patient: Patient) -> dict:
     """Current allergies, medications (bleeding-relevant first), conditions, devices and the
     latest score of each instrument (NRS per region), in a fixed number of queries."""
-    today = date.today()
+    today = timezone.localdate()
     current = Q(end_date__isnull=True) | Q(end_date__gt=today)
     medications = sorted(
         Medication.objects.filter(current, patient=patient),
@@ -166,3 +167,29 @@ def duplicates_open() -> QuerySet[DuplicateCandidate]:
     return DuplicateCandidate.objects.filter(status=DuplicateStatus.OPEN).select_related(
         "patient", "match"
     )
+
+
+def duplicate_for(candidate_id) -> DuplicateCandidate:
+    """A duplicate pair (staff only; callers check the role), whatever its status."""
+    try:
+        return DuplicateCandidate.objects.select_related("patient", "match").get(pk=candidate_id)
+    except (DuplicateCandidate.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def duplicates_open_for(patient: Patient) -> int:
+    """How many open pairs list this record as the newcomer."""
+    return DuplicateCandidate.objects.filter(patient=patient, status=DuplicateStatus.OPEN).count()
+
+
+def intakes_of(patient: Patient) -> list[IntakeSubmission]:
+    return list(patient.intakes.order_by("-submitted_at", "-created_at"))
+
+
+def intake_item_for(intake: IntakeSubmission, item_id) -> IntakeItem:
+    """Any item of an intake the user may see, clinical or not: the decide service says who
+    may decide it (the front desk gets a 403 on a clinical item, not a 404)."""
+    try:
+        return IntakeItem.objects.get(pk=item_id, submission=intake)
+    except (IntakeItem.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None

@@ -71,6 +71,13 @@ DEMOGRAPHIC_FIELDS = (
     "needs_verification",
 )
 
+# What a patient's intake may propose: not the clinic's own bookkeeping fields.
+INTAKE_DEMOGRAPHIC_FIELDS = tuple(
+    name
+    for name in DEMOGRAPHIC_FIELDS
+    if name not in ("home_location", "status", "needs_verification")
+)
+
 CLINICAL_LIST_MODELS = {
     IntakeItemKind.ALLERGY: Allergy,
     IntakeItemKind.MEDICATION: Medication,
@@ -151,7 +158,11 @@ def patient_update(*, patient: Patient, **changes) -> Patient:
     errors = _normalise_contact(changes) | _birth_date_errors(changes.get("date_of_birth"))
     for name, value in changes.items():
         setattr(patient, name, value)
-    full_clean_or_fail(patient, errors=errors)
+    try:
+        full_clean_or_fail(patient, errors=errors)
+    except ValidationFailed:
+        patient.refresh_from_db()  # the caller keeps a record as stored, not the bad values
+        raise
     patient.save()
     return patient
 
@@ -280,8 +291,8 @@ def _json_value(value):
 
 def _demographic_items(patient: Patient, proposed: dict) -> list[IntakeItem]:
     """One item per field whose proposed value differs from the chart (validated first)."""
-    unknown = set(proposed) - set(DEMOGRAPHIC_FIELDS) - {"home_location", "status"}
-    errors = {name: ["Unknown field."] for name in unknown}
+    unknown = set(proposed) - set(INTAKE_DEMOGRAPHIC_FIELDS)
+    errors = {name: ["An intake cannot change this field."] for name in unknown}
     candidate = Patient(
         **{f.attname: getattr(patient, f.attname) for f in Patient._meta.concrete_fields}
     )
@@ -544,6 +555,23 @@ def duplicates_detect(*, patient: Patient) -> list[DuplicateCandidate]:
 
 def _pair_known(a: Patient, b: Patient) -> bool:
     return DuplicateCandidate.objects.filter(Q(patient=a, match=b) | Q(patient=b, match=a)).exists()
+
+
+@transaction.atomic
+def duplicate_merge(*, candidate: DuplicateCandidate, survivor_id, merged_by) -> PatientMerge:
+    """Merge an open pair, keeping the record `survivor_id` (one of the two)."""
+    candidate = (
+        DuplicateCandidate.objects.select_for_update()
+        .select_related("patient", "match")
+        .get(pk=candidate.pk)
+    )
+    if candidate.status != DuplicateStatus.OPEN:
+        raise Conflict(f"This pair was already {candidate.status}.", code="already_resolved")
+    pair = {candidate.patient_id: candidate.patient, candidate.match_id: candidate.match}
+    if survivor_id not in pair:
+        raise ValidationFailed({"survivor": ["Choose one of the two records."]})
+    merged = next(patient for pk, patient in pair.items() if pk != survivor_id)
+    return patient_merge(survivor=pair[survivor_id], merged=merged, merged_by=merged_by)
 
 
 @transaction.atomic

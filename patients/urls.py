@@ -3,4 +3,23 @@ from django.urls import path
 from . import views
 
 app_name = "patients"
-urlpatterns = [path("", views.patient_list, name="list")]
+urlpatterns = [
+    path("", views.patient_list, name="list"),
+    path("new/", views.patient_create, name="create"),
+    path("intakes/", views.intake_queue, name="intake-queue"),
+    path("intakes/<uuid:intake_id>/", views.intake_review, name="intake"),
+    path(
+        "intakes/<uuid:intake_id>/items/<uuid:item_id>/decide/",
+        views.intake_item_decide,
+        name="intake-item-decide",
+    ),
+    path("duplicates/", views.duplicates, name="duplicates"),
+    path("duplicates/<uuid:candidate_id>/merge/", views.duplicate_merge, name="duplicate-merge"),
+    path(
+        "duplicates/<uuid:candidate_id>/dismiss/",
+        views.duplicate_dismiss,
+        name="duplicate-dismiss",
+    ),
+    path("<uuid:patient_id>/", views.patient_chart, name="chart"),
+    path("<uuid:patient_id>/edit/", views.patient_edit, name="edit"),
+]

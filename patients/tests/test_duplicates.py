@@ -126,3 +126,20 @@ def test_merge_through_the_api(api_as, front_desk_user):
     assert b.merged_into_id == a.id
     again = client.post(f"/api/v1/duplicates/{candidate.id}/merge/", {"survivor": str(a.id)})
     assert again.status_code == 409
+
+
+def test_a_dismissed_pair_cannot_be_merged_later(front_desk_user):
+    a, b = create("Katherine", "Johnson"), create("Katharine", "Jonson")
+    candidate = DuplicateCandidate.objects.get()
+    services.duplicate_dismiss(candidate=candidate, resolved_by=front_desk_user)
+    with pytest.raises(Conflict, match="already dismissed"):
+        services.duplicate_merge(candidate=candidate, survivor_id=a.pk, merged_by=front_desk_user)
+    b.refresh_from_db()
+    assert b.merged_into is None
+
+
+def test_a_failed_update_leaves_the_callers_record_as_stored(own_patient):
+    phone = own_patient.phone
+    with pytest.raises(ValidationFailed):
+        services.patient_update(patient=own_patient, phone="12")
+    assert own_patient.phone == phone

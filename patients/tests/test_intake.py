@@ -175,3 +175,13 @@ def test_bad_intake_input_is_reported_per_field_and_nothing_is_stored(own_patien
     assert "drug_class" in fields["medications"]["0"]
     assert fields["assessments"]["0"]["items"]["score"] == ["NRS is 0 to 10; got 11."]
     assert own_patient.intakes.count() == 0
+
+
+def test_an_intake_cannot_propose_the_clinics_own_fields(own_patient, patient_user):
+    with pytest.raises(ValidationFailed) as caught:
+        submit(
+            own_patient,
+            patient_user,
+            demographics={"status": "deceased", "needs_verification": False},
+        )
+    assert set(caught.value.fields["demographics"]) == {"status", "needs_verification"}

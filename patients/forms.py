@@ -1,0 +1,211 @@
+"""Forms of the staff pages. They only parse input; every rule lives in services.py."""
+
+from django import forms
+from django.db.models import Q
+
+from clinic.core.errors import ValidationFailed
+from scheduling.models import Location
+
+from .models import ContactChannel, Patient, PatientStatus, Sex
+
+DATE_INPUT_FORMATS = ["%Y-%m-%d", "%m/%d/%Y"]
+
+# (legend, fields) in the order the form shows them; together they are DEMOGRAPHIC_FIELDS.
+PATIENT_FIELDSETS = (
+    (
+        "Name and birth",
+        ("legal_first_name", "legal_last_name", "preferred_name", "date_of_birth", "sex"),
+    ),
+    (
+        "Contact and consent",
+        ("phone", "email", "preferred_channel", "consent_sms", "consent_email"),
+    ),
+    ("Address", ("address_line1", "address_line2", "city", "state", "postal_code")),
+    (
+        "Emergency contact",
+        (
+            "emergency_contact_name",
+            "emergency_contact_relationship",
+            "emergency_contact_phone",
+        ),
+    ),
+    ("Insurance", ("insurance_payer", "insurance_member_id", "insurance_group")),
+    (
+        "Referring physician",
+        ("referring_physician_name", "referring_physician_phone", "referring_physician_npi"),
+    ),
+    ("Clinic", ("home_location", "status", "needs_verification")),
+)
+
+
+def _max(name: str) -> int:
+    return Patient._meta.get_field(name).max_length
+
+
+def _text(label: str, name: str, *, required: bool = False, **attrs) -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        max_length=_max(name),
+        required=required,
+        widget=forms.TextInput(attrs=attrs),
+    )
+
+
+def _phone(label: str) -> forms.CharField:
+    # Normalised (and refused when impossible) by the service; the form takes any text.
+    return forms.CharField(
+        label=label,
+        max_length=32,
+        required=False,
+        help_text="For example (919) 555-0123.",
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
+    )
+
+
+class PatientForm(forms.Form):
+    """The demographic fields of services.DEMOGRAPHIC_FIELDS, grouped in fieldsets.
+
+    Editing shows each field's value as it was when the page was drawn (hidden initial
+    inputs), so `changed_data` names only what this user changed, even when someone else
+    saved the record in the meantime.
+    """
+
+    legal_first_name = _text("Legal first name", "legal_first_name", required=True)
+    legal_last_name = _text("Legal last name", "legal_last_name", required=True)
+    preferred_name = _text("Preferred name", "preferred_name")
+    date_of_birth = forms.DateField(
+        label="Date of birth",
+        input_formats=DATE_INPUT_FORMATS,
+        help_text="YYYY-MM-DD or MM/DD/YYYY.",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    sex = forms.ChoiceField(label="Sex", choices=Sex.choices, initial=Sex.UNKNOWN)
+
+    phone = _phone("Phone")
+    email = forms.EmailField(label="Email", max_length=_max("email"), required=False)
+    preferred_channel = forms.ChoiceField(
+        label="Preferred way to reach them",
+        choices=ContactChannel.choices,
+        initial=ContactChannel.SMS,
+    )
+    consent_sms = forms.BooleanField(label="Consents to text messages", required=False)
+    consent_email = forms.BooleanField(label="Consents to email", required=False)
+
+    address_line1 = _text("Address line 1", "address_line1")
+    address_line2 = _text("Address line 2", "address_line2")
+    city = _text("City", "city")
+    state = _text("State", "state")
+    postal_code = _text("ZIP code", "postal_code")
+
+    emergency_contact_name = _text("Name", "emergency_contact_name")
+    emergency_contact_relationship = _text("Relationship", "emergency_contact_relationship")
+    emergency_contact_phone = _phone("Phone")
+
+    insurance_payer = _text("Payer", "insurance_payer")
+    insurance_member_id = _text("Member ID", "insurance_member_id")
+    insurance_group = _text("Group number", "insurance_group")
+
+    referring_physician_name = _text("Name", "referring_physician_name")
+    referring_physician_phone = _phone("Phone")
+    referring_physician_npi = _text(
+        "NPI", "referring_physician_npi", inputmode="numeric", autocomplete="off"
+    )
+
+    home_location = forms.ModelChoiceField(
+        label="Home location",
+        queryset=Location.objects.none(),
+        required=False,
+        empty_label="No home location",
+    )
+    status = forms.ChoiceField(
+        label="Status", choices=PatientStatus.choices, initial=PatientStatus.ACTIVE
+    )
+    needs_verification = forms.BooleanField(
+        label="Needs verification by the front desk", required=False
+    )
+
+    def __init__(self, *args, patient: Patient | None = None, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        if patient is not None:
+            kwargs.setdefault("initial", _initial_of(patient))
+        super().__init__(*args, **kwargs)
+        self.patient = patient
+        locations = Q(is_active=True)
+        if patient is not None and patient.home_location_id:
+            locations |= Q(pk=patient.home_location_id)
+        self.fields["home_location"].queryset = Location.objects.filter(locations)
+        self.fields["state"].widget.attrs.update(size=2, autocomplete="address-level1")
+        if patient is not None:
+            for field in self.fields.values():
+                field.show_hidden_initial = True
+
+    def fieldsets(self):
+        for legend, names in PATIENT_FIELDSETS:
+            yield legend, [self[name] for name in names]
+
+    def changes(self) -> dict:
+        """The cleaned values of the fields this user changed."""
+        return {name: self.cleaned_data[name] for name in self.changed_data}
+
+    def add_service_errors(self, error: ValidationFailed) -> None:
+        add_service_errors(self, error)
+
+
+def _initial_of(patient: Patient) -> dict:
+    names = set(PatientForm.base_fields) - {"home_location"}
+    return {name: getattr(patient, name) for name in names} | {
+        "home_location": patient.home_location_id  # the id: no query for the location
+    }
+
+
+def _messages(value) -> list[str]:
+    if isinstance(value, dict):
+        return [f"{key}: {m}" for key, inner in value.items() for m in _messages(inner)]
+    if isinstance(value, list | tuple):
+        return [m for inner in value for m in _messages(inner)]
+    return [str(value)]
+
+
+def add_service_errors(form: forms.Form, error: ValidationFailed) -> None:
+    """Put a service's field errors next to the form's fields (unknown ones on top)."""
+    for field, messages in error.fields.items():
+        target = field if field in form.fields else None
+        for message in _messages(messages):
+            form.add_error(target, message)
+    if not error.fields:
+        form.add_error(None, error.detail)
+
+
+class DecisionForm(forms.Form):
+    """One intake item: accept or reject, a note, and whether to replace a changed value."""
+
+    decision = forms.ChoiceField(choices=(("accept", "Accept"), ("reject", "Reject")))
+    note = forms.CharField(label="Note (optional)", max_length=300, required=False)
+    overwrite = forms.BooleanField(required=False)
+
+
+class MergeForm(forms.Form):
+    """Which of the two records stays, and an explicit confirmation."""
+
+    survivor = forms.ChoiceField(label="Keep this record", widget=forms.RadioSelect)
+    confirm = forms.BooleanField(
+        label="I have checked these are the same person. Everything on the other record "
+        "moves to the one kept; the other record becomes inactive.",
+        error_messages={"required": "Tick this box to confirm the merge."},
+    )
+
+    def __init__(self, *args, candidate, **kwargs):
+        kwargs.setdefault("prefix", f"merge-{candidate.pk}")
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+        self.candidate = candidate
+        self.fields["survivor"].choices = [
+            (str(p.pk), f"{p.legal_last_name}, {p.legal_first_name} (MRN {p.mrn})")
+            for p in (candidate.patient, candidate.match)
+        ]
+
+    def survivor_and_merged(self):
+        first, second = self.candidate.patient, self.candidate.match
+        if self.cleaned_data["survivor"] == str(first.pk):
+            return first, second
+        return second, first
