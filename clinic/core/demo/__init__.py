@@ -10,6 +10,8 @@ DEMO_SEEDERS = [
     "scheduling.demo.seed",
     "patients.demo.seed",
     "clinic.core.demo.accounts.seed_patient_account",
+    # After the portal login is linked, so the portal patient's intake is their own.
+    "patients.demo.seed_intakes",
 ]
 
 DEMO_ACCOUNTS = [

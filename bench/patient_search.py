@@ -1,0 +1,546 @@
+"""Benchmark of staff patient search (patients.selectors.patient_search) on 100,000 patients.
+
+Run from the project root:
+
+    .venv/bin/python bench/patient_search.py            # 100,000 patients, then drop the db
+    .venv/bin/python bench/patient_search.py --keep     # keep clinic_bench to look around
+
+It never touches the dev database: it drops and recreates a database named clinic_bench
+on the server of DATABASE_URL (default postgres://postgres@127.0.0.1:5432), points
+DATABASE_URL at it before django.setup(), migrates it, bulk-inserts the patients, runs
+VACUUM ANALYZE and then times each kind of search the way the patient list runs it (the
+first page of 25, evaluated). See bench/README.md for the figures on the reference machine.
+"""
+
+import argparse
+import os
+import random
+import re
+import statistics
+import sys
+import time
+from datetime import date, timedelta
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+BENCH_DB = "clinic_bench"
+DEFAULT_SERVER = "postgres://postgres@127.0.0.1:5432"
+PAGE = 25
+BATCH = 5000
+
+# Real US area codes, so that numbers normalise (phonenumbers rejects 555 and x11 codes).
+AREA_CODES = [
+    "919", "984", "704", "336", "252", "910", "828", "303", "720", "719", "970",
+    "212", "646", "718", "312", "773", "213", "310", "415", "617", "404", "713",
+    "214", "602", "206", "503", "305", "813", "215", "412", "614", "313", "612",
+]  # fmt: skip
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--patients", type=int, default=100_000, help="rows to insert")
+    parser.add_argument("--repeat", type=int, default=20, help="searches timed per kind")
+    parser.add_argument("--seed", type=int, default=2026, help="random seed for the data")
+    parser.add_argument("--keep", action="store_true", help="keep the clinic_bench database")
+    parser.add_argument(
+        "--no-what-if", action="store_true", help="skip trying the fixes (index, ordering)"
+    )
+    parser.add_argument(
+        "--plan-lines", type=int, default=24, help="lines of each EXPLAIN ANALYZE to print"
+    )
+    return parser.parse_args()
+
+
+# --- The database of its own ------------------------------------------------------------
+
+
+def server_url() -> str:
+    """DATABASE_URL without its database name (the server the benchmark runs on)."""
+    url = os.environ.get("DATABASE_URL") or DEFAULT_SERVER
+    parts = urlsplit(url)
+    if parts.scheme not in ("postgres", "postgresql", "pgsql"):
+        sys.exit(f"DATABASE_URL must be a PostgreSQL URL, got {parts.scheme!r}")
+    return urlunsplit((parts.scheme, parts.netloc, "", "", ""))
+
+
+def with_database(server: str, name: str) -> str:
+    parts = urlsplit(server)
+    return urlunsplit(("postgresql", parts.netloc, f"/{name}", "", ""))
+
+
+def admin_execute(server: str, *statements) -> None:
+    """Run statements on the server's maintenance database, outside any transaction."""
+    import psycopg2
+
+    connection = psycopg2.connect(with_database(server, "postgres"))
+    try:
+        connection.autocommit = True
+        with connection.cursor() as cursor:
+            for statement in statements:
+                cursor.execute(statement)
+    finally:
+        connection.close()
+
+
+def recreate_database(server: str) -> None:
+    from psycopg2 import sql
+
+    admin_execute(
+        server,
+        sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(BENCH_DB)),
+        sql.SQL("CREATE DATABASE {}").format(sql.Identifier(BENCH_DB)),
+    )
+
+
+def drop_database(server: str) -> None:
+    from psycopg2 import sql
+
+    admin_execute(
+        server, sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(BENCH_DB))
+    )
+
+
+def setup_django(server: str) -> None:
+    os.environ["DATABASE_URL"] = with_database(server, BENCH_DB)
+    os.environ["DJANGO_SETTINGS_MODULE"] = "clinic.settings.local"
+    # DEBUG off: no query log, so the timings are those of the queries, not of the logging.
+    os.environ.setdefault("DJANGO_DEBUG", "false")
+    sys.path.insert(0, str(BASE_DIR))
+    import django
+
+    django.setup()
+
+
+# --- The patients -----------------------------------------------------------------------
+
+
+def name_lists():
+    try:
+        from faker.providers.person.en_US import Provider
+    except ImportError:  # pragma: no cover
+        sys.exit(
+            "The benchmark takes its name lists from Faker: pip install -r requirements-dev.txt"
+        )
+    last_names = list(Provider.last_names)
+    last_weights = [float(weight) for weight in Provider.last_names.values()]
+    return (
+        list(Provider.first_names_female),
+        list(Provider.first_names_male),
+        last_names,
+        last_weights,
+    )
+
+
+def insert_patients(count: int, rng: random.Random) -> float:
+    from django.db import connection, transaction
+
+    from patients.models import Patient, Sex
+    from patients.services import MRN_SEQUENCE
+    from scheduling.models import Location
+
+    female, male, last_names, last_weights = name_lists()
+    locations = [
+        Location.objects.create(code="raleigh", name="Raleigh", time_zone="America/New_York"),
+        Location.objects.create(code="denver", name="Denver", time_zone="America/Denver"),
+    ]
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval(%s) FROM generate_series(1, %s)", [MRN_SEQUENCE, count])
+        mrns = [f"{value:08d}" for (value,) in cursor.fetchall()]
+    earliest = date(1930, 1, 1)
+    span = (date(2008, 12, 31) - earliest).days
+    for start in range(0, count, BATCH):
+        rows = []
+        for mrn in mrns[start : start + BATCH]:
+            is_female = rng.random() < 0.55  # pain clinics see somewhat more women
+            first = rng.choice(female if is_female else male)
+            last = rng.choices(last_names, last_weights)[0]
+            has_phone = rng.random() < 0.95
+            phone = (
+                f"+1{rng.choice(AREA_CODES)}{rng.randint(200, 999)}{rng.randint(0, 9999):04d}"
+                if has_phone
+                else ""
+            )
+            email = f"{first}.{last}{rng.randint(1, 999)}@example.com".lower()
+            rows.append(
+                Patient(
+                    mrn=mrn,
+                    legal_first_name=first,
+                    legal_last_name=last,
+                    preferred_name=rng.choice(female if is_female else male)
+                    if rng.random() < 0.05
+                    else "",
+                    date_of_birth=earliest + timedelta(days=rng.randrange(span)),
+                    sex=Sex.FEMALE if is_female else Sex.MALE,
+                    phone=phone,
+                    email=email if rng.random() < 0.7 else "",
+                    home_location=rng.choice(locations),
+                )
+            )
+        with transaction.atomic():
+            Patient.objects.bulk_create(rows, batch_size=1000)
+    elapsed = time.perf_counter() - started
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")
+    return elapsed
+
+
+# --- The searches -----------------------------------------------------------------------
+
+
+def format_phone(e164: str) -> str:
+    digits = e164[2:]
+    return f"({digits[:3]}) {digits[3:6]}-{digits[6:]}"
+
+
+COMMON = "common"  # sample only patients with one of the most frequent last names
+QUERY_KINDS = [
+    # (label, how a receptionist would type it for a given patient, which patients)
+    ("last-name fragment", lambda p: p.legal_last_name[:4].lower(), None),
+    ("common-name fragment", lambda p: p.legal_last_name[:4].lower(), COMMON),
+    ("first + last name", lambda p: f"{p.legal_first_name} {p.legal_last_name}", None),
+    ("MRN", lambda p: p.mrn, None),
+    ("date of birth", lambda p: p.date_of_birth.strftime("%m/%d/%Y"), None),
+    ("full phone", lambda p: format_phone(p.phone), None),
+    ("last 4 of phone", lambda p: p.phone[-4:], None),
+]
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    index = max(0, min(len(ordered) - 1, round(fraction * len(ordered) + 0.5) - 1))
+    return ordered[index]
+
+
+def plan_summary(plan: str) -> str:
+    """How the plan reads the patients table: index names, or a sequential scan."""
+    paths = []
+    for line in plan.splitlines():
+        match = re.search(
+            r"(Index Only Scan|Index Scan|Bitmap Index Scan)(?: Backward)? (?:using|on) (\w+)", line
+        )
+        if match and not match.group(2).startswith("scheduling_"):
+            paths.append(match.group(2))
+        elif "Seq Scan on patients_patient" in line:
+            paths.append("SEQ SCAN on patients_patient")
+    return ", ".join(dict.fromkeys(paths))
+
+
+def execution_ms(plan: str) -> float:
+    return float(re.search(r"Execution Time: ([\d.]+) ms", plan).group(1))
+
+
+def search_pools(rng: random.Random) -> dict:
+    """The patients each kind of query is made from: anyone, or the commonest last names."""
+    from django.db.models import Count
+
+    from patients.models import Patient
+
+    with_phone = Patient.objects.exclude(phone="").order_by("mrn")
+    common_names = (
+        with_phone.values("legal_last_name")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "legal_last_name")
+        .values_list("legal_last_name", flat=True)[:15]
+    )
+    return {
+        None: list(with_phone.values_list("pk", flat=True)),
+        COMMON: list(
+            with_phone.filter(legal_last_name__in=list(common_names)).values_list("pk", flat=True)
+        ),
+    }
+
+
+def time_queries(label: str, queries: list[str], search, plan_lines: int, check=None) -> dict:
+    """Time each query (first page, evaluated) after one warm-up; EXPLAIN the slowest."""
+    list(search(queries[0])[:PAGE])  # warm-up: connection, plan cache, buffers
+    timings, server, rows = [], [], []
+    for n, query in enumerate(queries[1:], start=1):
+        started = time.perf_counter()
+        page = list(search(query)[:PAGE])
+        timings.append((time.perf_counter() - started) * 1000)
+        rows.append(len(page))
+        if check:
+            check(n, page)
+        server.append(execution_ms(search(query)[:PAGE].explain(analyze=True)))
+    slowest = queries[1:][timings.index(max(timings))]
+    plan = search(slowest)[:PAGE].explain(analyze=True)
+    return {
+        "kind": label,
+        "example": slowest,
+        "median": statistics.median(timings),
+        "p95": percentile(timings, 0.95),
+        "server": statistics.median(server),
+        "rows": statistics.median(rows),
+        "paths": plan_summary(plan),
+        "plan": "\n".join(plan.splitlines()[:plan_lines]),
+    }
+
+
+def time_searches(
+    repeat: int, rng: random.Random, plan_lines: int, search, pools: dict, only=None
+) -> list[dict]:
+    from patients.models import Patient
+
+    results = []
+    for label, make_query, pool in QUERY_KINDS:
+        if only and label not in only:
+            continue
+        picked = rng.sample(pools[pool], repeat + 1)
+        samples = list(Patient.objects.filter(pk__in=picked).order_by("mrn"))
+        rng.shuffle(samples)
+
+        def found(n, page, samples=samples, make_query=make_query):
+            # The patient the query was made from is on the page (or the page is full).
+            assert any(p.pk == samples[n].pk for p in page) or len(page) == PAGE, make_query(
+                samples[n]
+            )
+
+        queries = [make_query(patient) for patient in samples]
+        results.append(time_queries(label, queries, search, plan_lines, check=found))
+    return results
+
+
+def time_duplicates(repeat: int, rng: random.Random) -> dict:
+    """duplicates_detect on a new record: someone registering again with a typo in the name."""
+    from django.db import connection, transaction
+
+    from patients.models import Patient
+    from patients.services import duplicates_detect, next_mrn
+
+    ids = list(Patient.objects.exclude(phone="").order_by("mrn").values_list("pk", flat=True))
+    timings, found, captured = [], [], []
+
+    def capture(execute, sql, params, many, context):
+        if "SIMILARITY" in sql and not captured:
+            captured.append((sql, params))
+        return execute(sql, params, many, context)
+
+    for original in Patient.objects.filter(pk__in=rng.sample(ids, repeat)).order_by("mrn"):
+        last = original.legal_last_name
+        typo = last[:-2] + last[-1] + last[-2] if len(last) > 3 else last + "e"
+        with transaction.atomic():
+            new = Patient.objects.create(
+                mrn=next_mrn(),
+                legal_first_name=original.legal_first_name,
+                legal_last_name=typo,
+                date_of_birth=original.date_of_birth,
+                phone=original.phone,
+                email=f"someone.new.{original.mrn}@example.org",
+            )
+            with connection.execute_wrapper(capture):
+                started = time.perf_counter()
+                candidates = duplicates_detect(patient=new)
+                timings.append((time.perf_counter() - started) * 1000)
+            found.append(len(candidates))
+            if len(captured) == 1:  # EXPLAIN the candidate query while the new row exists
+                sql, params = captured[0]
+                with connection.cursor() as cursor:
+                    cursor.execute(f"EXPLAIN ANALYZE {sql}", params)
+                    captured.append("\n".join(row[0] for row in cursor.fetchall()))
+            transaction.set_rollback(True)
+    plan = captured[1] if len(captured) > 1 else ""
+    return {
+        "median": statistics.median(timings),
+        "p95": percentile(timings, 0.95),
+        "found": statistics.median(found),
+        "paths": plan_summary(plan),
+        "plan": plan,
+    }
+
+
+# --- What if ----------------------------------------------------------------------------
+
+PHONE_TRGM_INDEX = (
+    "CREATE INDEX patient_phone_trgm_idx ON patients_patient USING gin (phone gin_trgm_ops)"
+)
+# Fragments for both orderings: common names, very common trigrams (son), two letters (an).
+FIXED_FRAGMENTS = ["smit", "john", "will", "brow", "jone", "mill", "davi", "garc", "son", "an"]
+
+
+def what_if(repeat: int, rng: random.Random, plan_lines: int, pools: dict):
+    """The two fixes this benchmark points to, tried on the throwaway database only."""
+    from django.db import connection
+    from django.db.models.functions import Upper
+
+    from patients.selectors import patient_search
+
+    def reordered(query):
+        # Sorting by an expression no b-tree index provides keeps the planner on the
+        # trigram bitmaps (then a top-N sort) instead of walking patient_name_idx.
+        return patient_search(query=query).order_by(
+            Upper("legal_last_name"), Upper("legal_first_name"), "mrn"
+        )
+
+    results = []
+    for row in time_searches(
+        repeat,
+        rng,
+        plan_lines,
+        reordered,
+        pools,
+        only={"last-name fragment", "common-name fragment", "first + last name"},
+    ):
+        row["kind"] += " *"
+        results.append(row)
+    fragments = compare_fragments(lambda q: patient_search(query=q), reordered)
+    with connection.cursor() as cursor:
+        cursor.execute(PHONE_TRGM_INDEX)
+        cursor.execute("ANALYZE patients_patient")
+    for row in time_searches(
+        repeat,
+        rng,
+        plan_lines,
+        lambda q: patient_search(query=q),
+        pools,
+        only={"MRN", "last 4 of phone"},
+    ):
+        row["kind"] += " +idx"
+        results.append(row)
+    return results, fragments
+
+
+def compare_fragments(current, reordered, times: int = 3) -> list[tuple]:
+    """Each fixed fragment with today's ordering and with the re-ordered one."""
+    rows = []
+    for fragment in FIXED_FRAGMENTS:
+        row = [fragment]
+        for search in (current, reordered):
+            list(search(fragment)[:PAGE])
+            timings = []
+            for _ in range(times):
+                started = time.perf_counter()
+                list(search(fragment)[:PAGE])
+                timings.append((time.perf_counter() - started) * 1000)
+            plan = search(fragment)[:PAGE].explain(analyze=True)
+            matches = re.search(
+                r"(?:Bitmap Heap|Seq) Scan on patients_patient.*actual time=\S+ rows=(\d+) loops=1",
+                plan,
+            )
+            row += [statistics.median(timings), plan_summary(plan).split(",")[0]]
+        row.append(int(matches.group(1)) if matches else None)
+        rows.append(tuple(row))
+    return rows
+
+
+# --- Report -----------------------------------------------------------------------------
+
+
+def print_table(rows: list[dict], duplicates: dict | None = None) -> None:
+    header = (
+        f"{'query kind':<24} {'slowest query':<18} {'median ms':>9} {'p95 ms':>7} {'db ms':>6} "
+        f"{'rows':>4}  patients_patient read by"
+    )
+    print(header)
+    print("-" * len(header))
+    for row in rows:
+        flag = "" if row["p95"] < 50 else "  <-- over 50 ms"
+        print(
+            f"{row['kind']:<24} {row['example'][:18]:<18} {row['median']:>9.1f} "
+            f"{row['p95']:>7.1f} {row['server']:>6.1f} {row['rows']:>4.0f}  {row['paths']}{flag}"
+        )
+    if duplicates:
+        print(
+            f"{'duplicates_detect':<24} {'new record':<18} {duplicates['median']:>9.1f} "
+            f"{duplicates['p95']:>7.1f} {'':>6} {duplicates['found']:>4.0f}  "
+            f"{duplicates['paths']} (rows = pairs found)"
+        )
+
+
+def print_plans(rows: list[dict]) -> None:
+    for row in rows:
+        print(f"EXPLAIN ANALYZE, slowest {row['kind']} query ({row['example']!r}):")
+        for line in row["plan"].splitlines():
+            print(f"    {line}")
+        print()
+
+
+def report(count, insert_seconds, searches, duplicates, what_ifs, fragments) -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT version()")
+        (version,) = cursor.fetchone()
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print()
+    print(
+        f"Patient search on {count:,} patients ({version.split(' on ')[0]}, "
+        f"{os.cpu_count()} CPUs, load average {load:.2f} at the end)"
+    )
+    print(f"Inserted in {insert_seconds:.1f} s (bulk_create, batches of {BATCH:,})")
+    print()
+    print_table(searches, duplicates)
+    print()
+    print("median/p95: list(patient_search(query=...)[:25]) timed from Python, so with Django's")
+    print("own time; db ms: median Execution Time of EXPLAIN ANALYZE of the same queries.")
+    if what_ifs:
+        print()
+        print("What if (on clinic_bench only; nothing in the code changes):")
+        print("  *    ordered by Upper(last), Upper(first), mrn instead of last, first, mrn")
+        print(f"  +idx after {PHONE_TRGM_INDEX}")
+        print()
+        print_table(what_ifs)
+        print()
+        print(
+            f"{'fragment':<9} {'matches':>7}  {'today ms':>8}  {'read by':<22} {'* ms':>6}  read by"
+        )
+        for fragment, now_ms, now_path, new_ms, new_path, matches in fragments:
+            print(
+                f"{fragment:<9} {matches if matches is not None else '?':>7}  {now_ms:>8.1f}  "
+                f"{now_path:<22} {new_ms:>6.1f}  {new_path}"
+            )
+    print()
+    print_plans(searches)
+    if duplicates["plan"]:
+        print("EXPLAIN ANALYZE, the candidate query of duplicates_detect:")
+        for line in duplicates["plan"].splitlines()[:24]:
+            print(f"    {line}")
+        print()
+    if what_ifs:
+        print_plans(what_ifs)
+
+
+def main() -> None:
+    args = parse_args()
+    server = server_url()
+    print(f"Recreating database {BENCH_DB} on {urlsplit(server).hostname} ...", flush=True)
+    recreate_database(server)
+    try:
+        setup_django(server)
+        from django.core.management import call_command
+        from django.db import connections
+
+        from patients.selectors import patient_search
+
+        print("Migrating ...", flush=True)
+        call_command("migrate", verbosity=0)
+        rng = random.Random(args.seed)
+        print(f"Inserting {args.patients:,} patients ...", flush=True)
+        insert_seconds = insert_patients(args.patients, rng)
+        print(f"Timing searches ({args.repeat} per kind) ...", flush=True)
+        pools = search_pools(rng)
+        searches = time_searches(
+            args.repeat, rng, args.plan_lines, lambda q: patient_search(query=q), pools
+        )
+        duplicates = time_duplicates(args.repeat, rng)
+        what_ifs, fragments = [], []
+        if not args.no_what_if:
+            print("Trying the fixes ...", flush=True)
+            what_ifs, fragments = what_if(args.repeat, rng, args.plan_lines, pools)
+        report(args.patients, insert_seconds, searches, duplicates, what_ifs, fragments)
+        connections.close_all()
+    finally:
+        if args.keep:
+            print(f"Kept database {BENCH_DB}; drop it with: dropdb {BENCH_DB}")
+        else:
+            if "django" in sys.modules:
+                from django.db import connections
+
+                connections.close_all()
+            drop_database(server)
+            print(f"Dropped database {BENCH_DB}.")
+
+
+if __name__ == "__main__":
+    main()
