@@ -21,6 +21,7 @@ urlpatterns = [
     path(
         "intakes/<uuid:intake_id>/items/<uuid:item_id>/decision/", apis.IntakeDecisionApi.as_view()
     ),
+    path("intakes/<uuid:intake_id>/reviewed/", apis.IntakeReviewedApi.as_view()),
     path("duplicates/", apis.DuplicateListApi.as_view()),
     path("duplicates/<uuid:duplicate_id>/merge/", apis.DuplicateMergeApi.as_view()),
     path("duplicates/<uuid:duplicate_id>/dismiss/", apis.DuplicateDismissApi.as_view()),

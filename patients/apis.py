@@ -281,6 +281,16 @@ class IntakeDecisionApi(APIView):
         return Response(intake_data(selectors.intake_for(request.user, intake_id), request.user))
 
 
+class IntakeReviewedApi(APIView):
+    permission_classes = [IsClinicStaff]
+
+    @extend_schema(request=None, responses=IntakeSerializer, summary="Mark an intake reviewed")
+    def post(self, request, intake_id):
+        intake = selectors.intake_for(request.user, intake_id)
+        services.intake_mark_reviewed(submission=intake, reviewed_by=request.user)
+        return Response(intake_data(selectors.intake_for(request.user, intake_id), request.user))
+
+
 class DuplicateListApi(GenericAPIView):
     permission_classes = [IsClinicStaff]
     queryset = DuplicateCandidate.objects.none()

@@ -215,6 +215,8 @@ class Patient(models.Model):
             models.Index(fields=["legal_last_name", "legal_first_name"], name="patient_name_idx"),
             models.Index(fields=["date_of_birth"], name="patient_dob_idx"),
             models.Index(fields=["phone"], name="patient_phone_idx"),
+            # Phone endings ("the last four digits") are LIKE '%1234' searches.
+            GinIndex(OpClass("phone", name="gin_trgm_ops"), name="patient_phone_trgm_idx"),
             models.Index(Upper("email"), name="patient_email_upper_idx"),
             # Substring name search (icontains compiles to UPPER(col) LIKE UPPER(...)).
             GinIndex(

@@ -252,6 +252,8 @@ def assessment_record(
 ) -> Assessment:
     taken_at = taken_at or timezone.now()
     body_region = body_region or ""
+    if timezone.is_naive(taken_at):
+        raise ValidationFailed({"taken_at": ["Give the time with its time zone."]})
     if taken_at > timezone.now() + timezone.timedelta(minutes=5):
         raise ValidationFailed({"taken_at": ["An assessment cannot be taken in the future."]})
     result = assessment_score(
@@ -390,8 +392,11 @@ def intake_submit(
     conditions: list | None = None,
     devices: list | None = None,
     assessments: list | None = None,
+    submitted_at: datetime | None = None,
 ) -> IntakeSubmission:
-    """Store a questionnaire and the chart changes it proposes; the chart is not touched."""
+    """Store a questionnaire and the chart changes it proposes; the chart is not touched.
+
+    It waits for review while it proposes changes or is urgent (a clinician must see it)."""
     errors = {}
     collected: list[IntakeItem] = []
     cleaned_answers = {}
@@ -425,8 +430,8 @@ def intake_submit(
         urgent_reasons=reasons,
         submitted_by=submitted_by,
         entered_by_staff=submitted_by.role in (Role.FRONT_DESK, Role.CLINICIAN, Role.MANAGER),
-        submitted_at=timezone.now(),
-        status=IntakeStatus.SUBMITTED if collected else IntakeStatus.REVIEWED,
+        submitted_at=submitted_at or timezone.now(),
+        status=IntakeStatus.SUBMITTED if collected or reasons else IntakeStatus.REVIEWED,
     )
     for item in collected:
         item.submission = submission
@@ -500,11 +505,30 @@ def intake_item_decide(
     item.decided_at = timezone.now()
     item.decision_note = note[:300]
     item.save()
-    _close_if_reviewed(item.submission)
+    _close_if_reviewed(item.submission, decided_by)
     return item
 
 
-def _close_if_reviewed(submission: IntakeSubmission) -> None:
+@transaction.atomic
+def intake_mark_reviewed(*, submission: IntakeSubmission, reviewed_by) -> IntakeSubmission:
+    """A clinician has read an intake whose items are all decided (or that had none)."""
+    submission = IntakeSubmission.objects.select_for_update().get(pk=submission.pk)
+    if not reviewed_by.has_role(Role.CLINICIAN, Role.MANAGER):
+        raise Forbidden("An intake is marked reviewed by a clinician.")
+    if submission.status == IntakeStatus.REVIEWED:
+        raise Conflict("This intake was already reviewed.", code="already_reviewed")
+    if submission.items.filter(decision=Decision.PENDING).exists():
+        raise Conflict("Decide every proposed change first.", code="items_pending")
+    submission.status = IntakeStatus.REVIEWED
+    submission.reviewed_at = timezone.now()
+    submission.save(update_fields=["status", "reviewed_at"])
+    return submission
+
+
+def _close_if_reviewed(submission: IntakeSubmission, decided_by) -> None:
+    # An urgent intake leaves the queue only through a clinician.
+    if submission.urgent and not decided_by.has_role(Role.CLINICIAN, Role.MANAGER):
+        return
     if not submission.items.filter(decision=Decision.PENDING).exists():
         submission.status = IntakeStatus.REVIEWED
         submission.reviewed_at = timezone.now()

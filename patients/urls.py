@@ -13,6 +13,7 @@ urlpatterns = [
         views.intake_item_decide,
         name="intake-item-decide",
     ),
+    path("intakes/<uuid:intake_id>/reviewed/", views.intake_reviewed, name="intake-reviewed"),
     path("duplicates/", views.duplicates, name="duplicates"),
     path("duplicates/<uuid:candidate_id>/merge/", views.duplicate_merge, name="duplicate-merge"),
     path(

@@ -363,6 +363,21 @@ def intake_review(request, intake_id):
 
 @staff_required
 @require_POST
+def intake_reviewed(request, intake_id):
+    intake = selectors.intake_for(request.user, intake_id)
+    try:
+        services.intake_mark_reviewed(submission=intake, reviewed_by=request.user)
+    except Forbidden as exc:
+        raise PermissionDenied(exc.detail) from None
+    except Conflict as exc:
+        messages.info(request, exc.detail)
+        return redirect("patients:intake", intake_id=intake.pk)
+    messages.success(request, "Intake marked reviewed.")
+    return redirect("patients:intake-queue")
+
+
+@staff_required
+@require_POST
 def intake_item_decide(request, intake_id, item_id):
     intake = selectors.intake_for(request.user, intake_id)
     item = selectors.intake_item_for(intake, item_id)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from clinic.core.errors import Conflict, ValidationFailed
+from clinic.core.errors import Conflict, Forbidden, ValidationFailed
 from patients import services
 from patients.models import Allergy, Assessment, Decision, IntakeStatus
 from patients.tests.conftest import intake_answers, red_flags
@@ -185,3 +185,64 @@ def test_an_intake_cannot_propose_the_clinics_own_fields(own_patient, patient_us
             demographics={"status": "deceased", "needs_verification": False},
         )
     assert set(caught.value.fields["demographics"]) == {"status", "needs_verification"}
+
+
+def test_an_urgent_intake_without_changes_waits_for_a_clinician(
+    own_patient, patient_user, front_desk_user, clinician_user, client
+):
+    intake = services.intake_submit(
+        patient=own_patient,
+        submitted_by=patient_user,
+        answers=intake_answers(red_flags=red_flags(new_bladder_dysfunction=True)),
+    )
+    assert intake.status == IntakeStatus.SUBMITTED
+    with pytest.raises(Forbidden):
+        services.intake_mark_reviewed(submission=intake, reviewed_by=front_desk_user)
+    client.force_login(clinician_user)
+    assert "Mark reviewed" in client.get(f"/patients/intakes/{intake.pk}/").content.decode()
+    response = client.post(f"/patients/intakes/{intake.pk}/reviewed/")
+    assert response.status_code == 302
+    intake.refresh_from_db()
+    assert intake.status == IntakeStatus.REVIEWED and intake.reviewed_at
+
+
+def test_an_urgent_intake_stays_queued_when_the_front_desk_decides_its_last_item(
+    own_patient, patient_user, front_desk_user, clinician_user, api_as
+):
+    intake = services.intake_submit(
+        patient=own_patient,
+        submitted_by=patient_user,
+        answers=intake_answers(red_flags=red_flags(fever_or_chills=True)),
+        demographics={"city": "Garner"},
+    )
+    services.intake_item_decide(item=intake.items.get(), decided_by=front_desk_user, accept=True)
+    intake.refresh_from_db()
+    assert intake.status == IntakeStatus.SUBMITTED
+    response = api_as(clinician_user).post(f"/api/v1/intakes/{intake.pk}/reviewed/")
+    assert response.status_code == 200 and response.json()["status"] == "reviewed"
+    again = api_as(clinician_user).post(f"/api/v1/intakes/{intake.pk}/reviewed/")
+    assert again.status_code == 409
+
+
+def test_items_must_be_decided_before_an_intake_is_marked_reviewed(
+    own_patient, patient_user, clinician_user
+):
+    intake = submit(own_patient, patient_user, demographics={"city": "Cary"})
+    with pytest.raises(Conflict) as caught:
+        services.intake_mark_reviewed(submission=intake, reviewed_by=clinician_user)
+    assert caught.value.code == "items_pending"
+
+
+def test_a_naive_time_is_a_field_error(own_patient, clinician_user):
+    from datetime import datetime
+
+    with pytest.raises(ValidationFailed) as caught:
+        services.assessment_record(
+            patient=own_patient,
+            instrument="nrs",
+            items={"score": 3},
+            body_region="knee",
+            recorded_by=clinician_user,
+            taken_at=datetime(2026, 1, 5, 9, 0),
+        )
+    assert "taken_at" in caught.value.fields
