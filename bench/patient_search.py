@@ -44,9 +44,6 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=2026, help="random seed for the data")
     parser.add_argument("--keep", action="store_true", help="keep the clinic_bench database")
     parser.add_argument(
-        "--no-what-if", action="store_true", help="skip trying the fixes (index, ordering)"
-    )
-    parser.add_argument(
         "--plan-lines", type=int, default=24, help="lines of each EXPLAIN ANALYZE to print"
     )
     return parser.parse_args()
@@ -352,80 +349,6 @@ def time_duplicates(repeat: int, rng: random.Random) -> dict:
 
 # --- What if ----------------------------------------------------------------------------
 
-PHONE_TRGM_INDEX = (
-    "CREATE INDEX patient_phone_trgm_idx ON patients_patient USING gin (phone gin_trgm_ops)"
-)
-# Fragments for both orderings: common names, very common trigrams (son), two letters (an).
-FIXED_FRAGMENTS = ["smit", "john", "will", "brow", "jone", "mill", "davi", "garc", "son", "an"]
-
-
-def what_if(repeat: int, rng: random.Random, plan_lines: int, pools: dict):
-    """The two fixes this benchmark points to, tried on the throwaway database only."""
-    from django.db import connection
-    from django.db.models.functions import Upper
-
-    from patients.selectors import patient_search
-
-    def reordered(query):
-        # Sorting by an expression no b-tree index provides keeps the planner on the
-        # trigram bitmaps (then a top-N sort) instead of walking patient_name_idx.
-        return patient_search(query=query).order_by(
-            Upper("legal_last_name"), Upper("legal_first_name"), "mrn"
-        )
-
-    results = []
-    for row in time_searches(
-        repeat,
-        rng,
-        plan_lines,
-        reordered,
-        pools,
-        only={"last-name fragment", "common-name fragment", "first + last name"},
-    ):
-        row["kind"] += " *"
-        results.append(row)
-    fragments = compare_fragments(lambda q: patient_search(query=q), reordered)
-    with connection.cursor() as cursor:
-        cursor.execute(PHONE_TRGM_INDEX)
-        cursor.execute("ANALYZE patients_patient")
-    for row in time_searches(
-        repeat,
-        rng,
-        plan_lines,
-        lambda q: patient_search(query=q),
-        pools,
-        only={"MRN", "last 4 of phone"},
-    ):
-        row["kind"] += " +idx"
-        results.append(row)
-    return results, fragments
-
-
-def compare_fragments(current, reordered, times: int = 3) -> list[tuple]:
-    """Each fixed fragment with today's ordering and with the re-ordered one."""
-    rows = []
-    for fragment in FIXED_FRAGMENTS:
-        row = [fragment]
-        for search in (current, reordered):
-            list(search(fragment)[:PAGE])
-            timings = []
-            for _ in range(times):
-                started = time.perf_counter()
-                list(search(fragment)[:PAGE])
-                timings.append((time.perf_counter() - started) * 1000)
-            plan = search(fragment)[:PAGE].explain(analyze=True)
-            matches = re.search(
-                r"(?:Bitmap Heap|Seq) Scan on patients_patient.*actual time=\S+ rows=(\d+) loops=1",
-                plan,
-            )
-            row += [statistics.median(timings), plan_summary(plan).split(",")[0]]
-        row.append(int(matches.group(1)) if matches else None)
-        rows.append(tuple(row))
-    return rows
-
-
-# --- Report -----------------------------------------------------------------------------
-
 
 def print_table(rows: list[dict], duplicates: dict | None = None) -> None:
     header = (
@@ -456,7 +379,7 @@ def print_plans(rows: list[dict]) -> None:
         print()
 
 
-def report(count, insert_seconds, searches, duplicates, what_ifs, fragments) -> None:
+def report(count, insert_seconds, searches, duplicates) -> None:
     from django.db import connection
 
     with connection.cursor() as cursor:
@@ -474,22 +397,6 @@ def report(count, insert_seconds, searches, duplicates, what_ifs, fragments) -> 
     print()
     print("median/p95: list(patient_search(query=...)[:25]) timed from Python, so with Django's")
     print("own time; db ms: median Execution Time of EXPLAIN ANALYZE of the same queries.")
-    if what_ifs:
-        print()
-        print("What if (on clinic_bench only; nothing in the code changes):")
-        print("  *    ordered by Upper(last), Upper(first), mrn instead of last, first, mrn")
-        print(f"  +idx after {PHONE_TRGM_INDEX}")
-        print()
-        print_table(what_ifs)
-        print()
-        print(
-            f"{'fragment':<9} {'matches':>7}  {'today ms':>8}  {'read by':<22} {'* ms':>6}  read by"
-        )
-        for fragment, now_ms, now_path, new_ms, new_path, matches in fragments:
-            print(
-                f"{fragment:<9} {matches if matches is not None else '?':>7}  {now_ms:>8.1f}  "
-                f"{now_path:<22} {new_ms:>6.1f}  {new_path}"
-            )
     print()
     print_plans(searches)
     if duplicates["plan"]:
@@ -497,8 +404,6 @@ def report(count, insert_seconds, searches, duplicates, what_ifs, fragments) -> 
         for line in duplicates["plan"].splitlines()[:24]:
             print(f"    {line}")
         print()
-    if what_ifs:
-        print_plans(what_ifs)
 
 
 def main() -> None:
@@ -524,11 +429,7 @@ def main() -> None:
             args.repeat, rng, args.plan_lines, lambda q: patient_search(query=q), pools
         )
         duplicates = time_duplicates(args.repeat, rng)
-        what_ifs, fragments = [], []
-        if not args.no_what_if:
-            print("Trying the fixes ...", flush=True)
-            what_ifs, fragments = what_if(args.repeat, rng, args.plan_lines, pools)
-        report(args.patients, insert_seconds, searches, duplicates, what_ifs, fragments)
+        report(args.patients, insert_seconds, searches, duplicates)
         connections.close_all()
     finally:
         if args.keep:

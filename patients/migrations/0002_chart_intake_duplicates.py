@@ -9,493 +9,1105 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('patients', '0001_initial'),
-        ('scheduling', '0001_initial'),
+        ("patients", "0001_initial"),
+        ("scheduling", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Allergy',
+            name="Allergy",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('start_date', models.DateField(blank=True, null=True)),
-                ('end_date', models.DateField(blank=True, help_text='Leave empty while current.', null=True)),
-                ('notes', models.TextField(blank=True)),
-                ('source', models.CharField(choices=[('staff', 'Entered by staff'), ('intake', 'Accepted from an intake'), ('patient', 'Entered by the patient'), ('follow_up', 'Follow-up survey')], default='staff', max_length=16)),
-                ('recorded_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('substance', models.CharField(max_length=120)),
-                ('reaction', models.CharField(blank=True, max_length=200)),
-                ('severity', models.CharField(choices=[('mild', 'Mild'), ('moderate', 'Moderate'), ('severe', 'Severe'), ('anaphylaxis', 'Anaphylaxis'), ('unknown', 'Unknown')], default='unknown', max_length=16)),
-                ('procedure_class', models.CharField(blank=True, choices=[('', 'Not procedure-relevant'), ('iodinated_contrast', 'Iodinated contrast'), ('latex', 'Latex'), ('local_anaesthetic', 'Local anaesthetic'), ('corticosteroid', 'Corticosteroid'), ('chlorhexidine', 'Chlorhexidine'), ('bone_cement', 'Bone cement or opacifier')], default='', max_length=32)),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                ("start_date", models.DateField(blank=True, null=True)),
+                (
+                    "end_date",
+                    models.DateField(blank=True, help_text="Leave empty while current.", null=True),
+                ),
+                ("notes", models.TextField(blank=True)),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("staff", "Entered by staff"),
+                            ("intake", "Accepted from an intake"),
+                            ("patient", "Entered by the patient"),
+                            ("follow_up", "Follow-up survey"),
+                        ],
+                        default="staff",
+                        max_length=16,
+                    ),
+                ),
+                ("recorded_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("substance", models.CharField(max_length=120)),
+                ("reaction", models.CharField(blank=True, max_length=200)),
+                (
+                    "severity",
+                    models.CharField(
+                        choices=[
+                            ("mild", "Mild"),
+                            ("moderate", "Moderate"),
+                            ("severe", "Severe"),
+                            ("anaphylaxis", "Anaphylaxis"),
+                            ("unknown", "Unknown"),
+                        ],
+                        default="unknown",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "procedure_class",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("", "Not procedure-relevant"),
+                            ("iodinated_contrast", "Iodinated contrast"),
+                            ("latex", "Latex"),
+                            ("local_anaesthetic", "Local anaesthetic"),
+                            ("corticosteroid", "Corticosteroid"),
+                            ("chlorhexidine", "Chlorhexidine"),
+                            ("bone_cement", "Bone cement or opacifier"),
+                        ],
+                        default="",
+                        max_length=32,
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'allergies',
-                'ordering': ['substance'],
+                "verbose_name_plural": "allergies",
+                "ordering": ["substance"],
             },
         ),
         migrations.CreateModel(
-            name='Assessment',
+            name="Assessment",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('instrument', models.CharField(choices=[('nrs', 'NRS (numeric rating scale)'), ('odi', 'Oswestry Disability Index'), ('ndi', 'Neck Disability Index'), ('peg', 'PEG (pain, enjoyment, general activity)'), ('pgic', 'Patient Global Impression of Change'), ('phq2', 'PHQ-2'), ('phq9', 'PHQ-9'), ('ort', 'Opioid Risk Tool')], max_length=8)),
-                ('body_region', models.CharField(blank=True, choices=[('head', 'Head'), ('neck', 'Neck'), ('upper_back', 'Upper or mid back'), ('low_back', 'Low back'), ('sacroiliac', 'Sacroiliac or buttock'), ('shoulder', 'Shoulder'), ('arm', 'Arm or hand'), ('hip', 'Hip'), ('leg', 'Leg or foot'), ('knee', 'Knee'), ('abdomen', 'Abdomen'), ('pelvis', 'Pelvis'), ('widespread', 'Widespread'), ('other', 'Other')], max_length=16)),
-                ('items', models.JSONField(help_text='Item scores as answered, keyed by item.')),
-                ('total', models.DecimalField(decimal_places=2, max_digits=6)),
-                ('band', models.CharField(blank=True, max_length=32)),
-                ('flags', models.JSONField(blank=True, default=list)),
-                ('taken_at', models.DateTimeField()),
-                ('source', models.CharField(choices=[('staff', 'Entered by staff'), ('intake', 'Accepted from an intake'), ('patient', 'Entered by the patient'), ('follow_up', 'Follow-up survey')], default='staff', max_length=16)),
-                ('recorded_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                (
+                    "instrument",
+                    models.CharField(
+                        choices=[
+                            ("nrs", "NRS (numeric rating scale)"),
+                            ("odi", "Oswestry Disability Index"),
+                            ("ndi", "Neck Disability Index"),
+                            ("peg", "PEG (pain, enjoyment, general activity)"),
+                            ("pgic", "Patient Global Impression of Change"),
+                            ("phq2", "PHQ-2"),
+                            ("phq9", "PHQ-9"),
+                            ("ort", "Opioid Risk Tool"),
+                        ],
+                        max_length=8,
+                    ),
+                ),
+                (
+                    "body_region",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("head", "Head"),
+                            ("neck", "Neck"),
+                            ("upper_back", "Upper or mid back"),
+                            ("low_back", "Low back"),
+                            ("sacroiliac", "Sacroiliac or buttock"),
+                            ("shoulder", "Shoulder"),
+                            ("arm", "Arm or hand"),
+                            ("hip", "Hip"),
+                            ("leg", "Leg or foot"),
+                            ("knee", "Knee"),
+                            ("abdomen", "Abdomen"),
+                            ("pelvis", "Pelvis"),
+                            ("widespread", "Widespread"),
+                            ("other", "Other"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("items", models.JSONField(help_text="Item scores as answered, keyed by item.")),
+                ("total", models.DecimalField(decimal_places=2, max_digits=6)),
+                ("band", models.CharField(blank=True, max_length=32)),
+                ("flags", models.JSONField(blank=True, default=list)),
+                ("taken_at", models.DateTimeField()),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("staff", "Entered by staff"),
+                            ("intake", "Accepted from an intake"),
+                            ("patient", "Entered by the patient"),
+                            ("follow_up", "Follow-up survey"),
+                        ],
+                        default="staff",
+                        max_length=16,
+                    ),
+                ),
+                ("recorded_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'ordering': ['-taken_at'],
+                "ordering": ["-taken_at"],
             },
         ),
         migrations.CreateModel(
-            name='Condition',
+            name="Condition",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('start_date', models.DateField(blank=True, null=True)),
-                ('end_date', models.DateField(blank=True, help_text='Leave empty while current.', null=True)),
-                ('notes', models.TextField(blank=True)),
-                ('source', models.CharField(choices=[('staff', 'Entered by staff'), ('intake', 'Accepted from an intake'), ('patient', 'Entered by the patient'), ('follow_up', 'Follow-up survey')], default='staff', max_length=16)),
-                ('recorded_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('kind', models.CharField(choices=[('diabetes', 'Diabetes'), ('pregnancy', 'Pregnancy'), ('pacemaker_icd', 'Pacemaker or ICD'), ('active_infection', 'Active infection'), ('bleeding_disorder', 'Bleeding disorder'), ('cancer_history', 'History of cancer'), ('other', 'Other')], max_length=24)),
-                ('description', models.CharField(blank=True, max_length=200)),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                ("start_date", models.DateField(blank=True, null=True)),
+                (
+                    "end_date",
+                    models.DateField(blank=True, help_text="Leave empty while current.", null=True),
+                ),
+                ("notes", models.TextField(blank=True)),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("staff", "Entered by staff"),
+                            ("intake", "Accepted from an intake"),
+                            ("patient", "Entered by the patient"),
+                            ("follow_up", "Follow-up survey"),
+                        ],
+                        default="staff",
+                        max_length=16,
+                    ),
+                ),
+                ("recorded_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("diabetes", "Diabetes"),
+                            ("pregnancy", "Pregnancy"),
+                            ("pacemaker_icd", "Pacemaker or ICD"),
+                            ("active_infection", "Active infection"),
+                            ("bleeding_disorder", "Bleeding disorder"),
+                            ("cancer_history", "History of cancer"),
+                            ("other", "Other"),
+                        ],
+                        max_length=24,
+                    ),
+                ),
+                ("description", models.CharField(blank=True, max_length=200)),
             ],
             options={
-                'ordering': ['kind'],
+                "ordering": ["kind"],
             },
         ),
         migrations.CreateModel(
-            name='DuplicateCandidate',
+            name="DuplicateCandidate",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('reasons', models.JSONField(default=list)),
-                ('name_similarity', models.FloatField(blank=True, null=True)),
-                ('status', models.CharField(choices=[('open', 'Open'), ('dismissed', 'Not a duplicate'), ('merged', 'Merged')], default='open', max_length=16)),
-                ('resolved_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                ("reasons", models.JSONField(default=list)),
+                ("name_similarity", models.FloatField(blank=True, null=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("open", "Open"),
+                            ("dismissed", "Not a duplicate"),
+                            ("merged", "Merged"),
+                        ],
+                        default="open",
+                        max_length=16,
+                    ),
+                ),
+                ("resolved_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='ImplantedDevice',
+            name="ImplantedDevice",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('start_date', models.DateField(blank=True, null=True)),
-                ('end_date', models.DateField(blank=True, help_text='Leave empty while current.', null=True)),
-                ('notes', models.TextField(blank=True)),
-                ('source', models.CharField(choices=[('staff', 'Entered by staff'), ('intake', 'Accepted from an intake'), ('patient', 'Entered by the patient'), ('follow_up', 'Follow-up survey')], default='staff', max_length=16)),
-                ('recorded_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('kind', models.CharField(choices=[('pacemaker', 'Pacemaker'), ('icd', 'Implantable cardioverter-defibrillator'), ('spinal_cord_stimulator', 'Spinal cord stimulator'), ('intrathecal_pump', 'Intrathecal pump'), ('peripheral_nerve_stimulator', 'Peripheral nerve stimulator'), ('other', 'Other')], max_length=32)),
-                ('description', models.CharField(blank=True, max_length=200)),
-                ('manufacturer', models.CharField(blank=True, max_length=80)),
-                ('model_name', models.CharField(blank=True, max_length=80)),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                ("start_date", models.DateField(blank=True, null=True)),
+                (
+                    "end_date",
+                    models.DateField(blank=True, help_text="Leave empty while current.", null=True),
+                ),
+                ("notes", models.TextField(blank=True)),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("staff", "Entered by staff"),
+                            ("intake", "Accepted from an intake"),
+                            ("patient", "Entered by the patient"),
+                            ("follow_up", "Follow-up survey"),
+                        ],
+                        default="staff",
+                        max_length=16,
+                    ),
+                ),
+                ("recorded_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("pacemaker", "Pacemaker"),
+                            ("icd", "Implantable cardioverter-defibrillator"),
+                            ("spinal_cord_stimulator", "Spinal cord stimulator"),
+                            ("intrathecal_pump", "Intrathecal pump"),
+                            ("peripheral_nerve_stimulator", "Peripheral nerve stimulator"),
+                            ("other", "Other"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                ("description", models.CharField(blank=True, max_length=200)),
+                ("manufacturer", models.CharField(blank=True, max_length=80)),
+                ("model_name", models.CharField(blank=True, max_length=80)),
             ],
             options={
-                'ordering': ['kind'],
+                "ordering": ["kind"],
             },
         ),
         migrations.CreateModel(
-            name='IntakeItem',
+            name="IntakeItem",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('kind', models.CharField(choices=[('demographic', 'Demographics or insurance'), ('allergy', 'Allergy'), ('medication', 'Medication'), ('condition', 'Condition'), ('device', 'Implanted device'), ('assessment', 'Assessment')], max_length=16)),
-                ('field', models.CharField(blank=True, help_text='The patient field, for demographics.', max_length=40)),
-                ('proposed', models.JSONField(help_text='The proposed value or list entry, as submitted.')),
-                ('chart_value_at_submission', models.JSONField(blank=True, null=True)),
-                ('decision', models.CharField(choices=[('pending', 'Pending'), ('accepted', 'Accepted'), ('rejected', 'Rejected')], default='pending', max_length=16)),
-                ('decided_at', models.DateTimeField(blank=True, null=True)),
-                ('decision_note', models.CharField(blank=True, max_length=300)),
-                ('replaced_value', models.JSONField(blank=True, help_text='The chart value this item replaced when accepted.', null=True)),
-                ('created_record_id', models.UUIDField(blank=True, null=True)),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("demographic", "Demographics or insurance"),
+                            ("allergy", "Allergy"),
+                            ("medication", "Medication"),
+                            ("condition", "Condition"),
+                            ("device", "Implanted device"),
+                            ("assessment", "Assessment"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "field",
+                    models.CharField(
+                        blank=True, help_text="The patient field, for demographics.", max_length=40
+                    ),
+                ),
+                (
+                    "proposed",
+                    models.JSONField(help_text="The proposed value or list entry, as submitted."),
+                ),
+                ("chart_value_at_submission", models.JSONField(blank=True, null=True)),
+                (
+                    "decision",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("accepted", "Accepted"),
+                            ("rejected", "Rejected"),
+                        ],
+                        default="pending",
+                        max_length=16,
+                    ),
+                ),
+                ("decided_at", models.DateTimeField(blank=True, null=True)),
+                ("decision_note", models.CharField(blank=True, max_length=300)),
+                (
+                    "replaced_value",
+                    models.JSONField(
+                        blank=True,
+                        help_text="The chart value this item replaced when accepted.",
+                        null=True,
+                    ),
+                ),
+                ("created_record_id", models.UUIDField(blank=True, null=True)),
             ],
             options={
-                'ordering': ['kind', 'field'],
+                "ordering": ["kind", "field"],
             },
         ),
         migrations.CreateModel(
-            name='IntakeSubmission',
+            name="IntakeSubmission",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('submitted', 'Waiting for review'), ('reviewed', 'Reviewed')], default='submitted', max_length=16)),
-                ('answers', models.JSONField(default=dict, help_text='Chief complaint, pain locations, onset, treatments tried, red-flag screen.')),
-                ('urgent', models.BooleanField(default=False)),
-                ('urgent_reasons', models.JSONField(blank=True, default=list)),
-                ('entered_by_staff', models.BooleanField(default=False)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('submitted_at', models.DateTimeField(blank=True, null=True)),
-                ('reviewed_at', models.DateTimeField(blank=True, null=True)),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("submitted", "Waiting for review"),
+                            ("reviewed", "Reviewed"),
+                        ],
+                        default="submitted",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "answers",
+                    models.JSONField(
+                        default=dict,
+                        help_text="Chief complaint, pain locations, onset, treatments tried, red-flag screen.",
+                    ),
+                ),
+                ("urgent", models.BooleanField(default=False)),
+                ("urgent_reasons", models.JSONField(blank=True, default=list)),
+                ("entered_by_staff", models.BooleanField(default=False)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("submitted_at", models.DateTimeField(blank=True, null=True)),
+                ("reviewed_at", models.DateTimeField(blank=True, null=True)),
             ],
             options={
-                'ordering': ['-urgent', 'submitted_at'],
+                "ordering": ["-urgent", "submitted_at"],
             },
         ),
         migrations.CreateModel(
-            name='Medication',
+            name="Medication",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('start_date', models.DateField(blank=True, null=True)),
-                ('end_date', models.DateField(blank=True, help_text='Leave empty while current.', null=True)),
-                ('notes', models.TextField(blank=True)),
-                ('source', models.CharField(choices=[('staff', 'Entered by staff'), ('intake', 'Accepted from an intake'), ('patient', 'Entered by the patient'), ('follow_up', 'Follow-up survey')], default='staff', max_length=16)),
-                ('recorded_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('name', models.CharField(max_length=120)),
-                ('drug_class', models.CharField(choices=[('antiplatelet', 'Antiplatelet'), ('nsaid', 'NSAID'), ('vitamin_k_antagonist', 'Vitamin K antagonist'), ('heparin', 'Heparin (unfractionated)'), ('lmwh', 'Low-molecular-weight heparin'), ('p2y12_inhibitor', 'P2Y12 inhibitor'), ('doac', 'Direct oral anticoagulant'), ('factor_xa_inhibitor', 'Factor Xa inhibitor (parenteral)'), ('opioid', 'Opioid'), ('gabapentinoid', 'Gabapentinoid'), ('muscle_relaxant', 'Muscle relaxant'), ('antidepressant', 'Antidepressant'), ('corticosteroid', 'Corticosteroid'), ('antidiabetic', 'Insulin or other antidiabetic'), ('other', 'Other')], max_length=32)),
-                ('dose', models.CharField(blank=True, help_text='e.g. 5 mg', max_length=60)),
-                ('frequency', models.CharField(blank=True, help_text='e.g. twice daily', max_length=60)),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                ("start_date", models.DateField(blank=True, null=True)),
+                (
+                    "end_date",
+                    models.DateField(blank=True, help_text="Leave empty while current.", null=True),
+                ),
+                ("notes", models.TextField(blank=True)),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("staff", "Entered by staff"),
+                            ("intake", "Accepted from an intake"),
+                            ("patient", "Entered by the patient"),
+                            ("follow_up", "Follow-up survey"),
+                        ],
+                        default="staff",
+                        max_length=16,
+                    ),
+                ),
+                ("recorded_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("name", models.CharField(max_length=120)),
+                (
+                    "drug_class",
+                    models.CharField(
+                        choices=[
+                            ("antiplatelet", "Antiplatelet"),
+                            ("nsaid", "NSAID"),
+                            ("vitamin_k_antagonist", "Vitamin K antagonist"),
+                            ("heparin", "Heparin (unfractionated)"),
+                            ("lmwh", "Low-molecular-weight heparin"),
+                            ("p2y12_inhibitor", "P2Y12 inhibitor"),
+                            ("doac", "Direct oral anticoagulant"),
+                            ("factor_xa_inhibitor", "Factor Xa inhibitor (parenteral)"),
+                            ("opioid", "Opioid"),
+                            ("gabapentinoid", "Gabapentinoid"),
+                            ("muscle_relaxant", "Muscle relaxant"),
+                            ("antidepressant", "Antidepressant"),
+                            ("corticosteroid", "Corticosteroid"),
+                            ("antidiabetic", "Insulin or other antidiabetic"),
+                            ("other", "Other"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                ("dose", models.CharField(blank=True, help_text="e.g. 5 mg", max_length=60)),
+                (
+                    "frequency",
+                    models.CharField(blank=True, help_text="e.g. twice daily", max_length=60),
+                ),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='PatientMerge',
+            name="PatientMerge",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('merged_at', models.DateTimeField(auto_now_add=True)),
-                ('moved', models.JSONField(default=dict, help_text='Rows moved, per related table.')),
-                ('merged_snapshot', models.JSONField(default=dict)),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                ("merged_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "moved",
+                    models.JSONField(default=dict, help_text="Rows moved, per related table."),
+                ),
+                ("merged_snapshot", models.JSONField(default=dict)),
             ],
             options={
-                'ordering': ['-merged_at'],
+                "ordering": ["-merged_at"],
             },
         ),
         migrations.AddField(
-            model_name='patient',
-            name='address_line1',
+            model_name="patient",
+            name="address_line1",
             field=models.CharField(blank=True, max_length=200),
         ),
         migrations.AddField(
-            model_name='patient',
-            name='address_line2',
+            model_name="patient",
+            name="address_line2",
             field=models.CharField(blank=True, max_length=200),
         ),
         migrations.AddField(
-            model_name='patient',
-            name='city',
+            model_name="patient",
+            name="city",
             field=models.CharField(blank=True, max_length=80),
         ),
         migrations.AddField(
-            model_name='patient',
-            name='consent_email',
-            field=models.BooleanField(default=False, verbose_name='consents to email'),
+            model_name="patient",
+            name="consent_email",
+            field=models.BooleanField(default=False, verbose_name="consents to email"),
         ),
         migrations.AddField(
-            model_name='patient',
-            name='consent_sms',
-            field=models.BooleanField(default=False, verbose_name='consents to text messages'),
+            model_name="patient",
+            name="consent_sms",
+            field=models.BooleanField(default=False, verbose_name="consents to text messages"),
         ),
         migrations.AddField(
-            model_name='patient',
-            name='emergency_contact_name',
+            model_name="patient",
+            name="emergency_contact_name",
             field=models.CharField(blank=True, max_length=160),
         ),
         migrations.AddField(
-            model_name='patient',
-            name='emergency_contact_phone',
+            model_name="patient",
+            name="emergency_contact_phone",
             field=models.CharField(blank=True, max_length=20),
         ),
         migrations.AddField(
-            model_name='patient',
-            name='emergency_contact_relationship',
+            model_name="patient",
+            name="emergency_contact_relationship",
             field=models.CharField(blank=True, max_length=60),
         ),
         migrations.AddField(
-            model_name='patient',
-            name='insurance_group',
+            model_name="patient",
+            name="insurance_group",
             field=models.CharField(blank=True, max_length=60),
         ),
         migrations.AddField(
-            model_name='patient',
-            name='insurance_member_id',
+            model_name="patient",
+            name="insurance_member_id",
             field=models.CharField(blank=True, max_length=60),
         ),
         migrations.AddField(
-            model_name='patient',
-            name='insurance_payer',
+            model_name="patient",
+            name="insurance_payer",
             field=models.CharField(blank=True, max_length=120),
         ),
         migrations.AddField(
-            model_name='patient',
-            name='merged_into',
-            field=models.ForeignKey(blank=True, help_text='Set when this record was merged into another; it is then inactive.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='merged_records', to='patients.patient'),
+            model_name="patient",
+            name="merged_into",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="Set when this record was merged into another; it is then inactive.",
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="merged_records",
+                to="patients.patient",
+            ),
         ),
         migrations.AddField(
-            model_name='patient',
-            name='needs_verification',
-            field=models.BooleanField(default=False, help_text='Registered online; the front desk has not checked it yet.'),
+            model_name="patient",
+            name="needs_verification",
+            field=models.BooleanField(
+                default=False, help_text="Registered online; the front desk has not checked it yet."
+            ),
         ),
         migrations.AddField(
-            model_name='patient',
-            name='postal_code',
+            model_name="patient",
+            name="postal_code",
             field=models.CharField(blank=True, max_length=10),
         ),
         migrations.AddField(
-            model_name='patient',
-            name='preferred_channel',
-            field=models.CharField(choices=[('sms', 'Text message'), ('email', 'Email'), ('phone', 'Phone call')], default='sms', max_length=8),
+            model_name="patient",
+            name="preferred_channel",
+            field=models.CharField(
+                choices=[("sms", "Text message"), ("email", "Email"), ("phone", "Phone call")],
+                default="sms",
+                max_length=8,
+            ),
         ),
         migrations.AddField(
-            model_name='patient',
-            name='referring_physician_name',
+            model_name="patient",
+            name="referring_physician_name",
             field=models.CharField(blank=True, max_length=160),
         ),
         migrations.AddField(
-            model_name='patient',
-            name='referring_physician_npi',
-            field=models.CharField(blank=True, max_length=10, verbose_name='referring physician NPI'),
+            model_name="patient",
+            name="referring_physician_npi",
+            field=models.CharField(
+                blank=True, max_length=10, verbose_name="referring physician NPI"
+            ),
         ),
         migrations.AddField(
-            model_name='patient',
-            name='referring_physician_phone',
+            model_name="patient",
+            name="referring_physician_phone",
             field=models.CharField(blank=True, max_length=20),
         ),
         migrations.AddField(
-            model_name='patient',
-            name='state',
+            model_name="patient",
+            name="state",
             field=models.CharField(blank=True, max_length=2),
         ),
         migrations.AddIndex(
-            model_name='patient',
-            index=models.Index(fields=['phone'], name='patient_phone_idx'),
+            model_name="patient",
+            index=models.Index(fields=["phone"], name="patient_phone_idx"),
         ),
         migrations.AddIndex(
-            model_name='patient',
-            index=django.contrib.postgres.indexes.GinIndex(django.contrib.postgres.indexes.OpClass('phone', name='gin_trgm_ops'), name='patient_phone_trgm_idx'),
+            model_name="patient",
+            index=django.contrib.postgres.indexes.GinIndex(
+                django.contrib.postgres.indexes.OpClass("phone", name="gin_trgm_ops"),
+                name="patient_phone_trgm_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='patient',
-            index=models.Index(django.db.models.functions.text.Upper('email'), name='patient_email_upper_idx'),
+            model_name="patient",
+            index=models.Index(
+                django.db.models.functions.text.Upper("email"), name="patient_email_upper_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='patient',
-            index=django.contrib.postgres.indexes.GinIndex(django.contrib.postgres.indexes.OpClass(django.db.models.functions.text.Upper('legal_last_name'), name='gin_trgm_ops'), name='patient_last_trgm_idx'),
+            model_name="patient",
+            index=django.contrib.postgres.indexes.GinIndex(
+                django.contrib.postgres.indexes.OpClass(
+                    django.db.models.functions.text.Upper("legal_last_name"), name="gin_trgm_ops"
+                ),
+                name="patient_last_trgm_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='patient',
-            index=django.contrib.postgres.indexes.GinIndex(django.contrib.postgres.indexes.OpClass(django.db.models.functions.text.Upper('legal_first_name'), name='gin_trgm_ops'), name='patient_first_trgm_idx'),
+            model_name="patient",
+            index=django.contrib.postgres.indexes.GinIndex(
+                django.contrib.postgres.indexes.OpClass(
+                    django.db.models.functions.text.Upper("legal_first_name"), name="gin_trgm_ops"
+                ),
+                name="patient_first_trgm_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='patient',
-            index=django.contrib.postgres.indexes.GinIndex(django.contrib.postgres.indexes.OpClass(django.db.models.functions.text.Upper('preferred_name'), name='gin_trgm_ops'), name='patient_preferred_trgm_idx'),
+            model_name="patient",
+            index=django.contrib.postgres.indexes.GinIndex(
+                django.contrib.postgres.indexes.OpClass(
+                    django.db.models.functions.text.Upper("preferred_name"), name="gin_trgm_ops"
+                ),
+                name="patient_preferred_trgm_idx",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='patient',
-            constraint=models.CheckConstraint(condition=models.Q(('preferred_channel__in', ['sms', 'email', 'phone'])), name='patient_channel_valid'),
+            model_name="patient",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("preferred_channel__in", ["sms", "email", "phone"])),
+                name="patient_channel_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='patient',
-            constraint=models.CheckConstraint(condition=models.Q(('merged_into', models.F('id')), _negated=True), name='patient_not_merged_into_self'),
+            model_name="patient",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("merged_into", models.F("id")), _negated=True),
+                name="patient_not_merged_into_self",
+            ),
         ),
         migrations.AddField(
-            model_name='allergy',
-            name='patient',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='allergies', to='patients.patient'),
+            model_name="allergy",
+            name="patient",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="allergies",
+                to="patients.patient",
+            ),
         ),
         migrations.AddField(
-            model_name='allergy',
-            name='recorded_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="allergy",
+            name="recorded_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='assessment',
-            name='patient',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='assessments', to='patients.patient'),
+            model_name="assessment",
+            name="patient",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="assessments",
+                to="patients.patient",
+            ),
         ),
         migrations.AddField(
-            model_name='assessment',
-            name='recorded_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="assessment",
+            name="recorded_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='condition',
-            name='patient',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='conditions', to='patients.patient'),
+            model_name="condition",
+            name="patient",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="conditions",
+                to="patients.patient",
+            ),
         ),
         migrations.AddField(
-            model_name='condition',
-            name='recorded_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="condition",
+            name="recorded_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='duplicatecandidate',
-            name='match',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='patients.patient'),
+            model_name="duplicatecandidate",
+            name="match",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="+", to="patients.patient"
+            ),
         ),
         migrations.AddField(
-            model_name='duplicatecandidate',
-            name='patient',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='patients.patient'),
+            model_name="duplicatecandidate",
+            name="patient",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="+", to="patients.patient"
+            ),
         ),
         migrations.AddField(
-            model_name='duplicatecandidate',
-            name='resolved_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="duplicatecandidate",
+            name="resolved_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='implanteddevice',
-            name='patient',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='devices', to='patients.patient'),
+            model_name="implanteddevice",
+            name="patient",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="devices",
+                to="patients.patient",
+            ),
         ),
         migrations.AddField(
-            model_name='implanteddevice',
-            name='recorded_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="implanteddevice",
+            name="recorded_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='intakeitem',
-            name='decided_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="intakeitem",
+            name="decided_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='intakesubmission',
-            name='patient',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='intakes', to='patients.patient'),
+            model_name="intakesubmission",
+            name="patient",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="intakes",
+                to="patients.patient",
+            ),
         ),
         migrations.AddField(
-            model_name='intakesubmission',
-            name='submitted_by',
-            field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="intakesubmission",
+            name="submitted_by",
+            field=models.ForeignKey(
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='intakeitem',
-            name='submission',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='items', to='patients.intakesubmission'),
+            model_name="intakeitem",
+            name="submission",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="items",
+                to="patients.intakesubmission",
+            ),
         ),
         migrations.AddField(
-            model_name='medication',
-            name='patient',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='medications', to='patients.patient'),
+            model_name="medication",
+            name="patient",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="medications",
+                to="patients.patient",
+            ),
         ),
         migrations.AddField(
-            model_name='medication',
-            name='recorded_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="medication",
+            name="recorded_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='patientmerge',
-            name='merged',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='merged_away', to='patients.patient'),
+            model_name="patientmerge",
+            name="merged",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="merged_away",
+                to="patients.patient",
+            ),
         ),
         migrations.AddField(
-            model_name='patientmerge',
-            name='merged_by',
-            field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="patientmerge",
+            name="merged_by",
+            field=models.ForeignKey(
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='patientmerge',
-            name='survivor',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='merges', to='patients.patient'),
+            model_name="patientmerge",
+            name="survivor",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="merges",
+                to="patients.patient",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='allergy',
-            constraint=models.CheckConstraint(condition=models.Q(('end_date__isnull', True), ('start_date__isnull', True), ('end_date__gte', models.F('start_date')), _connector='OR'), name='allergy_ends_after_start'),
+            model_name="allergy",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("end_date__isnull", True),
+                    ("start_date__isnull", True),
+                    ("end_date__gte", models.F("start_date")),
+                    _connector="OR",
+                ),
+                name="allergy_ends_after_start",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='allergy',
-            constraint=models.CheckConstraint(condition=models.Q(('source__in', ['staff', 'intake', 'patient', 'follow_up'])), name='allergy_source_valid'),
+            model_name="allergy",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("source__in", ["staff", "intake", "patient", "follow_up"])),
+                name="allergy_source_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='allergy',
-            constraint=models.CheckConstraint(condition=models.Q(('severity__in', ['mild', 'moderate', 'severe', 'anaphylaxis', 'unknown'])), name='allergy_severity_valid'),
+            model_name="allergy",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("severity__in", ["mild", "moderate", "severe", "anaphylaxis", "unknown"])
+                ),
+                name="allergy_severity_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='allergy',
-            constraint=models.CheckConstraint(condition=models.Q(('procedure_class__in', ['', 'iodinated_contrast', 'latex', 'local_anaesthetic', 'corticosteroid', 'chlorhexidine', 'bone_cement'])), name='allergy_class_valid'),
+            model_name="allergy",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "procedure_class__in",
+                        [
+                            "",
+                            "iodinated_contrast",
+                            "latex",
+                            "local_anaesthetic",
+                            "corticosteroid",
+                            "chlorhexidine",
+                            "bone_cement",
+                        ],
+                    )
+                ),
+                name="allergy_class_valid",
+            ),
         ),
         migrations.AddIndex(
-            model_name='assessment',
-            index=models.Index(fields=['patient', 'instrument', '-taken_at'], name='assessment_latest_idx'),
+            model_name="assessment",
+            index=models.Index(
+                fields=["patient", "instrument", "-taken_at"], name="assessment_latest_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='assessment',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('instrument', 'nrs'), _negated=True), models.Q(('body_region', ''), _negated=True), _connector='OR'), name='assessment_nrs_has_region'),
+            model_name="assessment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("instrument", "nrs"), _negated=True),
+                    models.Q(("body_region", ""), _negated=True),
+                    _connector="OR",
+                ),
+                name="assessment_nrs_has_region",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='assessment',
-            constraint=models.CheckConstraint(condition=models.Q(('source__in', ['staff', 'intake', 'patient', 'follow_up'])), name='assessment_source_valid'),
+            model_name="assessment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("source__in", ["staff", "intake", "patient", "follow_up"])),
+                name="assessment_source_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='condition',
-            constraint=models.CheckConstraint(condition=models.Q(('end_date__isnull', True), ('start_date__isnull', True), ('end_date__gte', models.F('start_date')), _connector='OR'), name='condition_ends_after_start'),
+            model_name="condition",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("end_date__isnull", True),
+                    ("start_date__isnull", True),
+                    ("end_date__gte", models.F("start_date")),
+                    _connector="OR",
+                ),
+                name="condition_ends_after_start",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='condition',
-            constraint=models.CheckConstraint(condition=models.Q(('source__in', ['staff', 'intake', 'patient', 'follow_up'])), name='condition_source_valid'),
+            model_name="condition",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("source__in", ["staff", "intake", "patient", "follow_up"])),
+                name="condition_source_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='condition',
-            constraint=models.CheckConstraint(condition=models.Q(('kind__in', ['diabetes', 'pregnancy', 'pacemaker_icd', 'active_infection', 'bleeding_disorder', 'cancer_history', 'other'])), name='condition_kind_valid'),
+            model_name="condition",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "kind__in",
+                        [
+                            "diabetes",
+                            "pregnancy",
+                            "pacemaker_icd",
+                            "active_infection",
+                            "bleeding_disorder",
+                            "cancer_history",
+                            "other",
+                        ],
+                    )
+                ),
+                name="condition_kind_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='condition',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('kind', 'other'), _negated=True), models.Q(('description', ''), _negated=True), _connector='OR'), name='condition_other_is_described'),
+            model_name="condition",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("kind", "other"), _negated=True),
+                    models.Q(("description", ""), _negated=True),
+                    _connector="OR",
+                ),
+                name="condition_other_is_described",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='duplicatecandidate',
-            constraint=models.UniqueConstraint(fields=('patient', 'match'), name='duplicate_pair_unique'),
+            model_name="duplicatecandidate",
+            constraint=models.UniqueConstraint(
+                fields=("patient", "match"), name="duplicate_pair_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='duplicatecandidate',
-            constraint=models.CheckConstraint(condition=models.Q(('patient', models.F('match')), _negated=True), name='duplicate_not_self'),
+            model_name="duplicatecandidate",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("patient", models.F("match")), _negated=True),
+                name="duplicate_not_self",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='duplicatecandidate',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['open', 'dismissed', 'merged'])), name='duplicate_status_valid'),
+            model_name="duplicatecandidate",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("status__in", ["open", "dismissed", "merged"])),
+                name="duplicate_status_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='implanteddevice',
-            constraint=models.CheckConstraint(condition=models.Q(('end_date__isnull', True), ('start_date__isnull', True), ('end_date__gte', models.F('start_date')), _connector='OR'), name='device_ends_after_start'),
+            model_name="implanteddevice",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("end_date__isnull", True),
+                    ("start_date__isnull", True),
+                    ("end_date__gte", models.F("start_date")),
+                    _connector="OR",
+                ),
+                name="device_ends_after_start",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='implanteddevice',
-            constraint=models.CheckConstraint(condition=models.Q(('source__in', ['staff', 'intake', 'patient', 'follow_up'])), name='device_source_valid'),
+            model_name="implanteddevice",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("source__in", ["staff", "intake", "patient", "follow_up"])),
+                name="device_source_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='implanteddevice',
-            constraint=models.CheckConstraint(condition=models.Q(('kind__in', ['pacemaker', 'icd', 'spinal_cord_stimulator', 'intrathecal_pump', 'peripheral_nerve_stimulator', 'other'])), name='device_kind_valid'),
+            model_name="implanteddevice",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "kind__in",
+                        [
+                            "pacemaker",
+                            "icd",
+                            "spinal_cord_stimulator",
+                            "intrathecal_pump",
+                            "peripheral_nerve_stimulator",
+                            "other",
+                        ],
+                    )
+                ),
+                name="device_kind_valid",
+            ),
         ),
         migrations.AddIndex(
-            model_name='intakesubmission',
-            index=models.Index(fields=['status', '-urgent', 'submitted_at'], name='intake_queue_idx'),
+            model_name="intakesubmission",
+            index=models.Index(
+                fields=["status", "-urgent", "submitted_at"], name="intake_queue_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='intakesubmission',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['draft', 'submitted', 'reviewed'])), name='intake_status_valid'),
+            model_name="intakesubmission",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("status__in", ["draft", "submitted", "reviewed"])),
+                name="intake_status_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='intakeitem',
-            constraint=models.CheckConstraint(condition=models.Q(('kind__in', ['demographic', 'allergy', 'medication', 'condition', 'device', 'assessment'])), name='intake_item_kind_valid'),
+            model_name="intakeitem",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "kind__in",
+                        [
+                            "demographic",
+                            "allergy",
+                            "medication",
+                            "condition",
+                            "device",
+                            "assessment",
+                        ],
+                    )
+                ),
+                name="intake_item_kind_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='intakeitem',
-            constraint=models.CheckConstraint(condition=models.Q(('decision__in', ['pending', 'accepted', 'rejected'])), name='intake_item_decision_valid'),
+            model_name="intakeitem",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("decision__in", ["pending", "accepted", "rejected"])),
+                name="intake_item_decision_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='intakeitem',
-            constraint=models.CheckConstraint(condition=models.Q(('decision', 'pending'), ('decided_by__isnull', False), _connector='OR'), name='intake_item_decision_attributed'),
+            model_name="intakeitem",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("decision", "pending"), ("decided_by__isnull", False), _connector="OR"
+                ),
+                name="intake_item_decision_attributed",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='medication',
-            constraint=models.CheckConstraint(condition=models.Q(('end_date__isnull', True), ('start_date__isnull', True), ('end_date__gte', models.F('start_date')), _connector='OR'), name='medication_ends_after_start'),
+            model_name="medication",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("end_date__isnull", True),
+                    ("start_date__isnull", True),
+                    ("end_date__gte", models.F("start_date")),
+                    _connector="OR",
+                ),
+                name="medication_ends_after_start",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='medication',
-            constraint=models.CheckConstraint(condition=models.Q(('source__in', ['staff', 'intake', 'patient', 'follow_up'])), name='medication_source_valid'),
+            model_name="medication",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("source__in", ["staff", "intake", "patient", "follow_up"])),
+                name="medication_source_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='medication',
-            constraint=models.CheckConstraint(condition=models.Q(('drug_class__in', ['antiplatelet', 'nsaid', 'vitamin_k_antagonist', 'heparin', 'lmwh', 'p2y12_inhibitor', 'doac', 'factor_xa_inhibitor', 'opioid', 'gabapentinoid', 'muscle_relaxant', 'antidepressant', 'corticosteroid', 'antidiabetic', 'other'])), name='medication_class_valid'),
+            model_name="medication",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "drug_class__in",
+                        [
+                            "antiplatelet",
+                            "nsaid",
+                            "vitamin_k_antagonist",
+                            "heparin",
+                            "lmwh",
+                            "p2y12_inhibitor",
+                            "doac",
+                            "factor_xa_inhibitor",
+                            "opioid",
+                            "gabapentinoid",
+                            "muscle_relaxant",
+                            "antidepressant",
+                            "corticosteroid",
+                            "antidiabetic",
+                            "other",
+                        ],
+                    )
+                ),
+                name="medication_class_valid",
+            ),
         ),
     ]

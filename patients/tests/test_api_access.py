@@ -193,3 +193,27 @@ def test_front_desk_cannot_decide_a_clinical_item_it_can_see(api_as, users):
 def test_duplicates_are_staff_only(api_as, users):
     assert api_as(users["patient"]).get("/api/v1/duplicates/").status_code == 403
     assert api_as(users["front_desk"]).get("/api/v1/duplicates/").status_code == 200
+
+
+def test_staff_only_actions_are_refused_to_a_patient(api_as, users, other_patient):
+    import uuid
+
+    any_id = uuid.uuid4()
+    client = api_as(users["patient"])
+    for url in [
+        f"/api/v1/duplicates/{any_id}/merge/",
+        f"/api/v1/duplicates/{any_id}/dismiss/",
+        f"/api/v1/intakes/{any_id}/reviewed/",
+        f"/api/v1/intakes/{any_id}/items/{any_id}/decision/",
+    ]:
+        assert client.post(url, {}).status_code == 403, url
+
+
+def test_a_patient_cannot_see_another_patients_intake(api_as, users, other_patient):
+    intake = services.intake_submit(
+        patient=other_patient, submitted_by=users["front_desk"], answers=intake_answers()
+    )
+    response = api_as(users["patient"]).get(f"/api/v1/intakes/{intake.id}/")
+    assert response.status_code == 404 and response.json() == NOT_FOUND
+    listed = api_as(users["patient"]).get(f"/api/v1/patients/{other_patient.id}/intakes/")
+    assert listed.status_code == 404
