@@ -53,3 +53,16 @@ def api_as(api_client):
         return api_client
 
     return sign_in
+
+
+@pytest.fixture
+def own_patient(patient_user):
+    """The patient record of `patient_user`."""
+    return patient_user.patient
+
+
+@pytest.fixture
+def other_patient(db):
+    from patients.tests.factories import PatientFactory
+
+    return PatientFactory(legal_first_name="Other", legal_last_name="Person")

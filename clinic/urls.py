@@ -7,6 +7,7 @@ from clinic.core.views import healthz
 api_v1 = [
     path("", include("clinic.users.api_urls")),
     path("", include("patients.api_urls")),
+    path("", include("procedures.api_urls")),
 ]
 
 urlpatterns = [

@@ -1,0 +1,394 @@
+import uuid
+
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+
+from scheduling.models import RoomKind
+
+
+def choice_check(field: str, choices, name: str) -> models.CheckConstraint:
+    return models.CheckConstraint(condition=models.Q(**{f"{field}__in": choices.values}), name=name)
+
+
+class BleedingRisk(models.TextChoices):
+    """ASRA 2018 (Narouze et al.) procedure bleeding-risk classes."""
+
+    LOW = "low", "Low"
+    INTERMEDIATE = "intermediate", "Intermediate"
+    HIGH = "high", "High"
+
+
+class Usage(models.TextChoices):
+    YES = "yes", "Yes"
+    OPTIONAL = "optional", "Optional"
+    NO = "no", "No"
+
+
+class Sedation(models.TextChoices):
+    NONE = "none", "None (local anaesthetic)"
+    OPTIONAL = "optional", "Sometimes (moderate sedation if documented)"
+    USUAL = "usual", "Usually moderate sedation"
+    GENERAL = "general", "MAC or general anaesthesia"
+
+
+class Purpose(models.TextChoices):
+    DIAGNOSTIC = "diagnostic", "Diagnostic"
+    THERAPEUTIC = "therapeutic", "Therapeutic"
+    BOTH = "both", "Diagnostic and therapeutic"
+
+
+class Side(models.TextChoices):
+    LEFT = "left", "Left"
+    RIGHT = "right", "Right"
+    BILATERAL = "bilateral", "Bilateral"
+    NOT_APPLICABLE = "", "Not applicable"
+
+
+class ProcedureType(models.Model):
+    """One catalog entry, loaded from procedures.csv; managers edit it in the admin."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    code = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(max_length=160)
+    family = models.CharField(max_length=40, help_text="e.g. esi, mbb, rfa, si, tpi")
+    region = models.CharField(
+        max_length=40, help_text="Body region for payer limits, e.g. lumbar_sacral, knee."
+    )
+    cpt_codes = models.CharField("CPT codes", max_length=200, blank=True)
+    imaging = models.CharField(max_length=200, blank=True)
+    steroid = models.CharField(max_length=10, choices=Usage.choices, default=Usage.NO)
+    contrast = models.CharField(max_length=10, choices=Usage.choices, default=Usage.NO)
+    sedation = models.CharField(max_length=10, choices=Sedation.choices, default=Sedation.NONE)
+    needs_driver = models.BooleanField(default=False)
+    fasting_hours = models.PositiveSmallIntegerField(
+        default=0, help_text="Hours without solid food before; 0 when no fasting is needed."
+    )
+    purpose = models.CharField(max_length=12, choices=Purpose.choices)
+    bleeding_risk = models.CharField(max_length=12, choices=BleedingRisk.choices)
+    default_minutes = models.PositiveSmallIntegerField(help_text="Room time for one level.")
+    minutes_per_extra_level = models.PositiveSmallIntegerField(default=0)
+    turnover_minutes = models.PositiveSmallIntegerField(default=10)
+    room_kind = models.CharField(max_length=32, choices=RoomKind.choices)
+    side_applies = models.BooleanField(default=False)
+    levels_apply = models.BooleanField(default=False)
+    allowed_levels = ArrayField(models.CharField(max_length=8), default=list, blank=True)
+    max_levels = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Most levels in one session; empty for no limit."
+    )
+    follow_up_plan = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="next_day_check, pain_diary_hours, outcome_survey_days, wound_check_days.",
+    )
+    follow_up_notes = models.TextField(blank=True)
+    preparation = models.TextField(
+        blank=True, help_text="What the patient is told to do before; shown to patients."
+    )
+    uncertain_fields = ArrayField(models.CharField(max_length=40), default=list, blank=True)
+    source_note = models.TextField(blank=True)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            choice_check("steroid", Usage, "proceduretype_steroid_valid"),
+            choice_check("contrast", Usage, "proceduretype_contrast_valid"),
+            choice_check("sedation", Sedation, "proceduretype_sedation_valid"),
+            choice_check("purpose", Purpose, "proceduretype_purpose_valid"),
+            choice_check("bleeding_risk", BleedingRisk, "proceduretype_risk_valid"),
+            choice_check("room_kind", RoomKind, "proceduretype_room_valid"),
+            models.CheckConstraint(
+                condition=models.Q(default_minutes__gt=0), name="proceduretype_minutes_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def minutes_for(self, level_count: int) -> int:
+        extra = max(level_count - 1, 0) * self.minutes_per_extra_level
+        return self.default_minutes + extra
+
+
+class SafetyThreshold(models.Model):
+    """A number the safety check uses, with its source. Never a literal in code."""
+
+    key = models.SlugField(max_length=60, primary_key=True)
+    value = models.DecimalField(max_digits=8, decimal_places=2)
+    unit = models.CharField(max_length=30)
+    description = models.CharField(max_length=300)
+    source = models.CharField(max_length=200)
+    certain = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["key"]
+
+    def __str__(self) -> str:
+        return f"{self.key} = {self.value} {self.unit}"
+
+
+class HoldDecision(models.TextChoices):
+    HOLD = "hold", "Hold"
+    SHARED = "shared_decision", "Shared decision with the prescriber"
+    NO_HOLD = "no_hold", "No hold"
+
+
+class AnticoagulantRule(models.Model):
+    """How long before a procedure a drug is held, by bleeding-risk class (ASRA 2018)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    drug = models.CharField(max_length=120, unique=True)
+    drug_class = models.CharField(max_length=32)
+    match_names = ArrayField(
+        models.CharField(max_length=60),
+        help_text="Lower-case names that identify the drug in a medication list.",
+    )
+    high_decision = models.CharField(max_length=16, choices=HoldDecision.choices)
+    high_hours = models.PositiveIntegerField(null=True, blank=True)
+    intermediate_decision = models.CharField(max_length=16, choices=HoldDecision.choices)
+    intermediate_hours = models.PositiveIntegerField(null=True, blank=True)
+    low_decision = models.CharField(max_length=16, choices=HoldDecision.choices)
+    low_hours = models.PositiveIntegerField(null=True, blank=True)
+    requires_normal_inr = models.BooleanField(default=False)
+    restart_after = models.CharField(max_length=120, blank=True)
+    note = models.TextField(blank=True, help_text="The source's wording, ranges included.")
+    source = models.CharField(max_length=120)
+    certain = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["drug"]
+        constraints = [
+            choice_check(f"{risk}_decision", HoldDecision, f"anticoagulant_{risk}_valid")
+            for risk in ("high", "intermediate", "low")
+        ]
+
+    def __str__(self) -> str:
+        return self.drug
+
+    def hold_for(self, risk: str) -> tuple[str, int | None]:
+        return getattr(self, f"{risk}_decision"), getattr(self, f"{risk}_hours")
+
+
+class Steroid(models.Model):
+    """Corticosteroids given in injections, with methylprednisolone equivalence."""
+
+    name = models.CharField(max_length=40, primary_key=True)
+    methylprednisolone_factor = models.DecimalField(
+        max_digits=6, decimal_places=3, help_text="mg of methylprednisolone per mg of this."
+    )
+    max_dose_per_session_mg = models.DecimalField(
+        max_digits=6, decimal_places=2, null=True, blank=True
+    )
+    particulate = models.BooleanField(default=True)
+    source = models.CharField(max_length=200)
+    certain = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+# --- Orders and performed procedures ---------------------------------------------------------
+
+icd10 = RegexValidator(
+    r"^[A-TV-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?$", "Enter an ICD-10-CM code such as M54.16."
+)
+
+
+class OrderStatus(models.TextChoices):
+    ORDERED = "ordered", "Ordered"
+    AUTHORIZED = "authorized", "Authorized"
+    SCHEDULED = "scheduled", "Scheduled"
+    PERFORMED = "performed", "Performed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class Urgency(models.TextChoices):
+    ROUTINE = "routine", "Routine"
+    SOON = "soon", "Within two weeks"
+    URGENT = "urgent", "Urgent"
+
+
+class AuthStatus(models.TextChoices):
+    NOT_NEEDED = "not_needed", "Not needed"
+    PENDING = "pending", "Pending"
+    APPROVED = "approved", "Approved"
+    DENIED = "denied", "Denied"
+
+
+class ProcedureOrder(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, related_name="procedure_orders"
+    )
+    procedure_type = models.ForeignKey(ProcedureType, on_delete=models.PROTECT, related_name="+")
+    side = models.CharField(max_length=10, choices=Side.choices, blank=True)
+    levels = ArrayField(models.CharField(max_length=8), default=list, blank=True)
+    indication_code = models.CharField("ICD-10 code", max_length=8, validators=[icd10])
+    indication_text = models.CharField(max_length=200)
+    urgency = models.CharField(max_length=10, choices=Urgency.choices, default=Urgency.ROUTINE)
+    planned_date = models.DateField(null=True, blank=True)
+    status = models.CharField(
+        max_length=12, choices=OrderStatus.choices, default=OrderStatus.ORDERED
+    )
+    auth_status = models.CharField(
+        "prior authorization", max_length=12, choices=AuthStatus.choices, default=AuthStatus.PENDING
+    )
+    auth_number = models.CharField(max_length=40, blank=True)
+    auth_expires = models.DateField(null=True, blank=True)
+    findings = models.JSONField(default=list, blank=True, help_text="The last safety check.")
+    checked_at = models.DateTimeField(null=True, blank=True)
+    ordered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    ordered_at = models.DateTimeField(auto_now_add=True)
+    cancel_reason = models.CharField(max_length=300, blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    notes = models.TextField(blank=True, help_text="Clinical notes; not shown to the front desk.")
+
+    class Meta:
+        ordering = ["-ordered_at"]
+        constraints = [
+            choice_check("status", OrderStatus, "order_status_valid"),
+            choice_check("auth_status", AuthStatus, "order_auth_valid"),
+            choice_check("urgency", Urgency, "order_urgency_valid"),
+            models.CheckConstraint(
+                condition=~models.Q(auth_status="approved")
+                | (~models.Q(auth_number="") & models.Q(auth_expires__isnull=False)),
+                name="order_approval_has_number_and_expiry",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Order {self.id}"
+
+
+class SafetyOverride(models.Model):
+    """A clinician's decision to go ahead despite a blocking finding."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    order = models.ForeignKey(ProcedureOrder, on_delete=models.CASCADE, related_name="overrides")
+    finding_code = models.CharField(max_length=80)
+    reason = models.TextField()
+    overridden_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    overridden_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-overridden_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order", "finding_code"], name="override_once_per_finding"
+            ),
+            models.CheckConstraint(condition=~models.Q(reason=""), name="override_has_reason"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Override {self.finding_code}"
+
+
+class Guidance(models.TextChoices):
+    FLUOROSCOPY = "fluoroscopy", "Fluoroscopy"
+    CT = "ct", "CT"
+    ULTRASOUND = "ultrasound", "Ultrasound"
+    LANDMARK = "landmark", "Landmark"
+
+
+nrs_validators = [MinValueValidator(0), MaxValueValidator(10)]
+
+
+class ProcedureRecord(models.Model):
+    """A performed procedure, as the clinician recorded it."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    order = models.OneToOneField(
+        ProcedureOrder, null=True, blank=True, on_delete=models.PROTECT, related_name="record"
+    )
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, related_name="procedure_records"
+    )
+    procedure_type = models.ForeignKey(ProcedureType, on_delete=models.PROTECT, related_name="+")
+    performed_at = models.DateTimeField()
+    performer = models.ForeignKey(
+        "scheduling.Provider", on_delete=models.PROTECT, related_name="procedure_records"
+    )
+    location = models.ForeignKey(
+        "scheduling.Location", on_delete=models.PROTECT, related_name="procedure_records"
+    )
+    side = models.CharField(max_length=10, choices=Side.choices, blank=True)
+    levels = ArrayField(models.CharField(max_length=8), default=list, blank=True)
+    guidance = models.CharField(max_length=12, choices=Guidance.choices)
+    steroid = models.ForeignKey(Steroid, null=True, blank=True, on_delete=models.PROTECT)
+    steroid_dose_mg = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
+    local_anaesthetic = models.CharField(max_length=120, blank=True)
+    contrast = models.CharField(max_length=120, blank=True)
+    pre_nrs = models.PositiveSmallIntegerField(validators=nrs_validators)
+    post_nrs = models.PositiveSmallIntegerField(validators=nrs_validators)
+    complications = models.TextField(blank=True)
+    notes = models.TextField(blank=True)
+    best_relief_percent = models.DecimalField(
+        max_digits=5,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        help_text="Highest percent relief among the follow-ups (instruments.md).",
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-performed_at"]
+        indexes = [models.Index(fields=["patient", "-performed_at"], name="record_patient_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(pre_nrs__lte=10), name="record_pre_nrs_range"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(post_nrs__lte=10), name="record_post_nrs_range"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(steroid__isnull=True, steroid_dose_mg__isnull=True)
+                | models.Q(steroid__isnull=False, steroid_dose_mg__gt=0),
+                name="record_steroid_has_dose",
+            ),
+            choice_check("guidance", Guidance, "record_guidance_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Procedure record {self.id}"
+
+
+class ProcedureOutcome(models.Model):
+    """A follow-up pain score after a procedure, and its percent relief from the baseline."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    record = models.ForeignKey(ProcedureRecord, on_delete=models.CASCADE, related_name="outcomes")
+    measured_at = models.DateTimeField()
+    nrs = models.PositiveSmallIntegerField(validators=nrs_validators)
+    pgic = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(7)]
+    )
+    percent_relief = models.DecimalField(max_digits=5, decimal_places=1, null=True, blank=True)
+    source = models.CharField(max_length=16, default="clinic")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["measured_at"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(nrs__lte=10), name="outcome_nrs_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Outcome {self.id}"

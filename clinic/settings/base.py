@@ -182,6 +182,10 @@ SPECTACULAR_SETTINGS = {
         "DuplicateStatusEnum": "patients.models.DuplicateStatus",
         "ConditionKindEnum": "patients.models.ConditionKind",
         "DeviceKindEnum": "patients.models.DeviceKind",
+        "UsageEnum": "procedures.models.Usage",
+        "SideEnum": "procedures.models.Side",
+        "OrderStatusEnum": "procedures.models.OrderStatus",
+        "AuthStatusEnum": "procedures.models.AuthStatus",
     },
 }
 

@@ -2,7 +2,6 @@ import pytest
 
 from patients import services
 from patients.questionnaire import RED_FLAGS
-from patients.tests.factories import PatientFactory
 
 
 def red_flags(**positive) -> dict:
@@ -18,16 +17,6 @@ def intake_answers(**overrides) -> dict:
         "red_flags": red_flags(),
     }
     return answers | overrides
-
-
-@pytest.fixture
-def own_patient(patient_user):
-    return patient_user.patient
-
-
-@pytest.fixture
-def other_patient(db):
-    return PatientFactory(legal_first_name="Other", legal_last_name="Person")
 
 
 @pytest.fixture

@@ -1,0 +1,270 @@
+"""Procedures API: catalog, orders (with their state moves), records, outcomes, safety check."""
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.generics import GenericAPIView
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from clinic.users.access import IsClinician, IsClinicStaff
+from clinic.users.roles import Role
+from patients.selectors import clinical_patient_for, patient_for
+
+from . import selectors, services
+from .models import ProcedureOrder, ProcedureRecord, ProcedureType
+from .safety import DISCLAIMER, safety_check
+from .serializers import (
+    AuthorizationSerializer,
+    CancelSerializer,
+    DeskOrderSerializer,
+    OrderSerializer,
+    OutcomeSerializer,
+    OverrideRequestSerializer,
+    PatientOrderSerializer,
+    ProcedureTypeSerializer,
+    RecordSerializer,
+    SafetyCheckRequestSerializer,
+    SafetyCheckResponseSerializer,
+)
+
+CLINICAL = (Role.CLINICIAN, Role.MANAGER)
+
+
+def order_serializer_for(user):
+    if user.has_role(*CLINICAL):
+        return OrderSerializer
+    if user.is_clinic_staff:
+        return DeskOrderSerializer
+    return PatientOrderSerializer
+
+
+class ProcedureTypeListApi(GenericAPIView):
+    permission_classes = [IsClinicStaff]
+    queryset = ProcedureType.objects.filter(is_active=True)
+    serializer_class = ProcedureTypeSerializer
+
+    @extend_schema(
+        operation_id="procedure_types_list", responses=ProcedureTypeSerializer(many=True)
+    )
+    def get(self, request):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
+class ProcedureTypeDetailApi(APIView):
+    permission_classes = [IsClinicStaff]
+
+    @extend_schema(operation_id="procedure_types_retrieve", responses=ProcedureTypeSerializer)
+    def get(self, request, code):
+        procedure_type = ProcedureType.objects.filter(code=code).first()
+        if procedure_type is None:
+            raise selectors.Http404
+        return Response(ProcedureTypeSerializer(procedure_type).data)
+
+
+class OrderListApi(GenericAPIView):
+    queryset = ProcedureOrder.objects.none()
+    serializer_class = OrderSerializer
+
+    @extend_schema(
+        operation_id="procedure_orders_list",
+        parameters=[OpenApiParameter("patient", str), OpenApiParameter("status", str)],
+        responses=OrderSerializer(many=True),
+        summary="Orders: staff see all (the front desk without clinical notes); a patient their scheduled ones",
+    )
+    def get(self, request):
+        orders = selectors.orders_visible_to(request.user)
+        for name in ("patient", "status"):
+            if request.query_params.get(name):
+                orders = orders.filter(**{name: request.query_params[name]})
+        page = self.paginate_queryset(orders)
+        serializer = order_serializer_for(request.user)
+        return self.get_paginated_response(serializer(page, many=True).data)
+
+    @extend_schema(
+        operation_id="procedure_orders_create",
+        request=OrderSerializer,
+        responses={201: OrderSerializer},
+    )
+    def post(self, request):
+        if not request.user.has_role(*CLINICAL):
+            raise PermissionDenied("Only a clinician may order a procedure.")
+        serializer = OrderSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        patient = clinical_patient_for(request.user, data.pop("patient").pk)
+        order = services.order_create(patient=patient, ordered_by=request.user, **data)
+        return Response(OrderSerializer(order).data, status=status.HTTP_201_CREATED)
+
+
+class OrderDetailApi(APIView):
+    @extend_schema(operation_id="procedure_orders_retrieve", responses=OrderSerializer)
+    def get(self, request, order_id):
+        order = selectors.order_for(request.user, order_id)
+        return Response(order_serializer_for(request.user)(order).data)
+
+
+class OrderActionApi(APIView):
+    """Base for the state moves: staff only; each subclass calls one service."""
+
+    permission_classes = [IsClinicStaff]
+    request_serializer = None
+
+    def post(self, request, order_id):
+        order = selectors.order_for(request.user, order_id)
+        data = {}
+        if self.request_serializer is not None:
+            serializer = self.request_serializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            data = serializer.validated_data
+        self.act(order, request.user, data)
+        order = selectors.order_for(request.user, order_id)
+        return Response(order_serializer_for(request.user)(order).data)
+
+
+class OrderAuthorizationApi(OrderActionApi):
+    request_serializer = AuthorizationSerializer
+
+    @extend_schema(
+        operation_id="procedure_orders_set_authorization",
+        request=AuthorizationSerializer,
+        responses=OrderSerializer,
+    )
+    def post(self, request, order_id):
+        return super().post(request, order_id)
+
+    def act(self, order, user, data):
+        services.order_set_authorization(order=order, by=user, **data)
+
+
+class OrderAuthorizeApi(OrderActionApi):
+    @extend_schema(
+        operation_id="procedure_orders_authorize", request=None, responses=OrderSerializer
+    )
+    def post(self, request, order_id):
+        return super().post(request, order_id)
+
+    def act(self, order, user, data):
+        services.order_authorize(order=order, by=user)
+
+
+class OrderCancelApi(OrderActionApi):
+    request_serializer = CancelSerializer
+
+    @extend_schema(
+        operation_id="procedure_orders_cancel", request=CancelSerializer, responses=OrderSerializer
+    )
+    def post(self, request, order_id):
+        return super().post(request, order_id)
+
+    def act(self, order, user, data):
+        services.order_cancel(order=order, by=user, **data)
+
+
+class OrderOverrideApi(OrderActionApi):
+    permission_classes = [IsClinician]
+    request_serializer = OverrideRequestSerializer
+
+    @extend_schema(
+        operation_id="procedure_orders_override",
+        request=OverrideRequestSerializer,
+        responses=OrderSerializer,
+    )
+    def post(self, request, order_id):
+        return super().post(request, order_id)
+
+    def act(self, order, user, data):
+        services.order_override(order=order, by=user, **data)
+
+
+class OrderCheckApi(OrderActionApi):
+    permission_classes = [IsClinician]
+
+    @extend_schema(operation_id="procedure_orders_check", request=None, responses=OrderSerializer)
+    def post(self, request, order_id):
+        return super().post(request, order_id)
+
+    def act(self, order, user, data):
+        services.order_recheck(order=order)
+
+
+class SafetyCheckApi(APIView):
+    permission_classes = [IsClinician]
+
+    @extend_schema(
+        operation_id="safety_check",
+        request=SafetyCheckRequestSerializer,
+        responses=SafetyCheckResponseSerializer,
+    )
+    def post(self, request):
+        serializer = SafetyCheckRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        patient = patient_for(request.user, data.pop("patient"))
+        findings = safety_check(patient=patient, **data)
+        return Response({"findings": [f.as_dict() for f in findings], "disclaimer": DISCLAIMER})
+
+
+class RecordListApi(GenericAPIView):
+    permission_classes = [IsClinician]
+    queryset = ProcedureRecord.objects.none()
+    serializer_class = RecordSerializer
+
+    @extend_schema(
+        operation_id="procedure_records_list",
+        parameters=[OpenApiParameter("patient", str)],
+        responses=RecordSerializer(many=True),
+    )
+    def get(self, request):
+        records = selectors.records_visible_to(request.user)
+        if request.query_params.get("patient"):
+            records = records.filter(patient=request.query_params["patient"])
+        page = self.paginate_queryset(records)
+        return self.get_paginated_response(RecordSerializer(page, many=True).data)
+
+    @extend_schema(
+        operation_id="procedure_records_create",
+        request=RecordSerializer,
+        responses={201: RecordSerializer},
+    )
+    def post(self, request):
+        serializer = RecordSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        if data.get("order") is not None:
+            data["order"] = selectors.order_for(request.user, data["order"].pk)
+            data.pop("patient", None), data.pop("procedure_type", None)
+        elif data.get("patient") is not None:
+            data["patient"] = clinical_patient_for(request.user, data["patient"].pk)
+        record = services.record_create(recorded_by=request.user, **data)
+        return Response(
+            RecordSerializer(selectors.record_for(request.user, record.pk)).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class RecordDetailApi(APIView):
+    permission_classes = [IsClinician]
+
+    @extend_schema(operation_id="procedure_records_retrieve", responses=RecordSerializer)
+    def get(self, request, record_id):
+        return Response(RecordSerializer(selectors.record_for(request.user, record_id)).data)
+
+
+class OutcomeApi(APIView):
+    permission_classes = [IsClinician]
+
+    @extend_schema(
+        operation_id="procedure_outcomes_create",
+        request=OutcomeSerializer,
+        responses={201: OutcomeSerializer},
+    )
+    def post(self, request, record_id):
+        record = selectors.record_for(request.user, record_id)
+        serializer = OutcomeSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        outcome = services.outcome_record(
+            record=record, recorded_by=request.user, **serializer.validated_data
+        )
+        return Response(OutcomeSerializer(outcome).data, status=status.HTTP_201_CREATED)

@@ -1,0 +1,454 @@
+"""Turn the shipped reference data (procedures/data/*.csv) into catalog and rule rows.
+
+Pure functions over CSV text, used by the data migrations and tested on their own. Where
+the source gives a range or a region-dependent value, the stricter value is taken and the
+source's wording kept in a note; values the source marks uncertain ("U", certain=no) are
+listed in `uncertain_fields` / `certain=False` so that a clinician confirms them.
+"""
+
+import csv
+import re
+from decimal import Decimal
+from pathlib import Path
+
+DATA = Path(__file__).resolve().parent / "data"
+UNCERTAIN = "(U)"
+
+SPINAL_LEVELS = {
+    "cervical_thoracic": [f"C{n}-C{n + 1}" for n in range(2, 7)]
+    + ["C7-T1"]
+    + [f"T{n}-T{n + 1}" for n in range(1, 12)]
+    + ["T12-L1"],
+    "lumbar_sacral": [f"L{n}-L{n + 1}" for n in range(1, 5)] + ["L5-S1", "S1"],
+    "thoracolumbar": [f"T{n}" for n in range(1, 13)] + [f"L{n}" for n in range(1, 6)],
+}
+LEVEL_FAMILIES = {"esi", "nerve_block", "mbb", "facet_injection", "rfa", "vertebral_augmentation"}
+SIDED_FAMILIES = {
+    "esi",
+    "nerve_block",
+    "mbb",
+    "facet_injection",
+    "rfa",
+    "peripheral_block",
+    "si",
+    "sympathetic_block",
+    "joint_injection",
+}
+# Most levels per session where the source says so (procedures.csv notes; LCD-ESI levels).
+MAX_LEVELS = {
+    "ilesi_ct": 1,
+    "ilesi_ls": 1,
+    "tfesi_ct": 2,
+    "tfesi_ls": 2,
+    "mbb_ct": 2,
+    "mbb_ls": 2,
+    "facet_ia_ls": 2,
+    "vertebroplasty": 3,
+    "kyphoplasty": 3,
+}
+OPERATING_ROOM = {"scs_implant", "itp_implant"}
+SEDATION = {
+    "no": "none",
+    "rare": "none",
+    "light": "none",
+    "variable": "optional",
+    "moderate sedation allowed if documented": "optional",
+    "moderate sedation common": "usual",
+    "common": "usual",
+    "mac or general": "general",
+    "general": "general",
+}
+# intake.md, pre-procedure requirements: solids stopped 6 hours before sedation.
+SEDATION_FASTING_HOURS = 6
+DIAGNOSTIC_DIARY_HOURS = [1, 2, 4, 6, 8]
+OUTCOME_SURVEY_DAYS = [14]
+
+
+def read_csv(name: str) -> list[dict]:
+    with (DATA / name).open(newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _usage(text: str) -> str:
+    text = text.strip().lower()
+    for word in ("yes", "optional", "no"):
+        if text.startswith(word):
+            return word
+    if text.startswith("usual"):
+        return "yes"
+    if text.startswith("fluoroscopy only"):
+        return "optional"
+    return "no"  # "opacified cement": bone cement, not an iodinated contrast injection
+
+
+def _risk(text: str) -> str:
+    found = re.findall(r"\b(low|intermediate|high)\b", text.lower())
+    order = ["low", "intermediate", "high"]
+    return max(found, key=order.index)  # the stricter class when it depends on the region
+
+
+def _sedation(text: str) -> str:
+    key = text.replace(UNCERTAIN, "").strip().lower()
+    return SEDATION[key]
+
+
+def _room(code: str, imaging: str) -> str:
+    """The room kind of the first guidance the source lists."""
+    imaging = imaging.lower()
+    if code in OPERATING_ROOM:
+        return "operating_room"
+    if imaging.startswith("fluoroscopy"):
+        return "fluoroscopy_suite"
+    if imaging.startswith(("ultrasound", "landmark or ultrasound")):
+        return "ultrasound"
+    return "procedure_room"
+
+
+def _follow_up(row: dict) -> dict:
+    plan = {"next_day_check": True}
+    if row["purpose"] in ("diagnostic", "both"):
+        plan["pain_diary_hours"] = DIAGNOSTIC_DIARY_HOURS
+    if row["purpose"] in ("therapeutic", "both"):
+        plan["outcome_survey_days"] = OUTCOME_SURVEY_DAYS
+    if "wound check" in row["follow_up_notes"]:
+        plan["wound_check_days"] = [12]
+    return plan
+
+
+def _uncertain_fields(row: dict) -> list[str]:
+    fields = [name for name, value in row.items() if UNCERTAIN in (value or "")]
+    if row["certain"].strip().lower() == "no":
+        fields.append("row")
+    return fields
+
+
+def _preparation(sedation: str, steroid: str) -> str:
+    lines = ["Bring your medication list and tell us about any blood thinner you take."]
+    if sedation in ("usual", "general"):
+        lines.append(
+            f"No solid food for {SEDATION_FASTING_HOURS} hours before; clear fluids until "
+            "2 hours before. An adult must drive you home."
+        )
+    elif sedation == "optional":
+        lines.append("If you will have sedation, fast and bring a driver as we will tell you.")
+    if steroid != "no":
+        lines.append("If you have diabetes, check your blood sugar on the day.")
+    return " ".join(lines)
+
+
+def procedure_type_rows() -> list[dict]:
+    rows = []
+    for row in read_csv("procedures.csv"):
+        code = row["code"]
+        sedation = _sedation(row["sedation_common"])
+        steroid = _usage(row["steroid_typical"])
+        uncertain = _uncertain_fields(row)
+        rows.append(
+            {
+                "code": code,
+                "name": row["name"],
+                "family": row["family"],
+                "region": row["region"],
+                "cpt_codes": row["cpt"],
+                "imaging": row["imaging"],
+                "steroid": steroid,
+                "contrast": _usage(row["contrast_typical"]),
+                "sedation": sedation,
+                "needs_driver": sedation in ("usual", "general"),
+                "fasting_hours": SEDATION_FASTING_HOURS if sedation in ("usual", "general") else 0,
+                "purpose": row["purpose"],
+                "bleeding_risk": _risk(row["asra_risk"]),
+                "default_minutes": int(row["room_minutes_est"]),
+                "minutes_per_extra_level": 5 if row["family"] in LEVEL_FAMILIES else 0,
+                "room_kind": _room(code, row["imaging"]),
+                "side_applies": row["family"] in SIDED_FAMILIES,
+                "levels_apply": row["family"] in LEVEL_FAMILIES and row["region"] in SPINAL_LEVELS,
+                "allowed_levels": SPINAL_LEVELS.get(row["region"], [])
+                if row["family"] in LEVEL_FAMILIES
+                else [],
+                "max_levels": MAX_LEVELS.get(code),
+                "follow_up_plan": _follow_up(row),
+                "follow_up_notes": row["follow_up_notes"],
+                "preparation": _preparation(sedation, steroid),
+                "uncertain_fields": uncertain,
+                "source_note": (
+                    "From procedures.csv (CMS LCDs, AAPM CPT 2020, KOHAN 2017, ASRA 2018). "
+                    f"Bleeding risk as given: {row['asra_risk']}. Sedation as given: "
+                    f"{row['sedation_common']}. Room time is an estimate."
+                    + (f" Unconfirmed: {', '.join(uncertain)}." if uncertain else "")
+                ),
+            }
+        )
+    return rows
+
+
+# --- Anticoagulant holds ------------------------------------------------------------------------
+
+
+def _hold(text: str) -> tuple[str, int | None]:
+    """'6 days' -> (hold, 144); '7-10 days' -> (hold, 240); 'shared decision; if held 6 days'
+    -> (shared_decision, 144); 'no hold ...' -> (no_hold, None)."""
+    lowered = text.lower()
+    hours = None
+    amount = re.search(r"(\d+)(?:-(\d+))?\s*(day|hour)", lowered)
+    if amount:
+        number = int(amount.group(2) or amount.group(1))  # the upper end of a range
+        hours = number * 24 if amount.group(3) == "day" else number
+    if lowered.startswith("no hold"):
+        return "no_hold", None
+    if lowered.startswith("shared decision"):
+        return "shared_decision", hours
+    return "hold", hours
+
+
+def _match_names(drug: str) -> list[str]:
+    names = []
+    for part in re.sub(r"\(.*?\)", "", drug).split("/"):
+        name = part.strip().lower()
+        for noise in (" prophylactic dose", " therapeutic dose", " iv", " sc"):
+            name = name.replace(noise, "")
+        if name:
+            names.append(name.split()[-1] if name.startswith("unfractionated") else name)
+    return sorted(set(names))
+
+
+def anticoagulant_rule_rows() -> list[dict]:
+    rows = []
+    for row in read_csv("anticoagulants.csv"):
+        holds = {
+            risk: _hold(row[f"hold_before_{risk}_risk"]) for risk in ("high", "intermediate", "low")
+        }
+        rows.append(
+            {
+                "drug": row["drug"],
+                "drug_class": row["class"],
+                "match_names": _match_names(row["drug"]),
+                **{f"{risk}_decision": holds[risk][0] for risk in holds},
+                **{f"{risk}_hours": holds[risk][1] for risk in holds},
+                "requires_normal_inr": "inr" in row["hold_before_high_risk"].lower(),
+                "restart_after": row["restart_after"],
+                "note": "; ".join(f"{risk}: {row[f'hold_before_{risk}_risk']}" for risk in holds),
+                "source": row["source"],
+                "certain": row["certain"].strip().lower() == "yes",
+            }
+        )
+    return rows
+
+
+# --- Thresholds ------------------------------------------------------------------------------------
+
+# (key, value, unit, description, source, certain) — from frequency_rules.csv and
+# instruments.md; every value is editable by a manager.
+THRESHOLDS = [
+    (
+        "esi_max_sessions",
+        "4",
+        "sessions",
+        "ESI sessions per spinal region in a rolling window",
+        "LCD-ESI (L39240)",
+        True,
+    ),
+    (
+        "facet_max_diagnostic",
+        "4",
+        "sessions",
+        "Diagnostic medial branch block sessions per region in a rolling window",
+        "LCD-FACET (L38801)",
+        True,
+    ),
+    (
+        "facet_max_therapeutic",
+        "4",
+        "sessions",
+        "Therapeutic facet injection sessions per region in a rolling window",
+        "LCD-FACET (L38801)",
+        True,
+    ),
+    (
+        "rfa_max_sessions",
+        "2",
+        "sessions",
+        "Facet RFA sessions per region in a rolling window",
+        "LCD-FACET (L38801)",
+        True,
+    ),
+    (
+        "si_max_diagnostic",
+        "2",
+        "sessions",
+        "Diagnostic SI sessions in a rolling window",
+        "LCD-SI (L39462)",
+        True,
+    ),
+    (
+        "si_max_therapeutic",
+        "4",
+        "sessions",
+        "Therapeutic SI sessions in a rolling window",
+        "LCD-SI (L39462)",
+        True,
+    ),
+    (
+        "tpi_max_sessions",
+        "3",
+        "sessions",
+        "Trigger point injection sessions in a rolling window",
+        "LCD-TPI (L34211)",
+        True,
+    ),
+    (
+        "frequency_window_days",
+        "365",
+        "days",
+        "The rolling window for session limits",
+        "LCDs: rolling 12 months",
+        True,
+    ),
+    (
+        "mbb_positive_relief",
+        "80",
+        "percent",
+        "Relief that makes a medial branch block positive",
+        "LCD-FACET (L38801)",
+        True,
+    ),
+    (
+        "mbb_positive_blocks_for_rfa",
+        "2",
+        "blocks",
+        "Positive medial branch blocks needed before facet RFA",
+        "LCD-FACET (L38801)",
+        True,
+    ),
+    (
+        "mbb_second_block_min_days",
+        "14",
+        "days",
+        "Days between the first and second diagnostic block",
+        "LCD-FACET (L38801)",
+        True,
+    ),
+    (
+        "rfa_blocks_expire_days",
+        "730",
+        "days",
+        "Repeat the diagnostic blocks if the last RFA was longer ago",
+        "LCD-FACET (L38801)",
+        True,
+    ),
+    (
+        "rfa_repeat_min_relief",
+        "50",
+        "percent",
+        "Improvement after the last RFA needed before a repeat",
+        "LCD-FACET (L38801)",
+        True,
+    ),
+    (
+        "rfa_repeat_min_days",
+        "182",
+        "days",
+        "How long that improvement must have lasted (6 months)",
+        "LCD-FACET (L38801)",
+        True,
+    ),
+    (
+        "esi_repeat_min_relief",
+        "50",
+        "percent",
+        "Relief after the last ESI needed before a repeat",
+        "LCD-ESI (L39240)",
+        True,
+    ),
+    (
+        "esi_repeat_min_days",
+        "90",
+        "days",
+        "How long that relief must have lasted (3 months)",
+        "LCD-ESI (L39240)",
+        True,
+    ),
+    (
+        "steroid_min_interval_days",
+        "14",
+        "days",
+        "Least days between steroid injections (2-4 weeks is common practice)",
+        "KOHAN 2017; practice-configurable",
+        True,
+    ),
+    (
+        "steroid_annual_cap_mg",
+        "200",
+        "mg MPE",
+        "Methylprednisolone-equivalent steroid per rolling 12 months",
+        "Interv Pain Med 2022 (Brown-Beresford); practice-configurable",
+        False,
+    ),
+    (
+        "scs_trial_min_relief",
+        "50",
+        "percent",
+        "Pain relief in the SCS trial needed before the implant",
+        "Neuromodulation society guidance",
+        True,
+    ),
+    (
+        "si_positive_relief",
+        "75",
+        "percent",
+        "Relief that makes a diagnostic SI block positive",
+        "LCD-SI (L39462)",
+        True,
+    ),
+]
+
+# Per-session maxima from LCD-ESI; equivalence to methylprednisolone from the usual
+# anti-inflammatory potency table (4 mg methylprednisolone = 4 mg triamcinolone =
+# 0.75 mg dexamethasone = 0.6 mg betamethasone), flagged for the clinic to confirm.
+STEROIDS = [
+    ("methylprednisolone", "1.000", None, True),
+    ("triamcinolone", "1.000", "80", True),
+    ("dexamethasone", "5.333", "15", False),
+    ("betamethasone", "6.667", "12", True),
+]
+
+
+def threshold_rows() -> list[dict]:
+    return [
+        {
+            "key": key,
+            "value": Decimal(value),
+            "unit": unit,
+            "description": description,
+            "source": source,
+            "certain": certain,
+        }
+        for key, value, unit, description, source, certain in THRESHOLDS
+    ]
+
+
+def steroid_rows() -> list[dict]:
+    return [
+        {
+            "name": name,
+            "methylprednisolone_factor": Decimal(factor),
+            "max_dose_per_session_mg": Decimal(cap) if cap else None,
+            "particulate": particulate,
+            "source": "Per-session maximum: LCD-ESI (L39240); equivalence: standard glucocorticoid potency table",
+            "certain": False,
+        }
+        for name, factor, cap, particulate in STEROIDS
+    ]
+
+
+def load_reference_data(apps, schema_editor=None) -> None:
+    """RunPython: create or update every catalog and rule row from the shipped files."""
+    for model_name, key, rows in [
+        ("ProcedureType", "code", procedure_type_rows()),
+        ("AnticoagulantRule", "drug", anticoagulant_rule_rows()),
+        ("SafetyThreshold", "key", threshold_rows()),
+        ("Steroid", "name", steroid_rows()),
+    ]:
+        model = apps.get_model("procedures", model_name)
+        for row in rows:
+            model.objects.update_or_create(**{key: row[key]}, defaults=row)

@@ -1,0 +1,649 @@
+"""The pre-procedure safety check: one function, many small rules, every number from data.
+
+`safety_check` takes a patient, a procedure type with side and levels, and a planned date,
+and returns findings: a severity (block, warn, info), a plain-language reason and the
+rule's source. It supports, and does not replace, clinical judgement; a clinician may
+override a block with a recorded reason (services.order_override).
+"""
+
+from dataclasses import asdict, dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.db.models import Prefetch, Q
+
+from patients.models import (
+    BLEEDING_RISK_CLASSES,
+    Allergy,
+    AllergySeverity,
+    Condition,
+    ConditionKind,
+    DeviceKind,
+    ImplantedDevice,
+    Medication,
+    ProcedureAllergyClass,
+)
+
+from .models import (
+    AnticoagulantRule,
+    AuthStatus,
+    HoldDecision,
+    ProcedureOutcome,
+    ProcedureRecord,
+    ProcedureType,
+    SafetyThreshold,
+    Sedation,
+    Steroid,
+    Usage,
+)
+
+BLOCK, WARN, INFO = "block", "warn", "info"
+SEVERITY_ORDER = {BLOCK: 0, WARN: 1, INFO: 2}
+DISCLAIMER = "These findings support, and do not replace, clinical judgement."
+SPINAL_REGIONS = {"cervical_thoracic", "lumbar_sacral"}
+HISTORY_DAYS = 3 * 365  # enough for the longest look-back (blocks expire after 2 years)
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    severity: str
+    reason: str
+    source: str
+    details: dict = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Context:
+    """Everything the rules read, loaded in a fixed number of queries."""
+
+    patient: object
+    procedure_type: ProcedureType
+    planned_date: date
+    today: date
+    side: str
+    levels: list[str]
+    order: object | None
+    thresholds: dict[str, Decimal]
+    medications: list
+    allergies: list
+    conditions: set[str]
+    devices: set[str]
+    records: list
+    hold_rules: list
+    steroids: dict[str, Steroid]
+
+    def threshold(self, key: str) -> Decimal:
+        return self.thresholds[key]
+
+    def window_start(self) -> date:
+        return self.planned_date - timedelta(days=int(self.threshold("frequency_window_days")))
+
+    def records_of(self, *, family: str, same_region: bool = True, since: date | None = None):
+        region = self.procedure_type.region
+        return [
+            r
+            for r in self.records
+            if r.procedure_type.family == family
+            and (not same_region or r.procedure_type.region == region)
+            and (since is None or r.performed_at.date() >= since)
+        ]
+
+
+def _current(planned: date) -> Q:
+    return Q(end_date__isnull=True) | Q(end_date__gt=planned)
+
+
+def load_context(
+    *, patient, procedure_type, planned_date, side="", levels=(), order=None, today=None
+) -> Context:
+    today = today or date.today()
+    outcomes = Prefetch("outcomes", queryset=ProcedureOutcome.objects.order_by("measured_at"))
+    history_start = planned_date - timedelta(days=HISTORY_DAYS)
+    return Context(
+        patient=patient,
+        procedure_type=procedure_type,
+        planned_date=planned_date,
+        today=today,
+        side=side or "",
+        levels=list(levels or []),
+        order=order,
+        thresholds={t.key: t.value for t in SafetyThreshold.objects.all()},
+        medications=list(Medication.objects.filter(_current(planned_date), patient=patient)),
+        allergies=list(Allergy.objects.filter(_current(planned_date), patient=patient)),
+        conditions=set(
+            Condition.objects.filter(_current(planned_date), patient=patient).values_list(
+                "kind", flat=True
+            )
+        ),
+        devices=set(
+            ImplantedDevice.objects.filter(_current(planned_date), patient=patient).values_list(
+                "kind", flat=True
+            )
+        ),
+        records=list(
+            ProcedureRecord.objects.filter(patient=patient, performed_at__date__gte=history_start)
+            .select_related("procedure_type", "steroid")
+            .prefetch_related(outcomes)
+            .order_by("-performed_at")
+        ),
+        hold_rules=list(AnticoagulantRule.objects.all()),
+        steroids={s.name: s for s in Steroid.objects.all()},
+    )
+
+
+# --- Rules: each takes the context and returns findings -----------------------------------------
+
+
+def levels_rule(ctx: Context) -> list[Finding]:
+    kind = ctx.procedure_type
+    found = []
+    if kind.max_levels and len(ctx.levels) > kind.max_levels:
+        found.append(
+            Finding(
+                "too_many_levels",
+                BLOCK,
+                f"{kind.name} covers at most {kind.max_levels} level(s) in one session; "
+                f"{len(ctx.levels)} are planned.",
+                "procedures.csv; LCD-ESI (levels per session)",
+            )
+        )
+    if kind.side_applies and not ctx.side:
+        found.append(Finding("side_missing", WARN, "Say which side is to be treated.", "Catalog"))
+    return found
+
+
+def _matching_hold_rules(ctx: Context, medication) -> list:
+    name = medication.name.lower()
+    return [r for r in ctx.hold_rules if any(n in name for n in r.match_names)]
+
+
+def anticoagulant_rule(ctx: Context) -> list[Finding]:
+    risk = ctx.procedure_type.bleeding_risk
+    found = []
+    for medication in ctx.medications:
+        rules = _matching_hold_rules(ctx, medication)
+        if not rules:
+            if medication.drug_class in BLEEDING_RISK_CLASSES:
+                found.append(
+                    Finding(
+                        f"hold_unknown:{medication.name.lower()}",
+                        WARN,
+                        f"{medication.name} affects bleeding and has no hold rule here; "
+                        "check the hold with the prescriber.",
+                        "ASRA 2018 (N18)",
+                    )
+                )
+            continue
+        found.append(_hold_finding(ctx, medication, rules, risk))
+    return [f for f in found if f is not None]
+
+
+def _hold_finding(ctx: Context, medication, rules, risk: str) -> Finding | None:
+    # Where several rules match (aspirin for primary or secondary prevention), the
+    # strictest hold applies and the reason names the alternative.
+    def strictness(rule):
+        decision, hours = rule.hold_for(risk)
+        return (decision == HoldDecision.HOLD, hours or 0)
+
+    rule = max(rules, key=strictness)
+    decision, hours = rule.hold_for(risk)
+    code = f"hold:{rule.drug}"
+    source = f"{rule.source} ({'confirmed' if rule.certain else 'unconfirmed value'})"
+    others = "; ".join(r.drug for r in rules if r is not rule)
+    also = f" If it is taken as {others}, the rule may differ." if others else ""
+    restart = f" Restart: {rule.restart_after} after." if rule.restart_after else ""
+    if decision == HoldDecision.NO_HOLD:
+        return Finding(
+            code,
+            INFO,
+            f"{medication.name}: no hold needed for a {risk}-risk procedure.{restart}",
+            source,
+        )
+    if decision == HoldDecision.SHARED or hours is None:
+        return Finding(
+            code,
+            WARN,
+            f"{medication.name}: holding it before a {risk}-risk procedure is a shared decision "
+            f"with the prescriber ({rule.note}).{also}{restart}",
+            source,
+        )
+    days = Decimal(hours) / 24
+    start = ctx.planned_date - timedelta(hours=hours)
+    inr = " and a normal INR on the day" if rule.requires_normal_inr else ""
+    details = {"hold_start": start.isoformat(), "hold_hours": hours}
+    if start < ctx.today:
+        return Finding(
+            code,
+            BLOCK,
+            f"{medication.name} must be stopped {days.normalize()} days before a {risk}-risk "
+            f"procedure{inr}; stopping today is too late for {ctx.planned_date:%Y-%m-%d}. "
+            f"The earliest safe date is {ctx.today + timedelta(hours=hours):%Y-%m-%d}.{also}",
+            source,
+            details,
+        )
+    return Finding(
+        code,
+        WARN,
+        f"Stop {medication.name} on {start:%Y-%m-%d} ({days.normalize()} days before){inr}.{also}{restart}",
+        source,
+        details,
+    )
+
+
+def contrast_allergy_rule(ctx: Context) -> list[Finding]:
+    if ctx.procedure_type.contrast == Usage.NO:
+        return []
+    allergies = [
+        a for a in ctx.allergies if a.procedure_class == ProcedureAllergyClass.IODINATED_CONTRAST
+    ]
+    if not allergies:
+        return []
+    severe = any(a.severity == AllergySeverity.ANAPHYLAXIS for a in allergies)
+    planned = "uses" if ctx.procedure_type.contrast == Usage.YES else "may use"
+    return [
+        Finding(
+            "contrast_allergy",
+            BLOCK if severe else WARN,
+            f"Iodinated contrast allergy and this procedure {planned} contrast: premedicate or plan "
+            "without contrast (ultrasound guidance is allowed for ESI and SI injections).",
+            "intake.md (contrast allergy); LCD-ESI",
+        )
+    ]
+
+
+def pregnancy_rule(ctx: Context) -> list[Finding]:
+    if ConditionKind.PREGNANCY not in ctx.conditions:
+        return []
+    if ctx.procedure_type.family == "vertebral_augmentation":
+        return [
+            Finding(
+                "pregnancy",
+                BLOCK,
+                "Pregnancy is an absolute contraindication to vertebral augmentation.",
+                "intake.md",
+            )
+        ]
+    if (
+        "fluoroscopy" in ctx.procedure_type.imaging.lower()
+        or "ct" in ctx.procedure_type.imaging.lower()
+    ):
+        return [
+            Finding(
+                "pregnancy",
+                BLOCK,
+                "Pregnant: no fluoroscopy without a documented decision.",
+                "intake.md",
+            )
+        ]
+    return []
+
+
+def cardiac_device_rule(ctx: Context) -> list[Finding]:
+    kind = ctx.procedure_type
+    if kind.family != "rfa" and not kind.code.startswith("scs"):
+        return []
+    has_device = ConditionKind.PACEMAKER_ICD in ctx.conditions or ctx.devices & {
+        DeviceKind.PACEMAKER,
+        DeviceKind.ICD,
+    }
+    if not has_device:
+        return []
+    return [
+        Finding(
+            "cardiac_device",
+            BLOCK,
+            "Pacemaker or ICD: radiofrequency ablation and spinal cord stimulation can interfere. "
+            "Document the device plan (magnet or reprogramming, cardiology or the device representative).",
+            "intake.md",
+        )
+    ]
+
+
+def infection_rule(ctx: Context) -> list[Finding]:
+    if ConditionKind.ACTIVE_INFECTION not in ctx.conditions:
+        return []
+    return [
+        Finding(
+            "active_infection",
+            BLOCK,
+            "Active infection is a contraindication to injections.",
+            "intake.md",
+        )
+    ]
+
+
+def diabetes_rule(ctx: Context) -> list[Finding]:
+    if ConditionKind.DIABETES not in ctx.conditions or ctx.procedure_type.steroid == Usage.NO:
+        return []
+    return [
+        Finding(
+            "diabetes_steroid",
+            WARN,
+            "Diabetes and a steroid: check blood glucose on the day; steroids raise it for days.",
+            "intake.md",
+        )
+    ]
+
+
+def bleeding_disorder_rule(ctx: Context) -> list[Finding]:
+    if (
+        ConditionKind.BLEEDING_DISORDER not in ctx.conditions
+        or ctx.procedure_type.bleeding_risk == "low"
+    ):
+        return []
+    return [
+        Finding(
+            "bleeding_disorder",
+            WARN,
+            f"Bleeding disorder before a {ctx.procedure_type.bleeding_risk}-risk procedure: plan with haematology.",
+            "ASRA 2018 (N18)",
+        )
+    ]
+
+
+SESSION_LIMITS = {
+    # family -> (threshold key, what is counted, source)
+    "esi": ("esi_max_sessions", "epidural steroid injections", "LCD-ESI (L39240)"),
+    "mbb": (
+        "facet_max_diagnostic",
+        "diagnostic medial branch block sessions",
+        "LCD-FACET (L38801)",
+    ),
+    "facet_injection": (
+        "facet_max_therapeutic",
+        "therapeutic facet injections",
+        "LCD-FACET (L38801)",
+    ),
+    "tpi": ("tpi_max_sessions", "trigger point injection sessions", "LCD-TPI (L34211)"),
+}
+
+
+def session_limit_rule(ctx: Context) -> list[Finding]:
+    kind = ctx.procedure_type
+    if kind.family == "rfa" and kind.region in SPINAL_REGIONS:
+        limit = ("rfa_max_sessions", "facet RFA sessions", "LCD-FACET (L38801)")
+    elif kind.family == "si":
+        key = "si_max_diagnostic" if kind.purpose == "diagnostic" else "si_max_therapeutic"
+        limit = (key, "sacroiliac sessions of this kind", "LCD-SI (L39462)")
+    else:
+        limit = SESSION_LIMITS.get(kind.family)
+    if limit is None:
+        return []
+    key, what, source = limit
+    done = ctx.records_of(family=kind.family, since=ctx.window_start())
+    if kind.family == "si":
+        done = [
+            r
+            for r in done
+            if (r.procedure_type.purpose == "diagnostic") == (kind.purpose == "diagnostic")
+        ]
+    maximum = int(ctx.threshold(key))
+    if len(done) < maximum:
+        return []
+    days = int(ctx.threshold("frequency_window_days"))
+    return [
+        Finding(
+            f"session_limit:{key}",
+            BLOCK,
+            f"{len(done)} {what} in this region in the {days} days before {ctx.planned_date:%Y-%m-%d}; "
+            f"the limit is {maximum}.",
+            source,
+            {"count": len(done), "limit": maximum},
+        )
+    ]
+
+
+def _positive(record, threshold: Decimal) -> bool:
+    return record.best_relief_percent is not None and record.best_relief_percent >= threshold
+
+
+def mbb_interval_rule(ctx: Context) -> list[Finding]:
+    if ctx.procedure_type.family != "mbb":
+        return []
+    gap = int(ctx.threshold("mbb_second_block_min_days"))
+    recent = ctx.records_of(family="mbb", since=ctx.planned_date - timedelta(days=gap - 1))
+    if not recent:
+        return []
+    return [
+        Finding(
+            "mbb_interval",
+            BLOCK,
+            f"The second diagnostic block must be at least {gap} days after the first "
+            f"(last on {recent[0].performed_at:%Y-%m-%d}).",
+            "LCD-FACET (L38801)",
+        )
+    ]
+
+
+def rfa_rule(ctx: Context) -> list[Finding]:
+    kind = ctx.procedure_type
+    if kind.family != "rfa" or kind.region not in SPINAL_REGIONS:
+        return []
+    previous = ctx.records_of(family="rfa")
+    expire = timedelta(days=int(ctx.threshold("rfa_blocks_expire_days")))
+    last_rfa = previous[0] if previous else None
+    if last_rfa and ctx.planned_date - last_rfa.performed_at.date() <= expire:
+        return _repeat_rfa(ctx, last_rfa)
+    since = last_rfa.performed_at.date() if last_rfa else None
+    needed = int(ctx.threshold("mbb_positive_blocks_for_rfa"))
+    relief = ctx.threshold("mbb_positive_relief")
+    positive = [r for r in ctx.records_of(family="mbb", since=since) if _positive(r, relief)]
+    if len(positive) >= needed:
+        return []
+    return [
+        Finding(
+            "rfa_needs_positive_blocks",
+            BLOCK,
+            f"Facet RFA needs {needed} positive medial branch blocks (>= {relief.normalize()}% relief) "
+            f"in the same region{' since the last RFA' if last_rfa else ''}; {len(positive)} recorded.",
+            "LCD-FACET (L38801)",
+            {"positive_blocks": len(positive), "needed": needed},
+        )
+    ]
+
+
+def _repeat_rfa(ctx: Context, last_rfa) -> list[Finding]:
+    relief = ctx.threshold("rfa_repeat_min_relief")
+    lasting = timedelta(days=int(ctx.threshold("rfa_repeat_min_days")))
+    lasted = any(
+        o.percent_relief is not None
+        and o.percent_relief >= relief
+        and o.measured_at - last_rfa.performed_at >= lasting
+        for o in last_rfa.outcomes.all()
+    )
+    if lasted:
+        return []
+    return [
+        Finding(
+            "rfa_repeat_response",
+            BLOCK,
+            f"A repeat RFA needs >= {relief.normalize()}% improvement lasting >= {lasting.days} days "
+            f"after the last one ({last_rfa.performed_at:%Y-%m-%d}); none is recorded.",
+            "LCD-FACET (L38801)",
+        )
+    ]
+
+
+def esi_repeat_rule(ctx: Context) -> list[Finding]:
+    if ctx.procedure_type.family != "esi":
+        return []
+    previous = ctx.records_of(family="esi", since=ctx.window_start())
+    if not previous:
+        return []
+    relief = ctx.threshold("esi_repeat_min_relief")
+    lasting = timedelta(days=int(ctx.threshold("esi_repeat_min_days")))
+    last = previous[0]
+    lasted = any(
+        o.percent_relief is not None
+        and o.percent_relief >= relief
+        and o.measured_at - last.performed_at >= lasting
+        for o in last.outcomes.all()
+    )
+    if lasted:
+        return []
+    return [
+        Finding(
+            "esi_repeat_response",
+            WARN,
+            f"A repeat ESI needs >= {relief.normalize()}% relief lasting >= {lasting.days} days after "
+            f"the last one ({last.performed_at:%Y-%m-%d}), or a single retry by another approach "
+            "after a failed injection; document which applies.",
+            "LCD-ESI (L39240)",
+        )
+    ]
+
+
+def scs_rule(ctx: Context) -> list[Finding]:
+    if ctx.procedure_type.code != "scs_implant":
+        return []
+    relief = ctx.threshold("scs_trial_min_relief")
+    trials = [r for r in ctx.records if r.procedure_type.code == "scs_trial"]
+    if any(_positive(r, relief) for r in trials):
+        return []
+    return [
+        Finding(
+            "scs_needs_trial",
+            BLOCK,
+            f"A permanent spinal cord stimulator needs a successful trial (>= {relief.normalize()}% relief); "
+            f"{'the recorded trial did not reach it' if trials else 'no trial is recorded'}.",
+            "Neuromodulation society guidance",
+        )
+    ]
+
+
+def _mpe(record, steroids: dict) -> Decimal:
+    if not record.steroid_id or record.steroid_dose_mg is None:
+        return Decimal(0)
+    return record.steroid_dose_mg * steroids[record.steroid_id].methylprednisolone_factor
+
+
+def steroid_rule(ctx: Context) -> list[Finding]:
+    if ctx.procedure_type.steroid == Usage.NO:
+        return []
+    found = []
+    with_steroid = [r for r in ctx.records if r.steroid_id]
+    gap = int(ctx.threshold("steroid_min_interval_days"))
+    if with_steroid:
+        last = with_steroid[0].performed_at.date()
+        if (ctx.planned_date - last).days < gap:
+            found.append(
+                Finding(
+                    "steroid_interval",
+                    BLOCK,
+                    f"The last steroid injection was on {last:%Y-%m-%d}; at least {gap} days must pass "
+                    f"(earliest {last + timedelta(days=gap):%Y-%m-%d}).",
+                    "KOHAN 2017 (practice-configurable)",
+                )
+            )
+    cap = ctx.threshold("steroid_annual_cap_mg")
+    total = sum(
+        (
+            _mpe(r, ctx.steroids)
+            for r in with_steroid
+            if r.performed_at.date() >= ctx.window_start()
+        ),
+        Decimal(0),
+    )
+    if total >= cap:
+        severity, verb = BLOCK, "has reached"
+    elif total >= cap * Decimal("0.75"):
+        severity, verb = WARN, "is close to"
+    else:
+        return found
+    found.append(
+        Finding(
+            "steroid_cumulative",
+            severity,
+            f"Steroid in the last 12 months: {total.normalize()} mg methylprednisolone-equivalent, which "
+            f"{verb} the cap of {cap.normalize()} mg.",
+            "Interv Pain Med 2022 (unconfirmed; practice-configurable)",
+            {"total_mg": str(total)},
+        )
+    )
+    return found
+
+
+def prior_auth_rule(ctx: Context) -> list[Finding]:
+    order = ctx.order
+    if order is None or order.auth_status == AuthStatus.NOT_NEEDED:
+        return []
+    if order.auth_status == AuthStatus.DENIED:
+        return [Finding("prior_auth", BLOCK, "Prior authorization was denied.", "Payer")]
+    if order.auth_status == AuthStatus.PENDING:
+        return [
+            Finding(
+                "prior_auth",
+                WARN,
+                "Prior authorization is pending; it must be approved first.",
+                "Payer",
+            )
+        ]
+    if order.auth_expires and order.auth_expires < ctx.planned_date:
+        return [
+            Finding(
+                "prior_auth",
+                BLOCK,
+                f"Prior authorization {order.auth_number} expires on {order.auth_expires:%Y-%m-%d}, "
+                "before the planned date.",
+                "Payer",
+            )
+        ]
+    return []
+
+
+def sedation_rule(ctx: Context) -> list[Finding]:
+    kind = ctx.procedure_type
+    if kind.sedation == Sedation.NONE:
+        return []
+    if kind.needs_driver:
+        reason = (
+            f"Sedation: an adult must drive the patient home; no solid food for "
+            f"{kind.fasting_hours} hours before, clear fluids until 2 hours before."
+        )
+    else:
+        reason = "If sedation is given: a driver and fasting as for sedation."
+    return [Finding("sedation", INFO, reason, "intake.md; KOHAN 2017")]
+
+
+RULES = [
+    levels_rule,
+    anticoagulant_rule,
+    contrast_allergy_rule,
+    pregnancy_rule,
+    cardiac_device_rule,
+    infection_rule,
+    diabetes_rule,
+    bleeding_disorder_rule,
+    session_limit_rule,
+    mbb_interval_rule,
+    rfa_rule,
+    esi_repeat_rule,
+    scs_rule,
+    steroid_rule,
+    prior_auth_rule,
+    sedation_rule,
+]
+
+
+def run_rules(ctx: Context) -> list[Finding]:
+    findings = [finding for rule in RULES for finding in rule(ctx)]
+    return sorted(findings, key=lambda f: (SEVERITY_ORDER[f.severity], f.code))
+
+
+def safety_check(
+    *, patient, procedure_type, planned_date, side="", levels=(), order=None, today=None
+) -> list[Finding]:
+    ctx = load_context(
+        patient=patient,
+        procedure_type=procedure_type,
+        planned_date=planned_date,
+        side=side,
+        levels=levels,
+        order=order,
+        today=today,
+    )
+    return run_rules(ctx)

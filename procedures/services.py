@@ -1,0 +1,301 @@
+"""Writes for orders, performed procedures and outcomes. Each state move is checked here."""
+
+from datetime import date, datetime
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from clinic.core.errors import Conflict, Forbidden, ValidationFailed
+from clinic.users.roles import Role
+from patients.instruments import percent_relief
+from patients.services import full_clean_or_fail
+
+from .models import (
+    AuthStatus,
+    OrderStatus,
+    ProcedureOrder,
+    ProcedureOutcome,
+    ProcedureRecord,
+    ProcedureType,
+    SafetyOverride,
+)
+from .safety import BLOCK, safety_check
+
+TRANSITIONS = {
+    OrderStatus.ORDERED: {OrderStatus.AUTHORIZED, OrderStatus.CANCELLED},
+    OrderStatus.AUTHORIZED: {OrderStatus.SCHEDULED, OrderStatus.CANCELLED},
+    OrderStatus.SCHEDULED: {OrderStatus.PERFORMED, OrderStatus.AUTHORIZED, OrderStatus.CANCELLED},
+    OrderStatus.PERFORMED: set(),
+    OrderStatus.CANCELLED: set(),
+}
+CLINICAL = (Role.CLINICIAN, Role.MANAGER)
+
+
+def _require_clinician(user, action: str) -> None:
+    if not user.has_role(*CLINICAL):
+        raise Forbidden(f"Only a clinician may {action}.")
+
+
+def _move(order: ProcedureOrder, to: str) -> None:
+    if to not in TRANSITIONS[order.status]:
+        raise Conflict(
+            f"An order that is {order.status} cannot become {to}.",
+            code="illegal_transition",
+            status=order.status,
+            to=to,
+        )
+    order.status = to
+
+
+def _locked(order: ProcedureOrder) -> ProcedureOrder:
+    return (
+        ProcedureOrder.objects.select_for_update()
+        .select_related("procedure_type", "patient")
+        .get(pk=order.pk)
+    )
+
+
+def _level_errors(procedure_type: ProcedureType, side: str, levels: list[str]) -> dict:
+    errors = {}
+    if levels and not procedure_type.levels_apply:
+        errors["levels"] = [f"{procedure_type.name} is not done at spinal levels."]
+    unknown = [level for level in levels if level not in procedure_type.allowed_levels]
+    if procedure_type.levels_apply and unknown:
+        errors["levels"] = [f"Not a level for this procedure: {', '.join(unknown)}."]
+    if procedure_type.levels_apply and not levels:
+        errors["levels"] = ["Give at least one level."]
+    if side and not procedure_type.side_applies:
+        errors["side"] = [f"{procedure_type.name} has no side."]
+    return errors
+
+
+def order_findings(order: ProcedureOrder, *, today: date | None = None) -> list[dict]:
+    """Run the safety check for an order and store what it found."""
+    findings = safety_check(
+        patient=order.patient,
+        procedure_type=order.procedure_type,
+        planned_date=order.planned_date or timezone.localdate(),
+        side=order.side,
+        levels=order.levels,
+        order=order,
+        today=today,
+    )
+    order.findings = [f.as_dict() for f in findings]
+    order.checked_at = timezone.now()
+    return order.findings
+
+
+def unresolved_blocks(order: ProcedureOrder) -> list[dict]:
+    overridden = set(order.overrides.values_list("finding_code", flat=True))
+    return [f for f in order.findings if f["severity"] == BLOCK and f["code"] not in overridden]
+
+
+@transaction.atomic
+def order_create(
+    *, patient, procedure_type, ordered_by, side="", levels=(), **fields
+) -> ProcedureOrder:
+    """A clinician orders a procedure; the safety check runs and its findings are stored."""
+    _require_clinician(ordered_by, "order a procedure")
+    levels = list(levels or [])
+    order = ProcedureOrder(
+        patient=patient,
+        procedure_type=procedure_type,
+        side=side,
+        levels=levels,
+        ordered_by=ordered_by,
+        **fields,
+    )
+    full_clean_or_fail(order, errors=_level_errors(procedure_type, side, levels))
+    order_findings(order)
+    order.save()
+    return order
+
+
+@transaction.atomic
+def order_recheck(*, order) -> ProcedureOrder:
+    """Run the safety check again (the chart or the history changed)."""
+    order = _locked(order)
+    order_findings(order)
+    order.save(update_fields=["findings", "checked_at"])
+    return order
+
+
+@transaction.atomic
+def order_set_authorization(
+    *, order, auth_status, auth_number="", auth_expires=None, by
+) -> ProcedureOrder:
+    """Record the payer's answer (staff: the front desk handles prior authorization)."""
+    order = _locked(order)
+    if order.status in (OrderStatus.PERFORMED, OrderStatus.CANCELLED):
+        raise Conflict(
+            f"The order is {order.status}.", code="illegal_transition", status=order.status
+        )
+    order.auth_status, order.auth_number, order.auth_expires = (
+        auth_status,
+        auth_number,
+        auth_expires,
+    )
+    full_clean_or_fail(order)
+    order_findings(order)
+    order.save()
+    return order
+
+
+@transaction.atomic
+def order_authorize(*, order, by) -> ProcedureOrder:
+    """ordered -> authorized, once the payer approved (unexpired) or no approval is needed."""
+    order = _locked(order)
+    _move(order, OrderStatus.AUTHORIZED)
+    approved = order.auth_status == AuthStatus.APPROVED and (
+        order.auth_expires is None or order.auth_expires >= timezone.localdate()
+    )
+    if order.auth_status != AuthStatus.NOT_NEEDED and not approved:
+        raise Conflict(
+            "Prior authorization is not approved (or has expired).",
+            code="authorization_missing",
+            auth_status=order.auth_status,
+        )
+    order.save(update_fields=["status"])
+    return order
+
+
+@transaction.atomic
+def order_schedule(*, order, planned_date: date, by) -> ProcedureOrder:
+    """authorized -> scheduled for a date (the booking runs this). The check runs again; any
+    block not overridden by a clinician stops it (409 with the findings)."""
+    order = _locked(order)
+    _move(order, OrderStatus.SCHEDULED)
+    order.planned_date = planned_date
+    order_findings(order)
+    blocks = unresolved_blocks(order)
+    if blocks:
+        raise Conflict(
+            "The safety check has blocking findings; a clinician must override them first.",
+            code="safety_block",
+            findings=blocks,
+        )
+    order.save()
+    return order
+
+
+@transaction.atomic
+def order_unschedule(*, order, by) -> ProcedureOrder:
+    order = _locked(order)
+    _move(order, OrderStatus.AUTHORIZED)
+    order.save(update_fields=["status"])
+    return order
+
+
+@transaction.atomic
+def order_cancel(*, order, reason: str, by) -> ProcedureOrder:
+    if not reason.strip():
+        raise ValidationFailed({"reason": ["Say why the order is cancelled."]})
+    order = _locked(order)
+    _move(order, OrderStatus.CANCELLED)
+    order.cancel_reason, order.cancelled_by = reason.strip()[:300], by
+    order.save(update_fields=["status", "cancel_reason", "cancelled_by"])
+    return order
+
+
+@transaction.atomic
+def order_override(*, order, finding_code: str, reason: str, by) -> SafetyOverride:
+    """A clinician goes ahead despite a blocking finding, with a reason on record."""
+    _require_clinician(by, "override a safety finding")
+    order = _locked(order)
+    blocks = {f["code"] for f in order.findings if f["severity"] == BLOCK}
+    if finding_code not in blocks:
+        raise ValidationFailed(
+            {"finding_code": ["This order has no blocking finding with that code."]}
+        )
+    if not reason.strip():
+        raise ValidationFailed({"reason": ["Give the reason for going ahead."]})
+    try:
+        with transaction.atomic():
+            return SafetyOverride.objects.create(
+                order=order, finding_code=finding_code, reason=reason.strip(), overridden_by=by
+            )
+    except IntegrityError:
+        raise Conflict("This finding was already overridden.", code="already_overridden") from None
+
+
+def _record_errors(procedure_type, fields) -> dict:
+    errors = _level_errors(procedure_type, fields.get("side", ""), list(fields.get("levels") or []))
+    steroid, dose = fields.get("steroid"), fields.get("steroid_dose_mg")
+    if (
+        steroid
+        and steroid.max_dose_per_session_mg
+        and dose
+        and dose > steroid.max_dose_per_session_mg
+    ):
+        errors["steroid_dose_mg"] = [
+            f"Above the per-session maximum of {steroid.max_dose_per_session_mg.normalize()} mg "
+            f"for {steroid.name} (LCD-ESI)."
+        ]
+    if fields.get("performed_at") and fields["performed_at"] > timezone.now():
+        errors["performed_at"] = ["A procedure cannot be recorded before it happens."]
+    return errors
+
+
+@transaction.atomic
+def record_create(
+    *, recorded_by, order=None, patient=None, procedure_type=None, **fields
+) -> ProcedureRecord:
+    """Record a performed procedure. With an order, the order becomes performed (it must be
+    scheduled). The follow-up plan of the procedure type starts from here (reminders issue)."""
+    _require_clinician(recorded_by, "record a procedure")
+    if order is not None:
+        order = _locked(order)
+        _move(order, OrderStatus.PERFORMED)
+        patient, procedure_type = order.patient, order.procedure_type
+    if patient is None or procedure_type is None:
+        raise ValidationFailed(
+            {"order": ["Give the order, or the patient and the procedure type."]}
+        )
+    record = ProcedureRecord(
+        order=order,
+        patient=patient,
+        procedure_type=procedure_type,
+        recorded_by=recorded_by,
+        **fields,
+    )
+    full_clean_or_fail(record, errors=_record_errors(procedure_type, fields))
+    record.save()
+    if order is not None:
+        order.save(update_fields=["status"])
+    return record
+
+
+@transaction.atomic
+def outcome_record(
+    *,
+    record: ProcedureRecord,
+    nrs: int,
+    measured_at: datetime | None = None,
+    pgic=None,
+    source: str = "clinic",
+    recorded_by=None,
+) -> ProcedureOutcome:
+    """A follow-up pain score; its percent relief is computed from the pre-procedure NRS
+    (instruments.md) and the record keeps the best relief seen."""
+    record = ProcedureRecord.objects.select_for_update().get(pk=record.pk)
+    measured_at = measured_at or timezone.now()
+    outcome = ProcedureOutcome(
+        record=record,
+        nrs=nrs,
+        measured_at=measured_at,
+        pgic=pgic,
+        source=source,
+        recorded_by=recorded_by,
+    )
+    errors = {}
+    if measured_at < record.performed_at:
+        errors["measured_at"] = ["A follow-up cannot be before the procedure."]
+    full_clean_or_fail(outcome, exclude=["record"], errors=errors)
+    outcome.percent_relief = percent_relief(record.pre_nrs, outcome.nrs)
+    outcome.save()
+    if outcome.percent_relief is not None and (
+        record.best_relief_percent is None or outcome.percent_relief > record.best_relief_percent
+    ):
+        record.best_relief_percent = outcome.percent_relief
+        record.save(update_fields=["best_relief_percent"])
+    return outcome
