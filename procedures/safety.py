@@ -182,6 +182,11 @@ def anticoagulant_rule(ctx: Context) -> list[Finding]:
     return [f for f in found if f is not None]
 
 
+def _procedure_of(risk: str) -> str:
+    article = "an" if risk == "intermediate" else "a"
+    return f"{article} {risk}-risk procedure"
+
+
 def _hold_finding(ctx: Context, medication, rules, risk: str) -> Finding | None:
     # Where several rules match (aspirin for primary or secondary prevention), the
     # strictest hold applies and the reason names the alternative.
@@ -200,28 +205,36 @@ def _hold_finding(ctx: Context, medication, rules, risk: str) -> Finding | None:
         return Finding(
             code,
             INFO,
-            f"{medication.name}: no hold needed for a {risk}-risk procedure.{restart}",
+            f"{medication.name}: no hold needed for {_procedure_of(risk)}.",
             source,
         )
     if decision == HoldDecision.SHARED or hours is None:
         return Finding(
             code,
             WARN,
-            f"{medication.name}: holding it before a {risk}-risk procedure is a shared decision "
+            f"{medication.name}: holding it before {_procedure_of(risk)} is a shared decision "
             f"with the prescriber ({rule.note}).{also}{restart}",
             source,
         )
-    days = Decimal(hours) / 24
-    start = ctx.planned_date - timedelta(hours=hours)
     inr = " and a normal INR on the day" if rule.requires_normal_inr else ""
+    if hours < 24:
+        return Finding(
+            code,
+            WARN,
+            f"Stop {medication.name} at least {hours} hours before {_procedure_of(risk)}{inr}.{also}{restart}",
+            source,
+            {"hold_hours": hours},
+        )
+    days = Decimal(hours) / 24
+    start = ctx.planned_date - timedelta(days=hours // 24)
     details = {"hold_start": start.isoformat(), "hold_hours": hours}
     if start < ctx.today:
         return Finding(
             code,
             BLOCK,
-            f"{medication.name} must be stopped {days.normalize()} days before a {risk}-risk "
-            f"procedure{inr}; stopping today is too late for {ctx.planned_date:%Y-%m-%d}. "
-            f"The earliest safe date is {ctx.today + timedelta(hours=hours):%Y-%m-%d}.{also}",
+            f"{medication.name} must be stopped {days.normalize()} days before {_procedure_of(risk)}"
+            f"{inr}; stopping today is too late for {ctx.planned_date:%Y-%m-%d}. "
+            f"The earliest safe date is {ctx.today + timedelta(days=hours // 24):%Y-%m-%d}.{also}",
             source,
             details,
         )
