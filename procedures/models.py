@@ -59,6 +59,9 @@ class ProcedureType(models.Model):
     cpt_codes = models.CharField("CPT codes", max_length=200, blank=True)
     imaging = models.CharField(max_length=200, blank=True)
     steroid = models.CharField(max_length=10, choices=Usage.choices, default=Usage.NO)
+    nonparticulate_steroid_only = models.BooleanField(
+        default=False, help_text="Only a non-particulate steroid (dexamethasone) may be used."
+    )
     contrast = models.CharField(max_length=10, choices=Usage.choices, default=Usage.NO)
     sedation = models.CharField(max_length=10, choices=Sedation.choices, default=Sedation.NONE)
     needs_driver = models.BooleanField(default=False)

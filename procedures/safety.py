@@ -6,6 +6,7 @@ rule's source. It supports, and does not replace, clinical judgement; a clinicia
 override a block with a recorded reason (services.order_override).
 """
 
+import re
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -42,6 +43,16 @@ SEVERITY_ORDER = {BLOCK: 0, WARN: 1, INFO: 2}
 DISCLAIMER = "These findings support, and do not replace, clinical judgement."
 SPINAL_REGIONS = {"cervical_thoracic", "lumbar_sacral"}
 HISTORY_DAYS = 3 * 365  # enough for the longest look-back (blocks expire after 2 years)
+
+
+def _num(value: Decimal) -> str:
+    """A threshold as people write it: 10, 80, 1.5 (never 1E+1)."""
+    return format(value.normalize(), "f")
+
+
+def local_day(record) -> date:
+    """The day a procedure happened where it happened (not the UTC date)."""
+    return record.performed_at.astimezone(record.location.zone).date()
 
 
 @dataclass(frozen=True)
@@ -89,12 +100,25 @@ class Context:
             for r in self.records
             if r.procedure_type.family == family
             and (not same_region or r.procedure_type.region == region)
-            and (since is None or r.performed_at.date() >= since)
+            and (since is None or local_day(r) >= since)
         ]
 
 
 def _current(planned: date) -> Q:
-    return Q(end_date__isnull=True) | Q(end_date__gt=planned)
+    """Entries in effect on the planned day: started by then and not ended before it."""
+    started = Q(start_date__isnull=True) | Q(start_date__lte=planned)
+    return started & (Q(end_date__isnull=True) | Q(end_date__gt=planned))
+
+
+# Medications that ended shortly before the planned day still matter: a drug stopped
+# inside its hold window was stopped too late. Longer than any hold in anticoagulants.csv.
+RECENTLY_STOPPED_DAYS = 30
+
+
+def _taken_recently(planned: date) -> Q:
+    started = Q(start_date__isnull=True) | Q(start_date__lte=planned)
+    recent = planned - timedelta(days=RECENTLY_STOPPED_DAYS)
+    return started & (Q(end_date__isnull=True) | Q(end_date__gt=recent))
 
 
 def load_context(
@@ -112,7 +136,7 @@ def load_context(
         levels=list(levels or []),
         order=order,
         thresholds={t.key: t.value for t in SafetyThreshold.objects.all()},
-        medications=list(Medication.objects.filter(_current(planned_date), patient=patient)),
+        medications=list(Medication.objects.filter(_taken_recently(planned_date), patient=patient)),
         allergies=list(Allergy.objects.filter(_current(planned_date), patient=patient)),
         conditions=set(
             Condition.objects.filter(_current(planned_date), patient=patient).values_list(
@@ -126,7 +150,7 @@ def load_context(
         ),
         records=list(
             ProcedureRecord.objects.filter(patient=patient, performed_at__date__gte=history_start)
-            .select_related("procedure_type", "steroid")
+            .select_related("procedure_type", "steroid", "location")
             .prefetch_related(outcomes)
             .order_by("-performed_at")
         ),
@@ -142,12 +166,15 @@ def levels_rule(ctx: Context) -> list[Finding]:
     kind = ctx.procedure_type
     found = []
     if kind.max_levels and len(ctx.levels) > kind.max_levels:
+        # Payer coverage for injections; for vertebral augmentation more than three levels
+        # is a relative contraindication (procedures.csv), so a warning.
+        relative = kind.family == "vertebral_augmentation"
         found.append(
             Finding(
                 "too_many_levels",
-                BLOCK,
-                f"{kind.name} covers at most {kind.max_levels} level(s) in one session; "
-                f"{len(ctx.levels)} are planned.",
+                WARN if relative else BLOCK,
+                f"{kind.name}: at most {kind.max_levels} level(s) in one session"
+                f"{' is advised' if relative else ' are covered'}; {len(ctx.levels)} are planned.",
                 "procedures.csv; LCD-ESI (levels per session)",
             )
         )
@@ -225,23 +252,43 @@ def _hold_finding(ctx: Context, medication, rules, risk: str) -> Finding | None:
             source,
             {"hold_hours": hours},
         )
+    whole_days = -(-hours // 24)  # a part of a day counts as a whole one (stricter)
     days = Decimal(hours) / 24
-    start = ctx.planned_date - timedelta(days=hours // 24)
+    start = ctx.planned_date - timedelta(days=whole_days)
+    stopped = medication.end_date
+    if stopped is not None and stopped <= start:
+        return Finding(
+            code,
+            INFO,
+            f"{medication.name} was stopped on {stopped:%Y-%m-%d}, in time for {_procedure_of(risk)} "
+            f"on {ctx.planned_date:%Y-%m-%d} (hold {_num(days)} days).{restart}",
+            source,
+            {"hold_start": start.isoformat(), "hold_hours": hours},
+        )
+    if stopped is not None:
+        return Finding(
+            code,
+            BLOCK,
+            f"{medication.name} stops on {stopped:%Y-%m-%d}, but must stop by {start:%Y-%m-%d} "
+            f"({_num(days)} days before {_procedure_of(risk)}){inr}.{also}",
+            source,
+            {"hold_start": start.isoformat(), "hold_hours": hours},
+        )
     details = {"hold_start": start.isoformat(), "hold_hours": hours}
     if start < ctx.today:
         return Finding(
             code,
             BLOCK,
-            f"{medication.name} must be stopped {days.normalize()} days before {_procedure_of(risk)}"
+            f"{medication.name} must be stopped {_num(days)} days before {_procedure_of(risk)}"
             f"{inr}; stopping today is too late for {ctx.planned_date:%Y-%m-%d}. "
-            f"The earliest safe date is {ctx.today + timedelta(days=hours // 24):%Y-%m-%d}.{also}",
+            f"The earliest safe date is {ctx.today + timedelta(days=whole_days):%Y-%m-%d}.{also}",
             source,
             details,
         )
     return Finding(
         code,
         WARN,
-        f"Stop {medication.name} on {start:%Y-%m-%d} ({days.normalize()} days before){inr}.{also}{restart}",
+        f"Stop {medication.name} on {start:%Y-%m-%d} ({_num(days)} days before){inr}.{also}{restart}",
         source,
         details,
     )
@@ -268,10 +315,16 @@ def contrast_allergy_rule(ctx: Context) -> list[Finding]:
     ]
 
 
+def _uses_xray(kind: ProcedureType) -> bool:
+    imaging = kind.imaging.lower()
+    return "fluoroscopy" in imaging or re.search(r"\bct\b", imaging) is not None
+
+
 def pregnancy_rule(ctx: Context) -> list[Finding]:
+    kind = ctx.procedure_type
     if ConditionKind.PREGNANCY not in ctx.conditions:
         return []
-    if ctx.procedure_type.family == "vertebral_augmentation":
+    if kind.family == "vertebral_augmentation":
         return [
             Finding(
                 "pregnancy",
@@ -280,19 +333,17 @@ def pregnancy_rule(ctx: Context) -> list[Finding]:
                 "intake.md",
             )
         ]
-    if (
-        "fluoroscopy" in ctx.procedure_type.imaging.lower()
-        or "ct" in ctx.procedure_type.imaging.lower()
-    ):
-        return [
-            Finding(
-                "pregnancy",
-                BLOCK,
-                "Pregnant: no fluoroscopy without a documented decision.",
-                "intake.md",
-            )
-        ]
-    return []
+    if not _uses_xray(kind):
+        return []
+    alternative = " or plan ultrasound guidance" if "ultrasound" in kind.imaging.lower() else ""
+    return [
+        Finding(
+            "pregnancy",
+            BLOCK,
+            f"Pregnant: no fluoroscopy or CT without a documented decision{alternative}.",
+            "intake.md",
+        )
+    ]
 
 
 def cardiac_device_rule(ctx: Context) -> list[Finding]:
@@ -319,11 +370,75 @@ def cardiac_device_rule(ctx: Context) -> list[Finding]:
 def infection_rule(ctx: Context) -> list[Finding]:
     if ConditionKind.ACTIVE_INFECTION not in ctx.conditions:
         return []
+    if ctx.procedure_type.code == "itp_refill":
+        # A missed refill can cause dangerous withdrawal (procedures.csv): do not delay it.
+        return [
+            Finding(
+                "active_infection",
+                WARN,
+                "Active infection: refill with strict asepsis and do not delay it; a missed refill "
+                "can cause dangerous withdrawal (baclofen).",
+                "intake.md; procedures.csv",
+            )
+        ]
     return [
         Finding(
             "active_infection",
             BLOCK,
             "Active infection is a contraindication to injections.",
+            "intake.md",
+        )
+    ]
+
+
+# Allergy class -> (applies to the procedure?, severity, advice). Contrast has its own rule.
+ALLERGY_RULES = {
+    ProcedureAllergyClass.CORTICOSTEROID: (
+        lambda kind: kind.steroid != Usage.NO,
+        WARN,
+        "Corticosteroid allergy and this procedure may use a steroid: plan the injectate.",
+    ),
+    ProcedureAllergyClass.LOCAL_ANAESTHETIC: (
+        lambda kind: True,
+        WARN,
+        "Local anaesthetic allergy: check ester versus amide and choose the other class.",
+    ),
+    ProcedureAllergyClass.BONE_CEMENT: (
+        lambda kind: kind.family == "vertebral_augmentation",
+        BLOCK,
+        "Bone cement or opacifier allergy before vertebral augmentation.",
+    ),
+    ProcedureAllergyClass.CHLORHEXIDINE: (
+        lambda kind: True,
+        WARN,
+        "Chlorhexidine allergy: use another skin preparation.",
+    ),
+    ProcedureAllergyClass.LATEX: (
+        lambda kind: True,
+        INFO,
+        "Latex allergy: latex-free room and supplies.",
+    ),
+}
+
+
+def allergy_rule(ctx: Context) -> list[Finding]:
+    found = []
+    for allergy_class in sorted({a.procedure_class for a in ctx.allergies} & set(ALLERGY_RULES)):
+        applies, severity, advice = ALLERGY_RULES[allergy_class]
+        if applies(ctx.procedure_type):
+            found.append(Finding(f"allergy:{allergy_class}", severity, advice, "intake.md"))
+    return found
+
+
+def cancer_rule(ctx: Context) -> list[Finding]:
+    if ConditionKind.CANCER_HISTORY not in ctx.conditions or ctx.procedure_type.family != "esi":
+        return []
+    return [
+        Finding(
+            "cancer_history",
+            WARN,
+            "History of cancer: make sure new or changed pain was evaluated (metastasis, cord "
+            "compression) before an epidural steroid injection.",
             "intake.md",
         )
     ]
@@ -439,9 +554,9 @@ def rfa_rule(ctx: Context) -> list[Finding]:
     previous = ctx.records_of(family="rfa")
     expire = timedelta(days=int(ctx.threshold("rfa_blocks_expire_days")))
     last_rfa = previous[0] if previous else None
-    if last_rfa and ctx.planned_date - last_rfa.performed_at.date() <= expire:
+    if last_rfa and ctx.planned_date - local_day(last_rfa) <= expire:
         return _repeat_rfa(ctx, last_rfa)
-    since = last_rfa.performed_at.date() if last_rfa else None
+    since = local_day(last_rfa) if last_rfa else None
     needed = int(ctx.threshold("mbb_positive_blocks_for_rfa"))
     relief = ctx.threshold("mbb_positive_relief")
     positive = [r for r in ctx.records_of(family="mbb", since=since) if _positive(r, relief)]
@@ -451,7 +566,7 @@ def rfa_rule(ctx: Context) -> list[Finding]:
         Finding(
             "rfa_needs_positive_blocks",
             BLOCK,
-            f"Facet RFA needs {needed} positive medial branch blocks (>= {relief.normalize()}% relief) "
+            f"Facet RFA needs {needed} positive medial branch blocks (>= {_num(relief)}% relief) "
             f"in the same region{' since the last RFA' if last_rfa else ''}; {len(positive)} recorded.",
             "LCD-FACET (L38801)",
             {"positive_blocks": len(positive), "needed": needed},
@@ -474,7 +589,7 @@ def _repeat_rfa(ctx: Context, last_rfa) -> list[Finding]:
         Finding(
             "rfa_repeat_response",
             BLOCK,
-            f"A repeat RFA needs >= {relief.normalize()}% improvement lasting >= {lasting.days} days "
+            f"A repeat RFA needs >= {_num(relief)}% improvement lasting >= {lasting.days} days "
             f"after the last one ({last_rfa.performed_at:%Y-%m-%d}); none is recorded.",
             "LCD-FACET (L38801)",
         )
@@ -502,10 +617,34 @@ def esi_repeat_rule(ctx: Context) -> list[Finding]:
         Finding(
             "esi_repeat_response",
             WARN,
-            f"A repeat ESI needs >= {relief.normalize()}% relief lasting >= {lasting.days} days after "
+            f"A repeat ESI needs >= {_num(relief)}% relief lasting >= {lasting.days} days after "
             f"the last one ({last.performed_at:%Y-%m-%d}), or a single retry by another approach "
             "after a failed injection; document which applies.",
             "LCD-ESI (L39240)",
+        )
+    ]
+
+
+def si_rfa_rule(ctx: Context) -> list[Finding]:
+    if ctx.procedure_type.code != "si_rfa":
+        return []
+    relief = ctx.threshold("si_positive_relief")
+    blocks = [
+        r
+        for r in ctx.records
+        if r.procedure_type.family == "si"
+        and r.procedure_type.purpose != "therapeutic"
+        and _positive(r, relief)
+    ]
+    if blocks:
+        return []
+    return [
+        Finding(
+            "si_rfa_needs_positive_block",
+            WARN,
+            f"No positive diagnostic sacroiliac block (>= {_num(relief)}% relief) is recorded "
+            "before SI radiofrequency ablation; some payers do not cover SI RFA at all.",
+            "LCD-SI (L39462)",
         )
     ]
 
@@ -521,7 +660,7 @@ def scs_rule(ctx: Context) -> list[Finding]:
         Finding(
             "scs_needs_trial",
             BLOCK,
-            f"A permanent spinal cord stimulator needs a successful trial (>= {relief.normalize()}% relief); "
+            f"A permanent spinal cord stimulator needs a successful trial (>= {_num(relief)}% relief); "
             f"{'the recorded trial did not reach it' if trials else 'no trial is recorded'}.",
             "Neuromodulation society guidance",
         )
@@ -541,7 +680,7 @@ def steroid_rule(ctx: Context) -> list[Finding]:
     with_steroid = [r for r in ctx.records if r.steroid_id]
     gap = int(ctx.threshold("steroid_min_interval_days"))
     if with_steroid:
-        last = with_steroid[0].performed_at.date()
+        last = local_day(with_steroid[0])
         if (ctx.planned_date - last).days < gap:
             found.append(
                 Finding(
@@ -554,11 +693,7 @@ def steroid_rule(ctx: Context) -> list[Finding]:
             )
     cap = ctx.threshold("steroid_annual_cap_mg")
     total = sum(
-        (
-            _mpe(r, ctx.steroids)
-            for r in with_steroid
-            if r.performed_at.date() >= ctx.window_start()
-        ),
+        (_mpe(r, ctx.steroids) for r in with_steroid if local_day(r) >= ctx.window_start()),
         Decimal(0),
     )
     if total >= cap:
@@ -571,8 +706,8 @@ def steroid_rule(ctx: Context) -> list[Finding]:
         Finding(
             "steroid_cumulative",
             severity,
-            f"Steroid in the last 12 months: {total.normalize()} mg methylprednisolone-equivalent, which "
-            f"{verb} the cap of {cap.normalize()} mg.",
+            f"Steroid in the last 12 months: {_num(total)} mg methylprednisolone-equivalent, which "
+            f"{verb} the cap of {_num(cap)} mg.",
             "Interv Pain Med 2022 (unconfirmed; practice-configurable)",
             {"total_mg": str(total)},
         )
@@ -629,6 +764,9 @@ RULES = [
     pregnancy_rule,
     cardiac_device_rule,
     infection_rule,
+    allergy_rule,
+    cancer_rule,
+    si_rfa_rule,
     diabetes_rule,
     bleeding_disorder_rule,
     session_limit_rule,

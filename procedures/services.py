@@ -221,6 +221,10 @@ def order_override(*, order, finding_code: str, reason: str, by) -> SafetyOverri
 def _record_errors(procedure_type, fields) -> dict:
     errors = _level_errors(procedure_type, fields.get("side", ""), list(fields.get("levels") or []))
     steroid, dose = fields.get("steroid"), fields.get("steroid_dose_mg")
+    if steroid and procedure_type.nonparticulate_steroid_only and steroid.particulate:
+        errors["steroid"] = [
+            f"{procedure_type.name} takes a non-particulate steroid only (dexamethasone)."
+        ]
     if (
         steroid
         and steroid.max_dose_per_session_mg

@@ -302,3 +302,29 @@ def order_body(api_as, clinician_user, patient):
     )
     assert response.status_code == 201, response.json()
     return response.json()
+
+
+def test_cervical_transforaminal_takes_a_non_particulate_steroid_only(
+    api_as, clinician_user, own_patient
+):
+    body = {
+        "patient": str(own_patient.id),
+        "procedure_type": "tfesi_ct",
+        "performed_at": timezone.now().isoformat(),
+        "performer": str(ProviderFactory().id),
+        "location": str(LocationFactory().id),
+        "levels": ["C5-C6"],
+        "side": "right",
+        "guidance": "fluoroscopy",
+        "steroid": "triamcinolone",
+        "steroid_dose_mg": "40",
+        "pre_nrs": 7,
+        "post_nrs": 4,
+    }
+    client = api_as(clinician_user)
+    refused = client.post("/api/v1/procedure-records/", body)
+    assert refused.status_code == 400 and "steroid" in refused.json()["fields"]
+    allowed = client.post(
+        "/api/v1/procedure-records/", body | {"steroid": "dexamethasone", "steroid_dose_mg": "10"}
+    )
+    assert allowed.status_code == 201
