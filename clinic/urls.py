@@ -16,6 +16,7 @@ urlpatterns = [
     path("manage/", include("clinic.core.urls")),
     path("desk/", include("scheduling.urls")),
     path("patients/", include("patients.urls")),
+    path("procedures/", include("procedures.urls")),
     path("portal/", include("portal.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),

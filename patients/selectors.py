@@ -3,6 +3,7 @@
 import re
 from datetime import date, datetime
 
+from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, Q, QuerySet
 from django.db.models.functions import Upper
 from django.http import Http404
@@ -27,6 +28,8 @@ from .models import (
 )
 
 CLINICAL_ROLES = (Role.CLINICIAN, Role.MANAGER)
+# What a malformed id raises on the way to the database: a 404 like any unknown id.
+NOT_AN_ID = (ValueError, TypeError, ValidationError)
 DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%m-%d-%Y")
 
 
@@ -98,7 +101,7 @@ def patient_for(user, patient_id) -> Patient:
     """The patient if this user may see it, else 404 (never a hint that it exists)."""
     try:
         return patients_visible_to(user).select_related("home_location").get(pk=patient_id)
-    except (Patient.DoesNotExist, ValueError, TypeError):
+    except (Patient.DoesNotExist, *NOT_AN_ID):
         raise Http404 from None
 
 
@@ -165,7 +168,7 @@ def intake_for(user, intake_id) -> IntakeSubmission:
     """An intake with the items this user may see, else 404."""
     try:
         return intakes_visible_to(user).get(pk=intake_id)
-    except (IntakeSubmission.DoesNotExist, ValueError, TypeError):
+    except (IntakeSubmission.DoesNotExist, *NOT_AN_ID):
         raise Http404 from None
 
 
@@ -179,7 +182,7 @@ def duplicate_for(candidate_id) -> DuplicateCandidate:
     """A duplicate pair (staff only; callers check the role), whatever its status."""
     try:
         return DuplicateCandidate.objects.select_related("patient", "match").get(pk=candidate_id)
-    except (DuplicateCandidate.DoesNotExist, ValueError, TypeError):
+    except (DuplicateCandidate.DoesNotExist, *NOT_AN_ID):
         raise Http404 from None
 
 
@@ -197,5 +200,5 @@ def intake_item_for(intake: IntakeSubmission, item_id) -> IntakeItem:
     may decide it (the front desk gets a 403 on a clinical item, not a 404)."""
     try:
         return IntakeItem.objects.get(pk=item_id, submission=intake)
-    except (IntakeItem.DoesNotExist, ValueError, TypeError):
+    except (IntakeItem.DoesNotExist, *NOT_AN_ID):
         raise Http404 from None

@@ -5,7 +5,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from django.contrib.postgres.search import TrigramSimilarity
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Q
 from django.db.models.functions import Concat
@@ -98,6 +98,10 @@ def full_clean_or_fail(instance: models.Model, *, exclude=None, errors=None) -> 
     except ValidationError as exc:
         for field, messages in exc.message_dict.items():
             errors.setdefault(field, []).extend(messages)
+    # A table constraint's message (under __all__) says again what a field error already
+    # says; it is kept only when it is the one thing wrong.
+    if len(errors) > 1:
+        errors.pop(NON_FIELD_ERRORS, None)
     if errors:
         raise ValidationFailed(errors)
 

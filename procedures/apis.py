@@ -186,7 +186,7 @@ class OrderCheckApi(OrderActionApi):
         return super().post(request, order_id)
 
     def act(self, order, user, data):
-        services.order_recheck(order=order)
+        services.order_recheck(order=order, by=user)
 
 
 class SafetyCheckApi(APIView):

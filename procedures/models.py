@@ -198,6 +198,9 @@ class Steroid(models.Model):
 
 # --- Orders and performed procedures ---------------------------------------------------------
 
+APPROVAL_NEEDS_NUMBER = "An approved prior authorization needs its number and its expiry date."
+STEROID_NEEDS_DOSE = "Give the steroid dose in mg, or choose no steroid."
+
 icd10 = RegexValidator(
     r"^[A-TV-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?$", "Enter an ICD-10-CM code such as M54.16."
 )
@@ -266,6 +269,7 @@ class ProcedureOrder(models.Model):
                 condition=~models.Q(auth_status="approved")
                 | (~models.Q(auth_number="") & models.Q(auth_expires__isnull=False)),
                 name="order_approval_has_number_and_expiry",
+                violation_error_message=APPROVAL_NEEDS_NUMBER,
             ),
         ]
 
@@ -363,6 +367,7 @@ class ProcedureRecord(models.Model):
                 condition=models.Q(steroid__isnull=True, steroid_dose_mg__isnull=True)
                 | models.Q(steroid__isnull=False, steroid_dose_mg__gt=0),
                 name="record_steroid_has_dose",
+                violation_error_message=STEROID_NEEDS_DOSE,
             ),
             choice_check("guidance", Guidance, "record_guidance_valid"),
         ]

@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db.models import Prefetch, Q
+from django.utils import timezone
 
 from patients.models import (
     BLEEDING_RISK_CLASSES,
@@ -124,7 +125,7 @@ def _taken_recently(planned: date) -> Q:
 def load_context(
     *, patient, procedure_type, planned_date, side="", levels=(), order=None, today=None
 ) -> Context:
-    today = today or date.today()
+    today = today or timezone.localdate()
     outcomes = Prefetch("outcomes", queryset=ProcedureOutcome.objects.order_by("measured_at"))
     history_start = planned_date - timedelta(days=HISTORY_DAYS)
     return Context(
@@ -148,12 +149,19 @@ def load_context(
                 "kind", flat=True
             )
         ),
-        records=list(
-            ProcedureRecord.objects.filter(patient=patient, performed_at__date__gte=history_start)
+        records=[
+            record
+            for record in ProcedureRecord.objects.filter(
+                patient=patient,
+                performed_at__date__gte=history_start,
+                performed_at__date__lte=planned_date + timedelta(days=1),
+            )
             .select_related("procedure_type", "steroid", "location")
             .prefetch_related(outcomes)
             .order_by("-performed_at")
-        ),
+            # history only: nothing after the planned day counts
+            if local_day(record) <= planned_date
+        ],
         hold_rules=list(AnticoagulantRule.objects.all()),
         steroids={s.name: s for s in Steroid.objects.all()},
     )

@@ -1,3 +1,4 @@
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import Http404
 
@@ -7,35 +8,37 @@ from patients.selectors import patients_visible_to
 from .models import OrderStatus, ProcedureOrder, ProcedureRecord
 
 CLINICAL = (Role.CLINICIAN, Role.MANAGER)
+NOT_AN_ID = (ValueError, TypeError, ValidationError)
 
 
 def orders_visible_to(user) -> QuerySet[ProcedureOrder]:
-    """Staff see every order; a patient only their own scheduled ones."""
-    orders = ProcedureOrder.objects.select_related("procedure_type").prefetch_related(
-        "overrides__overridden_by"
-    )
+    """Staff see every order (with what the pages show); a patient only their own scheduled
+    ones, and nothing of the staff's work on them."""
+    orders = ProcedureOrder.objects.select_related("procedure_type")
     if user.is_clinic_staff:
-        return orders.select_related("ordered_by")
+        return orders.select_related("patient", "ordered_by", "cancelled_by").prefetch_related(
+            "overrides__overridden_by"
+        )
     return orders.filter(patient__in=patients_visible_to(user), status=OrderStatus.SCHEDULED)
 
 
 def order_for(user, order_id) -> ProcedureOrder:
     try:
         return orders_visible_to(user).get(pk=order_id)
-    except (ProcedureOrder.DoesNotExist, ValueError, TypeError):
+    except (ProcedureOrder.DoesNotExist, *NOT_AN_ID):
         raise Http404 from None
 
 
 def records_visible_to(user) -> QuerySet[ProcedureRecord]:
     if not user.has_role(*CLINICAL):
         return ProcedureRecord.objects.none()
-    return ProcedureRecord.objects.select_related("procedure_type", "recorded_by").prefetch_related(
-        "outcomes"
-    )
+    return ProcedureRecord.objects.select_related(
+        "procedure_type", "recorded_by", "patient", "performer", "location", "steroid", "order"
+    ).prefetch_related("outcomes")
 
 
 def record_for(user, record_id) -> ProcedureRecord:
     try:
         return records_visible_to(user).get(pk=record_id)
-    except (ProcedureRecord.DoesNotExist, ValueError, TypeError):
+    except (ProcedureRecord.DoesNotExist, *NOT_AN_ID):
         raise Http404 from None

@@ -10,6 +10,7 @@ from .models import (
     Side,
     Steroid,
 )
+from .services import unresolved_blocks
 
 
 class ProcedureTypeSerializer(serializers.ModelSerializer):
@@ -119,8 +120,7 @@ class DeskOrderSerializer(serializers.ModelSerializer):
         return order.procedure_type.minutes_for(len(order.levels))
 
     def get_blocked(self, order) -> bool:
-        overridden = {o.finding_code for o in order.overrides.all()}
-        return any(f["severity"] == "block" and f["code"] not in overridden for f in order.findings)
+        return bool(unresolved_blocks(order))
 
 
 class PatientOrderSerializer(serializers.ModelSerializer):

@@ -1,6 +1,6 @@
 """Writes for orders, performed procedures and outcomes. Each state move is checked here."""
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -11,6 +11,8 @@ from patients.instruments import percent_relief
 from patients.services import full_clean_or_fail
 
 from .models import (
+    APPROVAL_NEEDS_NUMBER,
+    STEROID_NEEDS_DOSE,
     AuthStatus,
     OrderStatus,
     ProcedureOrder,
@@ -55,6 +57,13 @@ def _locked(order: ProcedureOrder) -> ProcedureOrder:
     )
 
 
+def _approval_errors(order: ProcedureOrder) -> dict:
+    if order.auth_status != AuthStatus.APPROVED:
+        return {}
+    missing = [name for name in ("auth_number", "auth_expires") if not getattr(order, name)]
+    return {name: [APPROVAL_NEEDS_NUMBER] for name in missing}
+
+
 def _level_errors(procedure_type: ProcedureType, side: str, levels: list[str]) -> dict:
     errors = {}
     if levels and not procedure_type.levels_apply:
@@ -86,7 +95,8 @@ def order_findings(order: ProcedureOrder, *, today: date | None = None) -> list[
 
 
 def unresolved_blocks(order: ProcedureOrder) -> list[dict]:
-    overridden = set(order.overrides.values_list("finding_code", flat=True))
+    """Blocking findings no clinician has overridden (reads prefetched overrides)."""
+    overridden = {override.finding_code for override in order.overrides.all()}
     return [f for f in order.findings if f["severity"] == BLOCK and f["code"] not in overridden]
 
 
@@ -105,16 +115,25 @@ def order_create(
         ordered_by=ordered_by,
         **fields,
     )
-    full_clean_or_fail(order, errors=_level_errors(procedure_type, side, levels))
+    full_clean_or_fail(
+        order, errors=_level_errors(procedure_type, side, levels) | _approval_errors(order)
+    )
     order_findings(order)
     order.save()
     return order
 
 
+def _require_open(order: ProcedureOrder) -> None:
+    if order.status in (OrderStatus.PERFORMED, OrderStatus.CANCELLED):
+        raise Conflict(f"The order is {order.status}.", code="order_closed", status=order.status)
+
+
 @transaction.atomic
-def order_recheck(*, order) -> ProcedureOrder:
+def order_recheck(*, order, by) -> ProcedureOrder:
     """Run the safety check again (the chart or the history changed)."""
+    _require_clinician(by, "run the safety check")
     order = _locked(order)
+    _require_open(order)
     order_findings(order)
     order.save(update_fields=["findings", "checked_at"])
     return order
@@ -126,16 +145,13 @@ def order_set_authorization(
 ) -> ProcedureOrder:
     """Record the payer's answer (staff: the front desk handles prior authorization)."""
     order = _locked(order)
-    if order.status in (OrderStatus.PERFORMED, OrderStatus.CANCELLED):
-        raise Conflict(
-            f"The order is {order.status}.", code="illegal_transition", status=order.status
-        )
+    _require_open(order)
     order.auth_status, order.auth_number, order.auth_expires = (
         auth_status,
         auth_number,
         auth_expires,
     )
-    full_clean_or_fail(order)
+    full_clean_or_fail(order, errors=_approval_errors(order))
     order_findings(order)
     order.save()
     return order
@@ -163,6 +179,8 @@ def order_authorize(*, order, by) -> ProcedureOrder:
 def order_schedule(*, order, planned_date: date, by) -> ProcedureOrder:
     """authorized -> scheduled for a date (the booking runs this). The check runs again; any
     block not overridden by a clinician stops it (409 with the findings)."""
+    if planned_date < timezone.localdate():
+        raise ValidationFailed({"planned_date": ["A procedure cannot be scheduled in the past."]})
     order = _locked(order)
     _move(order, OrderStatus.SCHEDULED)
     order.planned_date = planned_date
@@ -202,6 +220,7 @@ def order_override(*, order, finding_code: str, reason: str, by) -> SafetyOverri
     """A clinician goes ahead despite a blocking finding, with a reason on record."""
     _require_clinician(by, "override a safety finding")
     order = _locked(order)
+    _require_open(order)
     blocks = {f["code"] for f in order.findings if f["severity"] == BLOCK}
     if finding_code not in blocks:
         raise ValidationFailed(
@@ -221,6 +240,8 @@ def order_override(*, order, finding_code: str, reason: str, by) -> SafetyOverri
 def _record_errors(procedure_type, fields) -> dict:
     errors = _level_errors(procedure_type, fields.get("side", ""), list(fields.get("levels") or []))
     steroid, dose = fields.get("steroid"), fields.get("steroid_dose_mg")
+    if steroid and dose is None:
+        errors["steroid_dose_mg"] = [STEROID_NEEDS_DOSE]
     if steroid and procedure_type.nonparticulate_steroid_only and steroid.particulate:
         errors["steroid"] = [
             f"{procedure_type.name} takes a non-particulate steroid only (dexamethasone)."
@@ -294,6 +315,8 @@ def outcome_record(
     errors = {}
     if measured_at < record.performed_at:
         errors["measured_at"] = ["A follow-up cannot be before the procedure."]
+    if measured_at > timezone.now() + timedelta(minutes=5):
+        errors["measured_at"] = ["A follow-up cannot be recorded before it happens."]
     full_clean_or_fail(outcome, exclude=["record"], errors=errors)
     outcome.percent_relief = percent_relief(record.pre_nrs, outcome.nrs)
     outcome.save()

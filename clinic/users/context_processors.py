@@ -4,12 +4,21 @@ from django.urls import reverse
 from .roles import Role
 
 NAVIGATION = {
-    Role.FRONT_DESK: [("Day board", "scheduling:day-board"), ("Patients", "patients:list")],
-    Role.CLINICIAN: [("My patients", "patients:list"), ("Day board", "scheduling:day-board")],
+    Role.FRONT_DESK: [
+        ("Day board", "scheduling:day-board"),
+        ("Patients", "patients:list"),
+        ("Procedures", "procedures:orders"),
+    ],
+    Role.CLINICIAN: [
+        ("My patients", "patients:list"),
+        ("Day board", "scheduling:day-board"),
+        ("Procedures", "procedures:orders"),
+    ],
     Role.MANAGER: [
         ("Overview", "core:manager-home"),
         ("Day board", "scheduling:day-board"),
         ("Patients", "patients:list"),
+        ("Procedures", "procedures:orders"),
         ("Administration", "admin:index"),
         ("API docs", "api-docs"),
     ],

@@ -19,3 +19,78 @@ def test_a_patient_login_without_a_record_is_told_what_happens_next(client, make
 
     client.force_login(make_user("newbie", Role.PATIENT))
     assert "not linked to a patient record yet" in client.get("/portal/").content.decode()
+
+
+def _scheduled(patient, clinician, code, **fields):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from procedures import services
+    from procedures.models import ProcedureType
+
+    kind = ProcedureType.objects.get(code=code)
+    order = services.order_create(
+        patient=patient,
+        procedure_type=kind,
+        ordered_by=clinician,
+        indication_code="M54.16",
+        indication_text="Lumbar radiculopathy",
+        auth_status="not_needed",
+        **fields,
+    )
+    services.order_authorize(order=order, by=clinician)
+    return services.order_schedule(
+        order=order, planned_date=timezone.localdate() + timedelta(days=9), by=clinician
+    )
+
+
+def test_portal_shows_the_patients_own_scheduled_procedures_only(
+    client, patient_user, own_patient, other_patient, clinician_user
+):
+    from procedures import services
+    from procedures.models import ProcedureType
+
+    mine = _scheduled(
+        own_patient,
+        clinician_user,
+        "tfesi_ls",
+        side="left",
+        levels=["L5-S1"],
+        notes="Private clinical note",
+    )
+    _scheduled(other_patient, clinician_user, "genicular_block", side="right")
+    services.order_create(  # ordered, not scheduled: not shown yet
+        patient=own_patient,
+        procedure_type=ProcedureType.objects.get(code="trigger_point"),
+        ordered_by=clinician_user,
+        indication_code="M79.18",
+        indication_text="Myofascial pain",
+        auth_status="not_needed",
+    )
+    client.force_login(patient_user)
+    page = client.get("/portal/").content.decode()
+    assert "Your upcoming procedures" in page
+    assert mine.procedure_type.name in page
+    assert mine.planned_date.strftime("%B") in page
+    first_line = mine.procedure_type.preparation.splitlines()[0]
+    assert first_line and first_line.replace("'", "&#x27;") in page
+    assert "Genicular nerve block" not in page and "Trigger point injection" not in page
+    for hidden in ("Private clinical note", "Lumbar radiculopathy", "M54.16", "L5-S1", "Left"):
+        assert hidden not in page, hidden
+
+
+def test_portal_says_when_no_procedure_is_scheduled(client, patient_user):
+    client.force_login(patient_user)
+    assert "You have no procedures scheduled." in client.get("/portal/").content.decode()
+
+
+def test_portal_page_runs_a_fixed_number_of_queries(
+    client, patient_user, own_patient, clinician_user, django_assert_num_queries
+):
+    _scheduled(own_patient, clinician_user, "tfesi_ls", side="left", levels=["L5-S1"])
+    _scheduled(own_patient, clinician_user, "trigger_point")
+    client.force_login(patient_user)
+    # session, user, role groups, the patient, their scheduled orders with the procedure type
+    with django_assert_num_queries(5):
+        assert client.get("/portal/").status_code == 200

@@ -12,6 +12,8 @@ DEMO_SEEDERS = [
     "clinic.core.demo.accounts.seed_patient_account",
     # After the portal login is linked, so the portal patient's intake is their own.
     "patients.demo.seed_intakes",
+    # After the patients and the portal login: procedure histories and open orders.
+    "procedures.demo.seed",
 ]
 
 DEMO_ACCOUNTS = [

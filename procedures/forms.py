@@ -1,0 +1,383 @@
+"""Forms of the procedures staff pages. They parse input; every rule lives in services.py.
+
+Two things happen here because they are about reading what was typed, not about rules:
+levels typed as "L4-L5, L5-S1" become a list, and a wall-clock time typed in a
+datetime-local input becomes an aware datetime in the chosen location's time zone (a time
+that does not exist there, in the spring-forward gap, is a field error).
+"""
+
+import re
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from django import forms
+
+from patients.forms import add_service_errors
+from patients.instruments import PGIC_ANSWERS
+from scheduling.models import Location, Provider
+
+from .models import (
+    STEROID_NEEDS_DOSE,
+    AuthStatus,
+    Guidance,
+    OrderStatus,
+    ProcedureOrder,
+    ProcedureRecord,
+    ProcedureType,
+    Side,
+    Steroid,
+    Urgency,
+)
+
+DATE_INPUT_FORMATS = ["%Y-%m-%d", "%m/%d/%Y"]
+LOCAL_INPUT_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
+LEVELS_HELP = "Separate levels with commas, for example L4-L5, L5-S1. Leave empty when the procedure is not done at spinal levels."
+
+
+# Model constraints report themselves as "Constraint “name” is violated."; say it plainly,
+# next to the field that needs changing.
+def add_errors(form: forms.Form, error) -> None:
+    """A service's ValidationFailed, next to the form's fields."""
+    add_service_errors(form, error)
+
+
+def parse_levels(text: str) -> list[str]:
+    """ "l4-l5, L5-S1" -> ["L4-L5", "L5-S1"]: split on commas, semicolons or spaces."""
+    levels = []
+    for token in re.split(r"[\s,;]+", text or ""):
+        token = token.strip().upper()
+        if token and token not in levels:
+            levels.append(token)
+    return levels
+
+
+class LevelsField(forms.CharField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", "Levels")
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("help_text", LEVELS_HELP)
+        kwargs.setdefault("max_length", 200)
+        kwargs.setdefault("widget", forms.TextInput(attrs={"autocomplete": "off"}))
+        super().__init__(**kwargs)
+
+    def clean(self, value):
+        return parse_levels(super().clean(value))
+
+    def prepare_value(self, value):
+        if isinstance(value, list | tuple):
+            return ", ".join(value)
+        return value
+
+
+class LocalDateTimeField(forms.DateTimeField):
+    """A wall-clock date and time, kept naive: the form gives it the location's zone."""
+
+    input_formats = LOCAL_INPUT_FORMATS
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault(
+            "widget",
+            forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        )
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if isinstance(value, datetime):
+            return value
+        # The parsing of BaseTemporalField, without DateTimeField's use of the current zone.
+        return forms.fields.BaseTemporalField.to_python(self, value.strip())
+
+
+class NonexistentTime(ValueError):
+    pass
+
+
+def in_zone(naive: datetime, zone: ZoneInfo) -> tuple[datetime, bool]:
+    """The aware datetime a wall clock in `zone` showed, and whether it was ambiguous.
+
+    A time in the spring-forward gap raises NonexistentTime. A repeated time (the hour after
+    the clocks go back) is taken as its first occurrence and reported as ambiguous.
+    """
+    local = naive.replace(tzinfo=zone, fold=0)
+    if local.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != naive:
+        raise NonexistentTime(naive)
+    ambiguous = naive.replace(tzinfo=zone, fold=1).utcoffset() != local.utcoffset()
+    return local, ambiguous
+
+
+def nonexistent_message(naive: datetime, zone_name: str) -> str:
+    return (
+        f"{naive:%Y-%m-%d %H:%M} does not exist in {zone_name}: the clocks went forward "
+        "an hour that night. Enter the time as the clock showed it."
+    )
+
+
+def _date(label: str, **kwargs) -> forms.DateField:
+    return forms.DateField(
+        label=label,
+        input_formats=DATE_INPUT_FORMATS,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        **kwargs,
+    )
+
+
+def _max(model, name: str) -> int:
+    return model._meta.get_field(name).max_length
+
+
+class Form(forms.Form):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+    def add_service_errors(self, error) -> None:
+        add_errors(self, error)
+
+
+# --- Orders -----------------------------------------------------------------------------------
+
+
+class OrderFilterForm(Form):
+    status = forms.ChoiceField(
+        label="Status", choices=[("", "All statuses"), *OrderStatus.choices], required=False
+    )
+    patient = forms.UUIDField(required=False, widget=forms.HiddenInput)
+
+
+def procedure_type_choices(types) -> list:
+    """Active procedure types grouped by body region, sorted by name within each group."""
+    groups: dict[str, list] = {}
+    for kind in sorted(types, key=lambda t: (t.region, t.name)):
+        groups.setdefault(kind.region.replace("_", " ").capitalize(), []).append(
+            (str(kind.pk), kind.name)
+        )
+    return [("", "Choose a procedure"), *sorted(groups.items())]
+
+
+class OrderForm(Form):
+    procedure_type = forms.ChoiceField(label="Procedure")
+    side = forms.ChoiceField(
+        label="Side",
+        choices=[("", "Not applicable"), *[c for c in Side.choices if c[0]]],
+        required=False,
+        help_text="Only for procedures done on one side or both.",
+    )
+    levels = LevelsField()
+    indication_code = forms.CharField(
+        label="ICD-10 code",
+        max_length=_max(ProcedureOrder, "indication_code"),
+        help_text="For example M54.16.",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "size": 8}),
+    )
+    indication_text = forms.CharField(
+        label="Indication", max_length=_max(ProcedureOrder, "indication_text")
+    )
+    urgency = forms.ChoiceField(label="Urgency", choices=Urgency.choices, initial=Urgency.ROUTINE)
+    planned_date = _date("Planned date", required=False, help_text="Optional.")
+    auth_status = forms.ChoiceField(
+        label="Prior authorization", choices=AuthStatus.choices, initial=AuthStatus.PENDING
+    )
+    auth_number = forms.CharField(
+        label="Authorization number",
+        max_length=_max(ProcedureOrder, "auth_number"),
+        required=False,
+    )
+    auth_expires = _date("Authorization expires", required=False)
+    notes = forms.CharField(
+        label="Clinical notes",
+        required=False,
+        help_text="Not shown to the front desk.",
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.types = {str(t.pk): t for t in ProcedureType.objects.filter(is_active=True)}
+        self.fields["procedure_type"].choices = procedure_type_choices(self.types.values())
+
+    def clean_procedure_type(self):
+        return self.types[self.cleaned_data["procedure_type"]]
+
+    def fieldsets(self):
+        yield "Procedure", [self[n] for n in ("procedure_type", "side", "levels")]
+        yield (
+            "Indication and timing",
+            [self[n] for n in ("indication_code", "indication_text", "urgency", "planned_date")],
+        )
+        yield (
+            "Prior authorization",
+            [self[n] for n in ("auth_status", "auth_number", "auth_expires")],
+        )
+        yield "Notes", [self["notes"]]
+
+
+class AuthorizationForm(Form):
+    auth_status = forms.ChoiceField(label="Status", choices=AuthStatus.choices)
+    auth_number = forms.CharField(
+        label="Authorization number",
+        max_length=_max(ProcedureOrder, "auth_number"),
+        required=False,
+    )
+    auth_expires = _date("Expires", required=False)
+
+    def __init__(self, *args, order: ProcedureOrder, **kwargs):
+        kwargs.setdefault("auto_id", "auth_%s")
+        kwargs.setdefault(
+            "initial",
+            {
+                "auth_status": order.auth_status,
+                "auth_number": order.auth_number,
+                "auth_expires": order.auth_expires,
+            },
+        )
+        super().__init__(*args, **kwargs)
+
+
+class CancelForm(Form):
+    reason = forms.CharField(label="Reason for cancelling", max_length=300)
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "cancel_%s")
+        super().__init__(*args, **kwargs)
+
+
+class OverrideForm(Form):
+    finding_code = forms.CharField(max_length=80, widget=forms.HiddenInput)
+    reason = forms.CharField(
+        label="Reason for going ahead",
+        help_text="Recorded with your name.",
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+# --- Performed procedures and outcomes --------------------------------------------------------
+
+
+class RecordForm(Form):
+    """What was done. `performed_at` is read in the chosen location's time zone."""
+
+    location = forms.ModelChoiceField(
+        label="Location", queryset=Location.objects.none(), empty_label="Choose a location"
+    )
+    performed_at = LocalDateTimeField(
+        label="Performed at",
+        help_text="The location's local time. In the repeated hour after the clocks go back, "
+        "the first occurrence is recorded.",
+    )
+    performer = forms.ModelChoiceField(
+        label="Performed by", queryset=Provider.objects.none(), empty_label="Choose a provider"
+    )
+    side = forms.ChoiceField(
+        label="Side",
+        choices=[("", "Not applicable"), *[c for c in Side.choices if c[0]]],
+        required=False,
+    )
+    levels = LevelsField()
+    guidance = forms.ChoiceField(
+        label="Guidance", choices=[("", "Choose the guidance"), *Guidance.choices]
+    )
+    steroid = forms.ModelChoiceField(
+        label="Steroid", queryset=Steroid.objects.none(), required=False, empty_label="No steroid"
+    )
+    steroid_dose_mg = forms.DecimalField(
+        label="Steroid dose (mg)",
+        max_digits=6,
+        decimal_places=2,
+        required=False,
+        widget=forms.NumberInput(attrs={"step": "0.01", "min": "0", "inputmode": "decimal"}),
+    )
+    local_anaesthetic = forms.CharField(
+        label="Local anaesthetic",
+        max_length=_max(ProcedureRecord, "local_anaesthetic"),
+        required=False,
+        help_text="Drug, strength and volume, e.g. lidocaine 1% 2 mL.",
+    )
+    contrast = forms.CharField(
+        label="Contrast",
+        max_length=_max(ProcedureRecord, "contrast"),
+        required=False,
+        help_text="Agent and volume, e.g. iohexol 2 mL.",
+    )
+    pre_nrs = forms.IntegerField(
+        label="Pain before (NRS 0-10)", widget=forms.NumberInput(attrs={"min": 0, "max": 10})
+    )
+    post_nrs = forms.IntegerField(
+        label="Pain after (NRS 0-10)", widget=forms.NumberInput(attrs={"min": 0, "max": 10})
+    )
+    complications = forms.CharField(
+        label="Complications", required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    notes = forms.CharField(label="Notes", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+    FIELDSETS = (
+        ("When and where", ("location", "performed_at", "performer")),
+        ("What was done", ("side", "levels", "guidance")),
+        (
+            "Medication",
+            ("steroid", "steroid_dose_mg", "local_anaesthetic", "contrast"),
+        ),
+        ("Pain and course", ("pre_nrs", "post_nrs", "complications", "notes")),
+    )
+
+    def __init__(self, *args, order: ProcedureOrder, provider_id=None, **kwargs):
+        locations = list(Location.objects.filter(is_active=True))
+        initial = {"side": order.side, "levels": order.levels, "performer": provider_id}
+        if len(locations) == 1:
+            initial["location"] = locations[0].pk
+        kwargs.setdefault("initial", initial)
+        super().__init__(*args, **kwargs)
+        self.ambiguous = False
+        self.fields["location"].queryset = Location.objects.filter(is_active=True)
+        self.fields["performer"].queryset = Provider.objects.filter(is_active=True)
+        self.fields["steroid"].queryset = Steroid.objects.all()
+
+    def clean(self):
+        cleaned = super().clean()
+        naive, location = cleaned.get("performed_at"), cleaned.get("location")
+        if naive is not None and location is not None and naive.tzinfo is None:
+            try:
+                cleaned["performed_at"], self.ambiguous = in_zone(naive, location.zone)
+            except NonexistentTime:
+                self.add_error("performed_at", nonexistent_message(naive, location.time_zone))
+        if cleaned.get("steroid") and cleaned.get("steroid_dose_mg") is None:
+            self.add_error("steroid_dose_mg", STEROID_NEEDS_DOSE)
+        return cleaned
+
+    def fieldsets(self):
+        for legend, names in self.FIELDSETS:
+            yield legend, [self[name] for name in names]
+
+
+class OutcomeForm(Form):
+    """A follow-up pain score; `measured_at` is read in the record's location time zone."""
+
+    nrs = forms.IntegerField(
+        label="Pain now (NRS 0-10)", widget=forms.NumberInput(attrs={"min": 0, "max": 10})
+    )
+    measured_at = LocalDateTimeField(
+        label="Measured at", required=False, help_text="Local time; leave empty for now."
+    )
+    pgic = forms.TypedChoiceField(
+        label="Global impression of change (PGIC)",
+        choices=[("", "Not asked"), *[(n, label) for n, (_, label) in PGIC_ANSWERS.items()]],
+        coerce=int,
+        empty_value=None,
+        required=False,
+    )
+
+    def __init__(self, *args, zone_name: str, **kwargs):
+        kwargs.setdefault("auto_id", "outcome_%s")
+        super().__init__(*args, **kwargs)
+        self.zone_name = zone_name
+
+    def clean(self):
+        cleaned = super().clean()
+        naive = cleaned.get("measured_at")
+        if naive is not None and naive.tzinfo is None:
+            try:
+                cleaned["measured_at"], _ = in_zone(naive, ZoneInfo(self.zone_name))
+            except NonexistentTime:
+                self.add_error("measured_at", nonexistent_message(naive, self.zone_name))
+        return cleaned

@@ -1,0 +1,392 @@
+"""Staff pages for procedure orders and performed procedures.
+
+Views parse input (forms.py), call services (writes) and selectors (reads), and turn domain
+errors into pages: ValidationFailed -> 400 with field errors, Conflict -> 409 with a message
+on the re-rendered page, Forbidden -> 403. What each role sees follows serializers.py: the
+front desk gets what it needs to schedule (never findings, indication or notes); clinicians
+and managers get everything. The reads selectors.py does not offer are the private helpers
+marked below.
+"""
+
+import uuid
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from clinic.core.errors import Conflict, Forbidden, ValidationFailed
+from clinic.users.access import role_required, staff_required
+from clinic.users.roles import Role
+from patients.selectors import clinical_patient_for, patient_for
+from scheduling.models import Provider
+
+from . import selectors, services
+from .forms import (
+    AuthorizationForm,
+    CancelForm,
+    OrderFilterForm,
+    OrderForm,
+    OutcomeForm,
+    OverrideForm,
+    RecordForm,
+)
+from .models import OrderStatus, ProcedureOrder
+from .safety import BLOCK, DISCLAIMER, INFO, WARN
+
+PAGE_SIZE = 25
+CLINICAL = (Role.CLINICIAN, Role.MANAGER)
+clinician_required = role_required(*CLINICAL)
+SEVERITIES = (
+    (BLOCK, "Blocking", "danger"),
+    (WARN, "Warnings", "warn"),
+    (INFO, "For information", "info"),
+)
+CLOSED = (OrderStatus.PERFORMED, OrderStatus.CANCELLED)
+
+
+# --- Helpers ---------------------------------------------------------------------------
+
+
+def _uuid(value) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value))
+    except (TypeError, ValueError, AttributeError):
+        return None
+
+
+def _provider_of(user):
+    return Provider.objects.filter(user=user, is_active=True).values_list("pk", flat=True).first()
+
+
+# --- Orders list ------------------------------------------------------------------------------
+
+
+@staff_required
+def order_list(request):
+    """Orders, newest first, filtered by status and optionally by patient."""
+    form = OrderFilterForm(request.GET)
+    orders, patient, status = selectors.orders_visible_to(request.user), None, 200
+    if form.is_valid():
+        if form.cleaned_data["status"]:
+            orders = orders.filter(status=form.cleaned_data["status"])
+        if form.cleaned_data["patient"]:
+            patient = patient_for(request.user, form.cleaned_data["patient"])
+            orders = orders.filter(patient=patient)
+    else:
+        orders, status = orders.none(), 400
+    page = Paginator(orders, PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = [
+        {"order": order, "blocked": bool(services.unresolved_blocks(order))}
+        for order in page.object_list
+    ]
+    query = {"status": form.cleaned_data.get("status") if form.is_valid() else ""}
+    if patient is not None:
+        query["patient"] = patient.pk
+    context = {
+        "form": form,
+        "page": page,
+        "rows": rows,
+        "patient": patient,
+        "query": urlencode({k: v for k, v in query.items() if v}),
+        "clinical": request.user.has_role(*CLINICAL),
+    }
+    return render(request, "procedures/order_list.html", context, status=status)
+
+
+# --- New order --------------------------------------------------------------------------------
+
+
+@clinician_required
+@require_http_methods(["GET", "POST"])
+def order_create(request):
+    patient_id = _uuid(request.GET.get("patient"))
+    if patient_id is None:
+        raise Http404
+    patient = clinical_patient_for(request.user, patient_id)
+    form = OrderForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            order = services.order_create(
+                patient=patient, ordered_by=request.user, **form.cleaned_data
+            )
+        except Forbidden as exc:
+            raise PermissionDenied(exc.detail) from None
+        except ValidationFailed as exc:
+            form.add_service_errors(exc)
+        else:
+            blocks = len(services.unresolved_blocks(order))
+            messages.success(
+                request,
+                f"{order.procedure_type.name} ordered for {patient.full_name}."
+                + (f" The safety check found {blocks} blocking finding(s)." if blocks else ""),
+            )
+            return redirect("procedures:order", order_id=order.pk)
+    status = 400 if form.is_bound else 200
+    return render(
+        request, "procedures/order_form.html", {"form": form, "patient": patient}, status=status
+    )
+
+
+# --- The order page and its actions ------------------------------------------------------------
+
+
+def _findings_view(order: ProcedureOrder, override_forms: dict) -> list[dict]:
+    """The last check's findings grouped by severity; each open block gets an override form."""
+    overrides = {o.finding_code: o for o in order.overrides.all()}
+    closed = order.status in CLOSED
+    findings = []
+    for n, finding in enumerate(order.findings):
+        view = {**finding, "override": overrides.get(finding["code"]), "form": None}
+        if view["severity"] == BLOCK and view["override"] is None and not closed:
+            view["form"] = override_forms.get(finding["code"]) or OverrideForm(
+                initial={"finding_code": finding["code"]}, auto_id=f"override{n}_%s"
+            )
+        findings.append(view)
+    groups = []
+    for severity, label, css in SEVERITIES:
+        found = [f for f in findings if f["severity"] == severity]
+        if found:
+            groups.append({"severity": severity, "label": label, "css": css, "findings": found})
+    return groups
+
+
+def _order_page(request, order, *, status=200, bound=None, conflict=None, errors=()):
+    """The order page; `bound` holds a failed action's form so its errors show in place."""
+    bound = bound or {}
+    clinical = request.user.has_role(*CLINICAL)
+    closed = order.status in CLOSED
+    context = {
+        "order": order,
+        "patient": order.patient,
+        "clinical": clinical,
+        "blocked": bool(services.unresolved_blocks(order)),
+        "minutes": order.procedure_type.minutes_for(len(order.levels)),
+        "conflict": conflict,
+        "errors": list(errors),
+        "auth_form": None if closed else bound.get("auth") or AuthorizationForm(order=order),
+        "cancel_form": (
+            bound.get("cancel") or CancelForm()
+            if OrderStatus.CANCELLED in services.TRANSITIONS[order.status]
+            else None
+        ),
+        "can_authorize": order.status == OrderStatus.ORDERED,
+        "can_record": clinical and order.status == OrderStatus.SCHEDULED,
+    }
+    if clinical:
+        context |= {
+            "groups": _findings_view(order, bound.get("overrides", {})),
+            "disclaimer": DISCLAIMER,
+            "can_recheck": not closed,
+            "record": getattr(order, "record", None)
+            if order.status == OrderStatus.PERFORMED
+            else None,
+        }
+    return render(request, "procedures/order_detail.html", context, status=status)
+
+
+@staff_required
+def order_detail(request, order_id):
+    return _order_page(request, selectors.order_for(request.user, order_id))
+
+
+def _conflict_view(request, exc: Conflict) -> dict:
+    view = {"detail": exc.detail, "code": exc.code}
+    if request.user.has_role(*CLINICAL):
+        view["findings"] = exc.extra.get("findings", [])
+    return view
+
+
+def _act(request, order, action, *, success, form=None, form_key=None):
+    """Run one service for the order page and answer: redirect on success, else the page
+    again with the error (400 field errors, 409 conflict, 403 forbidden)."""
+    try:
+        action()
+    except Forbidden as exc:
+        raise PermissionDenied(exc.detail) from None
+    except Conflict as exc:
+        return _order_page(request, order, status=409, conflict=_conflict_view(request, exc))
+    except ValidationFailed as exc:
+        if form is None:
+            return _order_page(request, order, status=400, errors=[exc.detail])
+        form.add_service_errors(exc)
+        return _order_page(request, order, status=400, bound={form_key: form})
+    messages.success(request, success)
+    return redirect("procedures:order", order_id=order.pk)
+
+
+@staff_required
+@require_POST
+def order_authorization(request, order_id):
+    order = selectors.order_for(request.user, order_id)
+    form = AuthorizationForm(request.POST, order=order)
+    if not form.is_valid():
+        return _order_page(request, order, status=400, bound={"auth": form})
+    return _act(
+        request,
+        order,
+        lambda: services.order_set_authorization(order=order, by=request.user, **form.cleaned_data),
+        success="Prior authorization saved.",
+        form=form,
+        form_key="auth",
+    )
+
+
+@staff_required
+@require_POST
+def order_authorize(request, order_id):
+    order = selectors.order_for(request.user, order_id)
+    return _act(
+        request,
+        order,
+        lambda: services.order_authorize(order=order, by=request.user),
+        success="Order authorized: it can be booked now.",
+    )
+
+
+@staff_required
+@require_POST
+def order_cancel(request, order_id):
+    order = selectors.order_for(request.user, order_id)
+    form = CancelForm(request.POST)
+    if not form.is_valid():
+        return _order_page(request, order, status=400, bound={"cancel": form})
+    return _act(
+        request,
+        order,
+        lambda: services.order_cancel(order=order, by=request.user, **form.cleaned_data),
+        success="Order cancelled.",
+        form=form,
+        form_key="cancel",
+    )
+
+
+@clinician_required
+@require_POST
+def order_override(request, order_id):
+    order = selectors.order_for(request.user, order_id)
+    code = request.POST.get("finding_code", "")
+    position = next((n for n, f in enumerate(order.findings) if f["code"] == code), None)
+    form = OverrideForm(request.POST, auto_id=f"override{position}_%s")
+    if position is None:
+        return _order_page(
+            request, order, status=400, errors=["This order has no finding with that code."]
+        )
+    bound = {"overrides": {code: form}}
+    if not form.is_valid():
+        return _order_page(request, order, status=400, bound=bound)
+    try:
+        services.order_override(order=order, by=request.user, **form.cleaned_data)
+    except Forbidden as exc:
+        raise PermissionDenied(exc.detail) from None
+    except Conflict as exc:
+        return _order_page(request, order, status=409, conflict=_conflict_view(request, exc))
+    except ValidationFailed as exc:
+        form.add_service_errors(exc)
+        return _order_page(request, order, status=400, bound=bound)
+    messages.success(request, "Override recorded with your reason.")
+    return redirect("procedures:order", order_id=order.pk)
+
+
+@clinician_required
+@require_POST
+def order_recheck(request, order_id):
+    order = selectors.order_for(request.user, order_id)
+    if order.status in CLOSED:
+        return _order_page(
+            request,
+            order,
+            status=409,
+            conflict={"detail": f"The order is {order.status}; its check is kept as it was."},
+        )
+    return _act(
+        request,
+        order,
+        lambda: services.order_recheck(order=order, by=request.user),
+        success="The safety check ran again.",
+    )
+
+
+# --- Recording the procedure ------------------------------------------------------------------
+
+
+@clinician_required
+@require_http_methods(["GET", "POST"])
+def record_create(request, order_id):
+    order = selectors.order_for(request.user, order_id)
+    if request.method == "GET" and order.status != OrderStatus.SCHEDULED:
+        messages.info(
+            request,
+            f"Only a scheduled order can be recorded; this one is {order.get_status_display().lower()}.",
+        )
+        return redirect("procedures:order", order_id=order.pk)
+    form = RecordForm(
+        request.POST if request.method == "POST" else None,
+        order=order,
+        provider_id=_provider_of(request.user),
+    )
+    conflict, status = None, 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            record = services.record_create(
+                order=order, recorded_by=request.user, **form.cleaned_data
+            )
+        except Forbidden as exc:
+            raise PermissionDenied(exc.detail) from None
+        except Conflict as exc:
+            conflict, status = exc.detail, 409
+        except ValidationFailed as exc:
+            form.add_service_errors(exc)
+        else:
+            if form.ambiguous:
+                messages.info(
+                    request,
+                    "That time happened twice (the clocks went back); the first occurrence "
+                    "was recorded.",
+                )
+            messages.success(request, "Procedure recorded; the order is performed.")
+            return redirect("procedures:record", record_id=record.pk)
+    if form.is_bound and status == 200:
+        status = 400
+    context = {"form": form, "order": order, "patient": order.patient, "conflict": conflict}
+    return render(request, "procedures/record_form.html", context, status=status)
+
+
+def _record_page(request, record, *, form=None, status=200):
+    context = {
+        "record": record,
+        "patient": record.patient,
+        "outcomes": list(record.outcomes.all()),
+        "form": form or OutcomeForm(zone_name=record.location.time_zone),
+        "zone": record.location.time_zone,
+    }
+    return render(request, "procedures/record_detail.html", context, status=status)
+
+
+@clinician_required
+def record_detail(request, record_id):
+    return _record_page(request, selectors.record_for(request.user, record_id))
+
+
+@clinician_required
+@require_POST
+def outcome_add(request, record_id):
+    record = selectors.record_for(request.user, record_id)
+    form = OutcomeForm(request.POST, zone_name=record.location.time_zone)
+    if form.is_valid():
+        try:
+            outcome = services.outcome_record(
+                record=record, recorded_by=request.user, **form.cleaned_data
+            )
+        except ValidationFailed as exc:
+            form.add_service_errors(exc)
+        else:
+            relief = (
+                f", {outcome.percent_relief}% relief" if outcome.percent_relief is not None else ""
+            )
+            messages.success(request, f"Follow-up recorded: NRS {outcome.nrs}{relief}.")
+            return redirect("procedures:record", record_id=record.pk)
+    return _record_page(request, record, form=form, status=400)
