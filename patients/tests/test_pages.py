@@ -714,3 +714,16 @@ def test_duplicates_page_query_count_is_fixed(
     with django_assert_num_queries(4):
         response = client.get("/patients/duplicates/")
     assert response.content.decode().count("Not the same person") == pairs
+
+
+def test_the_chart_links_to_the_patients_procedures(
+    client, clinician_user, front_desk_user, own_patient
+):
+    client.force_login(clinician_user)
+    html = client.get(f"/patients/{own_patient.pk}/").content.decode()
+    assert f"/procedures/orders/?patient={own_patient.pk}" in html
+    assert f"/procedures/orders/new/?patient={own_patient.pk}" in html
+    client.force_login(front_desk_user)
+    html = client.get(f"/patients/{own_patient.pk}/").content.decode()
+    assert f"/procedures/orders/?patient={own_patient.pk}" in html
+    assert "/procedures/orders/new/" not in html
