@@ -6,6 +6,8 @@ from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
 from django.db.models.functions import Upper
 
+from clinic.core.db import choice_check
+
 from .instruments import Instrument
 
 # --- Choices ----------------------------------------------------------------------------
@@ -128,12 +130,6 @@ class DeviceKind(models.TextChoices):
     INTRATHECAL_PUMP = "intrathecal_pump", "Intrathecal pump"
     PERIPHERAL_NERVE_STIMULATOR = "peripheral_nerve_stimulator", "Peripheral nerve stimulator"
     OTHER = "other", "Other"
-
-
-def choice_check(
-    field: str, choices: type[models.TextChoices], name: str
-) -> models.CheckConstraint:
-    return models.CheckConstraint(condition=models.Q(**{f"{field}__in": choices.values}), name=name)
 
 
 # --- The patient ------------------------------------------------------------------------

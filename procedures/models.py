@@ -5,11 +5,8 @@ from django.contrib.postgres.fields import ArrayField
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 
+from clinic.core.db import choice_check
 from scheduling.models import RoomKind
-
-
-def choice_check(field: str, choices, name: str) -> models.CheckConstraint:
-    return models.CheckConstraint(condition=models.Q(**{f"{field}__in": choices.values}), name=name)
 
 
 class BleedingRisk(models.TextChoices):

@@ -95,7 +95,10 @@ def order_findings(order: ProcedureOrder, *, today: date | None = None) -> list[
 
 
 def unresolved_blocks(order: ProcedureOrder) -> list[dict]:
-    """Blocking findings no clinician has overridden (reads prefetched overrides)."""
+    """Blocking findings no clinician has overridden (reads prefetched overrides). A closed
+    (performed or cancelled) order has none left to resolve."""
+    if order.status in (OrderStatus.PERFORMED, OrderStatus.CANCELLED):
+        return []
     overridden = {override.finding_code for override in order.overrides.all()}
     return [f for f in order.findings if f["severity"] == BLOCK and f["code"] not in overridden]
 

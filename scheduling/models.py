@@ -5,6 +5,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from clinic.core.db import choice_check
+
 
 def validate_time_zone(value: str) -> None:
     try:
@@ -73,10 +75,7 @@ class Room(models.Model):
             models.UniqueConstraint(
                 fields=["location", "name"], name="room_name_unique_per_location"
             ),
-            models.CheckConstraint(
-                condition=models.Q(kind__in=RoomKind.values),
-                name="room_kind_valid",
-            ),
+            choice_check("kind", RoomKind, "room_kind_valid"),
         ]
 
     def __str__(self) -> str:
@@ -118,10 +117,7 @@ class Provider(models.Model):
                 condition=models.Q(npi="") | models.Q(npi__regex=r"^[0-9]{10}$"),
                 name="provider_npi_ten_digits",
             ),
-            models.CheckConstraint(
-                condition=models.Q(kind__in=ProviderKind.values),
-                name="provider_kind_valid",
-            ),
+            choice_check("kind", ProviderKind, "provider_kind_valid"),
         ]
 
     def __str__(self) -> str:
