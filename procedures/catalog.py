@@ -386,6 +386,14 @@ THRESHOLDS = [
         False,
     ),
     (
+        "steroid_annual_warn_percent",
+        "75",
+        "percent",
+        "Share of the yearly steroid cap from which the check warns",
+        "Clinic default (not from a published source)",
+        False,
+    ),
+    (
         "scs_trial_min_relief",
         "50",
         "percent",

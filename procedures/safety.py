@@ -706,7 +706,7 @@ def steroid_rule(ctx: Context) -> list[Finding]:
     )
     if total >= cap:
         severity, verb = BLOCK, "has reached"
-    elif total >= cap * Decimal("0.75"):
+    elif total >= cap * ctx.threshold("steroid_annual_warn_percent") / 100:
         severity, verb = WARN, "is close to"
     else:
         return found

@@ -801,3 +801,10 @@ def test_a_medication_started_after_the_planned_date_is_not_held(patient, add):
 
 def test_si_rfa_asks_for_a_positive_diagnostic_block(patient):
     assert by_code(check(patient, "si_rfa", 14))["si_rfa_needs_positive_block"].severity == WARN
+
+
+def test_the_steroid_warning_level_is_editable(patient):
+    two_triamcinolone_80(patient)  # 160 mg of a 200 mg cap: 80%
+    assert by_code(check(patient, "tfesi_ls", 14))["steroid_cumulative"].severity == WARN
+    set_threshold("steroid_annual_warn_percent", 90)
+    assert "steroid_cumulative" not in by_code(check(patient, "tfesi_ls", 14))
