@@ -132,14 +132,22 @@ def _require_open(order: ProcedureOrder) -> None:
 
 
 @transaction.atomic
-def order_recheck(*, order, by) -> ProcedureOrder:
-    """Run the safety check again (the chart or the history changed)."""
-    _require_clinician(by, "run the safety check")
+def order_refresh_findings(*, order, planned_date: date | None = None) -> ProcedureOrder:
+    """Run the safety check and keep its result on the order (booking does this first, in
+    its own transaction, so a refused booking still leaves the findings to override)."""
     order = _locked(order)
     _require_open(order)
+    if planned_date is not None:
+        order.planned_date = planned_date
     order_findings(order)
-    order.save(update_fields=["findings", "checked_at"])
+    order.save(update_fields=["findings", "checked_at", "planned_date"])
     return order
+
+
+def order_recheck(*, order, by) -> ProcedureOrder:
+    """A clinician runs the safety check again (the chart or the history changed)."""
+    _require_clinician(by, "run the safety check")
+    return order_refresh_findings(order=order)
 
 
 @transaction.atomic

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Location, Provider, Room
+from .models import Appointment, AppointmentType, Location, Provider, Room
 
 
 class RoomInline(admin.TabularInline):
@@ -29,3 +29,27 @@ class ProviderAdmin(admin.ModelAdmin):
     search_fields = ("last_name", "first_name", "npi")
     filter_horizontal = ("locations",)
     raw_id_fields = ("user",)
+
+
+@admin.register(AppointmentType)
+class AppointmentTypeAdmin(admin.ModelAdmin):
+    list_display = ("name", "code", "kind", "duration_minutes", "patient_bookable", "is_active")
+    list_filter = ("kind", "patient_bookable", "is_active")
+    search_fields = ("name", "code")
+
+
+@admin.register(Appointment)
+class AppointmentAdmin(admin.ModelAdmin):
+    list_display = ("start", "appointment_type", "provider", "room", "location", "status")
+    list_filter = ("status", "location", "appointment_type")
+    raw_id_fields = ("patient", "procedure_order")
+    list_select_related = ("appointment_type", "provider", "room", "location")
+    date_hierarchy = "start"
+    readonly_fields = (
+        "block_start",
+        "block_end",
+        "findings",
+        "booked_by",
+        "created_at",
+        "updated_at",
+    )

@@ -2,6 +2,8 @@ import uuid
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
+from django.contrib.postgres.constraints import ExclusionConstraint
+from django.contrib.postgres.fields import DateTimeRangeField, RangeOperators
 from django.core.exceptions import ValidationError
 from django.db import models
 
@@ -128,3 +130,180 @@ class Provider(models.Model):
         prefix = "Dr. " if self.kind == self.Kind.PHYSICIAN else ""
         suffix = f", {self.credentials}" if self.credentials else ""
         return f"{prefix}{self.first_name} {self.last_name}{suffix}"
+
+
+# --- Appointments ------------------------------------------------------------------------------
+
+
+class TsTzRange(models.Func):
+    """tstzrange(lower, upper, '[)') — the half-open span the exclusion constraints compare."""
+
+    function = "TSTZRANGE"
+    output_field = DateTimeRangeField()
+
+
+class AppointmentKind(models.TextChoices):
+    NEW_CONSULT = "new_consult", "New-patient consult"
+    FOLLOW_UP = "follow_up", "Follow-up"
+    PROCEDURE = "procedure", "Procedure"
+    PUMP_REFILL = "pump_refill", "Pump refill"
+    TELEHEALTH = "telehealth", "Telehealth"
+
+
+class AppointmentType(models.Model):
+    """What can be booked: its length, buffers, who may book it and how far ahead."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    code = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(max_length=80)
+    kind = models.CharField(max_length=16, choices=AppointmentKind.choices)
+    duration_minutes = models.PositiveSmallIntegerField(
+        help_text="For procedures the procedure type's time (and levels) is used instead."
+    )
+    buffer_before_minutes = models.PositiveSmallIntegerField(default=0)
+    buffer_after_minutes = models.PositiveSmallIntegerField(default=0)
+    room_kind = models.CharField(
+        max_length=32,
+        choices=RoomKind.choices,
+        blank=True,
+        help_text="The room it needs; empty for none (telehealth). Procedures use the catalog's.",
+    )
+    patient_bookable = models.BooleanField(default=False)
+    min_notice_hours = models.PositiveSmallIntegerField(default=24)
+    max_horizon_days = models.PositiveSmallIntegerField(default=90)
+    color = models.CharField(
+        max_length=7, default="#0b5cad", help_text="Day board colour, #rrggbb."
+    )
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            choice_check("kind", AppointmentKind, "appointmenttype_kind_valid"),
+            models.CheckConstraint(
+                condition=models.Q(duration_minutes__gt=0), name="appointmenttype_duration_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AppointmentStatus(models.TextChoices):
+    BOOKED = "booked", "Booked"
+    CHECKED_IN = "checked_in", "Checked in"
+    IN_ROOM = "in_room", "In room"
+    COMPLETED = "completed", "Completed"
+    CANCELLED = "cancelled", "Cancelled"
+    NO_SHOW = "no_show", "No-show"
+
+
+# Cancelled and no-show appointments free their time; every other state holds it.
+HOLDS_TIME = [
+    AppointmentStatus.BOOKED,
+    AppointmentStatus.CHECKED_IN,
+    AppointmentStatus.IN_ROOM,
+    AppointmentStatus.COMPLETED,
+]
+
+
+class Appointment(models.Model):
+    """A booked visit. PostgreSQL itself refuses two active appointments that overlap for
+    one provider, one room or one patient (exclusion constraints on [start, end) spans)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, related_name="appointments"
+    )
+    appointment_type = models.ForeignKey(
+        AppointmentType, on_delete=models.PROTECT, related_name="+"
+    )
+    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="appointments")
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="appointments")
+    room = models.ForeignKey(
+        Room, null=True, blank=True, on_delete=models.PROTECT, related_name="appointments"
+    )
+    procedure_order = models.ForeignKey(
+        "procedures.ProcedureOrder",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="appointments",
+    )
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    # The provider's and the room's time, buffers included; the patient's is [start, end).
+    block_start = models.DateTimeField()
+    block_end = models.DateTimeField()
+    status = models.CharField(
+        max_length=12, choices=AppointmentStatus.choices, default=AppointmentStatus.BOOKED
+    )
+    findings = models.JSONField(default=list, blank=True, help_text="Safety check at booking.")
+    cancel_reason = models.CharField(max_length=300, blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    booked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    idempotency_key = models.CharField(max_length=80, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["start"]
+        indexes = [
+            models.Index(fields=["location", "start"], name="appointment_location_day_idx"),
+            models.Index(fields=["provider", "start"], name="appointment_provider_day_idx"),
+            models.Index(fields=["patient", "start"], name="appointment_patient_idx"),
+        ]
+        constraints = [
+            choice_check("status", AppointmentStatus, "appointment_status_valid"),
+            models.CheckConstraint(
+                condition=models.Q(end__gt=models.F("start")), name="appointment_ends_after_start"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    block_start__lte=models.F("start"), block_end__gte=models.F("end")
+                ),
+                name="appointment_block_covers_visit",
+            ),
+            models.UniqueConstraint(
+                fields=["booked_by", "idempotency_key"],
+                condition=~models.Q(idempotency_key=""),
+                name="appointment_idempotency_key_unique",
+            ),
+            ExclusionConstraint(
+                name="appointment_no_provider_overlap",
+                expressions=[
+                    (
+                        TsTzRange("block_start", "block_end", models.Value("[)")),
+                        RangeOperators.OVERLAPS,
+                    ),
+                    ("provider", RangeOperators.EQUAL),
+                ],
+                condition=models.Q(status__in=HOLDS_TIME),
+            ),
+            ExclusionConstraint(
+                name="appointment_no_room_overlap",
+                expressions=[
+                    (
+                        TsTzRange("block_start", "block_end", models.Value("[)")),
+                        RangeOperators.OVERLAPS,
+                    ),
+                    ("room", RangeOperators.EQUAL),
+                ],
+                condition=models.Q(status__in=HOLDS_TIME, room__isnull=False),
+            ),
+            ExclusionConstraint(
+                name="appointment_no_patient_overlap",
+                expressions=[
+                    (TsTzRange("start", "end", models.Value("[)")), RangeOperators.OVERLAPS),
+                    ("patient", RangeOperators.EQUAL),
+                ],
+                condition=models.Q(status__in=HOLDS_TIME),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Appointment {self.id}"

@@ -49,6 +49,8 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "scheduling.location": ALL,
         "scheduling.room": ALL,
         "scheduling.provider": ALL,
+        "scheduling.appointmenttype": ALL,
+        "scheduling.appointment": ("view", "change"),
     },
     Role.CLINICIAN: {
         "patients.patient": EDIT,

@@ -1,6 +1,6 @@
 import factory
 
-from scheduling.models import Location, Provider, ProviderKind, Room, RoomKind
+from scheduling.models import AppointmentType, Location, Provider, ProviderKind, Room, RoomKind
 
 
 class LocationFactory(factory.django.DjangoModelFactory):
@@ -35,3 +35,16 @@ class ProviderFactory(factory.django.DjangoModelFactory):
     def locations(self, create, extracted, **kwargs):
         if create and extracted:
             self.locations.set(extracted)
+
+
+class AppointmentTypeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AppointmentType
+        django_get_or_create = ("code",)
+
+    code = "follow_up"
+    name = "Follow-up"
+    kind = "follow_up"
+    duration_minutes = 20
+    buffer_after_minutes = 10
+    room_kind = RoomKind.CONSULT

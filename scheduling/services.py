@@ -1,0 +1,196 @@
+"""Booking and moving appointments. PostgreSQL's exclusion constraints are the last word
+on overlaps; these services turn their refusal into a 409 the caller can act on."""
+
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from clinic.core.errors import Conflict, ValidationFailed
+
+from .models import (
+    Appointment,
+    AppointmentKind,
+    AppointmentStatus,
+    AppointmentType,
+    Location,
+    Provider,
+    Room,
+)
+
+TRANSITIONS = {
+    AppointmentStatus.BOOKED: {
+        AppointmentStatus.CHECKED_IN,
+        AppointmentStatus.CANCELLED,
+        AppointmentStatus.NO_SHOW,
+    },
+    AppointmentStatus.CHECKED_IN: {AppointmentStatus.IN_ROOM, AppointmentStatus.CANCELLED},
+    AppointmentStatus.IN_ROOM: {AppointmentStatus.COMPLETED},
+    AppointmentStatus.COMPLETED: set(),
+    AppointmentStatus.CANCELLED: set(),
+    AppointmentStatus.NO_SHOW: set(),
+}
+# Which constraint refused the row, and what the caller is told.
+OVERLAP_CODES = {
+    "appointment_no_provider_overlap": (
+        "slot_taken",
+        "The provider is already booked at that time.",
+    ),
+    "appointment_no_room_overlap": ("slot_taken", "The room is already booked at that time."),
+    "appointment_no_patient_overlap": (
+        "patient_busy",
+        "The patient already has an appointment at that time.",
+    ),
+}
+
+
+def _constraint_of(error: IntegrityError) -> str:
+    diag = getattr(error.__cause__, "diag", None)
+    return getattr(diag, "constraint_name", "") or ""
+
+
+def _length(appointment_type: AppointmentType, order) -> tuple[int, int, int, str]:
+    """Minutes of the visit, buffers before and after, and the room kind it needs."""
+    if order is not None:
+        kind = order.procedure_type
+        return kind.minutes_for(len(order.levels)), 0, kind.turnover_minutes, kind.room_kind
+    return (
+        appointment_type.duration_minutes,
+        appointment_type.buffer_before_minutes,
+        appointment_type.buffer_after_minutes,
+        appointment_type.room_kind,
+    )
+
+
+def _booking_errors(
+    *, appointment_type, provider, location, room, start, room_kind, order, patient
+) -> dict:
+    errors = {}
+    if timezone.is_naive(start):
+        return {"start": ["Give the time with its time zone."]}
+    if start < timezone.now():
+        errors["start"] = ["An appointment cannot start in the past."]
+    if not appointment_type.is_active:
+        errors["appointment_type"] = ["This appointment type is no longer booked."]
+    if not provider.is_active or not provider.locations.filter(pk=location.pk).exists():
+        errors["provider"] = ["This provider does not work at this location."]
+    if room_kind and room is None:
+        errors["room"] = ["This appointment needs a room."]
+    if room is not None and (room.location_id != location.pk or room.kind != room_kind):
+        errors["room"] = ["Choose a room of the right kind at this location."]
+    if (appointment_type.kind == AppointmentKind.PROCEDURE) != (order is not None):
+        errors["procedure_order"] = [
+            "A procedure appointment books a procedure order, and only it."
+        ]
+    if order is not None and order.patient_id != patient.pk:
+        errors["procedure_order"] = ["This order belongs to another patient."]
+    return errors
+
+
+def _existing(booked_by, idempotency_key: str) -> Appointment | None:
+    if not idempotency_key:
+        return None
+    return Appointment.objects.filter(booked_by=booked_by, idempotency_key=idempotency_key).first()
+
+
+def appointment_book(
+    *,
+    patient,
+    appointment_type: AppointmentType,
+    provider: Provider,
+    location: Location,
+    start: datetime,
+    booked_by,
+    room: Room | None = None,
+    procedure_order=None,
+    idempotency_key: str = "",
+) -> Appointment:
+    """Book a visit. A retried request with the same idempotency key returns the first
+    appointment; a lost race is a 409 `slot_taken`; nothing is written on any error."""
+    existing = _existing(booked_by, idempotency_key)
+    if existing is not None:
+        return existing
+    minutes, before, after, room_kind = _length(appointment_type, procedure_order)
+    errors = _booking_errors(
+        appointment_type=appointment_type,
+        provider=provider,
+        location=location,
+        room=room,
+        start=start,
+        room_kind=room_kind,
+        order=procedure_order,
+        patient=patient,
+    )
+    if errors:
+        raise ValidationFailed(errors)
+    end = start + timedelta(minutes=minutes)
+    planned_day = start.astimezone(location.zone).date()
+    if procedure_order is not None:
+        from procedures.services import order_refresh_findings
+
+        # Kept even if the booking below is refused, so a clinician can act on it.
+        order_refresh_findings(order=procedure_order, planned_date=planned_day)
+    try:
+        with transaction.atomic():
+            findings = []
+            if procedure_order is not None:
+                from procedures.services import order_schedule  # refuses unresolved blocks
+
+                order = order_schedule(
+                    order=procedure_order, planned_date=planned_day, by=booked_by
+                )
+                findings = order.findings
+            return Appointment.objects.create(
+                patient=patient,
+                appointment_type=appointment_type,
+                provider=provider,
+                location=location,
+                room=room,
+                procedure_order=procedure_order,
+                start=start,
+                end=end,
+                block_start=start - timedelta(minutes=before),
+                block_end=end + timedelta(minutes=after),
+                findings=findings,
+                booked_by=booked_by,
+                idempotency_key=idempotency_key,
+            )
+    except IntegrityError as error:
+        constraint = _constraint_of(error)
+        if constraint == "appointment_idempotency_key_unique":
+            return _existing(booked_by, idempotency_key)  # the same request, won by a retry
+        if constraint not in OVERLAP_CODES:
+            raise
+        code, detail = OVERLAP_CODES[constraint]
+        raise Conflict(detail, code=code) from None
+
+
+def _move(appointment: Appointment, to: str) -> None:
+    if to not in TRANSITIONS[appointment.status]:
+        raise Conflict(
+            f"An appointment that is {appointment.status} cannot become {to}.",
+            code="illegal_transition",
+            status=appointment.status,
+            to=to,
+        )
+    appointment.status = to
+
+
+@transaction.atomic
+def appointment_move(*, appointment: Appointment, to: str, by, reason: str = "") -> Appointment:
+    """Check in, in room, complete, no-show or cancel (a cancellation needs a reason)."""
+    appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
+    if to == AppointmentStatus.CANCELLED and not reason.strip():
+        raise ValidationFailed({"reason": ["Say why the appointment is cancelled."]})
+    _move(appointment, to)
+    if to == AppointmentStatus.CANCELLED:
+        appointment.cancel_reason, appointment.cancelled_by = reason.strip()[:300], by
+    appointment.save()
+    if appointment.procedure_order_id and to in (
+        AppointmentStatus.CANCELLED,
+        AppointmentStatus.NO_SHOW,
+    ):
+        from procedures.services import order_unschedule
+
+        order_unschedule(order=appointment.procedure_order, by=by)
+    return appointment
