@@ -1,6 +1,14 @@
 from django.contrib import admin
 
-from .models import Appointment, AppointmentType, Location, Provider, Room
+from .models import (
+    Appointment,
+    AppointmentType,
+    Location,
+    Provider,
+    Room,
+    ScheduleException,
+    WorkingHours,
+)
 
 
 class RoomInline(admin.TabularInline):
@@ -53,3 +61,26 @@ class AppointmentAdmin(admin.ModelAdmin):
         "created_at",
         "updated_at",
     )
+
+
+@admin.register(WorkingHours)
+class WorkingHoursAdmin(admin.ModelAdmin):
+    list_display = (
+        "provider",
+        "location",
+        "weekday",
+        "start_time",
+        "end_time",
+        "valid_from",
+        "valid_until",
+    )
+    list_filter = ("location", "weekday", "provider")
+    list_select_related = ("provider", "location")
+
+
+@admin.register(ScheduleException)
+class ScheduleExceptionAdmin(admin.ModelAdmin):
+    list_display = ("date", "kind", "provider", "location", "start_time", "end_time", "note")
+    list_filter = ("kind", "location")
+    list_select_related = ("provider", "location")
+    date_hierarchy = "date"

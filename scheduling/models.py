@@ -132,6 +132,101 @@ class Provider(models.Model):
         return f"{prefix}{self.first_name} {self.last_name}{suffix}"
 
 
+# --- Working hours --------------------------------------------------------------------------
+
+
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, "Monday"
+    TUESDAY = 1, "Tuesday"
+    WEDNESDAY = 2, "Wednesday"
+    THURSDAY = 3, "Thursday"
+    FRIDAY = 4, "Friday"
+    SATURDAY = 5, "Saturday"
+    SUNDAY = 6, "Sunday"
+
+
+class WorkingHours(models.Model):
+    """A provider's weekly session at a location, in the location's local time."""
+
+    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="working_hours")
+    location = models.ForeignKey(Location, on_delete=models.CASCADE, related_name="working_hours")
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
+    start_time = models.TimeField()
+    end_time = models.TimeField()
+    valid_from = models.DateField(null=True, blank=True)
+    valid_until = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["provider", "weekday", "start_time"]
+        verbose_name_plural = "working hours"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(end_time__gt=models.F("start_time")),
+                name="hours_end_after_start",
+            ),
+            models.CheckConstraint(condition=models.Q(weekday__lte=6), name="hours_weekday_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.get_weekday_display()} {self.start_time}-{self.end_time}"
+
+
+class ExceptionKind(models.TextChoices):
+    TIME_OFF = "time_off", "Provider time off"
+    EXTRA_SESSION = "extra_session", "Extra session"
+    HOLIDAY = "holiday", "Location closed"
+
+
+class ScheduleException(models.Model):
+    """A dated change to the weekly hours: time off, an extra session, a closed location.
+    Without times it covers the whole day."""
+
+    kind = models.CharField(max_length=16, choices=ExceptionKind.choices)
+    provider = models.ForeignKey(
+        Provider, null=True, blank=True, on_delete=models.CASCADE, related_name="exceptions"
+    )
+    location = models.ForeignKey(
+        Location, null=True, blank=True, on_delete=models.CASCADE, related_name="exceptions"
+    )
+    date = models.DateField()
+    start_time = models.TimeField(null=True, blank=True)
+    end_time = models.TimeField(null=True, blank=True)
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["date", "start_time"]
+        indexes = [models.Index(fields=["date"], name="exception_date_idx")]
+        constraints = [
+            choice_check("kind", ExceptionKind, "exception_kind_valid"),
+            models.CheckConstraint(
+                condition=~models.Q(kind="time_off") | models.Q(provider__isnull=False),
+                name="exception_time_off_has_provider",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(kind="holiday") | models.Q(location__isnull=False),
+                name="exception_holiday_has_location",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(kind="extra_session")
+                | models.Q(
+                    provider__isnull=False,
+                    location__isnull=False,
+                    start_time__isnull=False,
+                    end_time__isnull=False,
+                ),
+                name="exception_extra_session_complete",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(start_time__isnull=True, end_time__isnull=True)
+                | models.Q(end_time__gt=models.F("start_time")),
+                name="exception_times_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.date}"
+
+
 # --- Appointments ------------------------------------------------------------------------------
 
 
@@ -171,6 +266,9 @@ class AppointmentType(models.Model):
     patient_bookable = models.BooleanField(default=False)
     min_notice_hours = models.PositiveSmallIntegerField(default=24)
     max_horizon_days = models.PositiveSmallIntegerField(default=90)
+    slot_step_minutes = models.PositiveSmallIntegerField(
+        default=15, help_text="Offered start times are this many minutes apart."
+    )
     color = models.CharField(
         max_length=7, default="#0b5cad", help_text="Day board colour, #rrggbb."
     )

@@ -51,6 +51,8 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "scheduling.provider": ALL,
         "scheduling.appointmenttype": ALL,
         "scheduling.appointment": ("view", "change"),
+        "scheduling.workinghours": ALL,
+        "scheduling.scheduleexception": ALL,
     },
     Role.CLINICIAN: {
         "patients.patient": EDIT,
