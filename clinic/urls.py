@@ -8,6 +8,7 @@ api_v1 = [
     path("", include("clinic.users.api_urls")),
     path("", include("patients.api_urls")),
     path("", include("procedures.api_urls")),
+    path("", include("scheduling.api_urls")),
 ]
 
 urlpatterns = [

@@ -1,12 +1,13 @@
 """Booking and moving appointments. PostgreSQL's exclusion constraints are the last word
 on overlaps; these services turn their refusal into a 409 the caller can act on."""
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from clinic.core.errors import Conflict, ValidationFailed
+from clinic.users.roles import Role
 
 from .models import (
     Appointment,
@@ -121,8 +122,11 @@ def appointment_book(
         order=procedure_order,
         patient=patient,
     )
+    if not errors and booked_by is not None and booked_by.has_role(Role.PATIENT):
+        errors = _patient_rule_errors(appointment_type, provider, location, start, procedure_order)
     if errors:
         raise ValidationFailed(errors)
+    start = start.astimezone(UTC)  # arithmetic in UTC: a zone's datetimes add on the wall clock
     end = start + timedelta(minutes=minutes)
     planned_day = start.astimezone(location.zone).date()
     if procedure_order is not None:
@@ -162,7 +166,104 @@ def appointment_book(
         if constraint not in OVERLAP_CODES:
             raise
         code, detail = OVERLAP_CODES[constraint]
-        raise Conflict(detail, code=code) from None
+        nearby = nearest_slots(
+            appointment_type=appointment_type,
+            location=location,
+            start=start,
+            procedure_order=procedure_order,
+        )
+        raise Conflict(detail, code=code, alternatives=nearby) from None
+
+
+ALTERNATIVES = 3
+
+
+def nearest_slots(*, appointment_type, location, start, procedure_order=None) -> list[dict]:
+    """The free slots closest to a wanted start (any provider there), for a 409 answer."""
+    from .availability import free_slots
+
+    day = start.astimezone(location.zone).date()
+    procedure_type = procedure_order.procedure_type if procedure_order is not None else None
+    levels = len(procedure_order.levels) if procedure_order is not None else 1
+    slots = free_slots(
+        appointment_type=appointment_type,
+        location=location,
+        procedure_type=procedure_type,
+        levels=levels,
+        start_date=day - timedelta(days=1),
+        end_date=day + timedelta(days=1),
+    )
+    slots.sort(key=lambda slot: abs(slot.start - start))
+    return [
+        {
+            "start": slot.start.isoformat(),
+            "end": slot.end.isoformat(),
+            "provider": str(slot.provider.pk),
+            "room": str(slot.room.pk) if slot.room else None,
+            "location": str(slot.location.pk),
+        }
+        for slot in slots[:ALTERNATIVES]
+    ]
+
+
+def _patient_rule_errors(appointment_type, provider, location, start, procedure_order) -> dict:
+    """A patient books only what is offered: a self-bookable type, inside notice and
+    horizon, at a start that availability offers."""
+    from .availability import free_slots
+
+    if not appointment_type.patient_bookable:
+        return {"appointment_type": ["This kind of visit is booked by the clinic; please call us."]}
+    day = start.astimezone(location.zone).date()
+    offered = free_slots(
+        appointment_type=appointment_type,
+        location=location,
+        provider=provider,
+        procedure_type=procedure_order.procedure_type if procedure_order else None,
+        levels=len(procedure_order.levels) if procedure_order else 1,
+        start_date=day,
+        end_date=day,
+    )
+    if not any(slot.start == start for slot in offered):
+        return {"start": ["This time is not offered: choose one of the free slots."]}
+    return {}
+
+
+@transaction.atomic
+def appointment_reschedule(
+    *, appointment: Appointment, start: datetime, by, provider=None, room=None
+) -> Appointment:
+    """Move a booked appointment in one transaction: if the new time cannot be booked, the
+    old appointment stays exactly as it was."""
+    old = (
+        Appointment.objects.select_for_update(of=("self",))
+        .select_related(
+            "appointment_type", "provider", "location", "room", "procedure_order", "patient"
+        )
+        .get(pk=appointment.pk)
+    )
+    if old.status != AppointmentStatus.BOOKED:
+        raise Conflict(
+            f"An appointment that is {old.status} cannot be rescheduled.",
+            code="illegal_transition",
+            status=old.status,
+        )
+    old.status, old.cancel_reason, old.cancelled_by = AppointmentStatus.CANCELLED, "Rescheduled", by
+    old.save(update_fields=["status", "cancel_reason", "cancelled_by", "updated_at"])
+    order = old.procedure_order
+    if order is not None:
+        from procedures.services import order_unschedule
+
+        order = order_unschedule(order=order, by=by)
+    return appointment_book(
+        patient=old.patient,
+        appointment_type=old.appointment_type,
+        provider=provider or old.provider,
+        location=old.location,
+        room=room if room is not None else old.room,
+        start=start,
+        booked_by=by,
+        procedure_order=order,
+    )
 
 
 def _move(appointment: Appointment, to: str) -> None:

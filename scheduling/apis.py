@@ -1,0 +1,220 @@
+"""Scheduling API: the clinic's places and people, availability, and appointments."""
+
+from datetime import datetime, time, timedelta
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.generics import GenericAPIView
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from clinic.core.errors import ValidationFailed
+from clinic.users.access import IsClinicStaff
+from clinic.users.roles import Role
+from patients.selectors import patient_for
+
+from . import selectors, services
+from .availability import free_slots
+from .localtime import to_aware
+from .models import Appointment, AppointmentStatus, AppointmentType, Location, Provider
+from .serializers import (
+    AppointmentSerializer,
+    AppointmentTypeSerializer,
+    AvailabilityQuerySerializer,
+    LocationSerializer,
+    PatientAppointmentSerializer,
+    ProviderSerializer,
+    ReasonSerializer,
+    RescheduleSerializer,
+    SlotSerializer,
+)
+
+
+class ListApi(GenericAPIView):
+    """A read-only list anyone signed in may read."""
+
+    def get(self, request):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
+class LocationListApi(ListApi):
+    queryset = Location.objects.filter(is_active=True)
+    serializer_class = LocationSerializer
+
+
+class ProviderListApi(ListApi):
+    serializer_class = ProviderSerializer
+
+    def get_queryset(self):
+        providers = Provider.objects.filter(is_active=True).prefetch_related("locations")
+        if self.request.query_params.get("location"):
+            providers = providers.filter(locations=self.request.query_params["location"])
+        return providers
+
+
+class AppointmentTypeListApi(ListApi):
+    serializer_class = AppointmentTypeSerializer
+
+    def get_queryset(self):
+        types = AppointmentType.objects.filter(is_active=True)
+        if not self.request.user.is_clinic_staff:
+            types = types.filter(patient_bookable=True)
+        return types
+
+
+class AvailabilityApi(APIView):
+    @extend_schema(
+        parameters=[AvailabilityQuerySerializer],
+        responses=SlotSerializer(many=True),
+        operation_id="availability",
+    )
+    def get(self, request):
+        query = AvailabilityQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        data = query.validated_data
+        if not request.user.is_clinic_staff and not data["appointment_type"].patient_bookable:
+            raise PermissionDenied("This kind of visit is booked by the clinic.")
+        slots = free_slots(
+            appointment_type=data["appointment_type"],
+            start_date=data["start"],
+            end_date=data["end"],
+            provider=data.get("provider"),
+            location=data.get("location"),
+        )
+        return Response(SlotSerializer(slots, many=True).data)
+
+
+def appointment_serializer_for(user):
+    return AppointmentSerializer if user.is_clinic_staff else PatientAppointmentSerializer
+
+
+class AppointmentListApi(GenericAPIView):
+    queryset = Appointment.objects.none()
+    serializer_class = AppointmentSerializer
+
+    @extend_schema(
+        operation_id="appointments_list",
+        parameters=[
+            OpenApiParameter(name, str)
+            for name in ("location", "provider", "patient", "date", "status")
+        ],
+        responses=AppointmentSerializer(many=True),
+    )
+    def get(self, request):
+        appointments = selectors.appointments_visible_to(request.user)
+        params = request.query_params
+        for name in ("location", "provider", "patient", "status"):
+            if params.get(name):
+                appointments = appointments.filter(**{name: params[name]})
+        if params.get("date") and params.get("location"):
+            location = Location.objects.filter(pk=params["location"]).first()
+            if location is not None:
+                day = datetime.fromisoformat(params["date"]).date()
+                start = datetime.combine(day, time.min).replace(tzinfo=location.zone)
+                appointments = appointments.filter(
+                    start__gte=start, start__lt=start + timedelta(days=1)
+                )
+        page = self.paginate_queryset(appointments.order_by("start"))
+        return self.get_paginated_response(
+            appointment_serializer_for(request.user)(page, many=True).data
+        )
+
+    @extend_schema(
+        operation_id="appointments_book",
+        request=AppointmentSerializer,
+        responses={201: AppointmentSerializer},
+    )
+    def post(self, request):
+        serializer = AppointmentSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        user = request.user
+        if user.has_role(Role.PATIENT):
+            data["patient"] = (
+                patient_for(user, user.patient.pk) if hasattr(user, "patient") else None
+            )
+            if data["patient"] is None:
+                raise PermissionDenied("Your login is not linked to a patient record yet.")
+        elif not user.is_clinic_staff:
+            raise PermissionDenied()
+        elif data.get("patient") is None:
+            raise ValidationFailed({"patient": ["Choose the patient."]})
+        data["start"] = to_aware(data["start"], data["location"].zone)
+        appointment = services.appointment_book(booked_by=user, **data)
+        return Response(
+            appointment_serializer_for(user)(appointment).data, status=status.HTTP_201_CREATED
+        )
+
+
+class AppointmentDetailApi(APIView):
+    @extend_schema(operation_id="appointments_retrieve", responses=AppointmentSerializer)
+    def get(self, request, appointment_id):
+        appointment = selectors.appointment_for(request.user, appointment_id)
+        return Response(appointment_serializer_for(request.user)(appointment).data)
+
+
+class AppointmentMoveApi(APIView):
+    """One state move; subclasses name it. Patients may only cancel their own."""
+
+    to: str
+    patients_may = False
+    needs_reason = False
+
+    def post(self, request, appointment_id):
+        appointment = selectors.appointment_for(request.user, appointment_id)
+        if not request.user.is_clinic_staff and not self.patients_may:
+            raise PermissionDenied("The front desk does this.")
+        reason = ""
+        if self.needs_reason:
+            serializer = ReasonSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            reason = serializer.validated_data["reason"]
+        moved = services.appointment_move(
+            appointment=appointment, to=self.to, by=request.user, reason=reason
+        )
+        return Response(appointment_serializer_for(request.user)(moved).data)
+
+
+def move_api(name: str, to: str, **attrs):
+    schema = extend_schema(
+        operation_id=f"appointments_{to}",
+        request=ReasonSerializer if attrs.get("needs_reason") else None,
+        responses=AppointmentSerializer,
+    )
+
+    @schema
+    def post(self, request, appointment_id):
+        return AppointmentMoveApi.post(self, request, appointment_id)
+
+    return type(name, (AppointmentMoveApi,), {"to": to, "post": post, **attrs})
+
+
+CancelApi = move_api("CancelApi", AppointmentStatus.CANCELLED, patients_may=True, needs_reason=True)
+CheckInApi = move_api(
+    "CheckInApi", AppointmentStatus.CHECKED_IN, permission_classes=[IsClinicStaff]
+)
+InRoomApi = move_api("InRoomApi", AppointmentStatus.IN_ROOM, permission_classes=[IsClinicStaff])
+CompleteApi = move_api(
+    "CompleteApi", AppointmentStatus.COMPLETED, permission_classes=[IsClinicStaff]
+)
+NoShowApi = move_api("NoShowApi", AppointmentStatus.NO_SHOW, permission_classes=[IsClinicStaff])
+
+
+class RescheduleApi(APIView):
+    @extend_schema(
+        operation_id="appointments_reschedule",
+        request=RescheduleSerializer,
+        responses=AppointmentSerializer,
+    )
+    def post(self, request, appointment_id):
+        appointment = selectors.appointment_for(request.user, appointment_id)
+        serializer = RescheduleSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        if not request.user.is_clinic_staff:
+            data.pop("provider", None), data.pop("room", None)
+        data["start"] = to_aware(data["start"], appointment.location.zone)
+        moved = services.appointment_reschedule(appointment=appointment, by=request.user, **data)
+        return Response(appointment_serializer_for(request.user)(moved).data)

@@ -1,0 +1,160 @@
+from django.utils import timezone
+from rest_framework import serializers
+
+from .models import Appointment, AppointmentType, Location, Provider, Room
+
+
+class LocationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Location
+        fields = (
+            "id",
+            "code",
+            "name",
+            "time_zone",
+            "address_line",
+            "city",
+            "state",
+            "postal_code",
+            "phone",
+        )
+        read_only_fields = fields
+
+
+class RoomSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Room
+        fields = ("id", "location", "name", "kind")
+        read_only_fields = fields
+
+
+class ProviderSerializer(serializers.ModelSerializer):
+    display_name = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = Provider
+        fields = (
+            "id",
+            "display_name",
+            "first_name",
+            "last_name",
+            "credentials",
+            "kind",
+            "locations",
+        )
+        read_only_fields = fields
+
+
+class AppointmentTypeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = AppointmentType
+        fields = (
+            "id",
+            "code",
+            "name",
+            "kind",
+            "duration_minutes",
+            "buffer_before_minutes",
+            "buffer_after_minutes",
+            "room_kind",
+            "patient_bookable",
+            "min_notice_hours",
+            "max_horizon_days",
+            "slot_step_minutes",
+            "color",
+        )
+        read_only_fields = fields
+
+
+class SlotSerializer(serializers.Serializer):
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+    provider = serializers.UUIDField(source="provider.pk")
+    room = serializers.UUIDField(source="room.pk", allow_null=True)
+    location = serializers.UUIDField(source="location.pk")
+
+
+class AvailabilityQuerySerializer(serializers.Serializer):
+    appointment_type = serializers.SlugRelatedField(
+        slug_field="code", queryset=AppointmentType.objects.filter(is_active=True)
+    )
+    start = serializers.DateField(help_text="First local date.")
+    end = serializers.DateField(help_text="Last local date (at most 31 days after start).")
+    provider = serializers.PrimaryKeyRelatedField(
+        queryset=Provider.objects.filter(is_active=True), required=False
+    )
+    location = serializers.PrimaryKeyRelatedField(
+        queryset=Location.objects.filter(is_active=True), required=False
+    )
+
+    def validate(self, data):
+        if data["end"] < data["start"]:
+            raise serializers.ValidationError({"end": "The end date is before the start date."})
+        return data
+
+
+class WallClockDateTimeField(serializers.DateTimeField):
+    """Keeps a time given without an offset naive, so the service reads it in the location's
+    zone (and can refuse a time the spring-forward gap skips)."""
+
+    def enforce_timezone(self, value):
+        return value if timezone.is_naive(value) else super().enforce_timezone(value)
+
+
+class AppointmentSerializer(serializers.ModelSerializer):
+    appointment_type = serializers.SlugRelatedField(
+        slug_field="code", queryset=AppointmentType.objects.filter(is_active=True)
+    )
+    start = WallClockDateTimeField(
+        help_text="ISO 8601; without an offset it is read in the location's time zone."
+    )
+    idempotency_key = serializers.CharField(
+        required=False, allow_blank=True, max_length=80, write_only=True
+    )
+
+    class Meta:
+        model = Appointment
+        fields = (
+            "id",
+            "patient",
+            "appointment_type",
+            "provider",
+            "location",
+            "room",
+            "procedure_order",
+            "start",
+            "end",
+            "status",
+            "cancel_reason",
+            "idempotency_key",
+            "created_at",
+        )
+        read_only_fields = ("id", "end", "status", "cancel_reason", "created_at")
+        extra_kwargs = {"patient": {"required": False}, "room": {"required": False}}
+
+
+class PatientAppointmentSerializer(serializers.ModelSerializer):
+    """A patient's own view: when, where, with whom, what kind; never clinical detail."""
+
+    appointment_type = serializers.CharField(source="appointment_type.name", read_only=True)
+    provider = serializers.CharField(source="provider.display_name", read_only=True)
+    location = serializers.CharField(source="location.name", read_only=True)
+
+    class Meta:
+        model = Appointment
+        fields = ("id", "appointment_type", "provider", "location", "start", "end", "status")
+        read_only_fields = fields
+
+
+class ReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=300)
+
+
+class RescheduleSerializer(serializers.Serializer):
+    start = WallClockDateTimeField(help_text="Without an offset: the location's time zone.")
+    provider = serializers.PrimaryKeyRelatedField(
+        queryset=Provider.objects.filter(is_active=True), required=False
+    )
+    room = serializers.PrimaryKeyRelatedField(
+        queryset=Room.objects.filter(is_active=True), required=False
+    )
