@@ -1,8 +1,18 @@
 """Demo locations, rooms and providers: two sites in different US time zones."""
 
+from datetime import time
+
 from clinic.core.demo import DemoContext
 
-from .models import Location, Provider, ProviderKind, Room, RoomKind
+from .models import (
+    AppointmentType,
+    Location,
+    Provider,
+    ProviderKind,
+    Room,
+    RoomKind,
+    WorkingHours,
+)
 
 LOCATIONS = [
     {
@@ -78,3 +88,55 @@ def seed(ctx: DemoContext) -> None:
     ctx.made["locations"] = list(locations.values())
     ctx.counts["locations"] = len(locations)
     ctx.counts["providers"] = len(PROVIDERS)
+
+
+# code, name, kind, minutes, buffer after, room kind, patient-bookable, colour
+APPOINTMENT_TYPES = [
+    (
+        "new_consult",
+        "New-patient consult",
+        "new_consult",
+        40,
+        10,
+        RoomKind.CONSULT,
+        True,
+        "#0b5cad",
+    ),
+    ("follow_up", "Follow-up", "follow_up", 20, 10, RoomKind.CONSULT, True, "#2e7d32"),
+    ("procedure", "Procedure", "procedure", 30, 0, "", False, "#b45309"),
+    ("pump_refill", "Pump refill", "pump_refill", 20, 10, RoomKind.PROCEDURE, False, "#6d28d9"),
+    ("telehealth", "Telehealth visit", "telehealth", 20, 0, "", True, "#0e7490"),
+]
+MORNING, AFTERNOON = (time(8), time(12)), (time(13), time(17))
+
+
+def seed_hours(ctx: DemoContext) -> None:
+    """Appointment types and weekday sessions: a provider of two sites splits the week."""
+    for code, name, kind, minutes, after, room_kind, bookable, colour in APPOINTMENT_TYPES:
+        AppointmentType.objects.update_or_create(
+            code=code,
+            defaults={
+                "name": name,
+                "kind": kind,
+                "duration_minutes": minutes,
+                "buffer_after_minutes": after,
+                "room_kind": room_kind,
+                "patient_bookable": bookable,
+                "color": colour,
+            },
+        )
+    sessions = 0
+    for provider in Provider.objects.prefetch_related("locations"):
+        sites = sorted(provider.locations.all(), key=lambda loc: loc.code)
+        for weekday in range(5):
+            site = sites[weekday % len(sites)]
+            for start, end in (MORNING, AFTERNOON):
+                WorkingHours.objects.get_or_create(
+                    provider=provider,
+                    location=site,
+                    weekday=weekday,
+                    start_time=start,
+                    defaults={"end_time": end},
+                )
+                sessions += 1
+    ctx.counts["weekly sessions"] = sessions

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 DEMO_SEEDERS = [
     "clinic.core.demo.accounts.seed_staff",
     "scheduling.demo.seed",
+    "scheduling.demo.seed_hours",
     "patients.demo.seed",
     "clinic.core.demo.accounts.seed_patient_account",
     # After the portal login is linked, so the portal patient's intake is their own.

@@ -1,0 +1,27 @@
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from clinic.core.demo import DemoContext
+from scheduling import demo
+from scheduling.availability import free_slots
+from scheduling.models import AppointmentType, WorkingHours
+
+pytestmark = pytest.mark.django_db
+
+
+def test_demo_hours_make_the_demo_clinic_bookable_and_seed_once():
+    ctx = DemoContext(password="demo-password-1", patient_count=1)
+    demo.seed(ctx)
+    demo.seed_hours(ctx)
+    demo.seed_hours(ctx)
+    assert WorkingHours.objects.count() == ctx.counts["weekly sessions"] == 6 * 5 * 2
+    follow_up = AppointmentType.objects.get(code="follow_up")
+    start = timezone.localdate() + timedelta(days=7)
+    slots = free_slots(
+        appointment_type=follow_up, start_date=start, end_date=start + timedelta(days=6)
+    )
+    assert {slot.location.code for slot in slots} == {"raleigh", "denver"}
+    assert all(8 <= slot.local_start.hour < 17 for slot in slots)
+    assert not AppointmentType.objects.get(code="procedure").patient_bookable
