@@ -1,7 +1,8 @@
 """Scheduling API: the clinic's places and people, availability, and appointments."""
 
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import PermissionDenied
@@ -90,6 +91,19 @@ def appointment_serializer_for(user):
     return AppointmentSerializer if user.is_clinic_staff else PatientAppointmentSerializer
 
 
+def _local_day(value: str, location_id) -> dict:
+    """The filter for one local day at a location (`?date=` needs `?location=`)."""
+    try:
+        day = date.fromisoformat(value)
+        location = Location.objects.get(pk=location_id)
+    except (ValueError, TypeError, Location.DoesNotExist, DjangoValidationError):
+        raise ValidationFailed(
+            {"date": ["Give a date as YYYY-MM-DD together with a location."]}
+        ) from None
+    start = datetime.combine(day, time.min).replace(tzinfo=location.zone)
+    return {"start__gte": start, "start__lt": start + timedelta(days=1)}
+
+
 class AppointmentListApi(GenericAPIView):
     queryset = Appointment.objects.none()
     serializer_class = AppointmentSerializer
@@ -108,14 +122,8 @@ class AppointmentListApi(GenericAPIView):
         for name in ("location", "provider", "patient", "status"):
             if params.get(name):
                 appointments = appointments.filter(**{name: params[name]})
-        if params.get("date") and params.get("location"):
-            location = Location.objects.filter(pk=params["location"]).first()
-            if location is not None:
-                day = datetime.fromisoformat(params["date"]).date()
-                start = datetime.combine(day, time.min).replace(tzinfo=location.zone)
-                appointments = appointments.filter(
-                    start__gte=start, start__lt=start + timedelta(days=1)
-                )
+        if params.get("date"):
+            appointments = appointments.filter(**_local_day(params["date"], params.get("location")))
         page = self.paginate_queryset(appointments.order_by("start"))
         return self.get_paginated_response(
             appointment_serializer_for(request.user)(page, many=True).data

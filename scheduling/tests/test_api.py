@@ -242,3 +242,25 @@ def test_the_clinic_lists(api_as, front_desk_user, patient_user, site):
         {"appointment_type": "follow_up", "start": day, "end": "2000-01-01"},
     )
     assert bad.status_code == 400 and "end" in bad.json()["fields"]
+
+
+def test_the_day_filter_reads_the_sites_local_day_and_refuses_bad_input(
+    api_as, front_desk_user, site, other_patient
+):
+    client = api_as(front_desk_user)
+    day = next_weekday(1)
+    client.post("/api/v1/appointments/", body(site, other_patient, local(day, 11, 30)))
+    listed = client.get(
+        "/api/v1/appointments/", {"date": str(day), "location": str(site["location"].id)}
+    )
+    assert listed.json()["count"] == 1
+    other_day = client.get(
+        "/api/v1/appointments/",
+        {"date": str(day + timedelta(days=1)), "location": str(site["location"].id)},
+    )
+    assert other_day.json()["count"] == 0
+    bad = client.get(
+        "/api/v1/appointments/", {"date": "tomorrow", "location": str(site["location"].id)}
+    )
+    assert bad.status_code == 400 and "date" in bad.json()["fields"]
+    assert client.get("/api/v1/appointments/", {"date": str(day)}).status_code == 400
