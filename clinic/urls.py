@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from clinic.core.views import healthz
+from scheduling.calendar_views import provider_feed
 
 api_v1 = [
     path("", include("clinic.users.api_urls")),
@@ -19,6 +20,7 @@ urlpatterns = [
     path("patients/", include("patients.urls")),
     path("procedures/", include("procedures.urls")),
     path("portal/", include("portal.urls")),
+    path("calendars/providers/<str:token>.ics", provider_feed, name="provider-calendar"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -8,6 +8,7 @@ from .models import (
     Room,
     ScheduleException,
     WorkingHours,
+    new_calendar_token,
 )
 
 
@@ -32,11 +33,18 @@ class RoomAdmin(admin.ModelAdmin):
 
 @admin.register(Provider)
 class ProviderAdmin(admin.ModelAdmin):
+    actions = ["renew_calendar_link"]
     list_display = ("display_name", "kind", "npi", "is_active")
     list_filter = ("kind", "is_active", "locations")
     search_fields = ("last_name", "first_name", "npi")
     filter_horizontal = ("locations",)
     raw_id_fields = ("user",)
+
+    @admin.action(description="Renew the calendar feed link (the old one stops working)")
+    def renew_calendar_link(self, request, queryset):
+        for provider in queryset:
+            provider.calendar_token = new_calendar_token()
+            provider.save(update_fields=["calendar_token"])
 
 
 @admin.register(AppointmentType)

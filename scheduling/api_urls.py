@@ -16,4 +16,5 @@ urlpatterns = [
     path(one + "in-room/", apis.InRoomApi.as_view()),
     path(one + "complete/", apis.CompleteApi.as_view()),
     path(one + "no-show/", apis.NoShowApi.as_view()),
+    path(one + "calendar.ics", apis.AppointmentCalendarApi.as_view()),
 ]

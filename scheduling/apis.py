@@ -1,5 +1,6 @@
 """Scheduling API: the clinic's places and people, availability, and appointments."""
 
+import json
 from datetime import date, datetime, time, timedelta
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -7,6 +8,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.generics import GenericAPIView
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -17,6 +19,7 @@ from patients.selectors import patient_for
 
 from . import selectors, services
 from .availability import free_slots
+from .calendar_views import appointment_file
 from .localtime import to_aware
 from .models import Appointment, AppointmentStatus, AppointmentType, Location, Provider
 from .serializers import (
@@ -226,3 +229,26 @@ class RescheduleApi(APIView):
         data["start"] = to_aware(data["start"], appointment.location.zone)
         moved = services.appointment_reschedule(appointment=appointment, by=request.user, **data)
         return Response(appointment_serializer_for(request.user)(moved).data)
+
+
+class CalendarRenderer(BaseRenderer):
+    """Lets a client that accepts only text/calendar through content negotiation."""
+
+    media_type = "text/calendar"
+    format = "ics"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return data if isinstance(data, str | bytes) else json.dumps(data)
+
+
+class AppointmentCalendarApi(APIView):
+    """The appointment as an .ics file, for the patient's own calendar (or staff)."""
+
+    renderer_classes = [JSONRenderer, CalendarRenderer]
+
+    @extend_schema(
+        operation_id="appointments_calendar_file", responses={(200, "text/calendar"): str}
+    )
+    def get(self, request, appointment_id):
+        return appointment_file(selectors.appointment_for(request.user, appointment_id))

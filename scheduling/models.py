@@ -1,3 +1,4 @@
+import secrets
 import uuid
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -8,6 +9,10 @@ from django.core.exceptions import ValidationError
 from django.db import models
 
 from clinic.core.db import choice_check
+
+
+def new_calendar_token() -> str:
+    return secrets.token_urlsafe(32)
 
 
 def validate_time_zone(value: str) -> None:
@@ -108,6 +113,13 @@ class Provider(models.Model):
     )
     locations = models.ManyToManyField(Location, related_name="providers", blank=True)
     is_active = models.BooleanField(default=True)
+    calendar_token = models.CharField(
+        max_length=64,
+        unique=True,
+        default=new_calendar_token,
+        editable=False,
+        help_text="The secret in the provider's calendar feed address; renew it to revoke.",
+    )
 
     class Meta:
         ordering = ["last_name", "first_name"]
