@@ -191,12 +191,17 @@ def free_slots(
     levels: int = 1,
     now: datetime | None = None,
     limit: int | None = None,
+    for_staff: bool = False,
 ) -> list[Slot]:
-    """The bookable slots, earliest first. `start_date`/`end_date` are local dates."""
+    """The bookable slots, earliest first. `start_date`/`end_date` are local dates. Notice
+    and horizon bind patients; for staff only the past is closed."""
     now = now or timezone.now()
     need = Need.of(appointment_type, procedure_type, levels)
-    earliest = now + timedelta(hours=appointment_type.min_notice_hours)
-    latest = now + timedelta(days=appointment_type.max_horizon_days)
+    if for_staff:
+        earliest, latest = now, datetime.max.replace(tzinfo=UTC)
+    else:
+        earliest = now + timedelta(hours=appointment_type.min_notice_hours)
+        latest = now + timedelta(days=appointment_type.max_horizon_days)
     end_date = min(end_date, start_date + timedelta(days=MAX_WINDOW_DAYS - 1))
     locations = [location] if location else list(Location.objects.filter(is_active=True))
     providers = Provider.objects.filter(is_active=True, locations__in=[loc.pk for loc in locations])

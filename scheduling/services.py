@@ -167,6 +167,7 @@ def appointment_book(
             raise
         code, detail = OVERLAP_CODES[constraint]
         nearby = nearest_slots(
+            for_staff=booked_by is not None and booked_by.is_clinic_staff,
             appointment_type=appointment_type,
             location=location,
             start=start,
@@ -178,7 +179,9 @@ def appointment_book(
 ALTERNATIVES = 3
 
 
-def nearest_slots(*, appointment_type, location, start, procedure_order=None) -> list[dict]:
+def nearest_slots(
+    *, appointment_type, location, start, procedure_order=None, for_staff: bool = False
+) -> list[dict]:
     """The free slots closest to a wanted start (any provider there), for a 409 answer."""
     from .availability import free_slots
 
@@ -192,6 +195,7 @@ def nearest_slots(*, appointment_type, location, start, procedure_order=None) ->
         levels=levels,
         start_date=day - timedelta(days=1),
         end_date=day + timedelta(days=1),
+        for_staff=for_staff,
     )
     slots.sort(key=lambda slot: abs(slot.start - start))
     return [
@@ -281,9 +285,9 @@ def _move(appointment: Appointment, to: str) -> None:
 def appointment_move(*, appointment: Appointment, to: str, by, reason: str = "") -> Appointment:
     """Check in, in room, complete, no-show or cancel (a cancellation needs a reason)."""
     appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
+    _move(appointment, to)  # an illegal move is a 409 before any missing reason
     if to == AppointmentStatus.CANCELLED and not reason.strip():
         raise ValidationFailed({"reason": ["Say why the appointment is cancelled."]})
-    _move(appointment, to)
     if to == AppointmentStatus.CANCELLED:
         appointment.cancel_reason, appointment.cancelled_by = reason.strip()[:300], by
     appointment.save()

@@ -264,3 +264,64 @@ def test_the_day_filter_reads_the_sites_local_day_and_refuses_bad_input(
     )
     assert bad.status_code == 400 and "date" in bad.json()["fields"]
     assert client.get("/api/v1/appointments/", {"date": str(day)}).status_code == 400
+
+
+def test_staff_get_alternatives_inside_the_patients_notice_period(
+    api_as, front_desk_user, other_patient, own_patient
+):
+    location = LocationFactory(time_zone="America/Chicago")
+    doctor = ProviderFactory(locations=[location])
+    room = RoomFactory(location=location)
+    for weekday in range(7):
+        WorkingHours.objects.create(
+            provider=doctor,
+            location=location,
+            weekday=weekday,
+            start_time=time(0),
+            end_time=time(23, 45),
+        )
+    kind = AppointmentTypeFactory(code="urgent_look", name="Quick look", min_notice_hours=48)
+    soon = (datetime.now(CHICAGO) + timedelta(hours=3)).replace(minute=0, second=0, microsecond=0)
+    if soon.hour >= 22:  # keep the test inside one day's session
+        soon = soon.replace(hour=10) + timedelta(days=1)
+    request = {
+        "appointment_type": kind.code,
+        "provider": str(doctor.id),
+        "location": str(location.id),
+        "room": str(room.id),
+        "start": soon.isoformat(),
+    }
+    client = api_as(front_desk_user)
+    assert (
+        client.post(
+            "/api/v1/appointments/", request | {"patient": str(other_patient.id)}
+        ).status_code
+        == 201
+    )
+    lost = client.post("/api/v1/appointments/", request | {"patient": str(own_patient.id)})
+    assert lost.status_code == 409
+    offered = [datetime.fromisoformat(a["start"]) for a in lost.json()["alternatives"]]
+    assert len(offered) == 3 and all(o - soon < timedelta(hours=48) for o in offered)
+
+
+def test_an_illegal_cancel_is_a_409_even_without_a_reason(
+    api_as, front_desk_user, site, other_patient
+):
+    client = api_as(front_desk_user)
+    appointment = client.post(
+        "/api/v1/appointments/", body(site, other_patient, local(next_weekday(3), 10))
+    ).json()
+    base = f"/api/v1/appointments/{appointment['id']}/"
+    client.post(base + "no-show/")
+    response = client.post(base + "cancel/", {"reason": "Called in"})
+    assert response.status_code == 409 and response.json()["code"] == "illegal_transition"
+    from clinic.core.errors import Conflict
+    from scheduling.services import appointment_move
+
+    with pytest.raises(Conflict) as caught:
+        appointment_move(
+            appointment=Appointment.objects.get(pk=appointment["id"]),
+            to="cancelled",
+            by=front_desk_user,
+        )
+    assert caught.value.code == "illegal_transition", "not a 400 for the missing reason"

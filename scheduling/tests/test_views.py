@@ -1,8 +1,23 @@
+"""The front desk's day board and booking page."""
+
+import re
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
 import pytest
 
-from scheduling.tests.factories import LocationFactory, ProviderFactory, RoomFactory
+from patients.tests.factories import PatientFactory
+from scheduling import services
+from scheduling.models import Appointment, AppointmentStatus, WorkingHours
+from scheduling.tests.factories import (
+    AppointmentTypeFactory,
+    LocationFactory,
+    ProviderFactory,
+    RoomFactory,
+)
 
 pytestmark = pytest.mark.django_db
+DENVER = ZoneInfo("America/Denver")
 
 
 def build_sites(count: int):
@@ -12,23 +27,308 @@ def build_sites(count: int):
         ProviderFactory.create_batch(2, locations=[location])
 
 
-def test_day_board_shows_each_site_in_its_own_time_zone(client, front_desk_user):
-    build_sites(2)
+def next_weekday(weekday: int, zone=DENVER) -> date:
+    today = datetime.now(zone).date()
+    return today + timedelta(days=(weekday - today.weekday()) % 7 + 7)
+
+
+@pytest.fixture
+def site(db):
+    location = LocationFactory(time_zone="America/Denver", name="Denver Spine")
+    doctors = [
+        ProviderFactory(locations=[location], first_name="Ana", last_name="Alpha"),
+        ProviderFactory(locations=[location], first_name="Ben", last_name="Beta"),
+    ]
+    rooms = [RoomFactory(location=location, name=f"Exam {n}") for n in (1, 2)]
+    for doctor in doctors:
+        for weekday in range(7):
+            WorkingHours.objects.create(
+                provider=doctor,
+                location=location,
+                weekday=weekday,
+                start_time=time(7),
+                end_time=time(19),
+            )
+    kind = AppointmentTypeFactory(patient_bookable=True, color="#aa3377", min_notice_hours=2)
+    return {"location": location, "doctors": doctors, "rooms": rooms, "type": kind}
+
+
+def book(site, *, day, hour, minute=0, doctor=0, room=0, patient=None, by=None):
+    return services.appointment_book(
+        patient=patient or PatientFactory(),
+        appointment_type=site["type"],
+        provider=site["doctors"][doctor],
+        location=site["location"],
+        room=site["rooms"][room] if room is not None else None,
+        start=datetime.combine(day, time(hour, minute)).replace(tzinfo=DENVER),
+        booked_by=by,
+    )
+
+
+def board(client, site, day, **params):
+    return client.get("/desk/", {"location": str(site["location"].pk), "date": str(day), **params})
+
+
+def column(page: str, heading_id: str) -> str:
+    """The HTML of one board column, found by its heading's id."""
+    start = page.index(f'id="{heading_id}"')
+    end = page.find("</section>", start)
+    return page[start:end]
+
+
+# --- Showing the board ------------------------------------------------------------------
+
+
+def test_board_puts_each_appointment_in_its_provider_and_room_column(client, front_desk_user, site):
+    day = next_weekday(1)
+    first = book(site, day=day, hour=9, doctor=0, room=0)
+    second = book(site, day=day, hour=10, doctor=1, room=1)
+    book(site, day=day + timedelta(days=1), hour=9)  # another day: not on this board
     client.force_login(front_desk_user)
-    page = client.get("/desk/").content.decode()
-    assert "(America/New_York)" in page and "(America/Denver)" in page
-    assert page.count("Room ") >= 6
+    response = board(client, site, day)
+    assert response.status_code == 200
+    page = response.content.decode()
+    alpha = column(page, f"col-p-{site['doctors'][0].pk}")
+    beta = column(page, f"col-p-{site['doctors'][1].pk}")
+    exam1 = column(page, f"col-r-{site['rooms'][0].pk}")
+    exam2 = column(page, f"col-r-{site['rooms'][1].pk}")
+    assert first.patient.full_name in alpha and first.patient.full_name not in beta
+    assert second.patient.full_name in beta and second.patient.full_name not in alpha
+    assert first.patient.full_name in exam1 and second.patient.full_name in exam2
+    assert "9:00 AM\u20139:20 AM" in alpha, "local times in the site's zone"
+    assert "border-left-color: #aa3377" in alpha, "the type's colour"
+    assert "Check in" in alpha and "No-show" in alpha and "Cancel" in alpha
+    assert page.count('<li class="appt ') == 4, "two cards, each in a provider and a room column"
+    assert "Next free slots" in page
 
 
-def test_day_board_without_locations_explains_what_to_do(client, front_desk_user):
+def test_board_empty_states(client, front_desk_user, site):
+    client.force_login(front_desk_user)
+    page = board(client, site, next_weekday(2)).content.decode()
+    assert "No appointments on this day" in page
+
+
+def test_board_without_locations_explains_what_to_do(client, front_desk_user):
     client.force_login(front_desk_user)
     assert "No locations are set up yet" in client.get("/desk/").content.decode()
 
 
-@pytest.mark.parametrize("sites", [1, 6])
-def test_day_board_query_count_is_fixed(client, front_desk_user, django_assert_num_queries, sites):
-    build_sites(sites)
+def test_board_defaults_to_the_first_location_and_today_in_its_zone(client, manager_user):
+    build_sites(2)
+    client.force_login(manager_user)
+    response = client.get("/desk/")
+    assert response.status_code == 200
+    first = response.context["location"]
+    assert first.name == min(loc.name for loc in response.context["locations"])
+    assert response.context["day"] == datetime.now(first.zone).date()
+    page = response.content.decode()
+    assert first.time_zone in page, "the day is shown in the site's own zone"
+    assert all(f'<option value="{loc.pk}"' in page for loc in response.context["locations"])
+
+
+def test_board_switches_location_and_date(client, clinician_user, site):
+    other = LocationFactory(time_zone="America/New_York", name="Raleigh Pain")
+    ProviderFactory(locations=[other], first_name="Cy", last_name="Gamma")
+    day = next_weekday(3)
+    booked = book(site, day=day, hour=11)
+    client.force_login(clinician_user)
+    page = board(client, site, day).content.decode()
+    assert booked.patient.full_name in page
+    assert f"date={day - timedelta(days=1)}" in page and f"date={day + timedelta(days=1)}" in page
+    next_day = board(client, site, day + timedelta(days=1)).content.decode()
+    assert booked.patient.full_name not in next_day
+    elsewhere = client.get("/desk/", {"location": str(other.pk), "date": str(day)})
+    assert elsewhere.status_code == 200
+    assert "Raleigh Pain" in elsewhere.content.decode()
+    assert booked.patient.full_name not in elsewhere.content.decode()
+    assert client.get("/desk/", {"location": "not-a-uuid"}).status_code == 404
+
+
+def test_a_patient_gets_403_and_anonymous_goes_to_login(client, patient_user, site):
+    assert client.get("/desk/").status_code == 302
+    client.force_login(patient_user)
+    assert client.get("/desk/").status_code == 403
+    assert client.get("/desk/book/").status_code == 403
+
+
+# --- Moving appointments ----------------------------------------------------------------
+
+
+def test_check_in_then_cancel_through_the_page(client, front_desk_user, site):
+    day = next_weekday(1)
+    appointment = book(site, day=day, hour=9)
     client.force_login(front_desk_user)
-    # session, user, groups (role), locations, rooms, providers
-    with django_assert_num_queries(6):
-        assert client.get("/desk/").status_code == 200
+    url = f"/desk/appointments/{appointment.pk}/move/"
+    response = client.post(url, {"to": "checked_in"})
+    assert response.status_code == 302
+    assert f"date={day}" in response["Location"]
+    appointment.refresh_from_db()
+    assert appointment.status == AppointmentStatus.CHECKED_IN
+    response = client.post(url, {"to": "cancelled", "reason": "Felt unwell"})
+    assert response.status_code == 302
+    appointment.refresh_from_db()
+    assert appointment.status == AppointmentStatus.CANCELLED
+    assert appointment.cancel_reason == "Felt unwell"
+    assert appointment.cancelled_by == front_desk_user
+
+
+def test_cancel_without_reason_is_a_400_and_changes_nothing(client, front_desk_user, site):
+    appointment = book(site, day=next_weekday(1), hour=9)
+    client.force_login(front_desk_user)
+    response = client.post(
+        f"/desk/appointments/{appointment.pk}/move/", {"to": "cancelled", "reason": "  "}
+    )
+    assert response.status_code == 400
+    assert "Say why the appointment is cancelled." in response.content.decode()
+    appointment.refresh_from_db()
+    assert appointment.status == AppointmentStatus.BOOKED
+
+
+def test_an_illegal_move_is_a_409(client, front_desk_user, site):
+    appointment = book(site, day=next_weekday(1), hour=9)
+    client.force_login(front_desk_user)
+    response = client.post(f"/desk/appointments/{appointment.pk}/move/", {"to": "completed"})
+    assert response.status_code == 409
+    appointment.refresh_from_db()
+    assert appointment.status == AppointmentStatus.BOOKED
+
+
+def test_no_shows_are_listed(client, front_desk_user, site):
+    day = next_weekday(1)
+    appointment = book(site, day=day, hour=9)
+    client.force_login(front_desk_user)
+    client.post(f"/desk/appointments/{appointment.pk}/move/", {"to": "no_show"})
+    page = board(client, site, day).content.decode()
+    no_shows = page[page.index('id="no-shows-title"') :]
+    assert appointment.patient.full_name in no_shows[: no_shows.index("</section>")]
+
+
+def test_reschedule_through_the_page(client, front_desk_user, site):
+    day = next_weekday(1)
+    appointment = book(site, day=day, hour=9)
+    client.force_login(front_desk_user)
+    response = client.post(
+        f"/desk/appointments/{appointment.pk}/reschedule/", {"start": f"{day}T14:30"}
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    appointment.refresh_from_db()
+    assert appointment.status == AppointmentStatus.CANCELLED
+    moved = Appointment.objects.get(status=AppointmentStatus.BOOKED)
+    assert moved.start == datetime.combine(day, time(14, 30)).replace(tzinfo=DENVER)
+    assert moved.patient == appointment.patient
+
+
+def test_reschedule_into_a_taken_slot_keeps_the_appointment(client, front_desk_user, site):
+    day = next_weekday(1)
+    appointment = book(site, day=day, hour=9)
+    book(site, day=day, hour=11)  # Dr Alpha, Exam 1
+    client.force_login(front_desk_user)
+    response = client.post(
+        f"/desk/appointments/{appointment.pk}/reschedule/", {"start": f"{day}T11:00"}
+    )
+    assert response.status_code == 409
+    assert "Free nearby" in response.content.decode()
+    appointment.refresh_from_db()
+    assert appointment.status == AppointmentStatus.BOOKED
+    assert Appointment.objects.count() == 2
+
+
+# --- Booking ----------------------------------------------------------------------------
+
+
+def test_booking_through_the_page(client, front_desk_user, site):
+    patient = PatientFactory(legal_first_name="Zelda", legal_last_name="Quintero")
+    day = next_weekday(2)
+    client.force_login(front_desk_user)
+    search = client.get("/desk/book/", {"location": str(site["location"].pk), "q": "Quintero"})
+    assert search.status_code == 200
+    assert f'value="{patient.pk}"' in search.content.decode()
+    response = client.post(
+        "/desk/book/",
+        {
+            "location": str(site["location"].pk),
+            "q": "Quintero",
+            "patient": str(patient.pk),
+            "appointment_type": str(site["type"].pk),
+            "provider": str(site["doctors"][0].pk),
+            "room": str(site["rooms"][0].pk),
+            "start": f"{day}T10:15",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    booked = Appointment.objects.get()
+    assert booked.patient == patient and booked.booked_by == front_desk_user
+    assert booked.start == datetime.combine(day, time(10, 15)).replace(tzinfo=DENVER)
+    page = client.get(response["Location"]).content.decode()
+    assert "Zelda Quintero" in page
+
+
+def test_booking_a_taken_slot_offers_alternatives(client, front_desk_user, site):
+    day = next_weekday(2)
+    book(site, day=day, hour=10, doctor=0, room=0)
+    patient = PatientFactory()
+    client.force_login(front_desk_user)
+    data = {
+        "location": str(site["location"].pk),
+        "patient": str(patient.pk),
+        "appointment_type": str(site["type"].pk),
+        "provider": str(site["doctors"][0].pk),
+        "room": str(site["rooms"][0].pk),
+        "start": f"{day}T10:00",
+    }
+    response = client.post("/desk/book/", data)
+    assert response.status_code == 409
+    page = response.content.decode()
+    assert "Free times nearby" in page
+    offered = re.findall(r'name="start" value="([0-9T:-]+)"', page)
+    assert len(offered) >= 3
+    chosen = response.context["alternatives"][0]
+    retaken = client.post(
+        "/desk/book/",
+        data
+        | {
+            "start": chosen["start_value"],
+            "provider": chosen["provider_id"],
+            "room": chosen["room_id"],
+        },
+    )
+    assert retaken.status_code == 302
+    assert Appointment.objects.filter(patient=patient).count() == 1
+
+
+def test_booking_with_bad_input_is_a_400_with_field_errors(client, front_desk_user, site):
+    client.force_login(front_desk_user)
+    response = client.post(
+        "/desk/book/",
+        {
+            "location": str(site["location"].pk),
+            "patient": str(PatientFactory().pk),
+            "appointment_type": str(site["type"].pk),
+            "provider": str(site["doctors"][0].pk),
+            "room": str(site["rooms"][0].pk),
+            "start": "2001-01-01T10:00",
+        },
+    )
+    assert response.status_code == 400
+    assert "An appointment cannot start in the past." in response.content.decode()
+    assert not Appointment.objects.exists()
+
+
+# --- Query count --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("count", [2, 15])
+def test_board_query_count_is_fixed(
+    client, front_desk_user, django_assert_num_queries, site, count
+):
+    day = next_weekday(4)
+    for index in range(count):
+        doctor, slot = index % 2, index // 2
+        book(site, day=day, hour=7 + slot // 2, minute=30 * (slot % 2), doctor=doctor, room=doctor)
+    client.force_login(front_desk_user)
+    # session, user, groups (role); locations; providers; rooms; appointments; the slot type;
+    # free_slots: providers, their locations, hours, exceptions, rooms, busy times
+    with django_assert_num_queries(14):
+        response = board(client, site, day)
+    assert response.status_code == 200
+    assert len(response.context["cards"]) == count
