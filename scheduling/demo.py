@@ -1,18 +1,27 @@
 """Demo locations, rooms and providers: two sites in different US time zones."""
 
-from datetime import time
+import random
+from datetime import datetime, time, timedelta
+
+from django.utils import timezone
 
 from clinic.core.demo import DemoContext
+from clinic.core.errors import Conflict, ValidationFailed
 
+from .availability import free_slots
 from .models import (
+    Appointment,
+    AppointmentStatus,
     AppointmentType,
     Location,
     Provider,
     ProviderKind,
     Room,
     RoomKind,
+    ScheduleException,
     WorkingHours,
 )
+from .services import appointment_backfill, appointment_book, appointment_move
 
 LOCATIONS = [
     {
@@ -140,3 +149,105 @@ def seed_hours(ctx: DemoContext) -> None:
                 )
                 sessions += 1
     ctx.counts["weekly sessions"] = sessions
+
+
+DEMO_WEEKS = 2  # of history and of bookings ahead
+PAST_ENDINGS = [  # how past visits ended, with their weights
+    (AppointmentStatus.COMPLETED, 16),
+    (AppointmentStatus.NO_SHOW, 2),
+    (AppointmentStatus.CANCELLED, 3),
+]
+# Today's next visits are under way: the first is in a room, the two after it checked in.
+TODAY_STEPS = [AppointmentStatus.CHECKED_IN, AppointmentStatus.IN_ROOM]
+STEPS_BY_ORDER = {0: 2, 1: 1, 2: 1}
+
+
+CANCEL_REASONS = ["Patient called to cancel", "Sick", "Transport fell through", "Weather"]
+
+
+def seed_appointments(ctx: DemoContext) -> None:
+    """Two weeks of history (completed, no-shows, cancellations) and two weeks of bookings,
+    today's partly checked in, in every site's own time zone. Only on a clinic with no
+    appointments yet, so seeding twice adds nothing."""
+    if Appointment.objects.exists():
+        ctx.counts["appointments"] = 0
+        return
+    rng = random.Random(20261122)
+    desk = ctx.made["frontdesk"]
+    kinds = [AppointmentType.objects.get(code=code) for code in ("follow_up", "new_consult")]
+    by_site = {}
+    for patient in ctx.made["patients"]:
+        by_site.setdefault(patient.home_location_id, []).append(patient)
+    made = 0
+    for location in ctx.made["locations"]:
+        today = timezone.now().astimezone(location.zone).date()
+        _open_now(location)
+        for offset in range(-7 * DEMO_WEEKS, 7 * DEMO_WEEKS + 1):
+            day = today + timedelta(days=offset)
+            made += _seed_day(rng, desk, kinds, location, day, today, by_site[location.pk])
+    ctx.counts["appointments"] = made
+
+
+def _open_now(location) -> None:
+    """An extra session around the present hour, so today's board always has visits done,
+    under way and still to come, whatever the day and hour the demo is loaded."""
+    now = timezone.now().astimezone(location.zone)
+    start = max(now - timedelta(hours=2), now.replace(hour=0, minute=0))
+    end = min(now + timedelta(hours=3), now.replace(hour=23, minute=45))
+    provider = location.providers.order_by("last_name").first()
+    ScheduleException.objects.get_or_create(
+        kind="extra_session",
+        provider=provider,
+        location=location,
+        date=now.date(),
+        defaults={
+            "start_time": start.replace(minute=start.minute // 15 * 15).time(),
+            "end_time": end.replace(minute=end.minute // 15 * 15).time(),
+            "note": "Demo: the clinic is open now",
+        },
+    )
+
+
+def _seed_day(rng, desk, kinds, location, day, today, patients) -> int:
+    made = upcoming = 0
+    kind = kinds[day.toordinal() % len(kinds)]
+    past = day < today
+    slots = free_slots(
+        appointment_type=kind,
+        location=location,
+        start_date=day,
+        end_date=day,
+        for_staff=True,
+        now=datetime.combine(day, time.min, tzinfo=location.zone) if past else None,
+    )
+    taken = set()
+    for slot in slots[:: rng.choice([3, 4])]:
+        if (slot.provider.pk, slot.start) in taken:
+            continue
+        patient = rng.choice(patients)
+        fields = {
+            "patient": patient,
+            "appointment_type": kind,
+            "provider": slot.provider,
+            "location": location,
+            "room": slot.room,
+            "start": slot.start,
+        }
+        try:
+            if past or slot.start <= timezone.now():
+                status = rng.choices([s for s, _ in PAST_ENDINGS], [w for _, w in PAST_ENDINGS])[0]
+                if day == today:
+                    status = AppointmentStatus.COMPLETED
+                reason = rng.choice(CANCEL_REASONS) if status == AppointmentStatus.CANCELLED else ""
+                appointment_backfill(status=status, by=desk, reason=reason, **fields)
+            else:
+                appointment = appointment_book(booked_by=desk, **fields)
+                steps = STEPS_BY_ORDER.get(upcoming, 0) if day == today else 0
+                for step in TODAY_STEPS[:steps]:
+                    appointment = appointment_move(appointment=appointment, to=step, by=desk)
+                upcoming += 1
+        except (Conflict, ValidationFailed):
+            continue  # the patient is busy then, or a neighbour took the room: skip it
+        taken.add((slot.provider.pk, slot.start))
+        made += 1
+    return made

@@ -299,3 +299,71 @@ def appointment_move(*, appointment: Appointment, to: str, by, reason: str = "")
 
         order_unschedule(order=appointment.procedure_order, by=by)
     return appointment
+
+
+PAST_OUTCOMES = (
+    AppointmentStatus.COMPLETED,
+    AppointmentStatus.NO_SHOW,
+    AppointmentStatus.CANCELLED,
+)
+
+
+def appointment_backfill(
+    *,
+    patient,
+    appointment_type: AppointmentType,
+    provider: Provider,
+    location: Location,
+    start: datetime,
+    status: str,
+    by,
+    room: Room | None = None,
+    reason: str = "",
+) -> Appointment:
+    """Enter a visit that already happened, with how it ended (a history imported from a
+    previous system, or a walk-in written up afterwards). The overlap constraints apply as
+    for any booking; only the rule that a booking starts in the future does not."""
+    minutes, before, after, room_kind = _length(appointment_type, None)
+    errors = _booking_errors(
+        appointment_type=appointment_type,
+        provider=provider,
+        location=location,
+        room=room,
+        start=start,
+        room_kind=room_kind,
+        order=None,
+        patient=patient,
+    )
+    errors.pop("start", None)
+    if timezone.is_naive(start) or start >= timezone.now():
+        errors["start"] = ["A visit entered afterwards starts in the past, with its time zone."]
+    if status not in PAST_OUTCOMES:
+        errors["status"] = ["Say how the visit ended: completed, no-show or cancelled."]
+    if status == AppointmentStatus.CANCELLED and not reason.strip():
+        errors["reason"] = ["Say why it was cancelled."]
+    if errors:
+        raise ValidationFailed(errors)
+    start = start.astimezone(UTC)
+    end = start + timedelta(minutes=minutes)
+    try:
+        with transaction.atomic():
+            return Appointment.objects.create(
+                patient=patient,
+                appointment_type=appointment_type,
+                provider=provider,
+                location=location,
+                room=room,
+                start=start,
+                end=end,
+                block_start=start - timedelta(minutes=before),
+                block_end=end + timedelta(minutes=after),
+                status=status,
+                cancel_reason=reason.strip()[:300],
+                cancelled_by=by if status == AppointmentStatus.CANCELLED else None,
+                booked_by=by,
+            )
+    except IntegrityError as error:
+        code, detail = OVERLAP_CODES.get(_constraint_of(error), (None, None))
+        if code is None:
+            raise
+        raise Conflict(detail, code=code) from None

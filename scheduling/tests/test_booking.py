@@ -256,3 +256,26 @@ def test_booking_a_procedure_runs_the_safety_check_again(clinic, clinician_user,
     )
     order.refresh_from_db()
     assert order.status == OrderStatus.AUTHORIZED
+
+
+@pytest.mark.django_db
+def test_a_past_visit_is_entered_with_how_it_ended(clinic, front_desk_user):
+    from scheduling.services import appointment_backfill
+
+    patient = PatientFactory()
+    last_week = next_monday_at(9) - timedelta(days=14)
+    fields = {
+        "patient": patient,
+        "appointment_type": clinic["type"],
+        "provider": clinic["provider"],
+        "location": clinic["location"],
+        "room": clinic["room"],
+        "by": front_desk_user,
+    }
+    done = appointment_backfill(start=last_week, status=AppointmentStatus.COMPLETED, **fields)
+    assert done.status == AppointmentStatus.COMPLETED
+    with pytest.raises(Conflict):
+        appointment_backfill(start=last_week, status=AppointmentStatus.NO_SHOW, **fields)
+    with pytest.raises(ValidationFailed) as caught:
+        appointment_backfill(start=next_monday_at(9), status=AppointmentStatus.BOOKED, **fields)
+    assert set(caught.value.fields) == {"start", "status"}

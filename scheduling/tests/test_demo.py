@@ -25,3 +25,25 @@ def test_demo_hours_make_the_demo_clinic_bookable_and_seed_once():
     assert {slot.location.code for slot in slots} == {"raleigh", "denver"}
     assert all(8 <= slot.local_start.hour < 17 for slot in slots)
     assert not AppointmentType.objects.get(code="procedure").patient_bookable
+
+
+def test_demo_appointments_cover_every_state_once():
+    from clinic.core.demo import accounts
+    from patients import demo as patient_demo
+    from scheduling.models import Appointment, AppointmentStatus
+
+    ctx = DemoContext(password="demo-password-1", patient_count=30)
+    accounts.seed_staff(ctx)
+    demo.seed(ctx)
+    demo.seed_hours(ctx)
+    patient_demo.seed(ctx)
+    demo.seed_appointments(ctx)
+    states = set(Appointment.objects.values_list("status", flat=True))
+    assert states == set(AppointmentStatus.values)
+    now = timezone.now()
+    assert Appointment.objects.filter(start__lt=now - timedelta(days=7)).exists()
+    assert Appointment.objects.filter(start__gt=now + timedelta(days=7)).exists()
+    assert not Appointment.objects.filter(status=AppointmentStatus.BOOKED, start__lt=now).exists()
+    count = Appointment.objects.count()
+    demo.seed_appointments(ctx)
+    assert Appointment.objects.count() == count

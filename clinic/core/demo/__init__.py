@@ -11,6 +11,7 @@ DEMO_SEEDERS = [
     "scheduling.demo.seed_hours",
     "patients.demo.seed",
     "clinic.core.demo.accounts.seed_patient_account",
+    "scheduling.demo.seed_appointments",
     # After the portal login is linked, so the portal patient's intake is their own.
     "patients.demo.seed_intakes",
     # After the patients and the portal login: procedure histories and open orders.
