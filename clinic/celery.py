@@ -52,6 +52,10 @@ app.conf.update(
             "task": "clinic.core.tasks.beat_heartbeat",
             "schedule": 60.0,
         },
+        "expire-waitlist-offers": {
+            "task": "scheduling.tasks.expire_waitlist_offers",
+            "schedule": 300.0,
+        },
     },
 )
 app.autodiscover_tasks()

@@ -7,6 +7,8 @@ from .models import (
     Provider,
     Room,
     ScheduleException,
+    WaitlistEntry,
+    WaitlistOffer,
     WorkingHours,
     new_calendar_token,
 )
@@ -92,3 +94,27 @@ class ScheduleExceptionAdmin(admin.ModelAdmin):
     list_filter = ("kind", "location")
     list_select_related = ("provider", "location")
     date_hierarchy = "date"
+
+
+@admin.register(WaitlistEntry)
+class WaitlistEntryAdmin(admin.ModelAdmin):
+    list_display = (
+        "patient",
+        "appointment_type",
+        "provider",
+        "location",
+        "earliest",
+        "latest",
+        "status",
+        "created_at",
+    )
+    list_filter = ("status", "appointment_type", "location")
+    raw_id_fields = ("patient",)
+    list_select_related = ("patient", "appointment_type", "provider", "location")
+
+
+@admin.register(WaitlistOffer)
+class WaitlistOfferAdmin(admin.ModelAdmin):
+    list_display = ("entry", "start", "provider", "location", "expires_at", "status")
+    list_filter = ("status", "location")
+    readonly_fields = ("entry", "appointment", "created_at")

@@ -17,4 +17,6 @@ urlpatterns = [
     path(one + "complete/", apis.CompleteApi.as_view()),
     path(one + "no-show/", apis.NoShowApi.as_view()),
     path(one + "calendar.ics", apis.AppointmentCalendarApi.as_view()),
+    path("waitlist/", apis.WaitlistApi.as_view()),
+    path("waitlist-offers/<uuid:offer_id>/accept/", apis.OfferAcceptApi.as_view()),
 ]

@@ -4,6 +4,7 @@ import json
 from datetime import date, datetime, time, timedelta
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import PermissionDenied
@@ -15,13 +16,21 @@ from rest_framework.views import APIView
 from clinic.core.errors import ValidationFailed
 from clinic.users.access import IsClinicStaff
 from clinic.users.roles import Role
-from patients.selectors import patient_for
+from patients.selectors import patient_for, patients_visible_to
 
 from . import selectors, services
 from .availability import free_slots
 from .calendar_views import appointment_file
 from .localtime import to_aware
-from .models import Appointment, AppointmentStatus, AppointmentType, Location, Provider
+from .models import (
+    Appointment,
+    AppointmentStatus,
+    AppointmentType,
+    Location,
+    Provider,
+    WaitlistEntry,
+    WaitlistOffer,
+)
 from .serializers import (
     AppointmentSerializer,
     AppointmentTypeSerializer,
@@ -32,7 +41,9 @@ from .serializers import (
     ReasonSerializer,
     RescheduleSerializer,
     SlotSerializer,
+    WaitlistEntrySerializer,
 )
+from .waitlist import offer_accept, waitlist_join
 
 
 class ListApi(GenericAPIView):
@@ -252,3 +263,55 @@ class AppointmentCalendarApi(APIView):
     )
     def get(self, request, appointment_id):
         return appointment_file(selectors.appointment_for(request.user, appointment_id))
+
+
+class WaitlistApi(GenericAPIView):
+    queryset = WaitlistEntry.objects.none()
+    serializer_class = WaitlistEntrySerializer
+
+    @extend_schema(operation_id="waitlist_list", responses=WaitlistEntrySerializer(many=True))
+    def get(self, request):
+        entries = WaitlistEntry.objects.prefetch_related("offers").select_related(
+            "appointment_type"
+        )
+        if not request.user.is_clinic_staff:
+            entries = entries.filter(patient__in=patients_visible_to(request.user))
+        page = self.paginate_queryset(entries)
+        return self.get_paginated_response(WaitlistEntrySerializer(page, many=True).data)
+
+    @extend_schema(
+        operation_id="waitlist_join",
+        request=WaitlistEntrySerializer,
+        responses={201: WaitlistEntrySerializer},
+    )
+    def post(self, request):
+        serializer = WaitlistEntrySerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        user = request.user
+        if user.has_role(Role.PATIENT):
+            data["patient"] = getattr(user, "patient", None)
+            if data["patient"] is None or not data["appointment_type"].patient_bookable:
+                raise PermissionDenied("Ask the clinic to put you on this waitlist.")
+        elif data.get("patient") is None:
+            raise ValidationFailed({"patient": ["Choose the patient."]})
+        entry = waitlist_join(by=user, **data)
+        return Response(WaitlistEntrySerializer(entry).data, status=status.HTTP_201_CREATED)
+
+
+class OfferAcceptApi(APIView):
+    @extend_schema(
+        operation_id="waitlist_offer_accept", request=None, responses=AppointmentSerializer
+    )
+    def post(self, request, offer_id):
+        offers = WaitlistOffer.objects.select_related("entry")
+        if not request.user.is_clinic_staff:
+            offers = offers.filter(entry__patient__in=patients_visible_to(request.user))
+        offer = offers.filter(pk=offer_id).first()
+        if offer is None:
+            raise Http404
+        appointment = offer_accept(offer=offer, by=request.user)
+        return Response(
+            appointment_serializer_for(request.user)(appointment).data,
+            status=status.HTTP_201_CREATED,
+        )

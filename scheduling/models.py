@@ -281,6 +281,9 @@ class AppointmentType(models.Model):
     slot_step_minutes = models.PositiveSmallIntegerField(
         default=15, help_text="Offered start times are this many minutes apart."
     )
+    waitlist_offer_hours = models.PositiveSmallIntegerField(
+        default=4, help_text="How long a freed slot is held for the waiting patient offered it."
+    )
     color = models.CharField(
         max_length=7, default="#0b5cad", help_text="Day board colour, #rrggbb."
     )
@@ -417,3 +420,95 @@ class Appointment(models.Model):
 
     def __str__(self) -> str:
         return f"Appointment {self.id}"
+
+
+# --- Waitlist -------------------------------------------------------------------------------
+
+
+class WaitlistStatus(models.TextChoices):
+    WAITING = "waiting", "Waiting"
+    OFFERED = "offered", "Offered a slot"
+    BOOKED = "booked", "Booked"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+class WaitlistEntry(models.Model):
+    """A patient waiting for an earlier slot of a kind of visit, within a window of days."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.CASCADE, related_name="waitlist_entries"
+    )
+    appointment_type = models.ForeignKey(
+        AppointmentType, on_delete=models.PROTECT, related_name="+"
+    )
+    provider = models.ForeignKey(
+        Provider, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    location = models.ForeignKey(
+        Location, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    earliest = models.DateField()
+    latest = models.DateField()
+    status = models.CharField(
+        max_length=12, choices=WaitlistStatus.choices, default=WaitlistStatus.WAITING
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        indexes = [
+            models.Index(
+                fields=["status", "appointment_type", "created_at"], name="waitlist_queue_idx"
+            )
+        ]
+        constraints = [
+            choice_check("status", WaitlistStatus, "waitlist_status_valid"),
+            models.CheckConstraint(
+                condition=models.Q(latest__gte=models.F("earliest")), name="waitlist_window_ordered"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Waitlist entry {self.id}"
+
+
+class OfferStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    ACCEPTED = "accepted", "Accepted"
+    EXPIRED = "expired", "Expired"
+
+
+class WaitlistOffer(models.Model):
+    """A freed slot offered to the first matching waiting patient, until it expires. The
+    message that tells the patient goes through the reminders issue's outbox."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    entry = models.ForeignKey(WaitlistEntry, on_delete=models.CASCADE, related_name="offers")
+    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="+")
+    location = models.ForeignKey(Location, on_delete=models.CASCADE, related_name="+")
+    room = models.ForeignKey(
+        Room, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    start = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=OfferStatus.choices, default=OfferStatus.OPEN)
+    appointment = models.OneToOneField(
+        Appointment, null=True, blank=True, on_delete=models.SET_NULL, related_name="waitlist_offer"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            choice_check("status", OfferStatus, "offer_status_valid"),
+            models.UniqueConstraint(
+                fields=["entry"], condition=models.Q(status="open"), name="one_open_offer_per_entry"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Waitlist offer {self.id}"

@@ -1,7 +1,7 @@
 from django.utils import timezone
 from rest_framework import serializers
 
-from .models import Appointment, AppointmentType, Location, Provider, Room
+from .models import Appointment, AppointmentType, Location, Provider, Room, WaitlistEntry
 
 
 class LocationSerializer(serializers.ModelSerializer):
@@ -158,3 +158,38 @@ class RescheduleSerializer(serializers.Serializer):
     room = serializers.PrimaryKeyRelatedField(
         queryset=Room.objects.filter(is_active=True), required=False
     )
+
+
+class WaitlistEntrySerializer(serializers.ModelSerializer):
+    appointment_type = serializers.SlugRelatedField(
+        slug_field="code", queryset=AppointmentType.objects.filter(is_active=True)
+    )
+    offers = serializers.SerializerMethodField()
+
+    class Meta:
+        model = WaitlistEntry
+        fields = (
+            "id",
+            "patient",
+            "appointment_type",
+            "provider",
+            "location",
+            "earliest",
+            "latest",
+            "status",
+            "offers",
+            "created_at",
+        )
+        read_only_fields = ("id", "status", "offers", "created_at")
+        extra_kwargs = {"patient": {"required": False}}
+
+    def get_offers(self, entry) -> list[dict]:
+        return [
+            {
+                "id": str(o.id),
+                "start": o.start.isoformat(),
+                "expires_at": o.expires_at.isoformat(),
+                "status": o.status,
+            }
+            for o in entry.offers.all()
+        ]

@@ -105,9 +105,12 @@ def appointment_book(
     room: Room | None = None,
     procedure_order=None,
     idempotency_key: str = "",
+    offered_by_clinic: bool = False,
 ) -> Appointment:
     """Book a visit. A retried request with the same idempotency key returns the first
-    appointment; a lost race is a 409 `slot_taken`; nothing is written on any error."""
+    appointment; a lost race is a 409 `slot_taken`; nothing is written on any error.
+    `offered_by_clinic`: the clinic offered this exact slot (a waitlist offer), so the
+    rules for patients booking on their own do not apply."""
     existing = _existing(booked_by, idempotency_key)
     if existing is not None:
         return existing
@@ -122,7 +125,8 @@ def appointment_book(
         order=procedure_order,
         patient=patient,
     )
-    if not errors and booked_by is not None and booked_by.has_role(Role.PATIENT):
+    patient_booking = booked_by is not None and booked_by.has_role(Role.PATIENT)
+    if not errors and patient_booking and not offered_by_clinic:
         errors = _patient_rule_errors(appointment_type, provider, location, start, procedure_order)
     if errors:
         raise ValidationFailed(errors)
@@ -291,6 +295,10 @@ def appointment_move(*, appointment: Appointment, to: str, by, reason: str = "")
     if to == AppointmentStatus.CANCELLED:
         appointment.cancel_reason, appointment.cancelled_by = reason.strip()[:300], by
     appointment.save()
+    if to == AppointmentStatus.CANCELLED:
+        from .waitlist import offer_freed_slot
+
+        offer_freed_slot(appointment)
     if appointment.procedure_order_id and to in (
         AppointmentStatus.CANCELLED,
         AppointmentStatus.NO_SHOW,

@@ -53,6 +53,8 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "scheduling.appointment": ("view", "change"),
         "scheduling.workinghours": ALL,
         "scheduling.scheduleexception": ALL,
+        "scheduling.waitlistentry": ALL,
+        "scheduling.waitlistoffer": ("view", "change"),
     },
     Role.CLINICIAN: {
         "patients.patient": EDIT,

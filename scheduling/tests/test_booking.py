@@ -28,19 +28,6 @@ def next_monday_at(hour: int, minute: int = 0) -> datetime:
     return datetime(monday.year, monday.month, monday.day, hour, minute, tzinfo=CHICAGO)
 
 
-@pytest.fixture
-def clinic(db):
-    location = LocationFactory(time_zone="America/Chicago")
-    return {
-        "location": location,
-        "provider": ProviderFactory(locations=[location]),
-        "other_provider": ProviderFactory(locations=[location]),
-        "room": RoomFactory(location=location),
-        "other_room": RoomFactory(location=location),
-        "type": AppointmentTypeFactory(),
-    }
-
-
 def book(clinic, booked_by, *, at=None, patient=None, provider=None, room=None, **extra):
     return appointment_book(
         patient=patient or PatientFactory(),
