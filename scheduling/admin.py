@@ -4,6 +4,7 @@ from .models import (
     Appointment,
     AppointmentType,
     Location,
+    OpeningHours,
     Provider,
     Room,
     ScheduleException,
@@ -39,7 +40,7 @@ class ProviderAdmin(admin.ModelAdmin):
     list_display = ("display_name", "kind", "npi", "is_active")
     list_filter = ("kind", "is_active", "locations")
     search_fields = ("last_name", "first_name", "npi")
-    filter_horizontal = ("locations",)
+    filter_horizontal = ("locations", "procedure_types")
     raw_id_fields = ("user",)
 
     @admin.action(description="Renew the calendar feed link (the old one stops working)")
@@ -118,3 +119,10 @@ class WaitlistOfferAdmin(admin.ModelAdmin):
     list_display = ("entry", "start", "provider", "location", "expires_at", "status")
     list_filter = ("status", "location")
     readonly_fields = ("entry", "appointment", "created_at")
+
+
+@admin.register(OpeningHours)
+class OpeningHoursAdmin(admin.ModelAdmin):
+    list_display = ("location", "weekday", "opens", "closes")
+    list_filter = ("location", "weekday")
+    list_select_related = ("location",)

@@ -18,6 +18,7 @@ from .models import (
     AppointmentType,
     ExceptionKind,
     Location,
+    OpeningHours,
     Provider,
     Room,
     ScheduleException,
@@ -120,6 +121,10 @@ class Calendar:
         last = max(local(end_date + timedelta(days=1), time.min, loc.zone) for loc in locations)
         provider_ids = [p.pk for p in providers]
         location_ids = [loc.pk for loc in locations]
+        self.opening = defaultdict(list)
+        for opening in OpeningHours.objects.filter(location__in=location_ids):
+            self.opening[(opening.location_id, opening.weekday)].append(opening)
+        self.has_opening_hours = {location_id for location_id, _ in self.opening}
         self.hours = defaultdict(list)
         for hours in WorkingHours.objects.filter(
             provider__in=provider_ids, location__in=location_ids
@@ -173,7 +178,19 @@ class Calendar:
             if (e.kind == ExceptionKind.HOLIDAY and e.location_id == location.pk)
             or (e.kind == ExceptionKind.TIME_OFF and e.provider_id == provider.pk)
         ]
-        return sorted(_subtract(spans, closed))
+        spans = sorted(_subtract(spans, closed))
+        if location.pk not in self.has_opening_hours:
+            return spans  # a location without opening hours is limited by the sessions alone
+        open_spans = [
+            (local(day, o.opens, zone), local(day, o.closes, zone))
+            for o in self.opening[(location.pk, day.weekday())]
+        ]
+        return [
+            (max(start, open_start), min(end, open_end))
+            for start, end in spans
+            for open_start, open_end in open_spans
+            if max(start, open_start) < min(end, open_end)
+        ]
 
 
 def _free(busy: list[tuple], start: datetime, end: datetime) -> bool:
@@ -207,6 +224,8 @@ def free_slots(
     providers = Provider.objects.filter(is_active=True, locations__in=[loc.pk for loc in locations])
     if provider is not None:
         providers = providers.filter(pk=provider.pk)
+    if procedure_type is not None:
+        providers = providers.filter(procedure_types=procedure_type)
     providers = list(providers.distinct().prefetch_related("locations"))
     if not providers or not locations:
         return []

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from clinic.core.demo import DemoContext
 from clinic.core.errors import Conflict, ValidationFailed
+from procedures.models import ProcedureType
 
 from .availability import free_slots
 from .models import (
@@ -134,8 +135,11 @@ def seed_hours(ctx: DemoContext) -> None:
                 "color": colour,
             },
         )
+    procedures = list(ProcedureType.objects.filter(is_active=True))
     sessions = 0
     for provider in Provider.objects.prefetch_related("locations"):
+        if provider.kind == ProviderKind.PHYSICIAN:
+            provider.procedure_types.set(procedures)
         sites = sorted(provider.locations.all(), key=lambda loc: loc.code)
         for weekday in range(5):
             site = sites[weekday % len(sites)]

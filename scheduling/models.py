@@ -4,11 +4,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.contrib.postgres.constraints import ExclusionConstraint
-from django.contrib.postgres.fields import DateTimeRangeField, RangeOperators
+from django.contrib.postgres.fields import ArrayField, DateTimeRangeField, RangeOperators
 from django.core.exceptions import ValidationError
 from django.db import models
 
 from clinic.core.db import choice_check
+
+
+def default_booking_roles() -> list[str]:
+    return ["front_desk", "clinician", "manager"]
 
 
 def new_calendar_token() -> str:
@@ -112,6 +116,12 @@ class Provider(models.Model):
         "NPI", max_length=10, blank=True, help_text="National Provider Identifier, 10 digits."
     )
     locations = models.ManyToManyField(Location, related_name="providers", blank=True)
+    procedure_types = models.ManyToManyField(
+        "procedures.ProcedureType",
+        related_name="providers",
+        blank=True,
+        help_text="The procedures this provider performs.",
+    )
     is_active = models.BooleanField(default=True)
     calendar_token = models.CharField(
         max_length=64,
@@ -181,6 +191,30 @@ class WorkingHours(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider} {self.get_weekday_display()} {self.start_time}-{self.end_time}"
+
+
+class OpeningHours(models.Model):
+    """When a location is open on a weekday; provider sessions count only inside them."""
+
+    location = models.ForeignKey(Location, on_delete=models.CASCADE, related_name="opening_hours")
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
+    opens = models.TimeField()
+    closes = models.TimeField()
+
+    class Meta:
+        ordering = ["location", "weekday", "opens"]
+        verbose_name_plural = "opening hours"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(closes__gt=models.F("opens")), name="opening_closes_after_opens"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(weekday__lte=6), name="opening_weekday_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.location} {self.get_weekday_display()} {self.opens}-{self.closes}"
 
 
 class ExceptionKind(models.TextChoices):
@@ -276,6 +310,12 @@ class AppointmentType(models.Model):
         help_text="The room it needs; empty for none (telehealth). Procedures use the catalog's.",
     )
     patient_bookable = models.BooleanField(default=False)
+    bookable_by = ArrayField(
+        models.CharField(max_length=16),
+        default=default_booking_roles,
+        blank=True,
+        help_text="Staff roles that may book it: front_desk, clinician, manager.",
+    )
     min_notice_hours = models.PositiveSmallIntegerField(default=24)
     max_horizon_days = models.PositiveSmallIntegerField(default=90)
     slot_step_minutes = models.PositiveSmallIntegerField(

@@ -85,6 +85,11 @@ def _booking_errors(
         ]
     if order is not None and order.patient_id != patient.pk:
         errors["procedure_order"] = ["This order belongs to another patient."]
+    if (
+        order is not None
+        and not provider.procedure_types.filter(pk=order.procedure_type_id).exists()
+    ):
+        errors["provider"] = ["This provider does not perform this procedure."]
     return errors
 
 
@@ -126,6 +131,9 @@ def appointment_book(
         patient=patient,
     )
     patient_booking = booked_by is not None and booked_by.has_role(Role.PATIENT)
+    staff_role = booked_by.role if booked_by is not None and booked_by.is_clinic_staff else None
+    if staff_role and staff_role not in appointment_type.bookable_by:
+        errors["appointment_type"] = ["Your role does not book this kind of visit."]
     if not errors and patient_booking and not offered_by_clinic:
         errors = _patient_rule_errors(appointment_type, provider, location, start, procedure_order)
     if errors:

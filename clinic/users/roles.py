@@ -53,6 +53,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "scheduling.appointment": ("view", "change"),
         "scheduling.workinghours": ALL,
         "scheduling.scheduleexception": ALL,
+        "scheduling.openinghours": ALL,
         "scheduling.waitlistentry": ALL,
         "scheduling.waitlistoffer": ("view", "change"),
     },

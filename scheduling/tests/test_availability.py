@@ -164,8 +164,8 @@ def test_availability_runs_a_fixed_number_of_queries(site, django_assert_num_que
     )
     for i in range(booked):
         book(site, at(MONDAY, 6) + timedelta(minutes=30 * i))
-    # locations, providers, their locations, hours, exceptions, rooms, appointments
-    with django_assert_num_queries(7):
+    # locations, providers, their locations, opening hours, hours, exceptions, rooms, appointments
+    with django_assert_num_queries(8):
         free_slots(
             appointment_type=site["type"],
             start_date=MONDAY,
@@ -201,3 +201,15 @@ def test_property_every_offered_slot_is_inside_hours_free_and_bookable(site, tak
             booked = book(site, chosen.start, room=chosen.room)
             assert booked.start == chosen.start
         transaction.set_rollback(True)
+
+
+def test_opening_hours_clip_the_sessions(site):
+    from scheduling.models import OpeningHours
+
+    OpeningHours.objects.create(
+        location=site["location"], weekday=0, opens=time(9), closes=time(11)
+    )
+    found = starts(site)
+    assert found[0] == "09:00" and found[-1] == "10:30"
+    OpeningHours.objects.filter(location=site["location"]).update(weekday=1)
+    assert starts(site) == [], "closed on Mondays"

@@ -201,6 +201,7 @@ def test_booking_a_procedure_runs_the_safety_check_again(clinic, clinician_user,
     )
     procedure_services.order_authorize(order=order, by=front_desk_user)
     suite = RoomFactory(location=clinic["location"], kind="fluoroscopy_suite")
+    clinic["provider"].procedure_types.add(order.procedure_type)
     procedure = AppointmentTypeFactory(
         code="procedure", name="Procedure", kind="procedure", room_kind=""
     )
@@ -268,3 +269,48 @@ def test_a_past_visit_is_entered_with_how_it_ended(clinic, front_desk_user):
     with pytest.raises(ValidationFailed) as caught:
         appointment_backfill(start=next_monday_at(9), status=AppointmentStatus.BOOKED, **fields)
     assert set(caught.value.fields) == {"start", "status"}
+
+
+@pytest.mark.django_db
+def test_only_the_roles_a_type_names_may_book_it(clinic, front_desk_user, clinician_user):
+    clinic["type"].bookable_by = ["clinician"]
+    clinic["type"].save()
+    with pytest.raises(ValidationFailed) as caught:
+        book(clinic, front_desk_user)
+    assert "appointment_type" in caught.value.fields
+    assert book(clinic, clinician_user).status == AppointmentStatus.BOOKED
+
+
+@pytest.mark.django_db
+def test_a_procedure_is_booked_only_with_a_provider_who_performs_it(
+    clinic, clinician_user, front_desk_user
+):
+    from procedures import services as procedure_services
+    from procedures.models import ProcedureType
+
+    patient = PatientFactory()
+    order = procedure_services.order_create(
+        patient=patient,
+        procedure_type=ProcedureType.objects.get(code="trigger_point"),
+        ordered_by=clinician_user,
+        indication_code="M79.18",
+        indication_text="Myofascial pain",
+        auth_status="not_needed",
+    )
+    procedure_services.order_authorize(order=order, by=front_desk_user)
+    room = RoomFactory(location=clinic["location"], kind="procedure_room")
+    procedure = AppointmentTypeFactory(
+        code="procedure", name="Procedure", kind="procedure", room_kind=""
+    )
+    with pytest.raises(ValidationFailed) as caught:
+        appointment_book(
+            patient=patient,
+            appointment_type=procedure,
+            provider=clinic["provider"],
+            location=clinic["location"],
+            room=room,
+            start=next_monday_at(11),
+            booked_by=front_desk_user,
+            procedure_order=order,
+        )
+    assert caught.value.fields["provider"] == ["This provider does not perform this procedure."]

@@ -327,8 +327,8 @@ def test_board_query_count_is_fixed(
         book(site, day=day, hour=7 + slot // 2, minute=30 * (slot % 2), doctor=doctor, room=doctor)
     client.force_login(front_desk_user)
     # session, user, groups (role); locations; providers; rooms; appointments; the slot type;
-    # free_slots: providers, their locations, hours, exceptions, rooms, busy times
-    with django_assert_num_queries(14):
+    # free_slots: providers, their locations, opening hours, hours, exceptions, rooms, busy times
+    with django_assert_num_queries(15):
         response = board(client, site, day)
     assert response.status_code == 200
     assert len(response.context["cards"]) == count
