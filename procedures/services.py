@@ -6,6 +6,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from clinic.core.errors import Conflict, Forbidden, ValidationFailed
+from clinic.core.states import move_state
 from clinic.users.roles import Role
 from patients.instruments import percent_relief
 from patients.services import full_clean_or_fail
@@ -39,14 +40,7 @@ def _require_clinician(user, action: str) -> None:
 
 
 def _move(order: ProcedureOrder, to: str) -> None:
-    if to not in TRANSITIONS[order.status]:
-        raise Conflict(
-            f"An order that is {order.status} cannot become {to}.",
-            code="illegal_transition",
-            status=order.status,
-            to=to,
-        )
-    order.status = to
+    move_state(order, to, TRANSITIONS, "An order")
 
 
 def _locked(order: ProcedureOrder) -> ProcedureOrder:

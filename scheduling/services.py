@@ -7,6 +7,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from clinic.core.errors import Conflict, ValidationFailed
+from clinic.core.states import move_state
 from clinic.users.roles import Role
 
 from .models import (
@@ -93,6 +94,19 @@ def _booking_errors(
     return errors
 
 
+def _insert(start: datetime, minutes: int, before: int, after: int, **fields) -> Appointment:
+    """The row: the visit [start, end) and the span it blocks for provider and room."""
+    start = start.astimezone(UTC)  # arithmetic in UTC: a zone's datetimes add on the wall clock
+    end = start + timedelta(minutes=minutes)
+    return Appointment.objects.create(
+        start=start,
+        end=end,
+        block_start=start - timedelta(minutes=before),
+        block_end=end + timedelta(minutes=after),
+        **fields,
+    )
+
+
 def _existing(booked_by, idempotency_key: str) -> Appointment | None:
     if not idempotency_key:
         return None
@@ -138,8 +152,6 @@ def appointment_book(
         errors = _patient_rule_errors(appointment_type, provider, location, start, procedure_order)
     if errors:
         raise ValidationFailed(errors)
-    start = start.astimezone(UTC)  # arithmetic in UTC: a zone's datetimes add on the wall clock
-    end = start + timedelta(minutes=minutes)
     planned_day = start.astimezone(location.zone).date()
     if procedure_order is not None:
         from procedures.services import order_refresh_findings
@@ -156,17 +168,17 @@ def appointment_book(
                     order=procedure_order, planned_date=planned_day, by=booked_by
                 )
                 findings = order.findings
-            return Appointment.objects.create(
+            return _insert(
+                start,
+                minutes,
+                before,
+                after,
                 patient=patient,
                 appointment_type=appointment_type,
                 provider=provider,
                 location=location,
                 room=room,
                 procedure_order=procedure_order,
-                start=start,
-                end=end,
-                block_start=start - timedelta(minutes=before),
-                block_end=end + timedelta(minutes=after),
                 findings=findings,
                 booked_by=booked_by,
                 idempotency_key=idempotency_key,
@@ -283,14 +295,7 @@ def appointment_reschedule(
 
 
 def _move(appointment: Appointment, to: str) -> None:
-    if to not in TRANSITIONS[appointment.status]:
-        raise Conflict(
-            f"An appointment that is {appointment.status} cannot become {to}.",
-            code="illegal_transition",
-            status=appointment.status,
-            to=to,
-        )
-    appointment.status = to
+    move_state(appointment, to, TRANSITIONS, "An appointment")
 
 
 @transaction.atomic
@@ -359,20 +364,18 @@ def appointment_backfill(
         errors["reason"] = ["Say why it was cancelled."]
     if errors:
         raise ValidationFailed(errors)
-    start = start.astimezone(UTC)
-    end = start + timedelta(minutes=minutes)
     try:
         with transaction.atomic():
-            return Appointment.objects.create(
+            return _insert(
+                start,
+                minutes,
+                before,
+                after,
                 patient=patient,
                 appointment_type=appointment_type,
                 provider=provider,
                 location=location,
                 room=room,
-                start=start,
-                end=end,
-                block_start=start - timedelta(minutes=before),
-                block_end=end + timedelta(minutes=after),
                 status=status,
                 cancel_reason=reason.strip()[:300],
                 cancelled_by=by if status == AppointmentStatus.CANCELLED else None,
