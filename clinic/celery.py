@@ -39,10 +39,7 @@ app.conf.update(
     task_time_limit=300,
     task_soft_time_limit=240,
     task_default_queue=DEFAULT_QUEUE,
-    task_routes={
-        "notifications.tasks.*": {"queue": NOTIFICATIONS_QUEUE},
-        "*": {"queue": DEFAULT_QUEUE},
-    },
+    task_routes=["clinic.celery.route_task"],
     broker_connection_retry_on_startup=True,
     # Longer than any task may run, so Redis does not redeliver a task still running.
     broker_transport_options={"visibility_timeout": 3600},
@@ -52,6 +49,10 @@ app.conf.update(
             "task": "clinic.core.tasks.beat_heartbeat",
             "schedule": 60.0,
         },
+        "dispatch-due-messages": {
+            "task": "notifications.tasks.dispatch_due_messages",
+            "schedule": float(os.environ.get("NOTIFY_DISPATCH_SECONDS", "60")),
+        },
         "expire-waitlist-offers": {
             "task": "scheduling.tasks.expire_waitlist_offers",
             "schedule": 300.0,
@@ -59,6 +60,16 @@ app.conf.update(
     },
 )
 app.autodiscover_tasks()
+
+
+def route_task(name, args, kwargs, options, task=None, **kw):
+    """Messages to patients go to their own queue (its name is a setting, so a test can give
+    its worker a private one); everything else to the default queue."""
+    if name.startswith("notifications.tasks."):
+        from django.conf import settings
+
+        return {"queue": getattr(settings, "NOTIFICATIONS_QUEUE", NOTIFICATIONS_QUEUE)}
+    return {"queue": DEFAULT_QUEUE}
 
 
 @beat_init.connect

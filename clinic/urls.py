@@ -20,6 +20,7 @@ urlpatterns = [
     path("patients/", include("patients.urls")),
     path("procedures/", include("procedures.urls")),
     path("portal/", include("portal.urls")),
+    path("", include("notifications.urls")),
     path("calendars/providers/<str:token>.ics", provider_feed, name="provider-calendar"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),

@@ -345,6 +345,12 @@ class ProcedureRecord(models.Model):
         blank=True,
         help_text="Highest percent relief among the follow-ups (instruments.md).",
     )
+    next_refill_due = models.DateField(
+        null=True,
+        blank=True,
+        help_text="Intrathecal pumps: when the reservoir needs its next refill (from its volume "
+        "and daily dose). The patient is reminded before it.",
+    )
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -263,6 +263,11 @@ def _record_errors(procedure_type, fields) -> dict:
         ]
     if fields.get("performed_at") and fields["performed_at"] > timezone.now():
         errors["performed_at"] = ["A procedure cannot be recorded before it happens."]
+    refill_due = fields.get("next_refill_due")
+    if refill_due and procedure_type.family != "intrathecal":
+        errors["next_refill_due"] = ["Only an intrathecal pump has a refill date."]
+    elif refill_due and fields.get("performed_at") and refill_due <= fields["performed_at"].date():
+        errors["next_refill_due"] = ["The next refill is due after this procedure."]
     return errors
 
 
@@ -271,7 +276,7 @@ def record_create(
     *, recorded_by, order=None, patient=None, procedure_type=None, **fields
 ) -> ProcedureRecord:
     """Record a performed procedure. With an order, the order becomes performed (it must be
-    scheduled). The follow-up plan of the procedure type starts from here (reminders issue)."""
+    scheduled). The procedure type's follow-up plan is written to the outbox with it."""
     _require_clinician(recorded_by, "record a procedure")
     if order is not None:
         order = _locked(order)
@@ -292,6 +297,9 @@ def record_create(
     record.save()
     if order is not None:
         order.save(update_fields=["status"])
+    from notifications.plans import procedure_recorded
+
+    procedure_recorded(record)
     return record
 
 

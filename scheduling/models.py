@@ -15,6 +15,10 @@ def default_booking_roles() -> list[str]:
     return ["front_desk", "clinician", "manager"]
 
 
+def default_reminder_hours() -> list[int]:
+    return [72, 24]
+
+
 def new_calendar_token() -> str:
     return secrets.token_urlsafe(32)
 
@@ -324,6 +328,12 @@ class AppointmentType(models.Model):
     waitlist_offer_hours = models.PositiveSmallIntegerField(
         default=4, help_text="How long a freed slot is held for the waiting patient offered it."
     )
+    reminder_hours = ArrayField(
+        models.PositiveSmallIntegerField(),
+        default=default_reminder_hours,
+        blank=True,
+        help_text="Reminders go out this many hours before, on the local clock (72, 24).",
+    )
     color = models.CharField(
         max_length=7, default="#0b5cad", help_text="Day board colour, #rrggbb."
     )
@@ -400,6 +410,9 @@ class Appointment(models.Model):
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
     idempotency_key = models.CharField(max_length=80, blank=True)
+    confirmed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the patient confirmed from a reminder."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -9,6 +9,7 @@ from django.utils import timezone
 from clinic.core.errors import Conflict, ValidationFailed
 from clinic.core.states import move_state
 from clinic.users.roles import Role
+from notifications.plans import appointment_booked, appointment_cancelled, appointment_closed
 
 from .models import (
     Appointment,
@@ -125,11 +126,14 @@ def appointment_book(
     procedure_order=None,
     idempotency_key: str = "",
     offered_by_clinic: bool = False,
+    rescheduled: bool = False,
 ) -> Appointment:
     """Book a visit. A retried request with the same idempotency key returns the first
     appointment; a lost race is a 409 `slot_taken`; nothing is written on any error.
     `offered_by_clinic`: the clinic offered this exact slot (a waitlist offer), so the
-    rules for patients booking on their own do not apply."""
+    rules for patients booking on their own do not apply. The confirmation, reminders and
+    preparation messages are planned in the same transaction (`rescheduled` words the
+    confirmation as a move)."""
     existing = _existing(booked_by, idempotency_key)
     if existing is not None:
         return existing
@@ -168,7 +172,7 @@ def appointment_book(
                     order=procedure_order, planned_date=planned_day, by=booked_by
                 )
                 findings = order.findings
-            return _insert(
+            appointment = _insert(
                 start,
                 minutes,
                 before,
@@ -183,6 +187,8 @@ def appointment_book(
                 booked_by=booked_by,
                 idempotency_key=idempotency_key,
             )
+            appointment_booked(appointment, rescheduled=rescheduled)
+            return appointment
     except IntegrityError as error:
         constraint = _constraint_of(error)
         if constraint == "appointment_idempotency_key_unique":
@@ -277,6 +283,7 @@ def appointment_reschedule(
         )
     old.status, old.cancel_reason, old.cancelled_by = AppointmentStatus.CANCELLED, "Rescheduled", by
     old.save(update_fields=["status", "cancel_reason", "cancelled_by", "updated_at"])
+    appointment_cancelled(old, notify=False)  # the new booking's confirmation says it moved
     order = old.procedure_order
     if order is not None:
         from procedures.services import order_unschedule
@@ -291,6 +298,7 @@ def appointment_reschedule(
         start=start,
         booked_by=by,
         procedure_order=order,
+        rescheduled=True,
     )
 
 
@@ -311,7 +319,10 @@ def appointment_move(*, appointment: Appointment, to: str, by, reason: str = "")
     if to == AppointmentStatus.CANCELLED:
         from .waitlist import offer_freed_slot
 
+        appointment_cancelled(appointment, notify=True)
         offer_freed_slot(appointment)
+    else:
+        appointment_closed(appointment)
     if appointment.procedure_order_id and to in (
         AppointmentStatus.CANCELLED,
         AppointmentStatus.NO_SHOW,

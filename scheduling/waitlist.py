@@ -1,6 +1,5 @@
 """The waitlist: a freed slot goes to the first matching waiting patient, held for a set
-time. Telling the patient is the reminders issue's outbox message (its `waitlist_offer`
-kind); until then staff see open offers in the admin and the API."""
+time. The patient is told by an outbox message (`waitlist_offer`) with a link to accept."""
 
 from datetime import timedelta
 
@@ -9,6 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from clinic.core.errors import Conflict, ValidationFailed
+from notifications.plans import waitlist_offer_closed, waitlist_offered
 
 from .models import (
     Appointment,
@@ -84,7 +84,7 @@ def _offer_slot(
     entry.status = WaitlistStatus.OFFERED
     entry.save(update_fields=["status"])
     hours = appointment_type.waitlist_offer_hours
-    return WaitlistOffer.objects.create(
+    offer = WaitlistOffer.objects.create(
         entry=entry,
         provider=provider,
         location=location,
@@ -92,6 +92,8 @@ def _offer_slot(
         start=start,
         expires_at=min(timezone.now() + timedelta(hours=hours), start),
     )
+    waitlist_offered(offer)
+    return offer
 
 
 @transaction.atomic
@@ -115,6 +117,7 @@ def offer_accept(*, offer: WaitlistOffer, by) -> Appointment:
     )
     offer.status, offer.appointment = OfferStatus.ACCEPTED, appointment
     offer.save(update_fields=["status", "appointment"])
+    waitlist_offer_closed(offer)
     entry.status = WaitlistStatus.BOOKED
     entry.save(update_fields=["status"])
     return appointment
@@ -130,6 +133,7 @@ def offers_expire(*, now=None) -> int:
         with transaction.atomic():
             offer.status = OfferStatus.EXPIRED
             offer.save(update_fields=["status"])
+            waitlist_offer_closed(offer)
             entry = offer.entry
             entry.status = WaitlistStatus.WAITING
             entry.save(update_fields=["status"])

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "patients",
     "procedures",
     "scheduling",
+    "notifications",
     "portal",
 ]
 
@@ -150,6 +151,8 @@ STORAGES = {
 # --- Email -------------------------------------------------------------------------------
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
+if env.str("EMAIL_BACKEND", default=""):  # a backend by dotted path, e.g. the keyed file one
+    EMAIL_BACKEND = env.str("EMAIL_BACKEND")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="clinic@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -206,3 +209,26 @@ LOGGING = {
 }
 
 CLINIC_NAME = env.str("CLINIC_NAME", default="Clinic")
+CLINIC_PHONE = env.str("CLINIC_PHONE", default="")
+# Links in messages are absolute: the address patients reach the site at.
+CLINIC_BASE_URL = env.str("CLINIC_BASE_URL", default="http://localhost:8000")
+
+# --- Messages to patients (notifications/) -------------------------------------------------------
+NOTIFICATIONS_QUEUE = env.str("NOTIFICATIONS_QUEUE", default="notifications")
+NOTIFY_BATCH_SIZE = env.int("NOTIFY_BATCH_SIZE", default=50)
+NOTIFY_MAX_BATCHES = env.int("NOTIFY_MAX_BATCHES", default=40)
+# A hand-over older than this is not re-sent: the send task would be a duplicate in flight.
+NOTIFY_REQUEUE_SECONDS = env.int("NOTIFY_REQUEUE_SECONDS", default=300)
+# A send task that waited in the queue longer than this sends the message back for a fresh look.
+NOTIFY_DISPATCH_MAX_LAG_SECONDS = env.int("NOTIFY_DISPATCH_MAX_LAG_SECONDS", default=600)
+# Longer than a send task may run (task_time_limit): a row `sending` longer lost its worker.
+NOTIFY_SENDING_LEASE_SECONDS = env.int("NOTIFY_SENDING_LEASE_SECONDS", default=420)
+SMS_BACKEND = env.str("SMS_BACKEND", default="notifications.channels.ConsoleSmsBackend")
+SMS_FILE_PATH = env.str("SMS_FILE_PATH", default=str(BASE_DIR / ".data" / "sms"))
+SMS_FILE_DELAY_SECONDS = env.float("SMS_FILE_DELAY_SECONDS", default=0.0)
+TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
+TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
+TWILIO_FROM_NUMBER = env.str("TWILIO_FROM_NUMBER", default="")
+TWILIO_API_BASE = env.str("TWILIO_API_BASE", default="https://api.twilio.com")
+EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(BASE_DIR / ".data" / "email"))
+EMAIL_MESSAGE_ID_DOMAIN = env.str("EMAIL_MESSAGE_ID_DOMAIN", default="clinic.local")

@@ -8,6 +8,7 @@ NAVIGATION = {
         ("Day board", "scheduling:day-board"),
         ("Patients", "patients:list"),
         ("Procedures", "procedures:orders"),
+        ("Failed messages", "notifications:failed"),
     ],
     Role.CLINICIAN: [
         ("My patients", "patients:list"),
@@ -19,6 +20,7 @@ NAVIGATION = {
         ("Day board", "scheduling:day-board"),
         ("Patients", "patients:list"),
         ("Procedures", "procedures:orders"),
+        ("Failed messages", "notifications:failed"),
         ("Administration", "admin:index"),
         ("API docs", "api-docs"),
     ],

@@ -1,0 +1,169 @@
+"""Delivery channels. Email goes through Django's email backends (SMTP in production);
+text messages through the backend named by SMS_BACKEND. Every send carries the message's
+id as its idempotency key, and a backend that can look a key up lets recovery after a crash
+know whether the provider already took the message."""
+
+import json
+import logging
+import os
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from base64 import b64encode
+from pathlib import Path
+
+from django.conf import settings
+from django.core.mail import EmailMessage, get_connection
+from django.utils.module_loading import import_string
+
+logger = logging.getLogger(__name__)
+
+
+class DeliveryError(Exception):
+    """The provider did not take the message; `permanent` ones are not retried."""
+
+    def __init__(self, detail: str, *, permanent: bool = False):
+        super().__init__(detail)
+        self.permanent = permanent
+
+
+# --- Text messages --------------------------------------------------------------------------
+
+
+class BaseSmsBackend:
+    def send(self, *, key: str, to: str, body: str) -> str:
+        """Send and return the provider's message id, or raise DeliveryError."""
+        raise NotImplementedError
+
+    def delivered(self, key: str) -> str | None:
+        """The provider's id if a message with this key was taken; None if not known."""
+        return None
+
+
+class ConsoleSmsBackend(BaseSmsBackend):
+    """Development: prints each text to stdout, like Django's console email backend."""
+
+    def send(self, *, key: str, to: str, body: str) -> str:
+        print(f"--- SMS to {to} [{key}]\n{body}\n---", flush=True)
+        return f"console-{key}"
+
+
+_locmem_outbox: list[dict] = []
+
+
+class LocmemSmsBackend(BaseSmsBackend):
+    """Unit tests: keeps texts in `outbox` in this process, like Django's locmem backend."""
+
+    outbox = _locmem_outbox
+
+    def send(self, *, key: str, to: str, body: str) -> str:
+        self.outbox.append({"key": key, "to": to, "body": body})
+        return f"locmem-{key}"
+
+    def delivered(self, key: str) -> str | None:
+        return f"locmem-{key}" if any(m["key"] == key for m in self.outbox) else None
+
+
+def record_delivery(directory: Path, key: str, staging: Path, final: Path) -> None:
+    """Move a staged file to its key's name atomically. Every call is logged: a second one
+    for a key lands in duplicates.log, which the delivery tests require to stay empty."""
+    try:
+        os.link(staging, final)
+        log = "deliveries.log"
+    except FileExistsError:
+        logger.warning("message %s was handed over again; the provider ignores repeats", key)
+        log = "duplicates.log"
+    finally:
+        staging.unlink(missing_ok=True)
+    with (directory / log).open("a") as handle:
+        handle.write(key + "\n")
+
+
+class FileSmsBackend(BaseSmsBackend):
+    """Development and tests across processes: one JSON file per message, named by its key
+    and written atomically, so a key can never be delivered twice. SMS_FILE_DELAY_SECONDS
+    stands in for a provider's latency (the crash tests kill a worker inside it)."""
+
+    def __init__(self):
+        self.directory = Path(settings.SMS_FILE_PATH)
+        self.directory.mkdir(parents=True, exist_ok=True)
+
+    def _path(self, key: str) -> Path:
+        return self.directory / f"{key}.json"
+
+    def send(self, *, key: str, to: str, body: str) -> str:
+        delay = float(getattr(settings, "SMS_FILE_DELAY_SECONDS", 0) or 0)
+        if delay:
+            time.sleep(delay)
+        provider_id = f"file-{key}"
+        payload = json.dumps({"key": key, "to": to, "body": body, "id": provider_id})
+        staging = self.directory / f".{key}.{os.getpid()}.tmp"
+        staging.write_text(payload)
+        record_delivery(self.directory, key, staging, self._path(key))
+        return provider_id
+
+    def delivered(self, key: str) -> str | None:
+        path = self._path(key)
+        return json.loads(path.read_text())["id"] if path.exists() else None
+
+
+class TwilioSmsBackend(BaseSmsBackend):
+    """Twilio's Messages API (POST /2010-04-01/Accounts/{sid}/Messages.json). It has no
+    idempotency key, so a crash between its answer and our commit can resend one text."""
+
+    def __init__(self):
+        self.sid = settings.TWILIO_ACCOUNT_SID
+        self.token = settings.TWILIO_AUTH_TOKEN
+        self.sender = settings.TWILIO_FROM_NUMBER
+        self.base = settings.TWILIO_API_BASE.rstrip("/")
+
+    def send(self, *, key: str, to: str, body: str) -> str:
+        url = f"{self.base}/2010-04-01/Accounts/{self.sid}/Messages.json"
+        data = urllib.parse.urlencode({"To": to, "From": self.sender, "Body": body}).encode()
+        request = urllib.request.Request(url, data=data, method="POST")  # noqa: S310
+        auth = b64encode(f"{self.sid}:{self.token}".encode()).decode()
+        request.add_header("Authorization", f"Basic {auth}")
+        try:
+            with urllib.request.urlopen(request, timeout=15) as response:  # noqa: S310
+                return json.loads(response.read())["sid"]
+        except urllib.error.HTTPError as error:
+            # 4xx (a bad number, an unsubscribed recipient) will not get better by retrying.
+            permanent = 400 <= error.code < 500 and error.code != 429
+            raise DeliveryError(
+                f"SMS provider answered {error.code}", permanent=permanent
+            ) from None
+        except (urllib.error.URLError, TimeoutError, OSError) as error:
+            raise DeliveryError(f"SMS provider unreachable: {type(error).__name__}") from None
+
+
+def sms_backend() -> BaseSmsBackend:
+    return import_string(settings.SMS_BACKEND)()
+
+
+# --- Email ------------------------------------------------------------------------------------
+
+KEY_HEADER = "X-Clinic-Message"
+
+
+def send_email(*, key: str, to: str, subject: str, body: str) -> str:
+    message_id = f"<{key}@{settings.EMAIL_MESSAGE_ID_DOMAIN}>"
+    email = EmailMessage(
+        subject=subject,
+        body=body,
+        to=[to],
+        headers={"Message-ID": message_id, KEY_HEADER: key},
+    )
+    try:
+        sent = get_connection(fail_silently=False).send_messages([email])
+    except (OSError, ConnectionError) as error:  # smtplib's errors are OSErrors
+        raise DeliveryError(f"email server: {type(error).__name__}") from None
+    if not sent:
+        raise DeliveryError("the email backend did not take the message")
+    return message_id
+
+
+def email_delivered(key: str) -> str | None:
+    connection = get_connection()
+    lookup = getattr(connection, "delivered", None)
+    return lookup(key) if lookup else None

@@ -1,0 +1,133 @@
+"""Writing to the outbox. Callers run these inside the transaction of the change that causes
+the message, so the message exists exactly when the change does."""
+
+import logging
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from clinic.core.errors import Conflict
+from patients.models import ContactChannel
+
+from .clock import after_quiet_hours
+from .models import Channel, Message, MessageState, NotificationPolicy
+
+logger = logging.getLogger(__name__)
+
+NO_CHANNEL = "No consented channel: the patient has no text or email we may use."
+
+
+def choose_channel(patient) -> str | None:
+    """The patient's preferred channel if they consented to it and we have the address;
+    else the other consented one; None if there is none (staff then phone)."""
+    usable = []
+    if patient.consent_sms and patient.phone:
+        usable.append(Channel.SMS)
+    if patient.consent_email and patient.email:
+        usable.append(Channel.EMAIL)
+    preferred = {ContactChannel.SMS: Channel.SMS, ContactChannel.EMAIL: Channel.EMAIL}.get(
+        patient.preferred_channel
+    )
+    if preferred in usable:
+        return preferred
+    return usable[0] if usable else None
+
+
+def earliest_send(*, channel: str, due_at: datetime, location, policy) -> datetime:
+    """Texts wait out the quiet hours in the location's zone; email goes when due."""
+    if channel != Channel.SMS or location is None:
+        return due_at
+    return after_quiet_hours(
+        due_at, location.zone, policy.quiet_hours_start, policy.quiet_hours_end
+    )
+
+
+def message_schedule(
+    *,
+    patient,
+    kind: str,
+    subject_type: str,
+    subject_id,
+    due_at: datetime,
+    location=None,
+    variant: str = "",
+    expires_at: datetime | None = None,
+    policy: NotificationPolicy | None = None,
+) -> Message | None:
+    """Plan a message. Planning the same (subject, kind, variant) again moves a pending one
+    to the new time and leaves a sent one alone. Returns None if it would be of no use."""
+    now = timezone.now()
+    if expires_at is not None and expires_at <= max(due_at, now):
+        return None  # e.g. a follow-up for a procedure entered long after it happened
+    policy = policy or NotificationPolicy.current()
+    channel = choose_channel(patient)
+    send_after = earliest_send(
+        channel=channel or Channel.EMAIL, due_at=due_at, location=location, policy=policy
+    )
+    message, created = Message.objects.get_or_create(
+        subject_type=subject_type,
+        subject_id=subject_id,
+        kind=kind,
+        variant=variant,
+        defaults={
+            "patient": patient,
+            "location": location,
+            "channel": channel or Channel.EMAIL,
+            "due_at": due_at,
+            "send_after": send_after,
+            "expires_at": expires_at,
+            "state": MessageState.PENDING if channel else MessageState.CANCELLED,
+            "cancel_reason": "" if channel else NO_CHANNEL,
+        },
+    )
+    if not created and message.state == MessageState.PENDING:
+        message.due_at, message.send_after, message.expires_at = due_at, send_after, expires_at
+        message.enqueued_at = None
+        message.save(update_fields=["due_at", "send_after", "expires_at", "enqueued_at"])
+    if message.state == MessageState.PENDING and message.send_after <= now:
+        enqueue_after_commit(message, now)
+    return message
+
+
+def enqueue_after_commit(message: Message, now: datetime) -> None:
+    """The fast path: a message due now goes to a worker as soon as its transaction commits.
+    If the broker is down the row stays pending and the dispatcher sends it later."""
+    Message.objects.filter(pk=message.pk).update(enqueued_at=now)
+    message_id = str(message.pk)
+
+    def publish_now():
+        from .dispatcher import publish
+
+        publish([message_id])
+
+    transaction.on_commit(publish_now)
+
+
+def messages_cancel(*, subject_id, reason: str, kinds=None) -> int:
+    """Cancel what has not gone out yet about a subject (a cancelled appointment's reminders)."""
+    pending = Message.objects.filter(subject_id=subject_id, state=MessageState.PENDING)
+    if kinds is not None:
+        pending = pending.filter(kind__in=kinds)
+    return pending.update(
+        state=MessageState.CANCELLED, cancel_reason=reason[:200], updated_at=timezone.now()
+    )
+
+
+@transaction.atomic
+def message_retry(*, message: Message, by) -> Message:
+    """Staff send a failed message again, now; it gets a fresh set of attempts."""
+    message = Message.objects.select_for_update().get(pk=message.pk)
+    if message.state != MessageState.FAILED:
+        raise Conflict(
+            f"Only a failed message can be retried; this one is {message.state}.",
+            code="illegal_transition",
+            status=message.state,
+        )
+    now = timezone.now()
+    message.state, message.attempts, message.send_after = MessageState.PENDING, 0, now
+    message.last_error = f"Retried by staff user {by.pk} after: {message.last_error}"[:300]
+    message.save(update_fields=["state", "attempts", "send_after", "last_error", "updated_at"])
+    logger.info("message %s retried by user %s", message.pk, by.pk)
+    enqueue_after_commit(message, now)
+    return message
