@@ -377,7 +377,17 @@ def _demo_person(ctx: DemoContext, index: int, location) -> dict:
         "phone": f"+1{AREA_CODES[location.code]}5550{100 + index % 100}",
         "email": f"{first}.{last}.{index:03d}@example.com".lower(),
         "home_location": location,
+        **_contact_preferences(index),
     }
+
+
+def _contact_preferences(index: int) -> dict:
+    """Six in ten prefer texts (and allow email), three email only, one gave no consent."""
+    if index % 10 < 6:
+        return {"preferred_channel": "sms", "consent_sms": True, "consent_email": True}
+    if index % 10 < 9:
+        return {"preferred_channel": "email", "consent_sms": False, "consent_email": True}
+    return {"preferred_channel": "phone", "consent_sms": False, "consent_email": False}
 
 
 def _plan_charts(ctx: DemoContext, count: int) -> list[ChartPlan]:

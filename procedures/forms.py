@@ -310,6 +310,13 @@ class RecordForm(Form):
         label="Complications", required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
     notes = forms.CharField(label="Notes", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    next_refill_due = forms.DateField(
+        label="Next pump refill due",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Intrathecal pumps only: from the reservoir volume and daily dose. The "
+        "patient is reminded before it.",
+    )
 
     FIELDSETS = (
         ("When and where", ("location", "performed_at", "performer")),
@@ -319,6 +326,7 @@ class RecordForm(Form):
             ("steroid", "steroid_dose_mg", "local_anaesthetic", "contrast"),
         ),
         ("Pain and course", ("pre_nrs", "post_nrs", "complications", "notes")),
+        ("Follow-up", ("next_refill_due",)),
     )
 
     def __init__(self, *args, order: ProcedureOrder, provider_id=None, **kwargs):

@@ -205,6 +205,7 @@ class RecordSerializer(serializers.ModelSerializer):
             "post_nrs",
             "complications",
             "notes",
+            "next_refill_due",
             "best_relief_percent",
             "outcomes",
             "recorded_by",

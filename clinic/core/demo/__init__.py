@@ -16,6 +16,8 @@ DEMO_SEEDERS = [
     "patients.demo.seed_intakes",
     # After the patients and the portal login: procedure histories and open orders.
     "procedures.demo.seed",
+    # Last: what the bookings and procedures above planned becomes the message history.
+    "notifications.demo.seed",
 ]
 
 DEMO_ACCOUNTS = [
