@@ -126,7 +126,7 @@ class TwilioSmsBackend(BaseSmsBackend):
         request.add_header("Authorization", f"Basic {auth}")
         try:
             with urllib.request.urlopen(request, timeout=15) as response:  # noqa: S310
-                return json.loads(response.read())["sid"]
+                answer = response.read()
         except urllib.error.HTTPError as error:
             # 4xx (a bad number, an unsubscribed recipient) will not get better by retrying.
             permanent = 400 <= error.code < 500 and error.code != 429
@@ -135,6 +135,17 @@ class TwilioSmsBackend(BaseSmsBackend):
             ) from None
         except (urllib.error.URLError, TimeoutError, OSError) as error:
             raise DeliveryError(f"SMS provider unreachable: {type(error).__name__}") from None
+        return self._provider_id(answer, key)
+
+    @staticmethod
+    def _provider_id(answer: bytes, key: str) -> str:
+        """A 2xx means Twilio took the text: sending it again would be the duplicate, so an
+        unreadable answer is logged and the message counts as sent."""
+        try:
+            return json.loads(answer)["sid"]
+        except (ValueError, KeyError, TypeError):
+            logger.warning("sms provider accepted message %s without a readable id", key)
+            return f"twilio-unknown-{key}"
 
 
 def sms_backend() -> BaseSmsBackend:

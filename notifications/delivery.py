@@ -77,7 +77,8 @@ def _claim(message_id: str) -> Message | str:
     if message.send_after > at:
         return "not-due"
     policy = NotificationPolicy.current()
-    reason = _why_not(message, at, policy)
+    subject = load_subject(message)
+    reason = _why_not(message, subject, at)
     if reason:
         message.state, message.cancel_reason = MessageState.CANCELLED, reason[:200]
         message.save(update_fields=["state", "cancel_reason", "updated_at"])
@@ -85,15 +86,15 @@ def _claim(message_id: str) -> Message | str:
     if _must_wait_for_morning(message, at, policy):
         return "quiet-hours"
     if not message.body:
-        message.email_subject, message.body = render(message, load_subject(message), policy)
+        message.email_subject, message.body = render(message, subject, policy)
     message.state, message.claimed_at = MessageState.SENDING, now
     message.attempts += 1
     message.save()
     return message
 
 
-def _why_not(message: Message, at: datetime, policy) -> str | None:
-    reason = stale_reason(message, load_subject(message), at)
+def _why_not(message: Message, subject, at: datetime) -> str | None:
+    reason = stale_reason(message, subject, at)
     if reason:
         return reason
     channel = choose_channel(message.patient)

@@ -4,6 +4,7 @@ staff pages that list a patient's messages and every failed one, with a retry bu
 from django.conf import settings
 from django.contrib import messages as flash
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from clinic.core.errors import Conflict, ValidationFailed
@@ -53,6 +54,7 @@ def _unusable(request, error: LinkUnusable):
     return render(request, "notifications/links/unusable.html", context, status=error.status)
 
 
+@never_cache  # the page answers for a token in its URL: no shared or back-button cache
 @require_http_methods(["GET", "POST"])
 def link_page(request, token: str):
     """One page per link: GET shows what it is for, POST does it (once)."""
