@@ -14,6 +14,7 @@ api_v1 = [
 
 urlpatterns = [
     path("", include("clinic.users.urls")),
+    path("accounts/", include("portal.account_urls")),
     path("healthz", healthz, name="healthz"),
     path("manage/", include("clinic.core.urls")),
     path("desk/", include("scheduling.urls")),

@@ -208,6 +208,15 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
+# Attempts per client IP and per account (clinic.core.ratelimit): "count/min|hour|day".
+RATE_LIMITS = {
+    "login": env.str("RATE_LIMIT_LOGIN", default="10/min"),
+    "register": env.str("RATE_LIMIT_REGISTER", default="5/hour"),
+    "password_reset": env.str("RATE_LIMIT_PASSWORD_RESET", default="5/hour"),
+    "booking": env.str("RATE_LIMIT_BOOKING", default="20/hour"),
+}
+RATELIMIT_TRUST_FORWARDED = env.bool("RATELIMIT_TRUST_FORWARDED", default=False)
+
 CLINIC_NAME = env.str("CLINIC_NAME", default="Clinic")
 CLINIC_PHONE = env.str("CLINIC_PHONE", default="")
 # Links in messages are absolute: the address patients reach the site at.

@@ -11,6 +11,9 @@ EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.locm
 SMS_BACKEND = env.str("SMS_BACKEND", default="notifications.channels.LocmemSmsBackend")
 CLINIC_PHONE = "+19195550100"
 CACHES["default"]["KEY_PREFIX"] = env.str("CACHE_KEY_PREFIX", default="clinic-test")  # noqa: F405
+# Generous limits for the suite (browser tests log in many times from 127.0.0.1); the rate
+# limit tests set their own.
+RATE_LIMITS = {scope: "1000/min" for scope in ("login", "register", "password_reset", "booking")}
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"auth": "1000/min"}}
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405
 
