@@ -1,8 +1,6 @@
 """What a link in a message does when the patient opens it. Each action locks its token, so
 a link used twice at once acts once."""
 
-from datetime import timedelta
-
 from django.db import transaction
 from django.utils import timezone
 
@@ -88,15 +86,12 @@ def _confirm(link, data):
 
 
 def _cancel(link, data):
-    from scheduling.services import appointment_move
+    from scheduling.services import appointment_move, patient_change_refusal
 
-    appointment = Appointment.objects.select_related("appointment_type").get(pk=link.subject_id)
-    notice = appointment.appointment_type.min_notice_hours
-    if appointment.start - timezone.now() < timedelta(hours=notice):
-        raise Conflict(
-            f"It is less than {notice} hours before your visit: please call us to cancel.",
-            code="too_late_to_cancel",
-        )
+    appointment = Appointment.objects.select_related("location").get(pk=link.subject_id)
+    refusal = patient_change_refusal(appointment)
+    if refusal:
+        raise Conflict(refusal, code="too_late_to_change")
     return appointment_move(
         appointment=appointment,
         to=AppointmentStatus.CANCELLED,

@@ -113,7 +113,7 @@ APPOINTMENT_TYPES = [
         "#0b5cad",
     ),
     ("follow_up", "Follow-up", "follow_up", 20, 10, RoomKind.CONSULT, True, "#2e7d32"),
-    ("procedure", "Procedure", "procedure", 30, 0, "", False, "#b45309"),
+    ("procedure", "Procedure", "procedure", 30, 0, "", True, "#b45309"),
     ("pump_refill", "Pump refill", "pump_refill", 20, 10, RoomKind.PROCEDURE, False, "#6d28d9"),
     ("telehealth", "Telehealth visit", "telehealth", 20, 0, "", True, "#0e7490"),
 ]

@@ -475,6 +475,36 @@ class Appointment(models.Model):
         return f"Appointment {self.id}"
 
 
+class BookingPolicy(models.Model):
+    """The rules for patients booking and changing their own visits; one row, edited by a
+    manager in the admin. Staff are not bound by them."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1, editable=False)
+    max_future_bookings = models.PositiveSmallIntegerField(
+        default=3, help_text="Upcoming visits a patient may hold at once when booking online."
+    )
+    change_cutoff_hours = models.PositiveSmallIntegerField(
+        default=24,
+        help_text="Patients cancel or reschedule online until this many hours before a visit; "
+        "after that they call the clinic.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "online booking policy"
+        constraints = [
+            models.CheckConstraint(condition=models.Q(id=1), name="booking_policy_single_row")
+        ]
+
+    def __str__(self) -> str:
+        return "Online booking policy"
+
+    @classmethod
+    def current(cls) -> "BookingPolicy":
+        policy, _ = cls.objects.get_or_create(id=1)
+        return policy
+
+
 # --- Waitlist -------------------------------------------------------------------------------
 
 

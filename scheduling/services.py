@@ -16,6 +16,7 @@ from .models import (
     AppointmentKind,
     AppointmentStatus,
     AppointmentType,
+    BookingPolicy,
     Location,
     Provider,
     Room,
@@ -156,6 +157,8 @@ def appointment_book(
         errors = _patient_rule_errors(appointment_type, provider, location, start, procedure_order)
     if errors:
         raise ValidationFailed(errors)
+    if patient_booking and not offered_by_clinic:
+        _refuse_over_cap(patient)
     planned_day = start.astimezone(location.zone).date()
     if procedure_order is not None:
         from procedures.services import order_refresh_findings
@@ -240,6 +243,46 @@ def nearest_slots(
     ]
 
 
+def _refuse_over_cap(patient) -> None:
+    """A patient holds at most the policy's number of upcoming visits booked online."""
+    cap = BookingPolicy.current().max_future_bookings
+    upcoming = Appointment.objects.filter(
+        patient=patient, status=AppointmentStatus.BOOKED, start__gt=timezone.now()
+    ).count()
+    if upcoming >= cap:
+        raise Conflict(
+            f"You already have {upcoming} upcoming visits, the most you can book online. "
+            "Please call the clinic to book another.",
+            code="booking_cap",
+            upcoming=upcoming,
+        )
+
+
+def patient_change_refusal(appointment: Appointment, now=None, policy=None) -> str | None:
+    """Why a patient may not cancel or move this booked visit themselves, or None."""
+    now = now or timezone.now()
+    hours = (policy or BookingPolicy.current()).change_cutoff_hours
+    if appointment.start - now < timedelta(hours=hours):
+        phone = appointment.location.phone
+        call = f"please call the clinic{f' at {phone}' if phone else ''}"
+        return f"It is less than {hours} hours before your visit: {call} to change it."
+    return None
+
+
+def _refuse_late_patient_change(appointment: Appointment, by) -> None:
+    if by is None or not by.has_role(Role.PATIENT):
+        return
+    if appointment.status != AppointmentStatus.BOOKED:
+        raise Conflict(
+            f"This visit is {appointment.get_status_display().lower()}; it cannot be changed.",
+            code="illegal_transition",
+            status=appointment.status,
+        )
+    refusal = patient_change_refusal(appointment)
+    if refusal:
+        raise Conflict(refusal, code="too_late_to_change")
+
+
 def _patient_rule_errors(appointment_type, provider, location, start, procedure_order) -> dict:
     """A patient books only what is offered: a self-bookable type, inside notice and
     horizon, at a start that availability offers."""
@@ -281,6 +324,7 @@ def appointment_reschedule(
             code="illegal_transition",
             status=old.status,
         )
+    _refuse_late_patient_change(old, by)
     old.status, old.cancel_reason, old.cancelled_by = AppointmentStatus.CANCELLED, "Rescheduled", by
     old.save(update_fields=["status", "cancel_reason", "cancelled_by", "updated_at"])
     appointment_cancelled(old, notify=False)  # the new booking's confirmation says it moved
@@ -309,7 +353,13 @@ def _move(appointment: Appointment, to: str) -> None:
 @transaction.atomic
 def appointment_move(*, appointment: Appointment, to: str, by, reason: str = "") -> Appointment:
     """Check in, in room, complete, no-show or cancel (a cancellation needs a reason)."""
-    appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
+    appointment = (
+        Appointment.objects.select_for_update(of=("self",))
+        .select_related("location")
+        .get(pk=appointment.pk)
+    )
+    if to == AppointmentStatus.CANCELLED:
+        _refuse_late_patient_change(appointment, by)
     _move(appointment, to)  # an illegal move is a 409 before any missing reason
     if to == AppointmentStatus.CANCELLED and not reason.strip():
         raise ValidationFailed({"reason": ["Say why the appointment is cancelled."]})

@@ -24,7 +24,12 @@ NAVIGATION = {
         ("Administration", "admin:index"),
         ("API docs", "api-docs"),
     ],
-    Role.PATIENT: [("My portal", "portal:home")],
+    Role.PATIENT: [
+        ("My portal", "portal:home"),
+        ("Book a visit", "portal:book"),
+        ("My appointments", "portal:appointments"),
+        ("Waiting list", "portal:waitlist"),
+    ],
 }
 
 
@@ -34,8 +39,10 @@ def navigation(request):
     if user is None or not user.is_authenticated:
         return {"nav_links": [], "user_role": None, "clinic_name": settings.CLINIC_NAME}
     role = user.role
-    links = [
-        {"label": label, "url": reverse(name), "active": request.path.startswith(reverse(name))}
-        for label, name in NAVIGATION.get(role, [])
-    ]
+    links = [{"label": label, "url": reverse(name)} for label, name in NAVIGATION.get(role, [])]
+    # The longest matching address is the current page (/portal/book/ is not also /portal/).
+    matching = [link["url"] for link in links if request.path.startswith(link["url"])]
+    current = max(matching, key=len, default=None)
+    for link in links:
+        link["active"] = link["url"] == current
     return {"nav_links": links, "user_role": role, "clinic_name": settings.CLINIC_NAME}

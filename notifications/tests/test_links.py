@@ -20,7 +20,6 @@ from procedures.models import Guidance, ProcedureOutcome, ProcedureType
 from procedures.services import outcome_record, record_create
 from scheduling.models import Appointment, AppointmentStatus, OfferStatus, WaitlistOffer
 from scheduling.services import appointment_move
-from scheduling.tests.factories import AppointmentTypeFactory
 from scheduling.waitlist import waitlist_join
 
 from .conftest import days_ahead_at, email_patient
@@ -369,16 +368,18 @@ def test_cancelling_cancels_the_visit_and_its_pending_reminders(client, reminder
     assert client.post(url(cancel)).status_code == 410
 
 
-def test_cancelling_inside_the_notice_period_is_409_and_says_to_call(
+def test_cancelling_inside_the_online_change_cutoff_is_409_and_says_to_call(
     client, site, front_desk_user, patient
 ):
-    short_notice = AppointmentTypeFactory(code="short_notice", min_notice_hours=72)
-    visit = book({**site, "type": short_notice}, front_desk_user, patient, days_ahead_at(2, 11))
+    from scheduling.models import BookingPolicy
+
+    BookingPolicy.objects.update_or_create(id=1, defaults={"change_cutoff_hours": 72})
+    visit = book(site, front_desk_user, patient, days_ahead_at(2, 11))
     _, cancel = send_now(planned(visit)[(MessageKind.APPOINTMENT_REMINDER, "24h")])
     response = client.post(url(cancel))
     assert response.status_code == 409
     html = response.content.decode()
-    assert "less than 72 hours before your visit: please call us to cancel" in html
+    assert "less than 72 hours before your visit: please call the clinic at" in html
     assert site["location"].phone in html
     assert 'role="alert"' in html
     assert "Cancel my visit</button>" not in html, "no button that cannot work"

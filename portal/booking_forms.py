@@ -1,0 +1,78 @@
+from datetime import timedelta
+
+from django import forms
+from django.utils import timezone
+
+from patients.forms import add_service_errors
+from scheduling.models import AppointmentKind, AppointmentType, Location, Provider
+
+from . import booking
+
+
+class BookStartForm(forms.Form):
+    """What to book and where; the times come on the next page."""
+
+    what = forms.ChoiceField(label="What would you like to book?", widget=forms.RadioSelect)
+    location = forms.ModelChoiceField(
+        label="Where", queryset=Location.objects.none(), empty_label="Choose a clinic"
+    )
+    provider = forms.ModelChoiceField(
+        label="With whom (optional)",
+        queryset=Provider.objects.none(),
+        required=False,
+        empty_label="Anyone available",
+    )
+
+    def __init__(self, *args, patient, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.choices = booking.booking_choices(patient)
+        self.fields["what"].choices = [(c.value, c.label) for c in self.choices]
+        self.fields["location"].queryset = booking.locations()
+        self.fields["provider"].queryset = Provider.objects.filter(is_active=True).order_by(
+            "last_name"
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        location, provider = cleaned.get("location"), cleaned.get("provider")
+        if location and provider and not provider.locations.filter(pk=location.pk).exists():
+            self.add_error("provider", f"{provider.display_name} does not work at {location.name}.")
+        return cleaned
+
+    def query(self) -> dict:
+        data = self.cleaned_data
+        query = {"what": data["what"], "location": str(data["location"].pk)}
+        if data.get("provider"):
+            query["provider"] = str(data["provider"].pk)
+        return query
+
+
+class WaitlistForm(forms.Form):
+    appointment_type = forms.ModelChoiceField(
+        label="Kind of visit", queryset=AppointmentType.objects.none(), empty_label=None
+    )
+    location = forms.ModelChoiceField(
+        label="Clinic (optional)",
+        queryset=Location.objects.none(),
+        required=False,
+        empty_label="Any clinic",
+    )
+    earliest = forms.DateField(label="From", widget=forms.DateInput(attrs={"type": "date"}))
+    latest = forms.DateField(label="Until", widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, patient, **kwargs):
+        today = timezone.localdate()
+        kwargs.setdefault("initial", {"earliest": today, "latest": today + timedelta(days=28)})
+        super().__init__(*args, **kwargs)
+        self.fields["appointment_type"].queryset = (
+            AppointmentType.objects.filter(patient_bookable=True, is_active=True)
+            .exclude(kind=AppointmentKind.PROCEDURE)
+            .order_by("name")
+        )
+        self.fields["location"].queryset = booking.locations()
+
+    def service_fields(self) -> dict:
+        return dict(self.cleaned_data)
+
+    def add_service_errors(self, error) -> None:
+        add_service_errors(self, error)

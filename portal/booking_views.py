@@ -1,0 +1,305 @@
+"""The patient's booking pages: choose a visit, see free times day by day in the location's
+time zone, book, and manage upcoming visits. Views parse input and call the scheduling
+services; the rules (notice, horizon, the cap, the change cutoff) are enforced there, so
+the API obeys them too."""
+
+import uuid
+from datetime import date, datetime, timedelta
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.views.decorators.http import require_POST
+
+from clinic.core.errors import Conflict, ValidationFailed
+from clinic.core.ratelimit import limit_posts
+from clinic.users.access import role_required
+from clinic.users.roles import Role
+from scheduling.calendar_views import appointment_file
+from scheduling.models import AppointmentStatus, BookingPolicy, Provider, Room
+from scheduling.services import (
+    appointment_book,
+    appointment_move,
+    appointment_reschedule,
+    nearest_slots,
+    patient_change_refusal,
+)
+from scheduling.waitlist import waitlist_join
+
+from . import booking
+from .booking_forms import BookStartForm, WaitlistForm
+
+patient_only = role_required(Role.PATIENT)
+
+
+def _patient_or_none(request):
+    return getattr(request.user, "patient", None)
+
+
+def _no_record(request):
+    return render(request, "portal/booking/no_record.html", status=403)
+
+
+@patient_only
+def book_start(request):
+    patient = _patient_or_none(request)
+    if patient is None:
+        return _no_record(request)
+    form = BookStartForm(request.GET or None, patient=patient)
+    if request.GET and form.is_valid():
+        return redirect(f"{reverse('portal:book-times')}?{urlencode(form.query())}")
+    status = 400 if request.GET and not form.is_valid() else 200
+    return render(request, "portal/booking/start.html", {"form": form}, status=status)
+
+
+class Search:
+    """What the times page is looking for, from its query string."""
+
+    def __init__(self, request, patient):
+        params = request.GET if request.method == "GET" else request.POST
+        self.rescheduling = None
+        if params.get("reschedule"):
+            self.rescheduling = booking.my_appointment(patient, params["reschedule"])
+            self.choice = booking.Choice(
+                "reschedule",
+                self.rescheduling.appointment_type.name,
+                self.rescheduling.appointment_type,
+                self.rescheduling.procedure_order,
+            )
+            self.location = self.rescheduling.location
+        else:
+            self.choice = booking.choice_for(patient, params.get("what", ""))
+            self.location = booking.location_for(params.get("location"))
+        self.provider = booking.provider_for(self.location, self.choice, params.get("provider"))
+        self.day = _day(params.get("day"), self.location)
+
+    def query(self, **changes) -> str:
+        values = {
+            "what": self.choice.value if not self.rescheduling else "",
+            "reschedule": str(self.rescheduling.pk) if self.rescheduling else "",
+            "location": str(self.location.pk),
+            "provider": str(self.provider.pk) if self.provider else "",
+            "day": self.day.isoformat(),
+        } | changes
+        return urlencode({key: value for key, value in values.items() if value})
+
+
+def _day(text, location) -> date:
+    today = timezone.now().astimezone(location.zone).date()
+    try:
+        return max(date.fromisoformat(text), today) if text else today
+    except ValueError:
+        return today
+
+
+def _slot_value(slot) -> str:
+    room = str(slot.room.pk) if slot.room else ""
+    return f"{slot.start.isoformat()}|{slot.provider.pk}|{room}"
+
+
+def _times_context(search: Search, slots: list, **extra) -> dict:
+    zone = search.location.zone
+    today = timezone.now().astimezone(zone).date()
+    next_day = None
+    if not slots:
+        next_day = booking.next_free_day(
+            choice=search.choice,
+            location=search.location,
+            provider=search.provider,
+            after=search.day,
+        )
+    return {
+        "search": search,
+        "slots": [{"value": _slot_value(s), "local": s.local_start, "slot": s} for s in slots],
+        "previous_query": search.query(day=(search.day - timedelta(days=1)).isoformat())
+        if search.day > today
+        else None,
+        "next_query": search.query(day=(search.day + timedelta(days=1)).isoformat()),
+        "next_free_query": search.query(day=next_day.isoformat()) if next_day else None,
+        "idempotency_key": uuid.uuid4().hex,
+        "refusal": patient_change_refusal(search.rescheduling) if search.rescheduling else None,
+        **extra,
+    }
+
+
+@patient_only
+@limit_posts("booking")
+def book_times(request):
+    patient = _patient_or_none(request)
+    if patient is None:
+        return _no_record(request)
+    search = Search(request, patient)
+    if request.method == "POST":
+        return _book(request, patient, search)
+    slots = booking.day_slots(
+        choice=search.choice, location=search.location, provider=search.provider, day=search.day
+    )
+    return render(request, "portal/booking/times.html", _times_context(search, slots))
+
+
+def _parse_slot(value: str):
+    try:
+        start_text, provider_id, room_id = value.split("|")
+        start = datetime.fromisoformat(start_text)
+        provider = Provider.objects.get(pk=uuid.UUID(provider_id), is_active=True)
+        room = Room.objects.get(pk=uuid.UUID(room_id)) if room_id else None
+    except (ValueError, Provider.DoesNotExist, Room.DoesNotExist):
+        return None
+    return (start, provider, room) if timezone.is_aware(start) else None
+
+
+def _book(request, patient, search: Search):
+    parsed = _parse_slot(request.POST.get("slot", ""))
+    if parsed is None:
+        return _times_again(request, search, 400, field_error="Choose one of the free times.")
+    start, provider, room = parsed
+    try:
+        appointment = _book_or_move(request, patient, search, start, provider, room)
+    except Conflict as error:
+        return _times_again(request, search, 409, conflict=error.detail, wanted=start)
+    except ValidationFailed as error:
+        detail = " ".join(m for msgs in error.fields.values() for m in msgs) or error.detail
+        return _times_again(request, search, 400, field_error=detail, wanted=start)
+    return redirect("portal:appointment-booked", appointment_id=appointment.pk)
+
+
+def _book_or_move(request, patient, search, start, provider, room):
+    if search.rescheduling is not None:
+        return appointment_reschedule(
+            appointment=search.rescheduling,
+            start=start,
+            by=request.user,
+            provider=provider,
+            room=room,
+        )
+    return appointment_book(
+        patient=patient,
+        appointment_type=search.choice.appointment_type,
+        provider=provider,
+        location=search.location,
+        room=room,
+        start=start,
+        booked_by=request.user,
+        procedure_order=search.choice.order,
+        idempotency_key=request.POST.get("idempotency_key", "")[:80],
+    )
+
+
+def _times_again(request, search, status, *, field_error="", conflict="", wanted=None):
+    """The times page again, with what went wrong and the free times nearest the wanted one:
+    a lost race is never a dead end."""
+    slots = booking.day_slots(
+        choice=search.choice, location=search.location, provider=search.provider, day=search.day
+    )
+    alternatives = []
+    if wanted is not None:
+        alternatives = _alternatives(search, wanted)
+    context = _times_context(
+        search, slots, field_error=field_error, conflict=conflict, alternatives=alternatives
+    )
+    return render(request, "portal/booking/times.html", context, status=status)
+
+
+def _alternatives(search, wanted) -> list[dict]:
+    nearby = nearest_slots(
+        appointment_type=search.choice.appointment_type,
+        location=search.location,
+        start=wanted,
+        procedure_order=search.choice.order,
+    )
+    providers = {
+        str(p.pk): p for p in Provider.objects.filter(pk__in=[s["provider"] for s in nearby])
+    }
+    zone = search.location.zone
+    return [
+        {
+            "value": f"{s['start']}|{s['provider']}|{s['room'] or ''}",
+            "local": datetime.fromisoformat(s["start"]).astimezone(zone),
+            "provider": providers.get(s["provider"]),
+        }
+        for s in nearby
+    ]
+
+
+@patient_only
+def appointment_booked(request, appointment_id):
+    patient = _patient_or_none(request)
+    if patient is None:
+        return _no_record(request)
+    appointment = booking.my_appointment(patient, appointment_id)
+    return render(request, "portal/booking/booked.html", {"appointment": appointment})
+
+
+@patient_only
+def appointment_calendar(request, appointment_id):
+    patient = _patient_or_none(request)
+    if patient is None:
+        return _no_record(request)
+    return appointment_file(booking.my_appointment(patient, appointment_id))
+
+
+@patient_only
+def my_appointments(request):
+    patient = _patient_or_none(request)
+    if patient is None:
+        return _no_record(request)
+    overview = booking.appointments_overview(patient)
+    policy = BookingPolicy.current()
+    for appointment in overview["upcoming"]:
+        appointment.refusal = (
+            patient_change_refusal(appointment, policy=policy)
+            if appointment.status == AppointmentStatus.BOOKED
+            else "You have checked in."
+        )
+        appointment.holds = [
+            f["reason"]
+            for f in appointment.findings
+            if (f.get("details") or {}).get("hold_start") and f.get("severity") != "info"
+        ]
+    return render(request, "portal/booking/appointments.html", overview)
+
+
+@patient_only
+@require_POST
+def appointment_cancel(request, appointment_id):
+    patient = _patient_or_none(request)
+    if patient is None:
+        return _no_record(request)
+    appointment = booking.my_appointment(patient, appointment_id)
+    note = request.POST.get("reason", "").strip()[:200]
+    reason = "Cancelled by the patient online." + (f" {note}" if note else "")
+    try:
+        appointment_move(
+            appointment=appointment, to=AppointmentStatus.CANCELLED, by=request.user, reason=reason
+        )
+    except Conflict as error:
+        messages.error(request, error.detail)
+    else:
+        messages.success(request, "Your visit is cancelled.")
+    return redirect("portal:appointments")
+
+
+@patient_only
+def waitlist(request):
+    patient = _patient_or_none(request)
+    if patient is None:
+        return _no_record(request)
+    form = WaitlistForm(request.POST or None, patient=patient)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                waitlist_join(patient=patient, by=request.user, **form.service_fields())
+            except ValidationFailed as error:
+                form.add_service_errors(error)
+            else:
+                messages.success(
+                    request,
+                    "You are on the waiting list. We will text or email you if an earlier time comes free.",
+                )
+                return redirect("portal:waitlist")
+        status = 400
+    context = {"form": form, "entries": booking.my_waitlist(patient)}
+    return render(request, "portal/booking/waitlist.html", context, status=status)
