@@ -3,6 +3,7 @@ from django.contrib import admin
 from .models import (
     Appointment,
     AppointmentType,
+    BookingPolicy,
     Location,
     OpeningHours,
     Provider,
@@ -126,3 +127,14 @@ class OpeningHoursAdmin(admin.ModelAdmin):
     list_display = ("location", "weekday", "opens", "closes")
     list_filter = ("location", "weekday")
     list_select_related = ("location",)
+
+
+@admin.register(BookingPolicy)
+class BookingPolicyAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "max_future_bookings", "change_cutoff_hours", "updated_at")
+
+    def has_add_permission(self, request):
+        return not BookingPolicy.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
