@@ -41,8 +41,12 @@ app.conf.update(
     task_default_queue=DEFAULT_QUEUE,
     task_routes=["clinic.celery.route_task"],
     broker_connection_retry_on_startup=True,
-    # Longer than any task may run, so Redis does not redeliver a task still running.
-    broker_transport_options={"visibility_timeout": 3600},
+    # Publishing while the broker is down fails fast instead of blocking a web request or
+    # the dispatcher; outbox rows wait in PostgreSQL and are handed over on a later run.
+    broker_connection_timeout=2,
+    # visibility_timeout: longer than any task may run, so Redis does not redeliver a task
+    # still running. max_retries: one reconnect attempt when publishing.
+    broker_transport_options={"visibility_timeout": 3600, "max_retries": 1},
     worker_hijack_root_logger=False,
     beat_schedule={
         "beat-heartbeat": {

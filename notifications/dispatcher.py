@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
@@ -25,20 +26,30 @@ class DispatchReport:
 
 
 def publish(message_ids: list[str]) -> int:
-    """Queue a send task per id; returns how many reached the broker. One that did not stays
-    pending and is handed over again by a later run, so a broker outage loses nothing."""
+    """Queue a send task per id; returns how many reached the broker. At the first broker
+    error the rest are not tried (each try can block for seconds) and every unpublished row
+    is released for the next dispatcher run, so a broker outage delays but loses nothing."""
     from .tasks import send_message
 
-    published = 0
-    for message_id in message_ids:
+    for index, message_id in enumerate(message_ids):
         try:
             send_message.apply_async(
                 args=[message_id], queue=settings.NOTIFICATIONS_QUEUE, retry=False
             )
-            published += 1
-        except Exception as error:  # the broker is down: the row is still pending
-            logger.warning("could not queue message %s: %s", message_id, type(error).__name__)
-    return published
+        except SoftTimeLimitExceeded:
+            raise
+        except Exception as error:  # the broker is down: these rows are still pending
+            unsent = message_ids[index:]
+            logger.warning(
+                "could not queue %s message(s) (%s); the next dispatch retries them",
+                len(unsent),
+                type(error).__name__,
+            )
+            Message.objects.filter(pk__in=unsent, state=MessageState.PENDING).update(
+                enqueued_at=None
+            )
+            return index
+    return len(message_ids)
 
 
 def _claim_batch(now: datetime, size: int) -> list[str]:

@@ -1,0 +1,246 @@
+"""The outbox under faults, with real processes: a worker killed in the middle of a send, two
+dispatchers at once, and the broker going away during a burst. Whatever happens, every
+message is delivered exactly once (see test_notifications_delivery for how that is seen)."""
+
+import logging
+import os
+import shutil
+import signal
+import threading
+from contextlib import contextmanager
+from datetime import timedelta
+
+import pytest
+import redis
+from django.db import connection, transaction
+from django.utils import timezone
+
+from clinic.celery import app
+from notifications.dispatcher import dispatch_due
+from notifications.models import Message, MessageKind, MessageState, NotificationPolicy, SubjectType
+from notifications.services import message_schedule
+from notifications.tests.conftest import email_patient, sms_patient
+from tests import test_notifications_delivery as delivery
+from tests.support import child_env, free_port, stop, wait_for
+from tests.test_notifications_delivery import (
+    all_sent,
+    due_now,
+    record,
+    states,
+    wait_until_ready,
+    worker_args,
+)
+
+# The delivery tests' fixtures: a private queue and file outboxes, processes, a clinic site.
+outbox, processes, site = delivery.outbox, delivery.processes, delivery.site
+
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+
+
+def procedure_done(site, clinician, patient):
+    """A performed procedure whose own follow-up messages are all in the future: a subject
+    for messages due now that nothing else sends."""
+    return record(site, patient, clinician, "tfesi_ls", timezone.now() - timedelta(minutes=30))
+
+
+# --- A worker killed while sending ------------------------------------------------------------
+
+
+def test_a_worker_killed_mid_send_loses_nothing_and_sends_nothing_twice(
+    outbox, processes, site, clinician_user, settings
+):
+    subject = procedure_done(site, clinician_user, sms_patient())
+    ids = due_now(subject, 10, prefix="kill")
+    slow = processes(
+        worker_args(outbox, "slow"), outbox.env(SMS_FILE_DELAY_SECONDS="3"), "slow-worker"
+    )
+    assert len(dispatch_due().handed_over) == 10
+
+    def in_flight():
+        return Message.objects.filter(pk__in=ids, state=MessageState.SENDING).first()
+
+    interrupted = wait_for(in_flight, timeout=60, what="a send to start", interval=0.05)
+    os.killpg(slow.pid, signal.SIGKILL)  # the worker and its pool child, inside the send
+    slow.wait(timeout=10)
+    key = str(interrupted.pk)
+    assert not (outbox.sms_dir / f"{key}.json").exists(), "killed before the provider took it"
+    assert interrupted.attempts == 1
+
+    # A new worker takes the rest from the queue; the send it lost is the dispatcher's to find.
+    settings.NOTIFY_SENDING_LEASE_SECONDS = 4
+    processes(worker_args(outbox, "restarted"), outbox.env(), "restarted-worker")
+    recovered = 0
+
+    def dispatch_until_all_sent():
+        nonlocal recovered
+        recovered += dispatch_due().recovered_pending
+        return all_sent(ids)
+
+    wait_for(dispatch_until_all_sent, timeout=60, what="every message to be sent", interval=0.5)
+    outbox.assert_exactly_once(ids)
+    assert recovered == 1, "the one the killed worker was sending went back to pending, once"
+    attempts = dict(Message.objects.filter(pk__in=ids).values_list("pk", "attempts"))
+    assert attempts.pop(interrupted.pk) == 2, "the interrupted send was made again"
+    assert set(attempts.values()) == {1}
+
+
+# --- Two dispatchers at once ------------------------------------------------------------------
+
+
+def test_two_dispatchers_at_once_hand_over_disjoint_sets_and_each_message_goes_once(
+    outbox, processes, site, clinician_user
+):
+    ids = set()
+    for patient in (sms_patient(), email_patient()):
+        subject = procedure_done(site, clinician_user, patient)
+        ids |= set(due_now(subject, 100, prefix="race"))
+    worker = processes(worker_args(outbox, "worker", concurrency=2), outbox.env(), "worker")
+    wait_until_ready(worker)
+
+    clock = timezone.now()
+    start = threading.Barrier(2)
+    handed: dict[str, list[str]] = {}
+    errors: list[BaseException] = []
+
+    def dispatcher(name: str):
+        try:
+            start.wait(timeout=10)
+            handed[name] = dispatch_due(now=clock, batch_size=10).handed_over
+        except BaseException as error:  # reported by the test thread
+            errors.append(error)
+        finally:
+            connection.close()  # this thread's own connection
+
+    threads = [threading.Thread(target=dispatcher, args=(n,)) for n in ("a", "b")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors, errors
+    a, b = handed["a"], handed["b"]
+    assert len(a) == len(set(a)) and len(b) == len(set(b)), "no dispatcher hands one over twice"
+    assert set(a) & set(b) == set(), "the two dispatchers claimed the same message"
+    assert set(a) | set(b) == ids, "between them they handed over every message"
+    assert a and b, f"both dispatchers took part ({len(a)} and {len(b)})"
+
+    wait_for(lambda: all_sent(ids), timeout=90, what="all 200 messages to be sent")
+    outbox.assert_exactly_once(ids)
+    assert set(Message.objects.filter(pk__in=ids).values_list("attempts", flat=True)) == {1}
+
+
+# --- The broker stopped and started again during a burst -------------------------------------
+
+
+class PrivateRedis:
+    """A redis-server of this test's own, on a free port, without persistence: stopping it
+    loses whatever was queued in it. (Never the machine's shared Redis.)"""
+
+    def __init__(self, binary: str, processes):
+        self.binary, self.processes = binary, processes
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process = None
+        self.runs = 0
+
+    def start(self) -> None:
+        self.runs += 1
+        args = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1"]
+        args += ["--save", "", "--appendonly", "no"]
+        self.process = self.processes(args, child_env(), f"redis-{self.runs}")
+        client = redis.Redis.from_url(self.url, socket_timeout=1)
+        wait_for(client.ping, timeout=15, what="the private redis-server to answer")
+
+    def stop(self) -> None:
+        stop(self.process)
+
+
+@contextmanager
+def publishing_to(url: str, monkeypatch):
+    """This process's Celery app publishes to `url` (its pool is made again from the new
+    setting, and put back after). The app's own settings (one reconnect attempt, a short
+    connect timeout) keep a publish to a broker that is down from blocking."""
+    conf = app.conf
+    saved = conf.broker_url
+
+    def new_pool():
+        app._pool = None
+        app.amqp._producer_pool = None
+
+    new_pool()
+    monkeypatch.setenv("CELERY_BROKER_URL", url)  # Celery reads this before its settings
+    conf.broker_url = url
+    try:
+        yield
+    finally:
+        private = app._pool
+        new_pool()
+        monkeypatch.delenv("CELERY_BROKER_URL")
+        conf.broker_url = saved
+        if private is not None:
+            private.force_close_all()
+
+
+def test_a_broker_outage_during_a_burst_loses_nothing_and_sends_nothing_twice(
+    outbox, processes, site, clinician_user, settings, monkeypatch, caplog
+):
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("redis-server is not installed: this test stops and starts its own Redis")
+    caplog.set_level(logging.WARNING, logger="notifications.dispatcher")
+    broker = PrivateRedis(binary, processes)
+    broker.start()
+    worker = processes(
+        worker_args(outbox, "worker", concurrency=2),
+        outbox.env(
+            CELERY_BROKER_URL=broker.url, CELERY_RESULT_BACKEND=broker.url, REDIS_URL=broker.url
+        ),
+        "worker",
+    )
+    wait_until_ready(worker)
+    subject = procedure_done(site, clinician_user, sms_patient())
+    policy = NotificationPolicy.current()
+
+    def burst(number: int) -> list[str]:
+        """Ten messages due now, written in one transaction: each is published on commit."""
+        with transaction.atomic():
+            now = timezone.now()
+            messages = [
+                message_schedule(
+                    patient=subject.patient,
+                    kind=MessageKind.NEXT_DAY_CHECK,
+                    subject_type=SubjectType.PROCEDURE_RECORD,
+                    subject_id=subject.pk,
+                    due_at=now,
+                    location=subject.location,
+                    variant=f"burst-{number}-{i}",
+                    expires_at=now + timedelta(days=1),
+                    policy=policy,
+                )
+                for i in range(10)
+            ]
+        return [str(m.pk) for m in messages]
+
+    with publishing_to(broker.url, monkeypatch):
+        before = [*burst(0), *burst(1), *burst(2)]
+        broker.stop()
+        during = [*burst(3), *burst(4)]
+        assert states(during) == {MessageState.PENDING: 20}, "written, though not published"
+        failures = [r for r in caplog.records if "could not queue" in r.getMessage()]
+        assert len(failures) == 20, "each publish to the stopped broker failed and was logged"
+        released = Message.objects.filter(pk__in=during, enqueued_at__isnull=True).count()
+        assert released == 20, "released at once for the next dispatcher run"
+        broker.start()  # empty: what was queued in it is gone
+        after = burst(5)
+        everything = before + during + after
+
+        # Beat's runs. The first burst's tasks were in the Redis that restarted empty: those
+        # hand-overs are made again after the requeue wait (shortened here from 5 minutes).
+        settings.NOTIFY_REQUEUE_SECONDS = 3
+
+        def dispatch_until_all_sent():
+            dispatch_due()
+            return all_sent(everything)
+
+        wait_for(dispatch_until_all_sent, timeout=90, what="the whole burst to be sent", interval=1)
+    outbox.assert_exactly_once(everything)
+    stop(worker)
