@@ -57,6 +57,10 @@ app.conf.update(
             "task": "notifications.tasks.dispatch_due_messages",
             "schedule": float(os.environ.get("NOTIFY_DISPATCH_SECONDS", "60")),
         },
+        "purge-registrations": {
+            "task": "portal.tasks.purge_registrations",
+            "schedule": 24 * 3600.0,
+        },
         "expire-waitlist-offers": {
             "task": "scheduling.tasks.expire_waitlist_offers",
             "schedule": 300.0,

@@ -56,6 +56,12 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "scheduling.openinghours": ALL,
         "scheduling.waitlistentry": ALL,
         "scheduling.waitlistoffer": ("view", "change"),
+        "scheduling.bookingpolicy": ("view", "change"),
+        "notifications.message": VIEW,
+        "notifications.linktoken": VIEW,
+        "notifications.notificationpolicy": ("view", "change"),
+        "portal.registration": VIEW,
+        "history.chartaccess": VIEW,
     },
     Role.CLINICIAN: {
         "patients.patient": EDIT,
