@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from clinic.core.views import healthz
+from history.views import HistoryApi, history_page
 from scheduling.calendar_views import provider_feed
 
 api_v1 = [
@@ -10,6 +11,7 @@ api_v1 = [
     path("", include("patients.api_urls")),
     path("", include("procedures.api_urls")),
     path("", include("scheduling.api_urls")),
+    path("patients/<uuid:patient_id>/history/", HistoryApi.as_view(), name="api-patient-history"),
 ]
 
 urlpatterns = [
@@ -18,7 +20,9 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("manage/", include("clinic.core.urls")),
     path("desk/", include("scheduling.urls")),
+    path("patients/<uuid:patient_id>/history/", history_page, name="patient-history"),
     path("patients/", include("patients.urls")),
+    path("history/", include("history.urls")),
     path("procedures/", include("procedures.urls")),
     path("portal/", include("portal.urls")),
     path("", include("notifications.urls")),

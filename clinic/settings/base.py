@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "procedures",
     "scheduling",
     "notifications",
+    "history",
     "portal",
 ]
 
@@ -142,6 +143,7 @@ STATICFILES_DIRS = [
     BASE_DIR / "static",
     # Front-end packages come from npm at install time (package.json); never committed.
     ("vendor/htmx", BASE_DIR / "node_modules" / "htmx.org" / "dist"),
+    ("vendor/chartjs", BASE_DIR / "node_modules" / "chart.js" / "dist"),
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -1,0 +1,57 @@
+"""The physician's view of a patient: the page, its printable summary, and the same data
+as JSON. Clinicians only; every view is recorded in the access log."""
+
+from django.shortcuts import render
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from clinic.users.access import HasRole, role_required
+from clinic.users.roles import Role
+from patients.selectors import patient_for
+
+from .selectors import KINDS, REGIONS, patient_history
+from .serializers import history_as_json
+from .services import chart_access_record
+
+
+def _filters(params) -> dict:
+    kinds = [k for k in params.getlist("kind") if k in KINDS]
+    region = params.get("region") if params.get("region") in REGIONS else None
+    return {"kinds": kinds or None, "region": region}
+
+
+@role_required(Role.CLINICIAN)
+def history_page(request, patient_id):
+    patient = patient_for(request.user, patient_id)
+    filters = _filters(request.GET)
+    history = patient_history(patient=patient, **filters)
+    chart_access_record(user=request.user, patient=patient, via="page")
+    context = {
+        **history,
+        "selected_kinds": filters["kinds"] or [],
+        "selected_region": filters["region"],
+    }
+    return render(request, "history/history.html", context)
+
+
+class ClinicianOnly(HasRole):
+    roles = (Role.CLINICIAN,)
+
+
+class HistoryApi(APIView):
+    permission_classes = [ClinicianOnly]
+
+    @extend_schema(
+        operation_id="patients_history",
+        parameters=[
+            OpenApiParameter("kind", str, many=True, enum=list(KINDS)),
+            OpenApiParameter("region", str, enum=list(REGIONS)),
+        ],
+        responses={200: dict},
+    )
+    def get(self, request, patient_id):
+        patient = patient_for(request.user, patient_id)
+        history = patient_history(patient=patient, **_filters(request.query_params))
+        chart_access_record(user=request.user, patient=patient, via="api")
+        return Response(history_as_json(history))
