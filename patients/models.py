@@ -463,13 +463,24 @@ class IntakeSubmission(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     reviewed_at = models.DateTimeField(null=True, blank=True)
+    # While status is "draft" (the portal's step-by-step intake), the patient's answers so
+    # far, one section per step, in the shapes intake_submit takes; and the step to resume.
+    draft = models.JSONField(default=dict, blank=True)
+    draft_step = models.CharField(max_length=24, blank=True)
 
     class Meta:
         ordering = ["-urgent", "submitted_at"]
         indexes = [
             models.Index(fields=["status", "-urgent", "submitted_at"], name="intake_queue_idx")
         ]
-        constraints = [choice_check("status", IntakeStatus, "intake_status_valid")]
+        constraints = [
+            choice_check("status", IntakeStatus, "intake_status_valid"),
+            models.UniqueConstraint(
+                fields=["patient"],
+                condition=models.Q(status="draft"),
+                name="intake_one_draft_per_patient",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Intake {self.id}"

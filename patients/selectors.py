@@ -4,7 +4,7 @@ import re
 from datetime import date, datetime
 
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Case, IntegerField, Prefetch, Q, QuerySet, Value, When
 from django.db.models.functions import Upper
 from django.http import Http404
 from django.utils import timezone
@@ -159,6 +159,7 @@ def intakes_visible_to(user) -> QuerySet[IntakeSubmission]:
         items = items.filter(kind=IntakeItemKind.DEMOGRAPHIC)
     return (
         IntakeSubmission.objects.filter(patient__in=patients_visible_to(user))
+        .exclude(status=IntakeStatus.DRAFT)
         .select_related("patient", "submitted_by")
         .prefetch_related(Prefetch("items", queryset=items))
     )
@@ -192,7 +193,36 @@ def duplicates_open_for(patient: Patient) -> int:
 
 
 def intakes_of(patient: Patient) -> list[IntakeSubmission]:
-    return list(patient.intakes.order_by("-submitted_at", "-created_at"))
+    """The patient's sent intakes; a draft is the patient's own until it is sent."""
+    return list(
+        patient.intakes.exclude(status=IntakeStatus.DRAFT).order_by("-submitted_at", "-created_at")
+    )
+
+
+def intake_open_for(patient: Patient) -> IntakeSubmission | None:
+    """The patient's draft if there is one, else an intake waiting for review, else None:
+    one query, whatever the size of the draft."""
+    rank = Case(
+        When(status=IntakeStatus.DRAFT, then=Value(0)),
+        default=Value(1),
+        output_field=IntegerField(),
+    )
+    return (
+        IntakeSubmission.objects.filter(
+            patient=patient, status__in=[IntakeStatus.DRAFT, IntakeStatus.SUBMITTED]
+        )
+        .order_by(rank, "-submitted_at")
+        .first()
+    )
+
+
+def intake_latest_sent(patient: Patient) -> IntakeSubmission | None:
+    return (
+        IntakeSubmission.objects.filter(patient=patient)
+        .exclude(status=IntakeStatus.DRAFT)
+        .order_by("-submitted_at", "-created_at")
+        .first()
+    )
 
 
 def intake_item_for(intake: IntakeSubmission, item_id) -> IntakeItem:

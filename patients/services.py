@@ -35,7 +35,7 @@ from .models import (
     PatientMerge,
     PatientStatus,
 )
-from .questionnaire import clean_answers, urgent_reasons
+from .questionnaire import RED_FLAGS, clean_answers, urgent_reasons
 
 MRN_SEQUENCE = "patients_mrn_seq"
 PHONE_FIELDS = ("phone", "emergency_contact_phone", "referring_physician_phone")
@@ -521,6 +521,8 @@ def intake_mark_reviewed(*, submission: IntakeSubmission, reviewed_by) -> Intake
         raise Forbidden("An intake is marked reviewed by a clinician.")
     if submission.status == IntakeStatus.REVIEWED:
         raise Conflict("This intake was already reviewed.", code="already_reviewed")
+    if submission.status == IntakeStatus.DRAFT:
+        raise Conflict("The patient has not sent this intake yet.", code="not_submitted")
     if submission.items.filter(decision=Decision.PENDING).exists():
         raise Conflict("Decide every proposed change first.", code="items_pending")
     submission.status = IntakeStatus.REVIEWED
@@ -537,6 +539,209 @@ def _close_if_reviewed(submission: IntakeSubmission, decided_by) -> None:
         submission.status = IntakeStatus.REVIEWED
         submission.reviewed_at = timezone.now()
         submission.save(update_fields=["status", "reviewed_at"])
+
+
+# --- Intake drafts (the portal's step-by-step intake) ------------------------------------
+
+# The portal's steps in order; each but the last saves one section of the draft.
+INTAKE_DRAFT_STEPS = (
+    "about",
+    "pain",
+    "medications",
+    "allergies",
+    "conditions",
+    "questionnaires",
+    "safety",
+    "review",
+)
+INTAKE_DRAFT_SECTIONS = INTAKE_DRAFT_STEPS[:-1]
+# The questionnaire answers asked on the pain step; the safety step asks the red flags.
+PAIN_ANSWER_KEYS = (
+    "chief_complaint",
+    "pain_locations",
+    "onset",
+    "pain_duration",
+    "treatments_tried",
+)
+# Where each of intake_submit's error keys is answered.
+_STEP_OF_ERROR = {
+    "demographics": "about",
+    "medications": "medications",
+    "allergies": "allergies",
+    "conditions": "conditions",
+    "devices": "conditions",
+    "assessments": "questionnaires",
+}
+
+
+def _answers_part(part, keys: tuple[str, ...]) -> dict:
+    """Validate some of the questionnaire answers with clean_answers, the rest filled with
+    valid placeholders; errors keep intake_submit's shape ({"answers": {...}})."""
+    if not isinstance(part, dict):
+        raise ValidationFailed({"answers": ["Give the answers as an object."]})
+    placeholders = {"chief_complaint": "-", "red_flags": dict.fromkeys(RED_FLAGS, False)}
+    unknown = {key: ["Unknown question."] for key in part if key not in keys}
+    try:
+        cleaned = clean_answers(placeholders | {k: v for k, v in part.items() if k in keys})
+    except ValidationFailed as exc:
+        unknown |= {k: v for k, v in exc.fields["answers"].items() if k in keys}
+        cleaned = {}
+    if unknown:
+        raise ValidationFailed({"answers": unknown})
+    return {key: cleaned[key] for key in keys}
+
+
+def _clean_about(patient: Patient, data) -> dict:
+    if not isinstance(data, dict):
+        raise ValidationFailed({"demographics": ["Give the fields as an object."]})
+    _demographic_items(patient, data)
+    return {name: _json_value(value) for name, value in data.items()}
+
+
+def _clean_list(kind: str):
+    def clean(patient: Patient, rows) -> list:
+        if not isinstance(rows, list):
+            key = f"{kind}s" if kind != IntakeItemKind.ALLERGY else "allergies"
+            raise ValidationFailed({key: ["Give a list of entries."]})
+        return [item.proposed for item in _list_items(patient, kind, rows)]
+
+    return clean
+
+
+def _clean_conditions(patient: Patient, data) -> dict:
+    if not isinstance(data, dict) or set(data) - {"conditions", "devices"}:
+        raise ValidationFailed({"conditions": ["Give conditions and devices as two lists."]})
+    errors, cleaned = {}, {}
+    for key, kind in (("conditions", IntakeItemKind.CONDITION), ("devices", IntakeItemKind.DEVICE)):
+        try:
+            cleaned[key] = _clean_list(kind)(patient, data.get(key) or [])
+        except ValidationFailed as exc:
+            errors |= exc.fields
+    if errors:
+        raise ValidationFailed(errors)
+    return cleaned
+
+
+def _clean_assessments(patient: Patient, entries) -> list:
+    if not isinstance(entries, list):
+        raise ValidationFailed({"assessments": ["Give a list of questionnaires."]})
+    items, _ = _assessment_items(patient, entries)
+    return [item.proposed for item in items]
+
+
+_DRAFT_CLEANERS = {
+    "about": _clean_about,
+    "pain": lambda patient, data: _answers_part(data, PAIN_ANSWER_KEYS),
+    "medications": _clean_list(IntakeItemKind.MEDICATION),
+    "allergies": _clean_list(IntakeItemKind.ALLERGY),
+    "conditions": _clean_conditions,
+    "questionnaires": _clean_assessments,
+    "safety": lambda patient, data: _answers_part(data, ("red_flags",)),
+}
+
+
+def intake_draft_submit_arguments(draft: dict) -> dict:
+    """The intake_submit keyword arguments a draft's sections stand for."""
+    conditions = draft.get("conditions") or {}
+    return {
+        "answers": (draft.get("pain") or {}) | (draft.get("safety") or {}),
+        "demographics": draft.get("about") or {},
+        "medications": draft.get("medications") or [],
+        "allergies": draft.get("allergies") or [],
+        "conditions": conditions.get("conditions") or [],
+        "devices": conditions.get("devices") or [],
+        "assessments": draft.get("questionnaires") or [],
+    }
+
+
+def intake_draft_failing_step(fields: dict) -> str:
+    """The first step (in the portal's order) whose answers an intake_submit error is about."""
+    steps = set()
+    for key, inner in fields.items():
+        if key == "answers":
+            inner_keys = inner.keys() if isinstance(inner, dict) else ()
+            steps.add("safety" if set(inner_keys) == {"red_flags"} else "pain")
+            if "red_flags" in inner_keys:
+                steps.add("safety")
+        else:
+            steps.add(_STEP_OF_ERROR.get(key, "review"))
+    return min(steps, key=INTAKE_DRAFT_STEPS.index, default="review")
+
+
+def _locked_draft(patient: Patient) -> IntakeSubmission | None:
+    return (
+        IntakeSubmission.objects.select_for_update()
+        .filter(patient=patient, status=IntakeStatus.DRAFT)
+        .first()
+    )
+
+
+def _draft_for_update(patient: Patient, by) -> IntakeSubmission:
+    """The patient's one draft, locked; started if there is none (the partial unique
+    constraint intake_one_draft_per_patient keeps it one, even from two tabs at once)."""
+    draft = _locked_draft(patient)
+    if draft is not None:
+        return draft
+    waiting = IntakeSubmission.objects.filter(patient=patient, status=IntakeStatus.SUBMITTED)
+    if waiting.exists():
+        raise Conflict(
+            "Your intake is waiting for review; a new one can be started after the clinic has "
+            "reviewed it.",
+            code="intake_waiting",
+        )
+    try:
+        with transaction.atomic():
+            return IntakeSubmission.objects.create(
+                patient=patient, status=IntakeStatus.DRAFT, submitted_by=by
+            )
+    except IntegrityError:  # started at the same moment elsewhere: use that one
+        draft = _locked_draft(patient)
+        if draft is None:  # pragma: no cover - the other one was submitted meanwhile
+            raise Conflict(
+                "Your intake changed meanwhile; try again.", code="draft_changed"
+            ) from None
+        return draft
+
+
+@transaction.atomic
+def intake_draft_save(
+    *, patient: Patient, step: str, data: dict | list, by, resume_at: str | None = None
+) -> IntakeSubmission:
+    """Validate one step's answers with intake_submit's own rules and keep them in the
+    patient's draft (started on the first save). The other steps' answers are untouched;
+    invalid answers raise ValidationFailed (shaped as intake_submit's) and save nothing.
+    `resume_at` is the step the patient comes back to (by default this one)."""
+    if step not in INTAKE_DRAFT_SECTIONS:
+        raise ValidationFailed({"step": [f"Unknown step {step!r}."]})
+    resume_at = resume_at or step
+    if resume_at not in INTAKE_DRAFT_STEPS:
+        raise ValidationFailed({"resume_at": [f"Unknown step {resume_at!r}."]})
+    cleaned = _DRAFT_CLEANERS[step](patient, data)
+    draft = _draft_for_update(patient, by)
+    draft.draft = {**draft.draft, step: cleaned}
+    draft.draft_step = resume_at
+    draft.submitted_by = by
+    draft.save(update_fields=["draft", "draft_step", "submitted_by"])
+    return draft
+
+
+@transaction.atomic
+def intake_draft_submit(*, patient: Patient, by) -> IntakeSubmission:
+    """Send the patient's draft for review through intake_submit (the same items, red-flag
+    and PHQ-9 urgency and staff queue as the API's intakes) and remove the draft, in one
+    transaction. The draft row is locked first, so a double submit makes one submission:
+    the second finds no draft (Conflict "no_draft"). A ValidationFailed leaves the draft
+    as it was; intake_draft_failing_step says which step to show again."""
+    draft = _locked_draft(patient)
+    if draft is None:
+        raise Conflict(
+            "There is no intake draft to send; it may have been sent already.", code="no_draft"
+        )
+    submission = intake_submit(
+        patient=patient, submitted_by=by, **intake_draft_submit_arguments(draft.draft)
+    )
+    draft.delete()
+    return submission
 
 
 # --- Duplicates and merges --------------------------------------------------------------

@@ -1,7 +1,9 @@
+from django.db.models import Exists, OuterRef
 from django.shortcuts import render
 
 from clinic.users.access import role_required
 from clinic.users.roles import Role
+from patients.models import IntakeStatus, IntakeSubmission, Patient
 from procedures.selectors import orders_visible_to
 
 
@@ -15,12 +17,39 @@ def _upcoming_procedures(user) -> list:
     )
 
 
+def _own_patient_with_intake(user) -> Patient | None:
+    """The signed-in patient's record, annotated with where their intake stands (in the
+    same single query that loads the record)."""
+    intakes = IntakeSubmission.objects.filter(patient=OuterRef("pk"))
+    return (
+        Patient.objects.filter(user=user)
+        .annotate(
+            intake_draft=Exists(intakes.filter(status=IntakeStatus.DRAFT)),
+            intake_waiting=Exists(intakes.filter(status=IntakeStatus.SUBMITTED)),
+            intake_reviewed=Exists(intakes.filter(status=IntakeStatus.REVIEWED)),
+        )
+        .first()
+    )
+
+
+def _intake_status(patient: Patient | None) -> str:
+    """Where the intake stands: draft, submitted (waiting for review), reviewed or none."""
+    if patient is None:
+        return "none"
+    if patient.intake_draft:
+        return "draft"
+    if patient.intake_waiting:
+        return "submitted"
+    return "reviewed" if patient.intake_reviewed else "none"
+
+
 @role_required(Role.PATIENT)
 def portal_home(request):
     """The patient's home. Only ever shows the signed-in patient's own record."""
-    patient = getattr(request.user, "patient", None)
+    patient = _own_patient_with_intake(request.user)
     context = {
         "patient": patient,
         "upcoming_procedures": _upcoming_procedures(request.user) if patient else [],
+        "intake_status": _intake_status(patient),
     }
     return render(request, "portal/home.html", context)
