@@ -73,7 +73,10 @@ class Search:
             self.choice = booking.choice_for(patient, params.get("what", ""))
             self.location = booking.location_for(params.get("location"))
         self.provider = booking.provider_for(self.location, self.choice, params.get("provider"))
-        self.day = _day(params.get("day"), self.location)
+        default = None
+        if self.rescheduling is not None:  # start on the visit's own day
+            default = self.rescheduling.start.astimezone(self.location.zone).date().isoformat()
+        self.day = _day(params.get("day") or default, self.location)
 
     def query(self, **changes) -> str:
         values = {

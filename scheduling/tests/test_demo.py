@@ -24,7 +24,9 @@ def test_demo_hours_make_the_demo_clinic_bookable_and_seed_once():
     )
     assert {slot.location.code for slot in slots} == {"raleigh", "denver"}
     assert all(8 <= slot.local_start.hour < 17 for slot in slots)
-    assert not AppointmentType.objects.get(code="procedure").patient_bookable
+    # Patients book a procedure online only against an authorized order (portal.booking).
+    assert AppointmentType.objects.get(code="procedure").patient_bookable
+    assert not AppointmentType.objects.get(code="pump_refill").patient_bookable
 
 
 def test_demo_appointments_cover_every_state_once():
