@@ -10,7 +10,7 @@ class ChartAccess(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     patient = models.ForeignKey(
-        "patients.Patient", on_delete=models.CASCADE, related_name="chart_accesses"
+        "patients.Patient", on_delete=models.PROTECT, related_name="chart_accesses"
     )
     accessed_at = models.DateTimeField(auto_now_add=True, db_index=True)
     via = models.CharField(max_length=8, help_text="page, api or print")

@@ -162,6 +162,11 @@ def load(patient, today: date) -> Loaded:
     )
 
 
+def plain(value: Decimal) -> str:
+    """30, 7.5, 0.25 — never 3E+1."""
+    return format(value.normalize(), "f")
+
+
 def _current(entry, day: date) -> bool:
     started = entry.start_date is None or entry.start_date <= day
     return started and (entry.end_date is None or entry.end_date > day)
@@ -224,7 +229,7 @@ def _event(kind, at, title, *, region="", detail=None, zone, ref=None) -> dict:
 def _procedure_events(data: Loaded) -> list[dict]:
     events = []
     for r in data.records:
-        steroid = f"{r.steroid_id} {r.steroid_dose_mg.normalize()} mg" if r.steroid_id else "none"
+        steroid = f"{r.steroid_id} {plain(r.steroid_dose_mg)} mg" if r.steroid_id else "none"
         detail = {
             "Side and levels": " ".join(filter(None, [r.get_side_display(), ", ".join(r.levels)]))
             or "not applicable",
@@ -262,7 +267,7 @@ def _assessment_events(data: Loaded) -> list[dict]:
         _event(
             "assessment",
             a.taken_at,
-            f"{a.get_instrument_display()}: {a.total.normalize()}"
+            f"{a.get_instrument_display()}: {plain(a.total)}"
             + (f" ({a.band})" if a.band else "")
             + (f" · {a.get_body_region_display().lower()}" if a.body_region else ""),
             region=_assessment_region(a),

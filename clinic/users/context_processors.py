@@ -11,6 +11,7 @@ NAVIGATION = {
         ("Failed messages", "notifications:failed"),
     ],
     Role.CLINICIAN: [
+        ("Worklist", "history:worklist"),
         ("My patients", "patients:list"),
         ("Day board", "scheduling:day-board"),
         ("Procedures", "procedures:orders"),
@@ -21,6 +22,7 @@ NAVIGATION = {
         ("Patients", "patients:list"),
         ("Procedures", "procedures:orders"),
         ("Failed messages", "notifications:failed"),
+        ("Chart access log", "history:access-log"),
         ("Administration", "admin:index"),
         ("API docs", "api-docs"),
     ],

@@ -277,3 +277,13 @@ class TestPagesAndApi:
         assert 'class="card print-summary"' in html
         assert "history-chart-data" in html
         assert "reached" in html  # 4 of 4 lumbar epidurals
+
+
+def test_numbers_in_the_timeline_are_written_plainly(treated):
+    Assessment.objects.create(
+        patient=treated, instrument="odi", items={}, total=30, taken_at=at(TODAY)
+    )
+    titles = [e["title"] for e in patient_history(patient=treated, today=TODAY)["events"]]
+    assert "Oswestry Disability Index: 30" in titles
+    details = [e["detail"].get("Steroid") for e in patient_history(patient=treated)["events"]]
+    assert "dexamethasone 10 mg" in details

@@ -4,24 +4,44 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('scheduling', '0006_reminder_hours_and_confirmation'),
+        ("scheduling", "0006_reminder_hours_and_confirmation"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='BookingPolicy',
+            name="BookingPolicy",
             fields=[
-                ('id', models.PositiveSmallIntegerField(default=1, editable=False, primary_key=True, serialize=False)),
-                ('max_future_bookings', models.PositiveSmallIntegerField(default=3, help_text='Upcoming visits a patient may hold at once when booking online.')),
-                ('change_cutoff_hours', models.PositiveSmallIntegerField(default=24, help_text='Patients cancel or reschedule online until this many hours before a visit; after that they call the clinic.')),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.PositiveSmallIntegerField(
+                        default=1, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                (
+                    "max_future_bookings",
+                    models.PositiveSmallIntegerField(
+                        default=3,
+                        help_text="Upcoming visits a patient may hold at once when booking online.",
+                    ),
+                ),
+                (
+                    "change_cutoff_hours",
+                    models.PositiveSmallIntegerField(
+                        default=24,
+                        help_text="Patients cancel or reschedule online until this many hours before a visit; after that they call the clinic.",
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'verbose_name': 'online booking policy',
-                'verbose_name_plural': 'online booking policy',
-                'constraints': [models.CheckConstraint(condition=models.Q(('id', 1)), name='booking_policy_single_row')],
+                "verbose_name": "online booking policy",
+                "verbose_name_plural": "online booking policy",
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("id", 1)), name="booking_policy_single_row"
+                    )
+                ],
             },
         ),
     ]
