@@ -13,7 +13,9 @@ class ChartAccess(models.Model):
         "patients.Patient", on_delete=models.PROTECT, related_name="chart_accesses"
     )
     accessed_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    via = models.CharField(max_length=8, help_text="page, api or print")
+    via = models.CharField(
+        max_length=8, help_text="history (page), api, or chart (the chart summary page)"
+    )
 
     class Meta:
         ordering = ["-accessed_at"]

@@ -1,9 +1,7 @@
-from django.db import transaction
-
 from .models import ChartAccess
 
 
-@transaction.atomic
 def chart_access_record(*, user, patient, via: str) -> ChartAccess:
-    """Every look at a patient's history is written down: who, whose, when, how."""
+    """Every look at a patient's chart or history is written down: who, whose, when, how.
+    One INSERT, in the caller's transaction if it has one."""
     return ChartAccess.objects.create(user=user, patient=patient, via=via)

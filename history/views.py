@@ -26,7 +26,7 @@ def history_page(request, patient_id):
     patient = patient_for(request.user, patient_id)
     filters = _filters(request.GET)
     history = patient_history(patient=patient, **filters)
-    chart_access_record(user=request.user, patient=patient, via="page")
+    chart_access_record(user=request.user, patient=patient, via="history")
     context = {
         **history,
         "selected_kinds": filters["kinds"] or [],

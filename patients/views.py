@@ -20,6 +20,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from clinic.core.errors import Conflict, Forbidden, ValidationFailed
 from clinic.core.phones import format_phone
 from clinic.users.access import staff_required
+from history.services import chart_access_record
 
 from . import selectors, services
 from .forms import DecisionForm, MergeForm, PatientForm, add_service_errors
@@ -214,6 +215,7 @@ def patient_chart(request, patient_id):
     """Who the patient is; for clinicians and managers also what matters before a procedure."""
     patient = selectors.patient_for(request.user, patient_id)
     clinical = selectors.may_see_clinical(request.user, patient)
+    chart_access_record(user=request.user, patient=patient, via="chart")
     context = {
         "patient": patient,
         "age": patient.age_on(timezone.localdate()),

@@ -241,7 +241,10 @@ class TestPagesAndApi:
         client.get(f"/patients/{treated.pk}/history/")
         client.get(f"/api/v1/patients/{treated.pk}/history/")
         log = list(ChartAccess.objects.filter(patient=treated).order_by("accessed_at"))
-        assert [(a.user, a.via) for a in log] == [(clinician_user, "page"), (clinician_user, "api")]
+        assert [(a.user, a.via) for a in log] == [
+            (clinician_user, "history"),
+            (clinician_user, "api"),
+        ]
         assert timezone.now() - log[0].accessed_at < timedelta(minutes=1)
 
     @pytest.mark.parametrize("who", ["front_desk_user", "manager_user", "patient_user"])
@@ -287,3 +290,11 @@ def test_numbers_in_the_timeline_are_written_plainly(treated):
     assert "Oswestry Disability Index: 30" in titles
     details = [e["detail"].get("Steroid") for e in patient_history(patient=treated)["events"]]
     assert "dexamethasone 10 mg" in details
+
+
+def test_opening_the_chart_page_is_in_the_access_log_too(client, front_desk_user, treated):
+    client.force_login(front_desk_user)
+    client.get(f"/patients/{treated.pk}/")
+    assert [(a.user, a.via) for a in ChartAccess.objects.filter(patient=treated)] == [
+        (front_desk_user, "chart")
+    ]

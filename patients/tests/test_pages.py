@@ -406,10 +406,10 @@ def test_clinician_sees_the_summary_with_anticoagulants_first_and_flagged(client
 @pytest.mark.parametrize(
     ("role", "queries"),
     [
-        # session, user, groups (role), patient with home location
-        ("front_desk_user", 4),
+        # session, user, groups (role), patient with home location, the access-log insert
+        ("front_desk_user", 5),
         # ... + allergies, medications, conditions, devices, assessments, intakes
-        ("clinician_user", 10),
+        ("clinician_user", 11),
     ],
 )
 def test_chart_query_count_is_fixed(
