@@ -14,6 +14,7 @@ from .models import (
     Appointment,
     AppointmentStatus,
     AppointmentType,
+    BookingPolicy,
     Location,
     Provider,
     ProviderKind,
@@ -135,6 +136,8 @@ def seed_hours(ctx: DemoContext) -> None:
                 "color": colour,
             },
         )
+    # The demo patient already holds three upcoming visits; leave room to book online.
+    BookingPolicy.objects.update_or_create(id=1, defaults={"max_future_bookings": 5})
     procedures = list(ProcedureType.objects.filter(is_active=True))
     sessions = 0
     for provider in Provider.objects.prefetch_related("locations"):
