@@ -38,7 +38,7 @@ from datetime import timedelta
 from decimal import Decimal
 from urllib.parse import urlsplit
 
-from patient_search import admin_execute, percentile, server_url, with_database
+from patient_search import drop_database, percentile, recreate_database, server_url, setup_django
 
 BENCH_DB = "clinic_bench_history"
 # How a chart's events are shared out among the kinds: the timeline's kinds, weighted. A
@@ -69,40 +69,6 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--keep", action="store_true", help=f"keep the {BENCH_DB} database")
     return parser.parse_args()
-
-
-# --- The database of its own ------------------------------------------------------------
-
-
-def recreate_database(server: str) -> None:
-    from psycopg2 import sql
-
-    admin_execute(
-        server,
-        sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(BENCH_DB)),
-        sql.SQL("CREATE DATABASE {}").format(sql.Identifier(BENCH_DB)),
-    )
-
-
-def drop_database(server: str) -> None:
-    from psycopg2 import sql
-
-    admin_execute(
-        server, sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(BENCH_DB))
-    )
-
-
-def setup_django(server: str) -> None:
-    os.environ["DATABASE_URL"] = with_database(server, BENCH_DB)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "clinic.settings.local"
-    # DEBUG off: no query log, so the timings are those of the work, not of the logging.
-    os.environ.setdefault("DJANGO_DEBUG", "false")
-    # The benchmark's cache keys stay apart from the dev server's.
-    os.environ.setdefault("CACHE_KEY_PREFIX", "bench-history")
-    sys.path.insert(0, str(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-    import django
-
-    django.setup()
 
 
 # --- The histories ----------------------------------------------------------------------
@@ -435,9 +401,9 @@ def main() -> None:
     args = parse_args()
     server = server_url()
     print(f"Recreating database {BENCH_DB} on {urlsplit(server).hostname} ...", flush=True)
-    recreate_database(server)
+    recreate_database(server, BENCH_DB)
     try:
-        setup_django(server)
+        setup_django(server, BENCH_DB)
         from django.core.management import call_command
         from django.db import connection, connections
 
@@ -473,7 +439,7 @@ def main() -> None:
                 from django.db import connections
 
                 connections.close_all()
-            drop_database(server)
+            drop_database(server, BENCH_DB)
             print(f"Dropped database {BENCH_DB}.")
 
 

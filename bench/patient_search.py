@@ -80,29 +80,31 @@ def admin_execute(server: str, *statements) -> None:
         connection.close()
 
 
-def recreate_database(server: str) -> None:
+def recreate_database(server: str, name: str = BENCH_DB) -> None:
     from psycopg2 import sql
 
     admin_execute(
         server,
-        sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(BENCH_DB)),
-        sql.SQL("CREATE DATABASE {}").format(sql.Identifier(BENCH_DB)),
+        sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)),
+        sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)),
     )
 
 
-def drop_database(server: str) -> None:
+def drop_database(server: str, name: str = BENCH_DB) -> None:
     from psycopg2 import sql
 
     admin_execute(
-        server, sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(BENCH_DB))
+        server, sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
     )
 
 
-def setup_django(server: str) -> None:
-    os.environ["DATABASE_URL"] = with_database(server, BENCH_DB)
+def setup_django(server: str, name: str = BENCH_DB) -> None:
+    """Django on the benchmark's own database, its cache keys apart from the dev server's."""
+    os.environ["DATABASE_URL"] = with_database(server, name)
     os.environ["DJANGO_SETTINGS_MODULE"] = "clinic.settings.local"
-    # DEBUG off: no query log, so the timings are those of the queries, not of the logging.
+    # DEBUG off: no query log, so the timings are those of the work, not of the logging.
     os.environ.setdefault("DJANGO_DEBUG", "false")
+    os.environ.setdefault("CACHE_KEY_PREFIX", name)
     sys.path.insert(0, str(BASE_DIR))
     import django
 

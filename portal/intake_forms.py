@@ -615,8 +615,21 @@ class RowsStep:
             links += _field_links(form, prefix=f"{self.noun} {index + 1}: ")
         return links
 
+    summary_title = ""
+    name_key = ""
+
+    def row_details(self, row: dict) -> list[str]:
+        return []
+
     def summary(self) -> list[tuple[str, str]]:
-        raise NotImplementedError
+        """One line per row for the review page: its name, then its details."""
+        rows = self.section or []
+        if not rows:
+            return [(self.summary_title, "None listed")]
+        return [
+            (row.get(self.name_key, ""), "; ".join(p for p in self.row_details(row) if p))
+            for row in rows
+        ]
 
 
 class MedicationsStep(RowsStep):
@@ -630,24 +643,14 @@ class MedicationsStep(RowsStep):
         "vitamins and injections. If you take none, leave the row blank."
     )
 
-    def summary(self) -> list[tuple[str, str]]:
-        rows = self.section or []
-        if not rows:
-            return [("Medicines", "None listed")]
+    summary_title = "Medicines"
+    name_key = "name"
+
+    def row_details(self, row: dict) -> list[str]:
         return [
-            (
-                row.get("name", ""),
-                "; ".join(
-                    part
-                    for part in (
-                        _choice_label(DRUG_CLASS_CHOICES, row.get("drug_class", "")),
-                        row.get("dose", ""),
-                        row.get("frequency", ""),
-                    )
-                    if part
-                ),
-            )
-            for row in rows
+            _choice_label(DRUG_CLASS_CHOICES, row.get("drug_class", "")),
+            row.get("dose", ""),
+            row.get("frequency", ""),
         ]
 
 
@@ -663,26 +666,15 @@ class AllergiesStep(RowsStep):
         "list it, and choose “None of these”. If you have no allergies, leave the row blank."
     )
 
-    def summary(self) -> list[tuple[str, str]]:
-        rows = self.section or []
-        if not rows:
-            return [("Allergies", "None listed")]
+    summary_title = "Allergies"
+    name_key = "substance"
+
+    def row_details(self, row: dict) -> list[str]:
+        procedure_class = row.get("procedure_class")
         return [
-            (
-                row.get("substance", ""),
-                "; ".join(
-                    part
-                    for part in (
-                        row.get("reaction", ""),
-                        SEVERITY_LABELS.get(row.get("severity", "unknown"), ""),
-                        _choice_label(ALLERGY_CLASS_CHOICES, row.get("procedure_class", ""))
-                        if row.get("procedure_class")
-                        else "",
-                    )
-                    if part
-                ),
-            )
-            for row in rows
+            row.get("reaction", ""),
+            SEVERITY_LABELS.get(row.get("severity", "unknown"), ""),
+            _choice_label(ALLERGY_CLASS_CHOICES, procedure_class) if procedure_class else "",
         ]
 
 

@@ -12,24 +12,13 @@ from clinic.users.roles import Role
 from patients import selectors, services
 from patients.models import IntakeItemKind, IntakeStatus, IntakeSubmission
 from patients.questionnaire import RED_FLAGS
+from patients.services import INTAKE_DRAFT_STEPS
 from patients.tests.factories import PatientFactory
 from portal.intake_forms import AboutForm
 
 pytestmark = pytest.mark.django_db
 
-STEP_URLS = {
-    step: f"/portal/intake/{step}/"
-    for step in (
-        "about",
-        "pain",
-        "medications",
-        "allergies",
-        "conditions",
-        "questionnaires",
-        "safety",
-        "review",
-    )
-}
+STEP_URLS = {step: f"/portal/intake/{step}/" for step in INTAKE_DRAFT_STEPS}
 DONE = "/portal/intake/done/"
 
 
