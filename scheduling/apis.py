@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from clinic.core.errors import ValidationFailed
+from clinic.core.ratelimit import BookingThrottle
 from clinic.users.access import IsClinicStaff
 from clinic.users.roles import Role
 from patients.selectors import patient_for, patients_visible_to
@@ -121,6 +122,7 @@ def _local_day(value: str, location_id) -> dict:
 class AppointmentListApi(GenericAPIView):
     queryset = Appointment.objects.none()
     serializer_class = AppointmentSerializer
+    throttle_classes = [BookingThrottle]
 
     @extend_schema(
         operation_id="appointments_list",

@@ -89,3 +89,23 @@ def limit_posts(scope: str, account_field: str = ""):
         return wrapper
 
     return decorator
+
+
+class PatientPostThrottle:
+    """DRF throttle: POSTs by patients count against `scope` per IP and per account, the
+    same counters as the pages. Staff are not limited here. Subclass and set `scope`."""
+
+    scope = ""
+
+    def allow_request(self, request, view) -> bool:
+        user = request.user
+        if request.method != "POST" or not user.is_authenticated or user.is_clinic_staff:
+            return True
+        return hit(self.scope, ip=client_ip(request), account=str(user.pk))
+
+    def wait(self):
+        return Rate.parse(settings.RATE_LIMITS[self.scope]).seconds
+
+
+class BookingThrottle(PatientPostThrottle):
+    scope = "booking"

@@ -489,12 +489,46 @@ class TestWaitlist:
         assert own_patient.waitlist_entries.count() == 0
 
 
-def test_booking_posts_are_rate_limited_per_account(site, patient_client, own_patient, settings):
+@pytest.fixture
+def booking_counters(patient_user, front_desk_user):
+    """The booking counters of this test's client and users cleared before and after:
+    only these keys, never the whole shared cache."""
+    from clinic.core.ratelimit import _key
+
+    keys = [_key("booking", "ip", "127.0.0.1")] + [
+        _key("booking", "account", str(user.pk)) for user in (patient_user, front_desk_user)
+    ]
+    cache.delete_many(keys)
+    yield
+    cache.delete_many(keys)
+
+
+def test_booking_posts_are_rate_limited_per_account(
+    site, patient_client, own_patient, settings, booking_counters
+):
     settings.RATE_LIMITS = {**settings.RATE_LIMITS, "booking": "3/min"}
-    cache.clear()
     what = f"type:{site['follow_up'].pk}"
     codes = [
         post_slot(patient_client, site, what, "nonsense", key=f"k{i}").status_code for i in range(5)
     ]
     assert codes[:3] == [400, 400, 400]
     assert codes[3:] == [429, 429]
+
+
+def test_booking_through_the_api_is_rate_limited_for_patients_not_staff(
+    site, patient_client, client, front_desk_user, settings, booking_counters
+):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "booking": "2/min"}
+    codes = [
+        patient_client.post(
+            "/api/v1/appointments/", {}, content_type="application/json"
+        ).status_code
+        for _ in range(3)
+    ]
+    assert codes == [400, 400, 429]
+    client.force_login(front_desk_user)
+    staff = [
+        client.post("/api/v1/appointments/", {}, content_type="application/json").status_code
+        for _ in range(3)
+    ]
+    assert staff == [400, 400, 400]
