@@ -86,9 +86,10 @@ def long_day(day: date) -> str:
     return f"{day:%A} {day.day} {day:%B %Y}"
 
 
-def go_to_day(page, day: date) -> None:
-    """From the times page's first day, press "Next day" until `day` is shown."""
-    shown = timezone.now().astimezone(ZoneInfo(ZONE)).date()
+def go_to_day(page, day: date, shown: date | None = None) -> None:
+    """From the times page's first day (`shown`, today by default), press "Next day"
+    until `day` is shown."""
+    shown = shown or timezone.now().astimezone(ZoneInfo(ZONE)).date()
     heading = page.get_by_role("navigation", name="Days").get_by_role("heading")
     expect(heading).to_have_text(long_day(shown))
     while shown < day:
@@ -237,7 +238,7 @@ def test_a_patient_goes_through_the_portal(page, live_server, site):
     upcoming.get_by_role("link", name=re.compile(r"^Reschedule")).click()
     arrive(page, "Move your visit")
     expect(main).to_contain_text(f"Your visit now: {day:%A} {day.day} {day:%B}, {first_time}")
-    go_to_day(page, day)
+    go_to_day(page, day, shown=day)  # the times page opens on the visit's own day
     new_time = choose_time(page, 6)
     assert new_time != first_time
     page.get_by_role("button", name="Move my visit to this time").click()
