@@ -22,8 +22,10 @@ from .models import ChartAccess
 
 # A follow-up survey reporting less relief than this (percent, from the pre-procedure NRS)
 # is "poor relief": under the ~30% reduction that counts as a clinically important change
-# in pain (Farrar 2001; /work/shared/domain/instruments.md, NRS and ODI rows).
+# in pain (Farrar 2001; /work/shared/domain/instruments.md, NRS and ODI rows). The value is
+# the editable threshold `worklist_poor_relief`; this is its shipped default.
 POOR_RELIEF_PERCENT = 30
+POOR_RELIEF_KEY = "worklist_poor_relief"
 # PGIC 5, 6 and 7 are "minimally worse", "much worse" and "very much worse"
 # (patients.instruments.PGIC_ANSWERS): the patient says they are worse.
 PGIC_WORSE = 5
@@ -49,6 +51,7 @@ class Section:
 
     rows: list
     more: bool = False
+    threshold: object = None  # the line a section is drawn by, where it has one
 
 
 def _limited(queryset: QuerySet, limit: int) -> Section:
@@ -127,21 +130,32 @@ def urgent_intakes(*, user, limit: int = SECTION_LIMIT) -> Section:
     return _limited(queue, limit)
 
 
+def poor_relief_line():
+    """The relief under which a survey is poor: the clinic's edited threshold, or 30%."""
+    from procedures.models import SafetyThreshold
+
+    value = (
+        SafetyThreshold.objects.filter(key=POOR_RELIEF_KEY).values_list("value", flat=True).first()
+    )
+    return value if value is not None else POOR_RELIEF_PERCENT
+
+
 def poor_relief_surveys(*, now: datetime | None = None, limit: int = SECTION_LIMIT) -> Section:
-    """Follow-up surveys of the last POOR_RELIEF_DAYS days reporting under
-    POOR_RELIEF_PERCENT relief or a PGIC of "minimally worse" or worse, newest first, each
+    """Follow-up surveys of the last POOR_RELIEF_DAYS days reporting under the
+    `worklist_poor_relief` threshold's relief or a PGIC of "minimally worse" or worse, newest first, each
     with its procedure record and patient. One query.
 
     Each row gets `procedure` (name, side and levels of the record) and `worse` (PGIC).
     """
     now = now or timezone.now()
+    line = poor_relief_line()
     outcomes = (
         ProcedureOutcome.objects.filter(
             source=SURVEY_SOURCE,
             measured_at__gte=now - timedelta(days=POOR_RELIEF_DAYS),
             measured_at__lte=now,
         )
-        .filter(Q(percent_relief__lt=POOR_RELIEF_PERCENT) | Q(pgic__gte=PGIC_WORSE))
+        .filter(Q(percent_relief__lt=line) | Q(pgic__gte=PGIC_WORSE))
         .select_related("record__patient", "record__procedure_type", "record__location")
         .order_by("-measured_at", "pk")
     )
@@ -152,11 +166,12 @@ def poor_relief_surveys(*, now: datetime | None = None, limit: int = SECTION_LIM
             record.procedure_type, record.side, record.levels, record.get_side_display()
         )
         outcome.worse = outcome.pgic is not None and outcome.pgic >= PGIC_WORSE
+    section.threshold = line
     return section
 
 
 def clinician_worklist(*, user, now: datetime | None = None) -> dict[str, Section]:
-    """The three sections of the worklist page. Four queries, whatever the rows."""
+    """The three sections of the worklist page. Five queries, whatever the rows."""
     now = now or timezone.now()
     return {
         "procedures": todays_procedures(now=now),

@@ -27,7 +27,7 @@ def worklist(request):
         # The history page is the clinician's (history.views.history_page): link to it only
         # for those who may open it.
         "can_open_history": request.user.has_role(Role.CLINICIAN),
-        "poor_relief_percent": selectors.POOR_RELIEF_PERCENT,
+        "poor_relief_percent": sections["poor_relief"].threshold,
         "poor_relief_days": selectors.POOR_RELIEF_DAYS,
     }
     return render(request, "history/worklist.html", context)

@@ -409,6 +409,14 @@ THRESHOLDS = [
         "LCD-SI (L39462)",
         True,
     ),
+    (
+        "worklist_poor_relief",
+        "30",
+        "percent",
+        "Follow-up surveys with less relief than this go on the clinician worklist",
+        "Farrar 2001 (about 30% is a clinically important change in pain; instruments.md)",
+        True,
+    ),
 ]
 
 # Per-session maxima from LCD-ESI; equivalence to methylprednisolone from the usual
@@ -461,3 +469,11 @@ def load_reference_data(apps, schema_editor=None) -> None:
         model = apps.get_model("procedures", model_name)
         for row in rows:
             model.objects.update_or_create(**{key: row[key]}, defaults=row)
+
+
+def add_missing_thresholds(apps, schema_editor=None) -> None:
+    """RunPython for thresholds added after a clinic installed: create the new rows only,
+    never overwrite a value a manager has edited."""
+    model = apps.get_model("procedures", "SafetyThreshold")
+    for row in threshold_rows():
+        model.objects.get_or_create(key=row["key"], defaults=row)

@@ -219,8 +219,16 @@ class TestUrgentIntakes:
 
 
 class TestPoorRelief:
-    def test_threshold_is_documented_at_thirty_percent(self):
-        assert POOR_RELIEF_PERCENT == 30
+    def test_the_line_is_thirty_percent_and_a_manager_can_move_it(self):
+        from history.worklist import poor_relief_line
+        from procedures.models import SafetyThreshold
+
+        assert POOR_RELIEF_PERCENT == 30 == poor_relief_line()
+        SafetyThreshold.objects.filter(key="worklist_poor_relief").update(value=50)
+        assert poor_relief_line() == 50
+        under = survey(45)
+        survey(55)
+        assert [o.pk for o in poor_relief_surveys().rows] == [under.pk]
 
     def test_which_surveys_are_listed(self):
         listed = [
@@ -315,7 +323,7 @@ class TestPage:
         client = signed_in(client, clinician_user)
         # session, user, the user's role groups; the locations, today's appointments, the
         # urgent intakes, the poor-relief surveys.
-        with django_assert_num_queries(7):
+        with django_assert_num_queries(8):  # session, user, groups, 5 for the sections
             response = client.get(URL)
         assert response.status_code == 200
         assert len(response.context["procedures"].rows) == rows
