@@ -6,7 +6,7 @@ from datetime import time
 
 from django.db import models
 
-from clinic.core.db import choice_check
+from clinic.core.db import SingleRow, choice_check
 
 
 class Channel(models.TextChoices):
@@ -165,10 +165,9 @@ class LinkToken(models.Model):
         return f"Link {self.id}"
 
 
-class NotificationPolicy(models.Model):
+class NotificationPolicy(SingleRow):
     """The clinic's messaging rules, one row, edited by a manager in the admin."""
 
-    id = models.PositiveSmallIntegerField(primary_key=True, default=1, editable=False)
     quiet_hours_start = models.TimeField(
         default=time(21, 0),
         help_text="No text message from this local time (TCPA, 47 CFR 64.1200(c)(1): 9 p.m.).",
@@ -218,8 +217,3 @@ class NotificationPolicy(models.Model):
 
     def __str__(self) -> str:
         return "Messaging policy"
-
-    @classmethod
-    def current(cls) -> "NotificationPolicy":
-        policy, _ = cls.objects.get_or_create(id=1)
-        return policy

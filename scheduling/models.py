@@ -8,7 +8,7 @@ from django.contrib.postgres.fields import ArrayField, DateTimeRangeField, Range
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from clinic.core.db import choice_check
+from clinic.core.db import SingleRow, choice_check
 
 
 def default_booking_roles() -> list[str]:
@@ -475,11 +475,10 @@ class Appointment(models.Model):
         return f"Appointment {self.id}"
 
 
-class BookingPolicy(models.Model):
+class BookingPolicy(SingleRow):
     """The rules for patients booking and changing their own visits; one row, edited by a
     manager in the admin. Staff are not bound by them."""
 
-    id = models.PositiveSmallIntegerField(primary_key=True, default=1, editable=False)
     max_future_bookings = models.PositiveSmallIntegerField(
         default=3, help_text="Upcoming visits a patient may hold at once when booking online."
     )
@@ -498,11 +497,6 @@ class BookingPolicy(models.Model):
 
     def __str__(self) -> str:
         return "Online booking policy"
-
-    @classmethod
-    def current(cls) -> "BookingPolicy":
-        policy, _ = cls.objects.get_or_create(id=1)
-        return policy
 
 
 # --- Waitlist -------------------------------------------------------------------------------
