@@ -145,9 +145,21 @@
     afterRender: function (chart) {
       const canvas = chart.canvas;
       canvas.dataset.procedureMarkers = String(chart.$procedureMarkers || 0);
-      canvas.dataset.rendered = "true";
+      // "rendered" once the points are where they belong, not in the middle of the
+      // opening animation (a screenshot then shows the real chart).
+      if (!chart.options.animation || chart.$animationDone) canvas.dataset.rendered = "true";
     },
   };
+
+  function opening() {
+    return {
+      duration: 400,
+      onComplete: function (context) {
+        context.chart.$animationDone = true;
+        context.chart.canvas.dataset.rendered = "true";
+      },
+    };
+  }
 
   function buildConfig(data, canvas) {
     const series = (data.series || []).map(function (s) {
@@ -241,7 +253,7 @@
         responsive: true,
         maintainAspectRatio: true,
         aspectRatio: narrow() ? 1.1 : 2.4,
-        animation: reducedMotion() ? false : { duration: 400 },
+        animation: reducedMotion() ? false : opening(),
         normalized: true,
         layout: { padding: { top: 12 } },
         interaction: { mode: "nearest", intersect: true },
@@ -344,7 +356,7 @@
       const motion = window.matchMedia("(prefers-reduced-motion: reduce)");
       if (motion.addEventListener) {
         motion.addEventListener("change", function () {
-          chart.options.animation = motion.matches ? false : { duration: 400 };
+          chart.options.animation = motion.matches ? false : opening();
           chart.update("none");
         });
       }
