@@ -29,7 +29,26 @@ def test_demo_hours_make_the_demo_clinic_bookable_and_seed_once():
     assert not AppointmentType.objects.get(code="pump_refill").patient_bookable
 
 
-def test_demo_appointments_cover_every_state_once():
+@pytest.fixture(params=["now", "late evening at both sites"])
+def seeded_at(request):
+    """The demo is loaded whenever someone runs it: now, and at 23:20 in Raleigh (21:20 in
+    Denver), when today's session around the present hour is nearly over."""
+    if request.param == "now":
+        yield
+        return
+    from datetime import datetime, time
+    from zoneinfo import ZoneInfo
+
+    import time_machine
+
+    raleigh = ZoneInfo("America/New_York")
+    tomorrow = timezone.now().astimezone(raleigh).date() + timedelta(days=1)
+    late = datetime.combine(tomorrow, time(23, 20), tzinfo=raleigh)
+    with time_machine.travel(late, tick=True):
+        yield
+
+
+def test_demo_appointments_cover_every_state_once(seeded_at):
     from clinic.core.demo import accounts
     from patients import demo as patient_demo
     from scheduling.models import Appointment, AppointmentStatus
