@@ -208,8 +208,10 @@ def _open_now(location) -> None:
         location=location,
         date=now.date(),
         defaults={
-            "start_time": start.replace(minute=start.minute // 15 * 15).time(),
-            "end_time": end.replace(minute=end.minute // 15 * 15).time(),
+            "start_time": start.replace(
+                minute=start.minute // 15 * 15, second=0, microsecond=0
+            ).time(),
+            "end_time": end.replace(minute=end.minute // 15 * 15, second=0, microsecond=0).time(),
             "note": "Demo: the clinic is open now",
         },
     )
@@ -217,7 +219,9 @@ def _open_now(location) -> None:
 
 def _seed_day(rng, desk, kinds, location, day, today, patients) -> int:
     made = upcoming = 0
-    kind = kinds[day.toordinal() % len(kinds)]
+    # Today's visits are the short kind: late in the evening the session around the present
+    # hour has room for several of them to be under way, not for one long consult.
+    kind = kinds[0] if day == today else kinds[day.toordinal() % len(kinds)]
     past = day < today
     slots = free_slots(
         appointment_type=kind,
