@@ -98,7 +98,8 @@ class Clinic:
         from clinic.users.roles import Role
         from clinic.users.services import user_upsert
         from procedures.models import ProcedureType
-        from scheduling.models import AppointmentType, Location
+        from scheduling.models import AppointmentType
+        from sites.models import Location
 
         self.locations = [
             Location.objects.create(code="raleigh", name="Raleigh", time_zone="America/New_York"),
@@ -146,7 +147,8 @@ def insert_history(clinic: Clinic, patient, events: int, rng: random.Random) -> 
     from notifications.models import Message
     from patients.models import Assessment, IntakeSubmission
     from procedures.models import ProcedureOrder, ProcedureOutcome, ProcedureRecord
-    from scheduling.models import Appointment, Provider
+    from scheduling.models import Appointment
+    from sites.models import Provider
 
     counts = shares(events)
     now = timezone_now()

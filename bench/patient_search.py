@@ -136,7 +136,7 @@ def insert_patients(count: int, rng: random.Random) -> float:
 
     from patients.models import Patient, Sex
     from patients.services import MRN_SEQUENCE
-    from scheduling.models import Location
+    from sites.models import Location
 
     female, male, last_names, last_weights = name_lists()
     locations = [

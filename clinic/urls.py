@@ -3,30 +3,29 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from clinic.core.views import healthz
-from history.views import HistoryApi, history_page
-from scheduling.calendar_views import provider_feed
 
 api_v1 = [
     path("", include("clinic.users.api_urls")),
     path("", include("patients.api_urls")),
     path("", include("procedures.api_urls")),
     path("", include("scheduling.api_urls")),
-    path("patients/<uuid:patient_id>/history/", HistoryApi.as_view(), name="api-patient-history"),
+    path("", include("history.api_urls")),
 ]
 
 urlpatterns = [
     path("", include("clinic.users.urls")),
     path("accounts/", include("portal.account_urls")),
     path("healthz", healthz, name="healthz"),
-    path("manage/", include("clinic.core.urls")),
+    path("manage/", include("overview.urls")),
     path("desk/", include("scheduling.urls")),
-    path("patients/<uuid:patient_id>/history/", history_page, name="patient-history"),
+    path("patients/<uuid:patient_id>/history/", include("history.patient_urls")),
     path("patients/", include("patients.urls")),
     path("history/", include("history.urls")),
     path("procedures/", include("procedures.urls")),
     path("portal/", include("portal.urls")),
     path("", include("notifications.urls")),
-    path("calendars/providers/<str:token>.ics", provider_feed, name="provider-calendar"),
+    path("", include("links.urls")),
+    path("", include("scheduling.feed_urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -6,13 +6,13 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from clinic.audit.services import chart_access_record
 from clinic.users.access import HasRole, role_required
 from clinic.users.roles import Role
 from patients.selectors import patient_for
 
 from .selectors import KINDS, REGIONS, patient_history
 from .serializers import history_as_json
-from .services import chart_access_record
 
 
 def _filters(params) -> dict:

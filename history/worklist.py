@@ -13,12 +13,12 @@ from zoneinfo import ZoneInfo
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from clinic.audit.models import ChartAccess
 from patients.models import IntakeSubmission
 from patients.selectors import intake_queue
-from procedures.models import ProcedureOutcome
-from scheduling.models import Appointment, AppointmentStatus, Location
-
-from .models import ChartAccess
+from procedures.models import ProcedureOutcome, SafetyThreshold
+from scheduling.models import Appointment, AppointmentStatus
+from sites.models import Location
 
 # A follow-up survey reporting less relief than this (percent, from the pre-procedure NRS)
 # is "poor relief": under the ~30% reduction that counts as a clinically important change
@@ -132,8 +132,6 @@ def urgent_intakes(*, user, limit: int = SECTION_LIMIT) -> Section:
 
 def poor_relief_line():
     """The relief under which a survey is poor: the clinic's edited threshold, or 30%."""
-    from procedures.models import SafetyThreshold
-
     value = (
         SafetyThreshold.objects.filter(key=POOR_RELIEF_KEY).values_list("value", flat=True).first()
     )

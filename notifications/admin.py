@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from .models import LinkToken, Message, MessageState, NotificationPolicy
+from .services import message_retry
 
 
 @admin.register(Message)
@@ -18,8 +19,6 @@ class MessageAdmin(admin.ModelAdmin):
 
     @admin.action(description="Send the selected failed messages again")
     def retry_failed(self, request, queryset):
-        from .services import message_retry
-
         retried = 0
         for message in queryset.filter(state=MessageState.FAILED):
             message_retry(message=message, by=request.user)

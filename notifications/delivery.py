@@ -17,9 +17,9 @@ from django.utils import timezone
 
 from .channels import DeliveryError, email_delivered, send_email, sms_backend
 from .clock import after_quiet_hours, in_quiet_hours
+from .consent import NO_CHANNEL, choose_channel
 from .kinds import load_subject, render, stale_reason
 from .models import Channel, Message, MessageState, NotificationPolicy
-from .services import NO_CHANNEL, choose_channel
 
 logger = logging.getLogger(__name__)
 

@@ -52,7 +52,7 @@ class Message(models.Model):
         "patients.Patient", on_delete=models.PROTECT, related_name="messages"
     )
     location = models.ForeignKey(
-        "scheduling.Location",
+        "sites.Location",
         null=True,
         blank=True,
         on_delete=models.PROTECT,

@@ -4,7 +4,7 @@ from django import forms
 from django.db.models import Q
 
 from clinic.core.errors import ValidationFailed
-from scheduling.models import Location
+from sites.models import Location
 
 from .models import ContactChannel, Patient, PatientStatus, Sex
 

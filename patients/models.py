@@ -174,7 +174,7 @@ class Patient(models.Model):
     referring_physician_npi = models.CharField("referring physician NPI", max_length=10, blank=True)
 
     home_location = models.ForeignKey(
-        "scheduling.Location",
+        "sites.Location",
         null=True,
         blank=True,
         on_delete=models.PROTECT,

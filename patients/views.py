@@ -17,10 +17,10 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.views.decorators.http import require_http_methods, require_POST
 
+from clinic.audit.services import chart_access_record
 from clinic.core.errors import Conflict, Forbidden, ValidationFailed
 from clinic.core.phones import format_phone
 from clinic.users.access import staff_required
-from history.services import chart_access_record
 
 from . import selectors, services
 from .forms import DecisionForm, MergeForm, PatientForm, add_service_errors

@@ -17,9 +17,10 @@ from scheduling.models import (
     AppointmentKind,
     AppointmentStatus,
     AppointmentType,
-    Location,
-    Provider,
+    WaitlistEntry,
+    WaitlistStatus,
 )
+from sites.models import Location, Provider
 
 NOT_AN_ID = (ValueError, TypeError, ValidationError)
 SEARCH_WEEKS = 8
@@ -162,8 +163,6 @@ def my_appointment(patient, appointment_id) -> Appointment:
 
 
 def my_waitlist(patient):
-    from scheduling.models import WaitlistEntry, WaitlistStatus
-
     return list(
         WaitlistEntry.objects.filter(
             patient=patient, status__in=[WaitlistStatus.WAITING, WaitlistStatus.OFFERED]

@@ -4,7 +4,8 @@ from django import forms
 from django.utils import timezone
 
 from patients.forms import add_service_errors
-from scheduling.models import AppointmentKind, AppointmentType, Location, Provider
+from scheduling.models import AppointmentKind, AppointmentType
+from sites.models import Location, Provider
 
 from . import booking
 

@@ -18,15 +18,16 @@ from clinic.core.ratelimit import limit_posts
 from clinic.users.access import role_required
 from clinic.users.roles import Role
 from scheduling.calendar_views import appointment_file
-from scheduling.models import AppointmentStatus, BookingPolicy, Provider, Room
+from scheduling.models import AppointmentStatus, BookingPolicy
 from scheduling.services import (
     appointment_book,
     appointment_move,
     appointment_reschedule,
     nearest_slots,
     patient_change_refusal,
+    waitlist_join,
 )
-from scheduling.waitlist import waitlist_join
+from sites.models import Provider, Room
 
 from . import booking
 from .booking_forms import BookStartForm, WaitlistForm

@@ -28,6 +28,7 @@ class ProcedureTypeAdmin(admin.ModelAdmin):
     )
     list_filter = ("family", "region", "bleeding_risk", "room_kind", "sedation", "is_active")
     search_fields = ("name", "code", "cpt_codes")
+    filter_horizontal = ("providers",)
     fieldsets = [
         (None, {"fields": ("code", "name", "family", "region", "purpose", "is_active")}),
         ("Coding and guidance", {"fields": ("cpt_codes", "imaging", "room_kind")}),

@@ -32,8 +32,8 @@ from django.utils import timezone
 from clinic.core.demo import DemoContext
 from clinic.core.errors import Conflict
 from patients.models import BodyRegion, Patient
-from scheduling.demo import PROVIDERS
-from scheduling.models import Provider, ProviderKind
+from sites.demo import PROVIDERS
+from sites.models import Provider, ProviderKind
 
 from .models import (
     AuthStatus,

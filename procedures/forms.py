@@ -14,7 +14,7 @@ from django import forms
 
 from patients.forms import add_service_errors
 from patients.instruments import PGIC_ANSWERS
-from scheduling.models import Location, Provider
+from sites.models import Location, Provider
 
 from .models import (
     STEROID_NEEDS_DOSE,

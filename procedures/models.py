@@ -6,7 +6,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 
 from clinic.core.db import choice_check
-from scheduling.models import RoomKind
+from sites.models import RoomKind
 
 
 class BleedingRisk(models.TextChoices):
@@ -89,6 +89,14 @@ class ProcedureType(models.Model):
     uncertain_fields = ArrayField(models.CharField(max_length=40), default=list, blank=True)
     source_note = models.TextField(blank=True)
     is_active = models.BooleanField(default=True)
+
+    providers = models.ManyToManyField(
+        "sites.Provider",
+        related_name="procedure_types",
+        blank=True,
+        db_table="scheduling_provider_procedure_types",
+        help_text="The providers who perform this procedure.",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -322,10 +330,10 @@ class ProcedureRecord(models.Model):
     procedure_type = models.ForeignKey(ProcedureType, on_delete=models.PROTECT, related_name="+")
     performed_at = models.DateTimeField()
     performer = models.ForeignKey(
-        "scheduling.Provider", on_delete=models.PROTECT, related_name="procedure_records"
+        "sites.Provider", on_delete=models.PROTECT, related_name="procedure_records"
     )
     location = models.ForeignKey(
-        "scheduling.Location", on_delete=models.PROTECT, related_name="procedure_records"
+        "sites.Location", on_delete=models.PROTECT, related_name="procedure_records"
     )
     side = models.CharField(max_length=10, choices=Side.choices, blank=True)
     levels = ArrayField(models.CharField(max_length=8), default=list, blank=True)

@@ -11,6 +11,7 @@ from clinic.users.roles import Role
 from patients.instruments import percent_relief
 from patients.services import full_clean_or_fail
 
+from .messages import procedure_recorded
 from .models import (
     APPROVAL_NEEDS_NUMBER,
     STEROID_NEEDS_DOSE,
@@ -297,8 +298,6 @@ def record_create(
     record.save()
     if order is not None:
         order.save(update_fields=["status"])
-    from notifications.plans import procedure_recorded
-
     procedure_recorded(record)
     return record
 

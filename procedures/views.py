@@ -22,7 +22,7 @@ from clinic.core.errors import Conflict, Forbidden, ValidationFailed
 from clinic.users.access import role_required, staff_required
 from clinic.users.roles import Role
 from patients.selectors import clinical_patient_for, patient_for
-from scheduling.models import Provider
+from sites.models import Provider
 
 from . import selectors, services
 from .forms import (

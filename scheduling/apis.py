@@ -18,20 +18,13 @@ from clinic.core.ratelimit import BookingThrottle
 from clinic.users.access import IsClinicStaff
 from clinic.users.roles import Role
 from patients.selectors import patient_for, patients_visible_to
+from sites.models import Location, Provider
 
 from . import selectors, services
 from .availability import free_slots
 from .calendar_views import appointment_file
 from .localtime import to_aware
-from .models import (
-    Appointment,
-    AppointmentStatus,
-    AppointmentType,
-    Location,
-    Provider,
-    WaitlistEntry,
-    WaitlistOffer,
-)
+from .models import Appointment, AppointmentStatus, AppointmentType, WaitlistEntry, WaitlistOffer
 from .serializers import (
     AppointmentSerializer,
     AppointmentTypeSerializer,
@@ -44,7 +37,7 @@ from .serializers import (
     SlotSerializer,
     WaitlistEntrySerializer,
 )
-from .waitlist import offer_accept, waitlist_join
+from .services import offer_accept, waitlist_join
 
 
 class ListApi(GenericAPIView):

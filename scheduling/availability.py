@@ -12,15 +12,13 @@ from datetime import UTC, date, datetime, time, timedelta
 from django.db.models import Q
 from django.utils import timezone
 
+from sites.models import Location, OpeningHours, Provider, Room
+
 from .models import (
     HOLDS_TIME,
     Appointment,
     AppointmentType,
     ExceptionKind,
-    Location,
-    OpeningHours,
-    Provider,
-    Room,
     ScheduleException,
     WorkingHours,
 )

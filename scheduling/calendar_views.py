@@ -8,9 +8,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from clinic.core.phones import format_phone
+from sites.models import Provider
 
 from . import ics
-from .models import HOLDS_TIME, Appointment, Provider
+from .models import HOLDS_TIME, Appointment
 
 FEED_PAST_DAYS = 30
 FEED_FUTURE_DAYS = 180

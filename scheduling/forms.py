@@ -9,7 +9,9 @@ from datetime import datetime
 
 from django import forms
 
-from .models import AppointmentKind, AppointmentType, Provider, Room
+from sites.models import Provider, Room
+
+from .models import AppointmentKind, AppointmentType
 
 LOCAL_INPUT_FORMATS = ("%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M")
 

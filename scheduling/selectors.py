@@ -4,8 +4,9 @@ from django.http import Http404
 from django.utils import timezone
 
 from patients.selectors import patients_visible_to
+from sites.models import Location, Provider, Room
 
-from .models import Appointment, Location, Provider, Room
+from .models import Appointment
 
 NOT_AN_ID = (ValueError, TypeError, ValidationError)
 

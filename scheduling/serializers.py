@@ -1,7 +1,9 @@
 from django.utils import timezone
 from rest_framework import serializers
 
-from .models import Appointment, AppointmentType, Location, Provider, Room, WaitlistEntry
+from sites.models import Location, Provider, Room
+
+from .models import Appointment, AppointmentType, WaitlistEntry
 
 
 class LocationSerializer(serializers.ModelSerializer):

@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from .waitlist import offers_expire
+from .services import offers_expire
 
 
 @shared_task(ignore_result=True)

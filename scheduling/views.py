@@ -24,19 +24,13 @@ from clinic.users.access import role_required
 from clinic.users.roles import Role
 from patients.forms import add_service_errors
 from patients.selectors import patient_for, patient_search
+from sites.models import Location, Provider, Room
 
 from . import services
 from .availability import free_slots
 from .forms import BookForm, MoveForm, RescheduleForm
 from .localtime import to_aware
-from .models import (
-    AppointmentKind,
-    AppointmentStatus,
-    AppointmentType,
-    Location,
-    Provider,
-    Room,
-)
+from .models import AppointmentKind, AppointmentStatus, AppointmentType
 from .selectors import appointment_for, appointments_visible_to, local_now
 
 staff_page = role_required(Role.FRONT_DESK, Role.CLINICIAN, Role.MANAGER)

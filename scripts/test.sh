@@ -13,6 +13,8 @@ export DJANGO_SETTINGS_MODULE=clinic.settings.test
 say "ruff"
 ruff check .
 ruff format --check .
+say "the apps stand in floors (import-linter)"
+lint-imports
 say "migrations are up to date"
 python manage.py makemigrations --check --dry-run
 say "production settings pass the deploy checks"

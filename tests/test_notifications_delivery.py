@@ -27,7 +27,7 @@ from notifications.tests.conftest import email_patient, sms_patient
 from procedures.catalog import load_reference_data
 from procedures.models import Guidance, ProcedureType
 from procedures.services import record_create
-from scheduling.models import AppointmentStatus, RoomKind
+from scheduling.models import AppointmentStatus
 from scheduling.services import appointment_book, appointment_move, appointment_reschedule
 from scheduling.tests.factories import (
     AppointmentTypeFactory,
@@ -35,6 +35,7 @@ from scheduling.tests.factories import (
     ProviderFactory,
     RoomFactory,
 )
+from sites.models import RoomKind
 from tests.support import artifacts, celery, child_env, start, stop, wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]

@@ -3,12 +3,8 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from clinic.users.access import role_required
-from clinic.users.roles import Role
-
 from .errors import error_body
 from .health import health_report
-from .selectors import clinic_overview
 
 
 @never_cache
@@ -16,11 +12,6 @@ from .selectors import clinic_overview
 def healthz(request):
     healthy, report = health_report()
     return JsonResponse(report, status=200 if healthy else 503)
-
-
-@role_required(Role.MANAGER)
-def manager_home(request):
-    return render(request, "core/manager_home.html", {"overview": clinic_overview()})
 
 
 def _wants_json(request) -> bool:

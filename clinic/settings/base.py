@@ -44,12 +44,16 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "clinic.core",
     "clinic.users",
+    "clinic.audit",
+    "sites",
     "patients",
     "procedures",
     "scheduling",
     "notifications",
     "history",
     "portal",
+    "links",
+    "overview",
 ]
 
 MIDDLEWARE = [

@@ -17,7 +17,7 @@ NAVIGATION = {
         ("Procedures", "procedures:orders"),
     ],
     Role.MANAGER: [
-        ("Overview", "core:manager-home"),
+        ("Overview", "overview:home"),
         ("Day board", "scheduling:day-board"),
         ("Patients", "patients:list"),
         ("Procedures", "procedures:orders"),

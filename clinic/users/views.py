@@ -6,7 +6,7 @@ from .roles import Role
 HOME_BY_ROLE = {
     Role.FRONT_DESK: "scheduling:day-board",
     Role.CLINICIAN: "patients:list",
-    Role.MANAGER: "core:manager-home",
+    Role.MANAGER: "overview:home",
     Role.PATIENT: "portal:home",
 }
 

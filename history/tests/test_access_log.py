@@ -8,9 +8,9 @@ from django.contrib.admin.sites import site as admin_site
 from django.urls import reverse
 from django.utils import timezone
 
-from history.admin import ChartAccessAdmin
-from history.models import ChartAccess
-from history.services import chart_access_record
+from clinic.audit.admin import ChartAccessAdmin
+from clinic.audit.models import ChartAccess
+from clinic.audit.services import chart_access_record
 from patients.tests.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from history.models import ChartAccess
+from clinic.audit.models import ChartAccess
 from history.selectors import patient_history
 from patients.models import Assessment, DrugClass, Medication
 from patients.tests.factories import PatientFactory
@@ -139,12 +139,12 @@ def test_relief_at_each_follow_up_is_from_the_baseline():
 
 def test_a_hold_an_upcoming_procedure_needs_shows_its_start_date(clinician_user):
     from notifications.tests.conftest import days_ahead_at, procedure_booking
-    from scheduling.models import Room, RoomKind
     from scheduling.tests.factories import (
         AppointmentTypeFactory,
         LocationFactory,
         ProviderFactory,
     )
+    from sites.models import Room, RoomKind
 
     location = LocationFactory(time_zone="America/Chicago")
     site = {

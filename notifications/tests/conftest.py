@@ -6,13 +6,13 @@ from django.core import mail
 
 from notifications.channels import LocmemSmsBackend
 from patients.tests.factories import PatientFactory
-from scheduling.models import RoomKind
 from scheduling.tests.factories import (
     AppointmentTypeFactory,
     LocationFactory,
     ProviderFactory,
     RoomFactory,
 )
+from sites.models import RoomKind
 
 CHICAGO = ZoneInfo("America/Chicago")
 
@@ -57,8 +57,8 @@ def procedure_booking(site, patient, clinician, *, start, code="tfesi_ls"):
     """An authorized order for `code`, booked at `start` in a suite of the right kind."""
     from procedures.models import ProcedureType
     from procedures.services import order_authorize, order_create
-    from scheduling.models import Room
     from scheduling.services import appointment_book
+    from sites.models import Room
 
     kind = ProcedureType.objects.get(code=code)
     site["provider"].procedure_types.add(kind)

@@ -19,8 +19,7 @@ from notifications.models import LinkPurpose, LinkToken, Message, MessageKind, M
 from procedures.models import Guidance, ProcedureOutcome, ProcedureType
 from procedures.services import outcome_record, record_create
 from scheduling.models import Appointment, AppointmentStatus, OfferStatus, WaitlistOffer
-from scheduling.services import appointment_move
-from scheduling.waitlist import waitlist_join
+from scheduling.services import appointment_move, waitlist_join
 
 from .conftest import days_ahead_at, email_patient
 from .test_plans import book, planned

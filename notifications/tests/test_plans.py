@@ -5,13 +5,18 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.utils import timezone
 
+from notifications.consent import NO_CHANNEL
 from notifications.models import Message, MessageKind, MessageState
-from notifications.services import NO_CHANNEL
 from patients.models import DrugClass, Medication
 from patients.tests.factories import PatientFactory
 from scheduling.models import AppointmentStatus, WaitlistOffer
-from scheduling.services import appointment_book, appointment_move, appointment_reschedule
-from scheduling.waitlist import offer_accept, waitlist_join
+from scheduling.services import (
+    appointment_book,
+    appointment_move,
+    appointment_reschedule,
+    offer_accept,
+    waitlist_join,
+)
 
 from .conftest import CHICAGO, days_ahead_at, email_patient, procedure_booking, sms_patient
 

@@ -14,16 +14,10 @@ from notifications.models import Message, MessageKind
 from patients.tests.factories import PatientFactory
 from procedures.models import OrderStatus, ProcedureType
 from procedures.services import order_authorize, order_create
-from scheduling.models import (
-    Appointment,
-    AppointmentStatus,
-    BookingPolicy,
-    Room,
-    RoomKind,
-    WorkingHours,
-)
+from scheduling.models import Appointment, AppointmentStatus, BookingPolicy, WorkingHours
 from scheduling.services import appointment_book
 from scheduling.tests.factories import AppointmentTypeFactory, LocationFactory, ProviderFactory
+from sites.models import Room, RoomKind
 
 pytestmark = pytest.mark.django_db
 

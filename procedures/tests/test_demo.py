@@ -24,7 +24,7 @@ from procedures.models import (
 )
 from procedures.selectors import orders_visible_to
 from procedures.services import unresolved_blocks
-from scheduling.models import ProviderKind
+from sites.models import ProviderKind
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,7 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-import scheduling.models
+import sites.models
 
 
 class Migration(migrations.Migration):
@@ -36,9 +36,7 @@ class Migration(migrations.Migration):
                 ("name", models.CharField(max_length=120)),
                 (
                     "time_zone",
-                    models.CharField(
-                        max_length=64, validators=[scheduling.models.validate_time_zone]
-                    ),
+                    models.CharField(max_length=64, validators=[sites.models.validate_time_zone]),
                 ),
                 ("address_line", models.CharField(blank=True, max_length=200)),
                 ("city", models.CharField(blank=True, max_length=80)),

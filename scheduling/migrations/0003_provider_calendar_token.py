@@ -2,7 +2,7 @@ import secrets
 
 from django.db import migrations, models
 
-import scheduling.models
+import sites.models
 
 
 def give_each_provider_a_token(apps, schema_editor):
@@ -28,7 +28,7 @@ class Migration(migrations.Migration):
             model_name="provider",
             name="calendar_token",
             field=models.CharField(
-                default=scheduling.models.new_calendar_token,
+                default=sites.models.new_calendar_token,
                 editable=False,
                 help_text="The secret in the provider's calendar feed address; renew it to revoke.",
                 max_length=64,

@@ -1,6 +1,7 @@
 import factory
 
-from scheduling.models import AppointmentType, Location, Provider, ProviderKind, Room, RoomKind
+from scheduling.models import AppointmentType
+from sites.models import Location, Provider, ProviderKind, Room, RoomKind
 
 
 class LocationFactory(factory.django.DjangoModelFactory):

@@ -204,7 +204,7 @@ def test_property_every_offered_slot_is_inside_hours_free_and_bookable(site, tak
 
 
 def test_opening_hours_clip_the_sessions(site):
-    from scheduling.models import OpeningHours
+    from sites.models import OpeningHours
 
     OpeningHours.objects.create(
         location=site["location"], weekday=0, opens=time(9), closes=time(11)

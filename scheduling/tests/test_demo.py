@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from clinic.core.demo import DemoContext
 from scheduling import demo
+from sites import demo as sites_demo
 from scheduling.availability import free_slots
 from scheduling.models import AppointmentType, WorkingHours
 
@@ -13,7 +14,7 @@ pytestmark = pytest.mark.django_db
 
 def test_demo_hours_make_the_demo_clinic_bookable_and_seed_once():
     ctx = DemoContext(password="demo-password-1", patient_count=1)
-    demo.seed(ctx)
+    sites_demo.seed(ctx)
     demo.seed_hours(ctx)
     demo.seed_hours(ctx)
     assert WorkingHours.objects.count() == ctx.counts["weekly sessions"] == 6 * 5 * 2
@@ -55,7 +56,7 @@ def test_demo_appointments_cover_every_state_once(seeded_at):
 
     ctx = DemoContext(password="demo-password-1", patient_count=30)
     accounts.seed_staff(ctx)
-    demo.seed(ctx)
+    sites_demo.seed(ctx)
     demo.seed_hours(ctx)
     patient_demo.seed(ctx)
     demo.seed_appointments(ctx)

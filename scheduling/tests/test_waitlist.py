@@ -6,9 +6,14 @@ from django.utils import timezone
 from clinic.core.errors import Conflict
 from patients.tests.factories import PatientFactory
 from scheduling.models import AppointmentStatus, OfferStatus, WaitlistStatus
-from scheduling.services import appointment_book, appointment_move
+from scheduling.services import (
+    appointment_book,
+    appointment_move,
+    offer_accept,
+    offers_expire,
+    waitlist_join,
+)
 from scheduling.tests.test_booking import book, next_monday_at
-from scheduling.waitlist import offer_accept, offers_expire, waitlist_join
 
 pytestmark = pytest.mark.django_db
 

@@ -15,7 +15,6 @@ from notifications.tests.conftest import days_ahead_at, email_patient, sms_patie
 from notifications.tests.test_links import performed, send_now
 from procedures.catalog import load_reference_data
 from procedures.models import ProcedureOutcome
-from scheduling.models import RoomKind
 from scheduling.services import appointment_book
 from scheduling.tests.factories import (
     AppointmentTypeFactory,
@@ -23,6 +22,7 @@ from scheduling.tests.factories import (
     ProviderFactory,
     RoomFactory,
 )
+from sites.models import RoomKind
 from tests.browser.conftest import screenshot
 from tests.browser.test_login import sign_in
 

@@ -21,8 +21,9 @@ from notifications.tests.test_links import performed, send_now
 from patients.models import IntakeStatus, IntakeSubmission, Patient
 from procedures.catalog import load_reference_data
 from procedures.models import ProcedureOutcome
-from scheduling.models import Appointment, AppointmentStatus, Room, RoomKind, WorkingHours
+from scheduling.models import Appointment, AppointmentStatus, WorkingHours
 from scheduling.tests.factories import AppointmentTypeFactory, LocationFactory, ProviderFactory
+from sites.models import Room, RoomKind
 from tests.browser.conftest import screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 # idempotent (look rows up by a natural key before creating them).
 DEMO_SEEDERS = [
     "clinic.core.demo.accounts.seed_staff",
-    "scheduling.demo.seed",
+    "sites.demo.seed",
     "scheduling.demo.seed_hours",
     "patients.demo.seed",
     "clinic.core.demo.accounts.seed_patient_account",

@@ -32,7 +32,7 @@ from patients.models import (
     ProcedureAllergyClass,
 )
 from patients.questionnaire import RED_FLAGS
-from scheduling.models import Location, Provider, ProviderKind, Room, RoomKind
+from sites.models import Location, Provider, ProviderKind, Room, RoomKind
 
 pytestmark = pytest.mark.django_db
 

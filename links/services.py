@@ -1,0 +1,131 @@
+"""What a link in a message does when the patient opens it. Each action locks its token, so
+a link used twice at once acts once."""
+
+from django.db import transaction
+from django.utils import timezone
+
+from clinic.core.errors import Conflict, ValidationFailed
+from notifications.kinds import token_digest
+from notifications.models import LinkPurpose, LinkToken
+from procedures.models import ProcedureRecord
+from procedures.services import outcome_record
+from scheduling.models import Appointment, AppointmentStatus, WaitlistOffer
+from scheduling.services import (
+    appointment_confirm,
+    appointment_move,
+    offer_accept,
+    patient_change_refusal,
+)
+
+
+class LinkUnusable(Exception):
+    """Unknown, expired or already used; `reason` is safe to show."""
+
+    def __init__(self, reason: str, status: int):
+        super().__init__(reason)
+        self.reason, self.status = reason, status
+
+
+def link_find(token: str, *, lock: bool = False) -> LinkToken:
+    links = LinkToken.objects.select_related("patient")
+    if lock:
+        links = links.select_for_update(of=("self",))
+    link = links.filter(digest=token_digest(token)).first()
+    if link is None:
+        raise LinkUnusable("This link is not valid. Please check you copied all of it.", 404)
+    if link.used_at is not None:
+        raise LinkUnusable("This link was already used. Thank you.", 410)
+    if link.expires_at <= timezone.now():
+        raise LinkUnusable("This link has expired.", 410)
+    return link
+
+
+def link_subject(link: LinkToken):
+    if link.purpose in (LinkPurpose.CONFIRM, LinkPurpose.CANCEL):
+        return Appointment.objects.select_related("location", "appointment_type").get(
+            pk=link.subject_id
+        )
+    if link.purpose == LinkPurpose.WAITLIST_OFFER:
+        return WaitlistOffer.objects.select_related("location", "provider").get(pk=link.subject_id)
+    return ProcedureRecord.objects.get(pk=link.subject_id)
+
+
+def _nrs(value, field: str = "nrs") -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise ValidationFailed({field: ["Choose a number from 0 to 10."]}) from None
+    if not 0 <= number <= 10:
+        raise ValidationFailed({field: ["Choose a number from 0 to 10."]})
+    return number
+
+
+def _pgic(value) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise ValidationFailed({"pgic": ["Choose the answer that fits best."]}) from None
+    if not 1 <= number <= 7:
+        raise ValidationFailed({"pgic": ["Choose the answer that fits best."]})
+    return number
+
+
+@transaction.atomic
+def link_act(*, token: str, purpose: str, data: dict):
+    """Do what the link is for, once. Returns the affected object."""
+    link = link_find(token, lock=True)
+    if link.purpose != purpose:
+        raise LinkUnusable("This link is not valid. Please check you copied all of it.", 404)
+    result = ACTIONS[purpose](link, data)
+    link.used_at = timezone.now()
+    link.save(update_fields=["used_at"])
+    return result
+
+
+def _confirm(link, data):
+    return appointment_confirm(appointment=Appointment.objects.get(pk=link.subject_id))
+
+
+def _cancel(link, data):
+    appointment = Appointment.objects.select_related("location").get(pk=link.subject_id)
+    refusal = patient_change_refusal(appointment)
+    if refusal:
+        raise Conflict(refusal, code="too_late_to_change")
+    return appointment_move(
+        appointment=appointment,
+        to=AppointmentStatus.CANCELLED,
+        by=None,
+        reason="Cancelled by the patient from a reminder link.",
+    )
+
+
+def _survey(link, data):
+    errors = {}
+    values = {}
+    for field, parse in (("nrs", _nrs), ("pgic", _pgic)):
+        try:
+            values[field] = parse(data.get(field))
+        except ValidationFailed as error:
+            errors.update(error.fields)
+    if errors:
+        raise ValidationFailed(errors)
+    record = ProcedureRecord.objects.get(pk=link.subject_id)
+    return outcome_record(record=record, nrs=values["nrs"], pgic=values["pgic"], source="survey")
+
+
+def _diary(link, data):
+    record = ProcedureRecord.objects.get(pk=link.subject_id)
+    return outcome_record(record=record, nrs=_nrs(data.get("nrs")), source="diary")
+
+
+def _accept_offer(link, data):
+    return offer_accept(offer=WaitlistOffer.objects.get(pk=link.subject_id), by=None)
+
+
+ACTIONS = {
+    LinkPurpose.CONFIRM: _confirm,
+    LinkPurpose.CANCEL: _cancel,
+    LinkPurpose.SURVEY: _survey,
+    LinkPurpose.DIARY: _diary,
+    LinkPurpose.WAITLIST_OFFER: _accept_offer,
+}

@@ -1,0 +1,316 @@
+"""The messages about appointments and waitlist offers: what is planned when (written to
+the outbox in the caller's transaction; nothing here sends anything), and what the outbox
+needs to know of these subjects, registered in SchedulingConfig.ready()."""
+
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from uuid import UUID
+
+from django.utils import timezone
+
+from notifications.clock import at_local, local_day, wall_clock_before
+from notifications.kinds import new_link, portal_link
+from notifications.models import (
+    LinkPurpose,
+    Message,
+    MessageKind,
+    NotificationPolicy,
+    SubjectType,
+)
+from notifications.registry import SubjectKind, register_stale_check, register_subject
+from notifications.services import message_schedule, messages_cancel
+from procedures.models import ProcedureRecord
+
+from .models import (
+    HOLDS_TIME,
+    Appointment,
+    AppointmentKind,
+    AppointmentStatus,
+    OfferStatus,
+    WaitlistOffer,
+)
+
+# --- Appointments: the plan ------------------------------------------------------------------
+
+
+def _for_appointment(
+    appointment: Appointment,
+    kind: str,
+    due_at: datetime,
+    *,
+    variant: str = "",
+    expires_at: datetime | None = None,
+    policy: NotificationPolicy | None = None,
+) -> Message | None:
+    return message_schedule(
+        patient=appointment.patient,
+        kind=kind,
+        subject_type=SubjectType.APPOINTMENT,
+        subject_id=appointment.pk,
+        due_at=due_at,
+        location=appointment.location,
+        variant=variant,
+        expires_at=expires_at,
+        policy=policy,
+    )
+
+
+def appointment_booked(appointment: Appointment, *, rescheduled: bool = False) -> None:
+    """A confirmation now; reminders at the type's hours before (on the local wall clock);
+    for a procedure, its preparation and the day each medication hold starts."""
+    policy = NotificationPolicy.current()
+    now = timezone.now()
+    zone = appointment.location.zone
+    _for_appointment(
+        appointment,
+        MessageKind.APPOINTMENT_CONFIRMATION,
+        now,
+        variant="moved" if rescheduled else "",
+        expires_at=appointment.start,
+        policy=policy,
+    )
+    for hours in sorted(set(appointment.appointment_type.reminder_hours), reverse=True):
+        due = wall_clock_before(appointment.start, hours, zone)
+        if due > now:  # booked closer than that: the confirmation is the reminder
+            _for_appointment(
+                appointment,
+                MessageKind.APPOINTMENT_REMINDER,
+                due,
+                variant=f"{hours}h",
+                expires_at=appointment.start,
+                policy=policy,
+            )
+    if appointment.procedure_order_id:
+        _procedure_preparation(appointment, policy, now)
+
+
+def _procedure_preparation(
+    appointment: Appointment, policy: NotificationPolicy, now: datetime
+) -> None:
+    zone = appointment.location.zone
+    visit_day = local_day(appointment.start, zone)
+    prepare_on = visit_day - timedelta(days=policy.preparation_days_before)
+    _for_appointment(
+        appointment,
+        MessageKind.PREPARATION,
+        max(at_local(prepare_on, policy.day_message_time, zone), now),
+        expires_at=appointment.start,
+        policy=policy,
+    )
+    today = local_day(now, zone)
+    for finding in appointment.findings:  # the safety check the booking just ran
+        hold_start = (finding.get("details") or {}).get("hold_start")
+        if not hold_start or finding.get("severity") == "info":
+            continue  # no hold, or the medication is already stopped in time
+        day = date.fromisoformat(hold_start)
+        if day < today:
+            continue  # too late to start it: the safety check blocks the booking instead
+        _for_appointment(
+            appointment,
+            MessageKind.MEDICATION_HOLD,
+            max(at_local(day, policy.day_message_time, zone), now),
+            variant=finding["code"][:60],
+            expires_at=at_local(day + timedelta(days=1), time(0, 0), zone),
+            policy=policy,
+        )
+
+
+def appointment_cancelled(appointment: Appointment, *, notify: bool) -> None:
+    """Nothing more is sent about it; the patient is told unless it was a reschedule."""
+    messages_cancel(subject_id=appointment.pk, reason="The appointment was cancelled.")
+    if notify and appointment.start > timezone.now():
+        _for_appointment(
+            appointment, MessageKind.APPOINTMENT_CANCELLED, timezone.now(), expires_at=None
+        )
+
+
+def appointment_closed(appointment: Appointment) -> None:
+    """A no-show or a visit that happened: its pending reminders are pointless."""
+    messages_cancel(subject_id=appointment.pk, reason=f"The appointment is {appointment.status}.")
+
+
+# --- Waitlist offers: the plan ---------------------------------------------------------------
+
+
+def waitlist_offered(offer: WaitlistOffer) -> None:
+    message_schedule(
+        patient=offer.entry.patient,
+        kind=MessageKind.WAITLIST_OFFER,
+        subject_type=SubjectType.WAITLIST_OFFER,
+        subject_id=offer.pk,
+        due_at=timezone.now(),
+        location=offer.location,
+        expires_at=offer.expires_at,
+    )
+
+
+def waitlist_offer_closed(offer: WaitlistOffer) -> None:
+    messages_cancel(subject_id=offer.pk, reason=f"The offer is {offer.status}.")
+
+
+# --- What the outbox asks of an appointment -------------------------------------------------
+
+
+def _load_appointment(subject_id: UUID) -> Appointment | None:
+    return (
+        Appointment.objects.select_related("location", "provider", "procedure_order")
+        .filter(pk=subject_id)
+        .first()
+    )
+
+
+def _findings(appointment: Appointment) -> list[dict[str, Any]]:
+    order = appointment.procedure_order
+    return list(order.findings if order is not None else appointment.findings)
+
+
+def _appointment_gone(message: Message, appointment: Appointment, at: datetime) -> str | None:
+    if appointment.status != AppointmentStatus.BOOKED:
+        return f"The appointment is {appointment.get_status_display().lower()}."
+    if appointment.start <= at:
+        return "The appointment has started."
+    return None
+
+
+def _hold_gone(message: Message, appointment: Appointment, at: datetime) -> str | None:
+    gone = _appointment_gone(message, appointment, at)
+    if gone:
+        return gone
+    if not any(f.get("code", "")[:60] == message.variant for f in _findings(appointment)):
+        return "The safety check no longer asks for this hold."
+    return None
+
+
+def _not_cancelled(message: Message, appointment: Appointment, at: datetime) -> str | None:
+    if appointment.status == AppointmentStatus.CANCELLED:
+        return None
+    return "The appointment is not cancelled."
+
+
+def _holds(message: Message, appointment: Appointment) -> list[str]:
+    if message.channel != "email" or message.kind not in (
+        MessageKind.PREPARATION,
+        MessageKind.MEDICATION_HOLD,
+    ):
+        return []
+    return [
+        f["reason"]
+        for f in _findings(appointment)
+        if f.get("details", {}).get("hold_start")
+        and (message.kind == MessageKind.PREPARATION or f["code"][:60] == message.variant)
+    ]
+
+
+def _preparation(message: Message, appointment: Appointment) -> dict[str, Any]:
+    if message.kind != MessageKind.PREPARATION or appointment.procedure_order is None:
+        return {}
+    kind = appointment.procedure_order.procedure_type
+    return {
+        "needs_driver": kind.needs_driver,
+        "fasting_hours": kind.fasting_hours,
+        "preparation": kind.preparation,
+    }
+
+
+def _appointment_links(message: Message, appointment: Appointment) -> dict[str, str]:
+    if message.kind != MessageKind.APPOINTMENT_REMINDER:
+        return portal_link()
+    return {
+        f"{purpose}_link": new_link(
+            purpose=purpose,
+            message=message,
+            subject_id=appointment.pk,
+            expires_at=appointment.start,
+        )
+        for purpose in (LinkPurpose.CONFIRM, LinkPurpose.CANCEL)
+    }
+
+
+def _appointment_context(
+    message: Message, appointment: Appointment, policy: NotificationPolicy
+) -> dict[str, Any]:
+    return {
+        "holds": _holds(message, appointment),
+        **_preparation(message, appointment),
+        **_appointment_links(message, appointment),
+    }
+
+
+# --- What the outbox asks of a waitlist offer -----------------------------------------------
+
+
+def _load_offer(subject_id: UUID) -> WaitlistOffer | None:
+    return (
+        WaitlistOffer.objects.select_related("location", "provider").filter(pk=subject_id).first()
+    )
+
+
+def _offer_closed(message: Message, offer: WaitlistOffer, at: datetime) -> str | None:
+    if offer.status != OfferStatus.OPEN or offer.expires_at <= at:
+        return "The offer is no longer open."
+    return None
+
+
+def _offer_context(
+    message: Message, offer: WaitlistOffer, policy: NotificationPolicy
+) -> dict[str, Any]:
+    link = new_link(
+        purpose=LinkPurpose.WAITLIST_OFFER,
+        message=message,
+        subject_id=offer.pk,
+        expires_at=offer.expires_at,
+    )
+    return {"link": link}
+
+
+# --- Follow-ups after a procedure that a booked visit makes pointless ----------------------
+
+
+def _visit_booked(message: Message, record: ProcedureRecord, at: datetime) -> str | None:
+    booked = Appointment.objects.filter(
+        patient_id=record.patient_id, status__in=HOLDS_TIME, start__gt=record.performed_at
+    ).exclude(appointment_type__kind=AppointmentKind.PROCEDURE)
+    return "A follow-up visit is booked." if booked.exists() else None
+
+
+def _refill_arranged(message: Message, record: ProcedureRecord, at: datetime) -> str | None:
+    later = ProcedureRecord.objects.filter(
+        patient_id=record.patient_id,
+        procedure_type__code="itp_refill",
+        performed_at__gt=record.performed_at,
+    )
+    if later.exists():
+        return "The pump has been refilled since."
+    booked = Appointment.objects.filter(
+        patient_id=record.patient_id,
+        status=AppointmentStatus.BOOKED,
+        appointment_type__kind=AppointmentKind.PUMP_REFILL,
+        start__gt=at,
+    )
+    return "A refill visit is booked." if booked.exists() else None
+
+
+def register() -> None:
+    register_subject(
+        SubjectType.APPOINTMENT,
+        SubjectKind(
+            load=_load_appointment,
+            moment=lambda appointment: appointment.start,
+            context=_appointment_context,
+        ),
+    )
+    register_subject(
+        SubjectType.WAITLIST_OFFER,
+        SubjectKind(load=_load_offer, moment=lambda offer: offer.start, context=_offer_context),
+    )
+    for kind in (
+        MessageKind.APPOINTMENT_CONFIRMATION,
+        MessageKind.APPOINTMENT_REMINDER,
+        MessageKind.PREPARATION,
+    ):
+        register_stale_check(kind, _appointment_gone)
+    register_stale_check(MessageKind.MEDICATION_HOLD, _hold_gone)
+    register_stale_check(MessageKind.APPOINTMENT_CANCELLED, _not_cancelled)
+    register_stale_check(MessageKind.WAITLIST_OFFER, _offer_closed)
+    register_stale_check(MessageKind.FOLLOW_UP_VISIT, _visit_booked)
+    register_stale_check(MessageKind.PUMP_REFILL, _refill_arranged)
