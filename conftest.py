@@ -1,12 +1,172 @@
-"""Fixtures shared by every test: users in each role and API clients signed in as them."""
+"""Fixtures shared by every test: users in each role and API clients signed in as them; the
+one clock for tests that depend on today; the reference data a transactional test's flush
+empties."""
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
+from django.conf import settings
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from clinic.users.roles import Role
 from clinic.users.services import user_upsert
 
 TEST_PASSWORD = "correct-horse-battery"  # noqa: S105
+
+# ---------------------------------------------------------------------------------------------
+# The clock. Every test that depends on today uses `clock` (or is marked `date_sensitive`,
+# which starts it for the test). `pytest --clock-at=...` (or CLINIC_TEST_CLOCK) starts it at a
+# given instant and runs every in-process test there; tests marked `date_sensitive` also run
+# at the late hours below in a plain run. Tests with a child process (a Celery worker, the
+# browser) keep the real clock: the child cannot share ours.
+
+CLOCK_ENV = "CLINIC_TEST_CLOCK"
+# The hours at which a clinic's local date is not the UTC date: late evening in Denver (already
+# tomorrow in UTC) and just after midnight UTC (still yesterday evening in the Americas). Taken
+# on the real today of their zone, so each day's run meets a different weekday.
+LATE_HOURS = {
+    "denver-2330": (time(23, 30), ZoneInfo("America/Denver")),
+    "utc-0030": (time(0, 30), ZoneInfo("UTC")),
+}
+REAL_NOW = "now"
+SUBPROCESS_MARKERS = ("worker", "browser")
+clock_starts_key = pytest.StashKey[dict[str, datetime | None]]()
+clock_at_key = pytest.StashKey[datetime | None]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--clock-at",
+        default=None,
+        help=(
+            "Run every test without a child process with the clock at this instant: ISO 8601 "
+            f"with an offset (2026-12-03T23:30-07:00) or one of {', '.join(LATE_HOURS)}. "
+            f"Default: ${CLOCK_ENV}, else the real clock."
+        ),
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    late = {name: late_instant(name) for name in LATE_HOURS}
+    config.stash[clock_starts_key] = {REAL_NOW: None, **late}
+    text = config.getoption("clock_at") or os.environ.get(CLOCK_ENV)
+    config.stash[clock_at_key] = parse_clock_at(text, late) if text else None
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    clock_at = config.stash[clock_at_key]
+    if clock_at:
+        return f"clock: every in-process test starts at {clock_at.isoformat()}"
+    late = [f"{when:%Y-%m-%d %H:%M %Z}" for when in config.stash[clock_starts_key].values() if when]
+    return f"clock: real; date_sensitive tests also at {' and '.join(late)}"
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Run each test marked `date_sensitive` now and at each late hour (once with --clock-at)."""
+    node = metafunc.definition
+    if not node.get_closest_marker("date_sensitive") or runs_subprocess(node):
+        return
+    if metafunc.config.stash[clock_at_key] is None:
+        starts = list(metafunc.config.stash[clock_starts_key])
+        metafunc.parametrize("clock_start", starts, indirect=True, scope="function")
+
+
+def late_instant(name: str) -> datetime:
+    """The late hour `name` (a key of LATE_HOURS) on the real today of its zone."""
+    hour, zone = LATE_HOURS[name]
+    real_today = datetime.now(zone).date()  # called at configure time, before any travel
+    return datetime.combine(real_today, hour, tzinfo=zone)
+
+
+def parse_clock_at(text: str, late: dict[str, datetime]) -> datetime:
+    if text in late:
+        return late[text]
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        raise pytest.UsageError(f"--clock-at={text!r} is not an ISO 8601 instant") from None
+    if when.tzinfo is None:
+        raise pytest.UsageError(f"--clock-at={text!r} needs an offset, e.g. -07:00 or Z")
+    return when
+
+
+def runs_subprocess(node: pytest.Item | pytest.Function) -> bool:
+    return any(node.get_closest_marker(name) for name in SUBPROCESS_MARKERS)
+
+
+def as_zone(zone: str | ZoneInfo) -> ZoneInfo:
+    return zone if isinstance(zone, ZoneInfo) else ZoneInfo(zone)
+
+
+@dataclass(frozen=True)
+class Clock:
+    """The test's now. It ticks with real time from where it starts unless moved with
+    tick=False; `move_to` and `shift` jump it. Anything in this process sees it (Python's
+    datetime and time, Django's timezone.now); PostgreSQL's now() does not."""
+
+    traveller: time_machine.Traveller
+
+    def now(self, zone: str | ZoneInfo = "UTC") -> datetime:
+        return timezone.now().astimezone(as_zone(zone))
+
+    def today(self, zone: str | ZoneInfo | None = None) -> date:
+        """Today in `zone`; by default the clinic's default zone, as timezone.localdate()."""
+        return self.now(zone or settings.TIME_ZONE).date()
+
+    def day_at(self, days_ahead: int, at: time, zone: str | ZoneInfo) -> datetime:
+        """`at` o'clock in `zone` on the day `days_ahead` days after today there."""
+        day = self.today(zone) + timedelta(days=days_ahead)
+        return datetime.combine(day, at, tzinfo=as_zone(zone))
+
+    def move_to(self, when: datetime, *, tick: bool | None = None) -> None:
+        self.traveller.move_to(in_default_zone(when), tick=tick)
+
+    def shift(self, delta: timedelta = timedelta(0), **parts: float) -> None:
+        """Move forward (or back) by `delta` plus timedelta(**parts): shift(hours=48)."""
+        self.traveller.shift(delta + timedelta(**parts))
+
+
+def in_default_zone(when: datetime) -> datetime:
+    """`when` in settings.TIME_ZONE: time-machine sets the process's TZ to the zone of the
+    instant it travels to, and Django has set it to TIME_ZONE; naive local time stays so."""
+    if when.tzinfo is None:
+        raise ValueError(f"the clock moves to aware datetimes only, not {when!r}")
+    return when.astimezone(ZoneInfo(settings.TIME_ZONE))
+
+
+@pytest.fixture
+def clock_start(request: pytest.FixtureRequest) -> datetime | None:
+    """Where `clock` starts: a late hour for a date_sensitive test's variant, else
+    --clock-at, else None for the real now."""
+    starts = request.config.stash[clock_starts_key]
+    param = getattr(request, "param", None)
+    return starts[param] if param else request.config.stash[clock_at_key]
+
+
+@pytest.fixture
+def clock(request: pytest.FixtureRequest, clock_start: datetime | None) -> Iterator[Clock]:
+    if runs_subprocess(request.node):
+        pytest.fail("a test with a worker or a browser cannot share the clock with its child")
+    start = clock_start or timezone.now()
+    with time_machine.travel(in_default_zone(start), tick=True) as traveller:
+        yield Clock(traveller)
+
+
+@pytest.fixture(autouse=True)
+def _clock_before_other_fixtures(request: pytest.FixtureRequest, clock_start: object) -> None:
+    """Start `clock` before the fixtures that build data from now, for a test that asks for
+    it or is marked date_sensitive, and for every in-process test under --clock-at."""
+    if runs_subprocess(request.node):
+        return
+    dated = request.node.get_closest_marker("date_sensitive") or "clock" in request.fixturenames
+    if dated or clock_start is not None:
+        request.getfixturevalue("clock")
 
 
 @pytest.fixture
@@ -66,3 +226,59 @@ def other_patient(db):
     from patients.tests.factories import PatientFactory
 
     return PatientFactory(legal_first_name="Other", legal_last_name="Person")
+
+
+# ---------------------------------------------------------------------------------------------
+# Reference data. The data migrations load the procedure catalog and its rule tables; a
+# transactional test ends with a flush that empties every table, and with --reuse-db the next
+# run starts from that empty database. Role groups come back by themselves (the users app's
+# post_migrate handler runs after every flush); the single-row policies are created on first
+# use. The rest is loaded again, by the migrations' own code, before it is needed.
+
+
+def reference_data_is_missing() -> bool:
+    from django.contrib.auth.models import Group
+
+    from procedures.models import AnticoagulantRule, ProcedureType, SafetyThreshold, Steroid
+
+    models = [ProcedureType, AnticoagulantRule, SafetyThreshold, Steroid, Group]
+    return not all(model.objects.exists() for model in models)
+
+
+def restore_reference_data() -> None:
+    """Load what the data migrations load, if a flush has emptied it."""
+    from django.apps import apps
+    from django.contrib.auth.models import Group, Permission
+
+    from clinic.users.roles import assign_role_permissions
+    from procedures.catalog import load_reference_data
+
+    if reference_data_is_missing():
+        load_reference_data(apps)
+        assign_role_permissions(Group, Permission)
+
+
+def is_transactional(node: pytest.Item) -> bool:
+    """Whether pytest-django runs this test as a TransactionTestCase, which flushes."""
+    marker = node.get_closest_marker("django_db")
+    marked = marker is not None and any(
+        marker.kwargs.get(flag) for flag in ("transaction", "reset_sequences")
+    )
+    fixtures = getattr(node, "fixturenames", ())
+    return marked or "transactional_db" in fixtures or "live_server" in fixtures
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The test database, with its reference data even when reused after a flush."""
+    with django_db_blocker.unblock():
+        restore_reference_data()
+
+
+@pytest.fixture(autouse=True)
+def _reference_data_for_transactional_tests(request: pytest.FixtureRequest) -> None:
+    """A transactional test starts like the others, with the reference data an earlier
+    transactional test's flush removed."""
+    if is_transactional(request.node):
+        request.getfixturevalue("transactional_db")
+        restore_reference_data()

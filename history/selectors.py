@@ -167,32 +167,22 @@ def plain(value: Decimal) -> str:
     return format(value.normalize(), "f")
 
 
-def _current(entry, day: date) -> bool:
-    started = entry.start_date is None or entry.start_date <= day
-    return started and (entry.end_date is None or entry.end_date > day)
-
-
-def _context(data: Loaded, procedure_type) -> safety.Context:
-    """The safety check's context for `procedure_type` planned today, from loaded rows."""
-    today = data.today
-    history_start = today - timedelta(days=safety.HISTORY_DAYS)
-    records = [
-        r for r in data.records if history_start <= safety.local_day(r) <= today
-    ]  # newest first, as the rules expect
-    return safety.Context(
+def _context(data: Loaded, procedure_type: ProcedureType) -> safety.Context:
+    """The safety check's context for `procedure_type` planned today, built by the safety
+    check's own rules from the rows this view already loaded."""
+    return safety.context_from_rows(
         patient=data.patient,
         procedure_type=procedure_type,
-        planned_date=today,
-        today=today,
-        side="",
-        levels=[],
-        order=None,
+        planned_date=data.today,
+        today=data.today,
+        chart=safety.ChartRows(
+            medications=data.medications,
+            allergies=data.allergies,
+            conditions=data.conditions,
+            devices=data.devices,
+        ),
+        records=data.records,
         thresholds=data.thresholds,
-        medications=[m for m in data.medications if _current(m, today)],
-        allergies=[a for a in data.allergies if _current(a, today)],
-        conditions={c.kind for c in data.conditions if _current(c, today)},
-        devices={d.kind for d in data.devices if _current(d, today)},
-        records=records,
         hold_rules=data.hold_rules,
         steroids=data.steroids,
     )
@@ -396,12 +386,6 @@ def relief(data: Loaded) -> list[dict]:
 # --- Ledgers and pathway -------------------------------------------------------------------------
 
 
-def _mpe(record, steroids) -> Decimal:
-    if not record.steroid_id or record.steroid_dose_mg is None:
-        return Decimal(0)
-    return record.steroid_dose_mg * steroids[record.steroid_id].methylprednisolone_factor
-
-
 def _limit_key(family: str, region: str) -> str:
     if family == "rfa":
         return "rfa_max_sessions"
@@ -447,7 +431,7 @@ def ledgers(data: Loaded) -> dict:
                 "rows": rows,
                 "steroid_mg": sum(
                     (
-                        _mpe(r, data.steroids)
+                        safety.methylprednisolone_equivalent(r, data.steroids)
                         for r in steroid_records
                         if safety.local_day(r) >= since
                     ),
@@ -465,7 +449,12 @@ def _steroid_total(data: Loaded, since: date) -> dict:
     today = data.today
     with_steroid = [r for r in data.records if r.steroid_id and safety.local_day(r) <= today]
     total = sum(
-        (_mpe(r, data.steroids) for r in with_steroid if safety.local_day(r) >= since), Decimal(0)
+        (
+            safety.methylprednisolone_equivalent(r, data.steroids)
+            for r in with_steroid
+            if safety.local_day(r) >= since
+        ),
+        Decimal(0),
     )
     gap = int(data.thresholds["steroid_min_interval_days"])
     last = safety.local_day(with_steroid[0]) if with_steroid else None
@@ -555,7 +544,7 @@ def medications_with_holds(data: Loaded, upcoming: list[dict]) -> list[dict]:
     """Current medications; for each, the hold an upcoming procedure needs (its date)."""
     rows = []
     for medication in data.medications:
-        if not _current(medication, data.today):
+        if not safety.in_effect(medication, data.today):
             continue
         holds = [
             {
@@ -592,15 +581,15 @@ def patient_history(*, patient, kinds=None, region=None, today: date | None = No
         "allergies": [
             a
             for a in data.allergies
-            if _current(a, today) and a.procedure_class != ProcedureAllergyClass.NONE
+            if safety.in_effect(a, today) and a.procedure_class != ProcedureAllergyClass.NONE
         ],
         "other_allergies": [
             a
             for a in data.allergies
-            if _current(a, today) and a.procedure_class == ProcedureAllergyClass.NONE
+            if safety.in_effect(a, today) and a.procedure_class == ProcedureAllergyClass.NONE
         ],
-        "conditions": [c for c in data.conditions if _current(c, today)],
-        "devices": [d for d in data.devices if _current(d, today)],
+        "conditions": [c for c in data.conditions if safety.in_effect(c, today)],
+        "devices": [d for d in data.devices if safety.in_effect(d, today)],
         "kinds": KINDS,
         "regions": REGIONS,
     }

@@ -5,8 +5,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from clinic.users.access import role_required
-from clinic.users.roles import Role
-from patients.selectors import CLINICAL_ROLES
+from clinic.users.roles import CLINICAL_ROLES, Role
 from patients.views import urgent_reason_label
 
 from . import worklist as selectors

@@ -2,20 +2,17 @@
 a link used twice at once acts once."""
 
 from django.db import transaction
+from django.http import QueryDict
 from django.utils import timezone
 
-from clinic.core.errors import Conflict, ValidationFailed
+from clinic.core.errors import ValidationFailed
+from clinic.users.actor import Actor
 from notifications.kinds import token_digest
 from notifications.models import LinkPurpose, LinkToken
-from procedures.models import ProcedureRecord
+from procedures.models import ProcedureOutcome, ProcedureRecord
 from procedures.services import outcome_record
 from scheduling.models import Appointment, AppointmentStatus, WaitlistOffer
-from scheduling.services import (
-    appointment_confirm,
-    appointment_move,
-    offer_accept,
-    patient_change_refusal,
-)
+from scheduling.services import appointment_confirm, appointment_move, offer_accept
 
 
 class LinkUnusable(Exception):
@@ -82,24 +79,22 @@ def link_act(*, token: str, purpose: str, data: dict):
     return result
 
 
-def _confirm(link, data):
-    return appointment_confirm(appointment=Appointment.objects.get(pk=link.subject_id))
+def _confirm(link: LinkToken, data: QueryDict) -> Appointment:
+    appointment = Appointment.objects.get(pk=link.subject_id)
+    return appointment_confirm(appointment=appointment, by=Actor.message_link())
 
 
-def _cancel(link, data):
-    appointment = Appointment.objects.select_related("location").get(pk=link.subject_id)
-    refusal = patient_change_refusal(appointment)
-    if refusal:
-        raise Conflict(refusal, code="too_late_to_change")
+def _cancel(link: LinkToken, data: QueryDict) -> Appointment:
+    """The scheduling service applies the patient's rules (booked, far enough ahead)."""
     return appointment_move(
-        appointment=appointment,
+        appointment=Appointment.objects.get(pk=link.subject_id),
         to=AppointmentStatus.CANCELLED,
-        by=None,
+        by=Actor.message_link(),
         reason="Cancelled by the patient from a reminder link.",
     )
 
 
-def _survey(link, data):
+def _survey(link: LinkToken, data: QueryDict) -> ProcedureOutcome:
     errors = {}
     values = {}
     for field, parse in (("nrs", _nrs), ("pgic", _pgic)):
@@ -110,16 +105,24 @@ def _survey(link, data):
     if errors:
         raise ValidationFailed(errors)
     record = ProcedureRecord.objects.get(pk=link.subject_id)
-    return outcome_record(record=record, nrs=values["nrs"], pgic=values["pgic"], source="survey")
+    return outcome_record(
+        record=record,
+        nrs=values["nrs"],
+        pgic=values["pgic"],
+        source="survey",
+        by=Actor.message_link(),
+    )
 
 
-def _diary(link, data):
+def _diary(link: LinkToken, data: QueryDict) -> ProcedureOutcome:
     record = ProcedureRecord.objects.get(pk=link.subject_id)
-    return outcome_record(record=record, nrs=_nrs(data.get("nrs")), source="diary")
+    nrs = _nrs(data.get("nrs"))
+    return outcome_record(record=record, nrs=nrs, source="diary", by=Actor.message_link())
 
 
-def _accept_offer(link, data):
-    return offer_accept(offer=WaitlistOffer.objects.get(pk=link.subject_id), by=None)
+def _accept_offer(link: LinkToken, data: QueryDict) -> Appointment:
+    offer = WaitlistOffer.objects.get(pk=link.subject_id)
+    return offer_accept(offer=offer, by=Actor.message_link())
 
 
 ACTIONS = {

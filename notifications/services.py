@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from clinic.core.errors import Conflict
+from clinic.users.actor import Actor
 
 from .consent import NO_CHANNEL, choose_channel, earliest_send
 from .dispatcher import publish
@@ -86,7 +87,7 @@ def messages_cancel(*, subject_id, reason: str, kinds=None) -> int:
 
 
 @transaction.atomic
-def message_retry(*, message: Message, by) -> Message:
+def message_retry(*, message: Message, by: Actor) -> Message:
     """Staff send a failed message again, now; it gets a fresh set of attempts."""
     message = Message.objects.select_for_update().get(pk=message.pk)
     if message.state != MessageState.FAILED:
@@ -97,8 +98,9 @@ def message_retry(*, message: Message, by) -> Message:
         )
     now = timezone.now()
     message.state, message.attempts, message.send_after = MessageState.PENDING, 0, now
-    message.last_error = f"Retried by staff user {by.pk} after: {message.last_error}"[:300]
+    who = f"user {by.user.pk}" if by.user else by.channel
+    message.last_error = f"Retried by {who} ({by.channel}) after: {message.last_error}"[:300]
     message.save(update_fields=["state", "attempts", "send_after", "last_error", "updated_at"])
-    logger.info("message %s retried by user %s", message.pk, by.pk)
+    logger.info("message %s retried through %s", message.pk, by.channel)
     enqueue_after_commit(message, now)
     return message

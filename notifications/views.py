@@ -6,6 +6,7 @@ from django.views.decorators.http import require_POST
 
 from clinic.core.errors import Conflict
 from clinic.users.access import staff_required
+from clinic.users.actor import Actor
 from patients.selectors import may_see_clinical, patient_for
 
 from . import selectors
@@ -39,7 +40,7 @@ def patient_messages(request, patient_id):
 def retry(request, message_id):
     message = get_object_or_404(Message, pk=message_id)
     try:
-        message_retry(message=message, by=request.user)
+        message_retry(message=message, by=Actor.desk(request.user))
     except Conflict as error:
         flash.error(request, error.detail)
     else:

@@ -1,7 +1,14 @@
 """Admin screens for every patients model. Chart rows are edited here only by managers;
 the services remain the way the clinic's pages and API write."""
 
+from typing import Any
+
+from django import forms
 from django.contrib import admin
+from django.http import HttpRequest
+
+from clinic.core.admin import ServiceOnlyAdmin
+from clinic.users.actor import Actor
 
 from .models import (
     Allergy,
@@ -15,7 +22,12 @@ from .models import (
     Patient,
     PatientMerge,
 )
-from .services import next_mrn
+from .services import (
+    DEMOGRAPHIC_FIELDS,
+    patient_create,
+    patient_field_errors,
+    patient_update,
+)
 
 ENTRY_READONLY = ("recorded_by", "recorded_at", "updated_at", "source")
 
@@ -46,8 +58,24 @@ class DeviceInline(EntryInline):
     fields = ("kind", "description", "manufacturer", "model_name", "start_date", "end_date")
 
 
+class PatientAdminForm(forms.ModelForm):
+    """Shows the services' own field rules (phone format, birth date) on the form."""
+
+    class Meta:
+        model = Patient
+        fields = (*DEMOGRAPHIC_FIELDS, "user")
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        for name, texts in patient_field_errors(cleaned).items():
+            if name in self.fields:
+                self.add_error(name, texts)
+        return cleaned
+
+
 @admin.register(Patient)
 class PatientAdmin(admin.ModelAdmin):
+    form = PatientAdminForm
     list_display = ("mrn", "legal_last_name", "legal_first_name", "date_of_birth", "status")
     list_filter = ("status", "needs_verification", "home_location")
     search_fields = ("mrn", "legal_last_name", "legal_first_name", "email", "phone")
@@ -99,10 +127,24 @@ class PatientAdmin(admin.ModelAdmin):
         ("Record", {"fields": ("created_at", "updated_at")}),
     ]
 
-    def save_model(self, request, obj, form, change):
-        if not obj.mrn:
-            obj.mrn = next_mrn()
-        super().save_model(request, obj, form, change)
+    def save_model(self, request: HttpRequest, obj: Patient, form: Any, change: bool) -> None:
+        """A new patient goes through patient_create (its number, the contact rules and the
+        duplicate check); a change of demographics through patient_update."""
+        fields = form.cleaned_data
+        demographics = {name: v for name, v in fields.items() if name in DEMOGRAPHIC_FIELDS}
+        if not change:
+            created = patient_create(
+                by=Actor.admin(request.user), user=fields.get("user"), **demographics
+            )
+            _adopt(obj, created)
+            return
+        changed = [name for name in form.changed_data if name in demographics]
+        patient_update(
+            patient=Patient.objects.get(pk=obj.pk), **{n: demographics[n] for n in changed}
+        )
+        if "user" in form.changed_data:
+            Patient.objects.filter(pk=obj.pk).update(user=fields.get("user"))
+        obj.refresh_from_db()
 
     def save_formset(self, request, form, formset, change):
         for entry in formset.save(commit=False):
@@ -111,6 +153,13 @@ class PatientAdmin(admin.ModelAdmin):
             entry.save()
         for entry in formset.deleted_objects:
             entry.delete()
+
+
+def _adopt(obj: Patient, saved: Patient) -> None:
+    """Make the admin's object the row the service wrote, so its inlines attach to it."""
+    for field in Patient._meta.concrete_fields:
+        setattr(obj, field.attname, getattr(saved, field.attname))
+    obj._state.adding, obj._state.db = False, saved._state.db
 
 
 class EntryAdmin(admin.ModelAdmin):
@@ -188,35 +237,22 @@ class IntakeItemInline(admin.TabularInline):
 
 
 @admin.register(IntakeSubmission)
-class IntakeSubmissionAdmin(admin.ModelAdmin):
+class IntakeSubmissionAdmin(ServiceOnlyAdmin):
+    """Intakes are reviewed in the clinic's pages (intake_item_decide, intake_mark_reviewed);
+    here they are only read."""
+
     list_display = ("id", "patient", "status", "urgent", "submitted_at", "reviewed_at")
     list_filter = ("status", "urgent", "entered_by_staff")
     search_fields = ("patient__mrn",)
     raw_id_fields = ("patient",)
     list_select_related = ("patient",)
-    readonly_fields = (
-        "answers",
-        "urgent",
-        "urgent_reasons",
-        "submitted_by",
-        "submitted_at",
-        "reviewed_at",
-        "created_at",
-    )
     inlines = [IntakeItemInline]
-
-    def has_add_permission(self, request):
-        return False
 
 
 @admin.register(IntakeItem)
-class IntakeItemAdmin(admin.ModelAdmin):
+class IntakeItemAdmin(ServiceOnlyAdmin):
     list_display = ("id", "kind", "field", "decision", "decided_by", "decided_at")
     list_filter = ("kind", "decision")
-    readonly_fields = [f.name for f in IntakeItem._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
 
 
 @admin.register(DuplicateCandidate)

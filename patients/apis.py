@@ -1,7 +1,7 @@
 """Patients API. Each view: check the role, scope the queryset, call a service, serialize."""
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.generics import GenericAPIView
@@ -9,9 +9,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from clinic.users.access import IsClinicStaff
-from clinic.users.roles import Role
+from clinic.users.actor import Actor
+from clinic.users.roles import CLINICAL_ROLES, Role
 
 from . import selectors, services
+from .filters import AssessmentFilter, PatientFilter
 from .models import (
     Assessment,
     DuplicateCandidate,
@@ -35,8 +37,6 @@ from .serializers import (
     PatientSerializer,
 )
 
-CLINICAL = (Role.CLINICIAN, Role.MANAGER)
-
 
 def require_role(user, *roles) -> None:
     if not user.has_role(*roles):
@@ -46,21 +46,15 @@ def require_role(user, *roles) -> None:
 class PatientListApi(GenericAPIView):
     queryset = Patient.objects.none()  # for the schema; requests scope their own
     serializer_class = PatientSerializer
+    filterset_class = PatientFilter
 
     @extend_schema(
-        parameters=[
-            OpenApiParameter("search", str, description="Name, MRN, date of birth or phone.")
-        ],
         summary="List patients (staff: all, with search; a patient: their own record)",
         operation_id="patients_list",
         responses=PatientSerializer(many=True),
     )
     def get(self, request):
-        user = request.user
-        if user.is_clinic_staff:
-            patients = selectors.patient_search(query=request.query_params.get("search", ""))
-        else:
-            patients = selectors.patients_visible_to(user).select_related("home_location")
+        patients = self.filter_queryset(selectors.patients_listed_for(request.user))
         page = self.paginate_queryset(patients)
         return self.get_paginated_response(PatientSerializer(page, many=True).data)
 
@@ -68,10 +62,10 @@ class PatientListApi(GenericAPIView):
         request=PatientSerializer, responses={201: PatientSerializer}, summary="Create a patient"
     )
     def post(self, request):
-        require_role(request.user, Role.FRONT_DESK, *CLINICAL)
+        require_role(request.user, Role.FRONT_DESK, *CLINICAL_ROLES)
         serializer = PatientSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        patient = services.patient_create(**serializer.validated_data)
+        patient = services.patient_create(by=Actor.api(request.user), **serializer.validated_data)
         return Response(PatientSerializer(patient).data, status=status.HTTP_201_CREATED)
 
 
@@ -87,7 +81,7 @@ class PatientDetailApi(APIView):
     )
     def patch(self, request, patient_id):
         patient = selectors.patient_for(request.user, patient_id)
-        require_role(request.user, Role.FRONT_DESK, *CLINICAL)
+        require_role(request.user, Role.FRONT_DESK, *CLINICAL_ROLES)
         serializer = PatientSerializer(patient, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         patient = services.patient_update(patient=patient, **serializer.validated_data)
@@ -112,13 +106,13 @@ class ClinicalListApi(GenericAPIView):
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     def post(self, request, patient_id):
-        require_role(request.user, *CLINICAL)
+        require_role(request.user, *CLINICAL_ROLES)
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         entry = services.clinical_entry_add(
             patient=self.patient,
             chart_list=self.chart_list,
-            recorded_by=request.user,
+            by=Actor.api(request.user),
             **serializer.validated_data,
         )
         return Response(self.get_serializer(entry).data, status=status.HTTP_201_CREATED)
@@ -132,7 +126,7 @@ class ClinicalDetailApi(ClinicalListApi):
         return Response(self.get_serializer(self.get_entry(entry_id)).data)
 
     def patch(self, request, patient_id, entry_id):
-        require_role(request.user, *CLINICAL)
+        require_role(request.user, *CLINICAL_ROLES)
         entry = self.get_entry(entry_id)
         serializer = self.get_serializer(entry, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
@@ -174,17 +168,15 @@ DeviceListApi, DeviceDetailApi = clinical_views(IntakeItemKind.DEVICE, "devices"
 class AssessmentListApi(GenericAPIView):
     queryset = Assessment.objects.none()
     serializer_class = AssessmentSerializer
+    filterset_class = AssessmentFilter
 
     @extend_schema(
-        parameters=[OpenApiParameter("instrument", str), OpenApiParameter("body_region", str)],
         summary="A patient's assessments, newest first",
+        responses=AssessmentSerializer(many=True),
     )
     def get(self, request, patient_id):
         patient = selectors.clinical_patient_for(request.user, patient_id)
-        assessments = patient.assessments.select_related("recorded_by")
-        for name in ("instrument", "body_region"):
-            if request.query_params.get(name):
-                assessments = assessments.filter(**{name: request.query_params[name]})
+        assessments = self.filter_queryset(patient.assessments.select_related("recorded_by"))
         page = self.paginate_queryset(assessments)
         return self.get_paginated_response(AssessmentSerializer(page, many=True).data)
 
@@ -196,7 +188,7 @@ class AssessmentListApi(GenericAPIView):
         by_patient = request.user.has_role(Role.PATIENT)
         assessment = services.assessment_record(
             patient=patient,
-            recorded_by=request.user,
+            by=Actor.api(request.user),
             source=EntrySource.PATIENT if by_patient else EntrySource.STAFF,
             **serializer.validated_data,
         )
@@ -205,7 +197,7 @@ class AssessmentListApi(GenericAPIView):
 
 def intake_data(intake, user) -> dict:
     data = IntakeSerializer(intake).data
-    if not user.has_role(*CLINICAL, Role.PATIENT):
+    if not user.has_role(*CLINICAL_ROLES, Role.PATIENT):
         data["answers"] = None  # the front desk reviews demographics only
     return data
 
@@ -231,7 +223,7 @@ class PatientIntakeListApi(GenericAPIView):
         serializer = IntakeSubmitSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         intake = services.intake_submit(
-            patient=patient, submitted_by=request.user, **serializer.validated_data
+            patient=patient, by=Actor.api(request.user), **serializer.validated_data
         )
         intake = selectors.intake_for(request.user, intake.pk)
         return Response(intake_data(intake, request.user), status=status.HTTP_201_CREATED)
@@ -277,7 +269,9 @@ class IntakeDecisionApi(APIView):
             raise selectors.Http404
         serializer = IntakeDecisionSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        services.intake_item_decide(item=item, decided_by=request.user, **serializer.validated_data)
+        services.intake_item_decide(
+            item=item, by=Actor.api(request.user), **serializer.validated_data
+        )
         return Response(intake_data(selectors.intake_for(request.user, intake_id), request.user))
 
 
@@ -287,7 +281,7 @@ class IntakeReviewedApi(APIView):
     @extend_schema(request=None, responses=IntakeSerializer, summary="Mark an intake reviewed")
     def post(self, request, intake_id):
         intake = selectors.intake_for(request.user, intake_id)
-        services.intake_mark_reviewed(submission=intake, reviewed_by=request.user)
+        services.intake_mark_reviewed(submission=intake, by=Actor.api(request.user))
         return Response(intake_data(selectors.intake_for(request.user, intake_id), request.user))
 
 
@@ -313,7 +307,7 @@ class DuplicateMergeApi(APIView):
         merge = services.duplicate_merge(
             candidate=candidate,
             survivor_id=serializer.validated_data["survivor"],
-            merged_by=request.user,
+            by=Actor.api(request.user),
         )
         return Response(PatientSerializer(merge.survivor).data)
 
@@ -324,5 +318,5 @@ class DuplicateDismissApi(APIView):
     @extend_schema(request=None, responses=DuplicateSerializer, summary="Not the same person")
     def post(self, request, duplicate_id):
         candidate = selectors.duplicate_for(duplicate_id)
-        candidate = services.duplicate_dismiss(candidate=candidate, resolved_by=request.user)
+        candidate = services.duplicate_dismiss(candidate=candidate, by=Actor.api(request.user))
         return Response(DuplicateSerializer(candidate).data)

@@ -17,6 +17,7 @@ from datetime import date, datetime, time, timedelta
 from django.utils import timezone
 
 from clinic.core.demo import DemoContext
+from clinic.users.actor import Actor
 
 from .instruments import NDI_ITEMS, ODI_SECTIONS
 from .models import (
@@ -455,7 +456,7 @@ def _add_medication(ctx, patient, medication, *, start: date, end: date | None =
     clinical_entry_add(
         patient=patient,
         chart_list="medication",
-        recorded_by=ctx.made["physician"],
+        by=Actor.seeding(ctx.made["physician"]),
         name=name,
         drug_class=drug_class,
         dose=dose,
@@ -508,7 +509,7 @@ def _medications(ctx: DemoContext, patient: Patient, plan: ChartPlan) -> None:
 
 def _entry(ctx: DemoContext, patient: Patient, chart_list: str, **fields) -> None:
     clinical_entry_add(
-        patient=patient, chart_list=chart_list, recorded_by=ctx.made["physician"], **fields
+        patient=patient, chart_list=chart_list, by=Actor.seeding(ctx.made["physician"]), **fields
     )
 
 
@@ -694,7 +695,7 @@ def _assessments(ctx: DemoContext, patient: Patient, plan: ChartPlan) -> None:
                 items=items,
                 body_region=region,
                 taken_at=taken_at,
-                recorded_by=ctx.made["physician"],
+                by=Actor.seeding(ctx.made["physician"]),
             )
     plan.extra["last_nrs"] = _clamp(pain, 0, 10)
 
@@ -766,14 +767,14 @@ def seed(ctx: DemoContext) -> None:
         person = _demo_person(ctx, index, locations[index % len(locations)])
         patient = existing.get(person["email"])
         if patient is None:
-            patient = patient_create(**person)
+            patient = patient_create(by=Actor.seeding(ctx.made["frontdesk"]), **person)
             created += 1
         patients.append(patient)
     plans = _plan_charts(ctx, len(patients))
 
     duplicate = _duplicate_person(ctx, patients)
     if duplicate and duplicate["email"] not in existing:
-        patient_create(**duplicate)
+        patient_create(by=Actor.seeding(ctx.made["frontdesk"]), **duplicate)
         created += 1
 
     charted = _patients_with_charts(patients)
@@ -1008,7 +1009,7 @@ def seed_intakes(ctx: DemoContext) -> None:
         if patient.pk in with_intake:
             continue
         intake_submit(
-            patient=patient, submitted_by=patient.user or ctx.made["frontdesk"], **arguments
+            patient=patient, by=Actor.seeding(patient.user or ctx.made["frontdesk"]), **arguments
         )
     demo = Patient.objects.filter(email__endswith="@example.com")
     waiting = IntakeSubmission.objects.filter(patient__in=demo, status=IntakeStatus.SUBMITTED)

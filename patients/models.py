@@ -278,9 +278,6 @@ class ClinicalEntry(models.Model):
     class Meta:
         abstract = True
 
-    def is_current(self, today: date | None = None) -> bool:
-        return self.end_date is None or self.end_date > (today or date.today())
-
 
 def entry_constraints(prefix: str) -> list:
     return [

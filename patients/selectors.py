@@ -3,14 +3,14 @@
 import re
 from datetime import date, datetime
 
-from django.core.exceptions import ValidationError
 from django.db.models import Case, IntegerField, Prefetch, Q, QuerySet, Value, When
 from django.db.models.functions import Upper
 from django.http import Http404
 from django.utils import timezone
 
+from clinic.core.ids import NOT_AN_ID
 from clinic.core.phones import normalize_phone
-from clinic.users.roles import Role
+from clinic.users.roles import CLINICAL_ROLES, Role
 
 from .models import (
     Allergy,
@@ -27,9 +27,7 @@ from .models import (
     Patient,
 )
 
-CLINICAL_ROLES = (Role.CLINICIAN, Role.MANAGER)
 # What a malformed id raises on the way to the database: a 404 like any unknown id.
-NOT_AN_ID = (ValueError, TypeError, ValidationError)
 DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%m-%d-%Y")
 
 
@@ -75,6 +73,12 @@ def patient_search(*, query: str = "", include_merged: bool = False) -> QuerySet
     patients = Patient.objects.select_related("home_location")
     if not include_merged:
         patients = patients.filter(merged_into__isnull=True)
+    return patients_matching(patients, query=query)
+
+
+def patients_matching(patients: QuerySet[Patient], *, query: str) -> QuerySet[Patient]:
+    """The `patients` every word of `query` matches (name, MRN, date of birth or phone),
+    sorted by name."""
     tokens = [t for t in re.split(r"[\s,]+", query.strip()) if t]
     if len(tokens) > 1 and all(re.fullmatch(r"[\d()+.\-]+", t) for t in tokens):
         tokens = ["".join(tokens)]  # "(919) 555-0142" is one phone number
@@ -95,6 +99,14 @@ def patients_visible_to(user) -> QuerySet[Patient]:
     if user.is_authenticated and user.has_role(Role.PATIENT):
         return Patient.objects.filter(user=user)
     return Patient.objects.none()
+
+
+def patients_listed_for(user) -> QuerySet[Patient]:
+    """The patient list: staff get every record not merged away, by name; a patient their
+    own."""
+    if user.is_authenticated and user.is_clinic_staff:
+        return patient_search()
+    return patients_visible_to(user).select_related("home_location")
 
 
 def patient_for(user, patient_id) -> Patient:

@@ -3,6 +3,8 @@
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
+from uuid import UUID
 
 from django.contrib.postgres.search import TrigramSimilarity
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
@@ -13,7 +15,8 @@ from django.utils import timezone
 
 from clinic.core.errors import Conflict, Forbidden, ValidationFailed
 from clinic.core.phones import normalize_phone
-from clinic.users.roles import Role
+from clinic.users.actor import Actor
+from clinic.users.models import User
 
 from .instruments import Instrument, InstrumentError, score
 from .models import (
@@ -129,6 +132,12 @@ def _birth_date_errors(born) -> dict:
     return {}
 
 
+def patient_field_errors(fields: dict[str, Any]) -> dict[str, list[str]]:
+    """The rules patient_create and patient_update add to the model's own validation, for
+    a form to show before it calls them (the fields themselves are left as they are)."""
+    return _normalise_contact(dict(fields)) | _birth_date_errors(fields.get("date_of_birth"))
+
+
 # --- Patients ---------------------------------------------------------------------------
 
 
@@ -141,8 +150,9 @@ def next_mrn() -> str:
 
 
 @transaction.atomic
-def patient_create(*, user=None, **fields) -> Patient:
-    """Create a patient record and list any likely duplicates of it for staff."""
+def patient_create(*, by: Actor, user: User | None = None, **fields: Any) -> Patient:
+    """Create a patient record (`user`: the portal login it belongs to, if any) and list
+    any likely duplicates of it for staff."""
     unknown = set(fields) - set(DEMOGRAPHIC_FIELDS)
     if unknown:
         raise ValidationFailed({name: ["Unknown field."] for name in sorted(unknown)})
@@ -192,12 +202,17 @@ def _build_entry(chart_list: str, *, patient: Patient, **fields):
 
 @transaction.atomic
 def clinical_entry_add(
-    *, patient: Patient, chart_list: str, recorded_by, source: str = EntrySource.STAFF, **fields
-):
+    *,
+    patient: Patient,
+    chart_list: str,
+    by: Actor,
+    source: str = EntrySource.STAFF,
+    **fields: Any,
+) -> models.Model:
     """Add an entry to one of the chart's lists: chart_list is "allergy", "medication",
     "condition" or "device" (named so, since conditions and devices have a `kind` field)."""
     entry = _build_entry(chart_list, patient=patient, **fields)
-    entry.recorded_by = recorded_by
+    entry.recorded_by = by.user
     entry.source = source
     full_clean_or_fail(entry)
     entry.save()
@@ -249,7 +264,7 @@ def assessment_record(
     patient: Patient,
     instrument: str,
     items: dict,
-    recorded_by,
+    by: Actor,
     body_region: str = "",
     taken_at: datetime | None = None,
     source: str = EntrySource.STAFF,
@@ -277,7 +292,7 @@ def assessment_record(
         flags=list(result.flags),
         taken_at=taken_at,
         source=source,
-        recorded_by=recorded_by,
+        recorded_by=by.user,
     )
 
 
@@ -388,7 +403,7 @@ def _assessment_items(patient: Patient, entries) -> tuple[list[IntakeItem], list
 def intake_submit(
     *,
     patient: Patient,
-    submitted_by,
+    by: Actor,
     answers: dict | None = None,
     demographics: dict | None = None,
     allergies: list | None = None,
@@ -432,8 +447,8 @@ def intake_submit(
         answers=cleaned_answers,
         urgent=bool(reasons),
         urgent_reasons=reasons,
-        submitted_by=submitted_by,
-        entered_by_staff=submitted_by.role in (Role.FRONT_DESK, Role.CLINICIAN, Role.MANAGER),
+        submitted_by=by.user,
+        entered_by_staff=by.is_clinic_staff,
         submitted_at=submitted_at or timezone.now(),
         status=IntakeStatus.SUBMITTED if collected or reasons else IntakeStatus.REVIEWED,
     )
@@ -460,14 +475,14 @@ def _apply_demographic(item: IntakeItem, overwrite: bool) -> None:
     patient_update(patient=patient, **{item.field: field.to_python(item.proposed)})
 
 
-def _apply(item: IntakeItem, decided_by, overwrite: bool) -> None:
+def _apply(item: IntakeItem, by: Actor, overwrite: bool) -> None:
     patient = item.submission.patient
     if item.kind == IntakeItemKind.DEMOGRAPHIC:
         _apply_demographic(item, overwrite)
     elif item.kind == IntakeItemKind.ASSESSMENT:
         assessment = assessment_record(
             patient=patient,
-            recorded_by=decided_by,
+            by=by,
             taken_at=item.submission.submitted_at,
             source=EntrySource.INTAKE,
             **item.proposed,
@@ -477,7 +492,7 @@ def _apply(item: IntakeItem, decided_by, overwrite: bool) -> None:
         entry = clinical_entry_add(
             patient=patient,
             chart_list=item.kind,
-            recorded_by=decided_by,
+            by=by,
             source=EntrySource.INTAKE,
             **item.proposed,
         )
@@ -486,15 +501,13 @@ def _apply(item: IntakeItem, decided_by, overwrite: bool) -> None:
 
 @transaction.atomic
 def intake_item_decide(
-    *, item: IntakeItem, decided_by, accept: bool, note: str = "", overwrite: bool = False
+    *, item: IntakeItem, by: Actor, accept: bool, note: str = "", overwrite: bool = False
 ) -> IntakeItem:
     """Accept (apply to the chart) or reject one proposed change; either is recorded."""
     item = (
         IntakeItem.objects.select_for_update().select_related("submission__patient").get(pk=item.pk)
     )
-    if item.kind != IntakeItemKind.DEMOGRAPHIC and not decided_by.has_role(
-        Role.CLINICIAN, Role.MANAGER
-    ):
+    if item.kind != IntakeItemKind.DEMOGRAPHIC and not by.is_clinician:
         raise Forbidden("Clinical items of an intake are reviewed by a clinician.")
     if item.decision != Decision.PENDING:
         raise Conflict(
@@ -503,21 +516,21 @@ def intake_item_decide(
             decision=item.decision,
         )
     if accept:
-        _apply(item, decided_by, overwrite)
+        _apply(item, by, overwrite)
     item.decision = Decision.ACCEPTED if accept else Decision.REJECTED
-    item.decided_by = decided_by
+    item.decided_by = by.user
     item.decided_at = timezone.now()
     item.decision_note = note[:300]
     item.save()
-    _close_if_reviewed(item.submission, decided_by)
+    _close_if_reviewed(item.submission, by)
     return item
 
 
 @transaction.atomic
-def intake_mark_reviewed(*, submission: IntakeSubmission, reviewed_by) -> IntakeSubmission:
+def intake_mark_reviewed(*, submission: IntakeSubmission, by: Actor) -> IntakeSubmission:
     """A clinician has read an intake whose items are all decided (or that had none)."""
     submission = IntakeSubmission.objects.select_for_update().get(pk=submission.pk)
-    if not reviewed_by.has_role(Role.CLINICIAN, Role.MANAGER):
+    if not by.is_clinician:
         raise Forbidden("An intake is marked reviewed by a clinician.")
     if submission.status == IntakeStatus.REVIEWED:
         raise Conflict("This intake was already reviewed.", code="already_reviewed")
@@ -531,9 +544,9 @@ def intake_mark_reviewed(*, submission: IntakeSubmission, reviewed_by) -> Intake
     return submission
 
 
-def _close_if_reviewed(submission: IntakeSubmission, decided_by) -> None:
+def _close_if_reviewed(submission: IntakeSubmission, by: Actor) -> None:
     # An urgent intake leaves the queue only through a clinician.
-    if submission.urgent and not decided_by.has_role(Role.CLINICIAN, Role.MANAGER):
+    if submission.urgent and not by.is_clinician:
         return
     if not submission.items.filter(decision=Decision.PENDING).exists():
         submission.status = IntakeStatus.REVIEWED
@@ -676,7 +689,7 @@ def _locked_draft(patient: Patient) -> IntakeSubmission | None:
     )
 
 
-def _draft_for_update(patient: Patient, by) -> IntakeSubmission:
+def _draft_for_update(patient: Patient, by: Actor) -> IntakeSubmission:
     """The patient's one draft, locked; started if there is none (the partial unique
     constraint intake_one_draft_per_patient keeps it one, even from two tabs at once)."""
     draft = _locked_draft(patient)
@@ -692,7 +705,7 @@ def _draft_for_update(patient: Patient, by) -> IntakeSubmission:
     try:
         with transaction.atomic():
             return IntakeSubmission.objects.create(
-                patient=patient, status=IntakeStatus.DRAFT, submitted_by=by
+                patient=patient, status=IntakeStatus.DRAFT, submitted_by=by.user
             )
     except IntegrityError:  # started at the same moment elsewhere: use that one
         draft = _locked_draft(patient)
@@ -705,7 +718,7 @@ def _draft_for_update(patient: Patient, by) -> IntakeSubmission:
 
 @transaction.atomic
 def intake_draft_save(
-    *, patient: Patient, step: str, data: dict | list, by, resume_at: str | None = None
+    *, patient: Patient, step: str, data: dict | list, by: Actor, resume_at: str | None = None
 ) -> IntakeSubmission:
     """Validate one step's answers with intake_submit's own rules and keep them in the
     patient's draft (started on the first save). The other steps' answers are untouched;
@@ -720,13 +733,13 @@ def intake_draft_save(
     draft = _draft_for_update(patient, by)
     draft.draft = {**draft.draft, step: cleaned}
     draft.draft_step = resume_at
-    draft.submitted_by = by
+    draft.submitted_by = by.user
     draft.save(update_fields=["draft", "draft_step", "submitted_by"])
     return draft
 
 
 @transaction.atomic
-def intake_draft_submit(*, patient: Patient, by) -> IntakeSubmission:
+def intake_draft_submit(*, patient: Patient, by: Actor) -> IntakeSubmission:
     """Send the patient's draft for review through intake_submit (the same items, red-flag
     and PHQ-9 urgency and staff queue as the API's intakes) and remove the draft, in one
     transaction. The draft row is locked first, so a double submit makes one submission:
@@ -737,9 +750,7 @@ def intake_draft_submit(*, patient: Patient, by) -> IntakeSubmission:
         raise Conflict(
             "There is no intake draft to send; it may have been sent already.", code="no_draft"
         )
-    submission = intake_submit(
-        patient=patient, submitted_by=by, **intake_draft_submit_arguments(draft.draft)
-    )
+    submission = intake_submit(patient=patient, by=by, **intake_draft_submit_arguments(draft.draft))
     draft.delete()
     return submission
 
@@ -791,7 +802,7 @@ def _pair_known(a: Patient, b: Patient) -> bool:
 
 
 @transaction.atomic
-def duplicate_merge(*, candidate: DuplicateCandidate, survivor_id, merged_by) -> PatientMerge:
+def duplicate_merge(*, candidate: DuplicateCandidate, survivor_id: UUID, by: Actor) -> PatientMerge:
     """Merge an open pair, keeping the record `survivor_id` (one of the two)."""
     candidate = (
         DuplicateCandidate.objects.select_for_update()
@@ -804,16 +815,16 @@ def duplicate_merge(*, candidate: DuplicateCandidate, survivor_id, merged_by) ->
     if survivor_id not in pair:
         raise ValidationFailed({"survivor": ["Choose one of the two records."]})
     merged = next(patient for pk, patient in pair.items() if pk != survivor_id)
-    return patient_merge(survivor=pair[survivor_id], merged=merged, merged_by=merged_by)
+    return patient_merge(survivor=pair[survivor_id], merged=merged, by=by)
 
 
 @transaction.atomic
-def duplicate_dismiss(*, candidate: DuplicateCandidate, resolved_by) -> DuplicateCandidate:
+def duplicate_dismiss(*, candidate: DuplicateCandidate, by: Actor) -> DuplicateCandidate:
     candidate = DuplicateCandidate.objects.select_for_update().get(pk=candidate.pk)
     if candidate.status != DuplicateStatus.OPEN:
         raise Conflict(f"This pair was already {candidate.status}.", code="already_resolved")
     candidate.status = DuplicateStatus.DISMISSED
-    candidate.resolved_by = resolved_by
+    candidate.resolved_by = by.user
     candidate.resolved_at = timezone.now()
     candidate.save()
     return candidate
@@ -855,7 +866,7 @@ def _fill_blanks(merged: Patient, survivor: Patient) -> list[str]:
     return filled
 
 
-def _repoint_candidates(merged: Patient, survivor: Patient, resolved_by) -> None:
+def _repoint_candidates(merged: Patient, survivor: Patient, by: Actor) -> None:
     now = timezone.now()
     open_pairs = DuplicateCandidate.objects.filter(
         Q(patient=merged) | Q(match=merged), status=DuplicateStatus.OPEN
@@ -865,7 +876,7 @@ def _repoint_candidates(merged: Patient, survivor: Patient, resolved_by) -> None
         other = Patient(pk=other_id)
         if other_id == survivor.pk or _pair_known(survivor, other):
             candidate.status = DuplicateStatus.MERGED
-            candidate.resolved_by, candidate.resolved_at = resolved_by, now
+            candidate.resolved_by, candidate.resolved_at = by.user, now
         elif candidate.patient_id == merged.pk:
             candidate.patient = survivor
         else:
@@ -874,7 +885,7 @@ def _repoint_candidates(merged: Patient, survivor: Patient, resolved_by) -> None
 
 
 @transaction.atomic
-def patient_merge(*, survivor: Patient, merged: Patient, merged_by) -> PatientMerge:
+def patient_merge(*, survivor: Patient, merged: Patient, by: Actor) -> PatientMerge:
     """Merge `merged` into `survivor`: every related row moves, blanks are filled from the
     merged record, which stays (inactive, pointing at the survivor) with a snapshot."""
     if survivor.pk == merged.pk:
@@ -911,11 +922,11 @@ def patient_merge(*, survivor: Patient, merged: Patient, merged_by) -> PatientMe
     merged.merged_into = survivor
     merged.save()
     survivor.save()
-    _repoint_candidates(merged, survivor, merged_by)
+    _repoint_candidates(merged, survivor, by)
     return PatientMerge.objects.create(
         survivor=survivor,
         merged=merged,
-        merged_by=merged_by,
+        merged_by=by.user,
         moved=moved | {"filled_fields": filled},
         merged_snapshot=snapshot,
     )

@@ -21,6 +21,8 @@ from clinic.audit.services import chart_access_record
 from clinic.core.errors import Conflict, Forbidden, ValidationFailed
 from clinic.core.phones import format_phone
 from clinic.users.access import staff_required
+from clinic.users.actor import Actor
+from clinic.users.roles import CLINICAL_ROLES
 
 from . import selectors, services
 from .forms import DecisionForm, MergeForm, PatientForm, add_service_errors
@@ -159,7 +161,7 @@ def patient_create(request):
     form = PatientForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
-            patient = services.patient_create(**form.cleaned_data)
+            patient = services.patient_create(by=Actor.desk(request.user), **form.cleaned_data)
         except ValidationFailed as exc:
             add_service_errors(form, exc)
         else:
@@ -245,7 +247,7 @@ def patient_chart(request, patient_id):
 @staff_required
 def intake_queue(request):
     """Intakes waiting for review: urgent first, then the oldest."""
-    clinical = request.user.has_role(*selectors.CLINICAL_ROLES)
+    clinical = request.user.has_role(*CLINICAL_ROLES)
     rows = [
         {
             "intake": intake,
@@ -368,7 +370,7 @@ def intake_review(request, intake_id):
 def intake_reviewed(request, intake_id):
     intake = selectors.intake_for(request.user, intake_id)
     try:
-        services.intake_mark_reviewed(submission=intake, reviewed_by=request.user)
+        services.intake_mark_reviewed(submission=intake, by=Actor.desk(request.user))
     except Forbidden as exc:
         raise PermissionDenied(exc.detail) from None
     except Conflict as exc:
@@ -392,7 +394,7 @@ def intake_item_decide(request, intake_id, item_id):
     try:
         decided = services.intake_item_decide(
             item=item,
-            decided_by=request.user,
+            by=Actor.desk(request.user),
             accept=accept,
             note=note,
             overwrite=form.cleaned_data["overwrite"],
@@ -477,7 +479,7 @@ def duplicate_merge(request, candidate_id):
     survivor, merged = form.survivor_and_merged()
     try:
         services.duplicate_merge(
-            candidate=candidate, survivor_id=survivor.pk, merged_by=request.user
+            candidate=candidate, survivor_id=survivor.pk, by=Actor.desk(request.user)
         )
     except Conflict as exc:
         return _duplicates_page(
@@ -498,7 +500,7 @@ def duplicate_merge(request, candidate_id):
 def duplicate_dismiss(request, candidate_id):
     candidate = selectors.duplicate_for(candidate_id)
     try:
-        services.duplicate_dismiss(candidate=candidate, resolved_by=request.user)
+        services.duplicate_dismiss(candidate=candidate, by=Actor.desk(request.user))
     except Conflict as exc:
         messages.info(request, exc.detail)
         return redirect("patients:duplicates")

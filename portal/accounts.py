@@ -33,6 +33,7 @@ from django.utils import timezone
 
 from clinic.core.errors import DomainError, ValidationFailed
 from clinic.core.phones import format_phone, normalize_phone
+from clinic.users.actor import Actor
 from clinic.users.roles import Role
 from clinic.users.services import user_set_role
 from patients.models import ContactChannel
@@ -317,6 +318,7 @@ def registration_verify(*, token: str):
         raise RegistrationLinkInvalid("account_exists") from None
     user_set_role(user=user, role=Role.PATIENT)
     patient_create(
+        by=Actor.portal(user),
         user=user,
         legal_first_name=registration.legal_first_name,
         legal_last_name=registration.legal_last_name,

@@ -4,11 +4,11 @@ patient; nothing here is shared with the staff pages (DESIGN convention 6)."""
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from clinic.core.ids import NOT_AN_ID
 from procedures.models import OrderStatus, ProcedureOrder
 from scheduling.availability import free_slots
 from scheduling.models import (
@@ -22,7 +22,6 @@ from scheduling.models import (
 )
 from sites.models import Location, Provider
 
-NOT_AN_ID = (ValueError, TypeError, ValidationError)
 SEARCH_WEEKS = 8
 
 

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from clinic.core.errors import Conflict, ValidationFailed
 from clinic.core.ratelimit import limit_posts
 from clinic.users.access import role_required
+from clinic.users.actor import Actor
 from clinic.users.roles import Role
 from scheduling.calendar_views import appointment_file
 from scheduling.models import AppointmentStatus, BookingPolicy
@@ -174,7 +175,7 @@ def _book_or_move(request, patient, search, start, provider, room):
         return appointment_reschedule(
             appointment=search.rescheduling,
             start=start,
-            by=request.user,
+            by=Actor.portal(request.user),
             provider=provider,
             room=room,
         )
@@ -185,7 +186,7 @@ def _book_or_move(request, patient, search, start, provider, room):
         location=search.location,
         room=room,
         start=start,
-        booked_by=request.user,
+        by=Actor.portal(request.user),
         procedure_order=search.choice.order,
         idempotency_key=request.POST.get("idempotency_key", "")[:80],
     )
@@ -276,7 +277,10 @@ def appointment_cancel(request, appointment_id):
     reason = "Cancelled by the patient online." + (f" {note}" if note else "")
     try:
         appointment_move(
-            appointment=appointment, to=AppointmentStatus.CANCELLED, by=request.user, reason=reason
+            appointment=appointment,
+            to=AppointmentStatus.CANCELLED,
+            by=Actor.portal(request.user),
+            reason=reason,
         )
     except Conflict as error:
         messages.error(request, error.detail)
@@ -295,7 +299,9 @@ def waitlist(request):
     if request.method == "POST":
         if form.is_valid():
             try:
-                waitlist_join(patient=patient, by=request.user, **form.service_fields())
+                waitlist_join(
+                    patient=patient, by=Actor.portal(request.user), **form.service_fields()
+                )
             except ValidationFailed as error:
                 form.add_service_errors(error)
             else:

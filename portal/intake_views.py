@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods
 
 from clinic.core.errors import Conflict, ValidationFailed
 from clinic.users.access import role_required
+from clinic.users.actor import Actor
 from clinic.users.roles import Role
 from patients import selectors, services
 from patients.models import IntakeStatus, Patient
@@ -140,7 +141,7 @@ def intake_step(request, patient: Patient, step: str):
                 patient=patient,
                 step=step,
                 data=form.section_data(),
-                by=request.user,
+                by=Actor.portal(request.user),
                 resume_at=next_step if action == "continue" else step,
             )
         except ValidationFailed as exc:
@@ -180,7 +181,7 @@ def intake_review(request, patient: Patient):
     draft = intake.draft
     if request.method == "POST":
         try:
-            services.intake_draft_submit(patient=patient, by=request.user)
+            services.intake_draft_submit(patient=patient, by=Actor.portal(request.user))
         except Conflict:  # sent meanwhile, by a second click or another tab
             return redirect("portal:intake-done")
         except ValidationFailed as exc:

@@ -1,6 +1,14 @@
 """Admin screens: managers edit the catalog and every safety rule value here."""
 
+from typing import Any
+
+from django import forms
 from django.contrib import admin
+from django.db.models import Model, QuerySet
+from django.http import HttpRequest, HttpResponse
+
+from clinic.core.admin import ServiceOnlyAdmin, service_action
+from clinic.users.actor import Actor
 
 from .models import (
     AnticoagulantRule,
@@ -12,6 +20,7 @@ from .models import (
     SafetyThreshold,
     Steroid,
 )
+from .services import order_cancel
 
 
 @admin.register(ProcedureType)
@@ -93,18 +102,30 @@ class SteroidAdmin(admin.ModelAdmin):
     )
 
 
-class OverrideInline(admin.TabularInline):
-    model = SafetyOverride
+class ReadOnlyInline(admin.TabularInline):
     extra = 0
     can_delete = False
-    readonly_fields = ("finding_code", "reason", "overridden_by", "overridden_at")
 
-    def has_add_permission(self, request, obj=None):
+    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
 
+class OverrideInline(ReadOnlyInline):
+    model = SafetyOverride
+
+
+class CancelOrderForm(forms.Form):
+    reason = forms.CharField(max_length=300, help_text="Kept with the order.")
+
+
 @admin.register(ProcedureOrder)
-class ProcedureOrderAdmin(admin.ModelAdmin):
+class ProcedureOrderAdmin(ServiceOnlyAdmin):
+    """Read-only: orders are made, checked and moved by the procedures services (the
+    clinician's pages); here a manager may only cancel one, with a reason."""
+
     list_display = (
         "id",
         "procedure_type",
@@ -117,18 +138,37 @@ class ProcedureOrderAdmin(admin.ModelAdmin):
     list_filter = ("status", "auth_status", "urgency", "procedure_type__family")
     raw_id_fields = ("patient",)
     list_select_related = ("procedure_type", "patient")
-    readonly_fields = ("findings", "checked_at", "ordered_by", "ordered_at", "cancelled_by")
     inlines = [OverrideInline]
+    actions = ["cancel_with_reason"]
+
+    @admin.action(
+        description="Cancel the selected orders (asks for the reason)", permissions=["act"]
+    )
+    def cancel_with_reason(
+        self, request: HttpRequest, queryset: QuerySet[ProcedureOrder]
+    ) -> HttpResponse | None:
+        def cancel(order: ProcedureOrder, data: dict[str, Any]) -> ProcedureOrder:
+            return order_cancel(order=order, reason=data["reason"], by=Actor.admin(request.user))
+
+        return service_action(
+            self,
+            request,
+            queryset,
+            form_class=CancelOrderForm,
+            title="Cancel the orders",
+            perform=cancel,
+            done="order(s) cancelled",
+        )
 
 
-class OutcomeInline(admin.TabularInline):
+class OutcomeInline(ReadOnlyInline):
     model = ProcedureOutcome
-    extra = 0
-    readonly_fields = ("percent_relief",)
 
 
 @admin.register(ProcedureRecord)
-class ProcedureRecordAdmin(admin.ModelAdmin):
+class ProcedureRecordAdmin(ServiceOnlyAdmin):
+    """Records and their follow-ups are written by the procedures services only."""
+
     list_display = (
         "id",
         "procedure_type",
@@ -140,7 +180,6 @@ class ProcedureRecordAdmin(admin.ModelAdmin):
     list_filter = ("procedure_type__family", "guidance", "location")
     raw_id_fields = ("patient", "order")
     list_select_related = ("procedure_type", "patient", "performer")
-    readonly_fields = ("best_relief_percent", "recorded_by", "recorded_at")
     inlines = [OutcomeInline]
 
 
@@ -159,7 +198,6 @@ class SafetyOverrideAdmin(admin.ModelAdmin):
 
 
 @admin.register(ProcedureOutcome)
-class ProcedureOutcomeAdmin(admin.ModelAdmin):
+class ProcedureOutcomeAdmin(ServiceOnlyAdmin):
     list_display = ("record", "measured_at", "nrs", "percent_relief", "source")
-    raw_id_fields = ("record",)
-    readonly_fields = ("percent_relief",)
+    list_select_related = ("record__procedure_type",)

@@ -1,6 +1,6 @@
 """Procedures API: catalog, orders (with their state moves), records, outcomes, safety check."""
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.generics import GenericAPIView
@@ -8,10 +8,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from clinic.users.access import IsClinician, IsClinicStaff
-from clinic.users.roles import Role
+from clinic.users.actor import Actor
+from clinic.users.roles import CLINICAL_ROLES
 from patients.selectors import clinical_patient_for, patient_for
 
 from . import selectors, services
+from .filters import OrderFilter, RecordFilter
 from .models import ProcedureOrder, ProcedureRecord, ProcedureType
 from .safety import DISCLAIMER, safety_check
 from .serializers import (
@@ -28,11 +30,9 @@ from .serializers import (
     SafetyCheckResponseSerializer,
 )
 
-CLINICAL = (Role.CLINICIAN, Role.MANAGER)
-
 
 def order_serializer_for(user):
-    if user.has_role(*CLINICAL):
+    if user.has_role(*CLINICAL_ROLES):
         return OrderSerializer
     if user.is_clinic_staff:
         return DeskOrderSerializer
@@ -66,18 +66,15 @@ class ProcedureTypeDetailApi(APIView):
 class OrderListApi(GenericAPIView):
     queryset = ProcedureOrder.objects.none()
     serializer_class = OrderSerializer
+    filterset_class = OrderFilter
 
     @extend_schema(
         operation_id="procedure_orders_list",
-        parameters=[OpenApiParameter("patient", str), OpenApiParameter("status", str)],
         responses=OrderSerializer(many=True),
         summary="Orders: staff see all (the front desk without clinical notes); a patient their scheduled ones",
     )
     def get(self, request):
-        orders = selectors.orders_visible_to(request.user)
-        for name in ("patient", "status"):
-            if request.query_params.get(name):
-                orders = orders.filter(**{name: request.query_params[name]})
+        orders = self.filter_queryset(selectors.orders_visible_to(request.user))
         page = self.paginate_queryset(orders)
         serializer = order_serializer_for(request.user)
         return self.get_paginated_response(serializer(page, many=True).data)
@@ -88,13 +85,13 @@ class OrderListApi(GenericAPIView):
         responses={201: OrderSerializer},
     )
     def post(self, request):
-        if not request.user.has_role(*CLINICAL):
+        if not request.user.has_role(*CLINICAL_ROLES):
             raise PermissionDenied("Only a clinician may order a procedure.")
         serializer = OrderSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         patient = clinical_patient_for(request.user, data.pop("patient").pk)
-        order = services.order_create(patient=patient, ordered_by=request.user, **data)
+        order = services.order_create(patient=patient, by=Actor.api(request.user), **data)
         return Response(OrderSerializer(order).data, status=status.HTTP_201_CREATED)
 
 
@@ -135,7 +132,7 @@ class OrderAuthorizationApi(OrderActionApi):
         return super().post(request, order_id)
 
     def act(self, order, user, data):
-        services.order_set_authorization(order=order, by=user, **data)
+        services.order_set_authorization(order=order, by=Actor.api(user), **data)
 
 
 class OrderAuthorizeApi(OrderActionApi):
@@ -146,7 +143,7 @@ class OrderAuthorizeApi(OrderActionApi):
         return super().post(request, order_id)
 
     def act(self, order, user, data):
-        services.order_authorize(order=order, by=user)
+        services.order_authorize(order=order, by=Actor.api(user))
 
 
 class OrderCancelApi(OrderActionApi):
@@ -159,7 +156,7 @@ class OrderCancelApi(OrderActionApi):
         return super().post(request, order_id)
 
     def act(self, order, user, data):
-        services.order_cancel(order=order, by=user, **data)
+        services.order_cancel(order=order, by=Actor.api(user), **data)
 
 
 class OrderOverrideApi(OrderActionApi):
@@ -175,7 +172,7 @@ class OrderOverrideApi(OrderActionApi):
         return super().post(request, order_id)
 
     def act(self, order, user, data):
-        services.order_override(order=order, by=user, **data)
+        services.order_override(order=order, by=Actor.api(user), **data)
 
 
 class OrderCheckApi(OrderActionApi):
@@ -186,7 +183,7 @@ class OrderCheckApi(OrderActionApi):
         return super().post(request, order_id)
 
     def act(self, order, user, data):
-        services.order_recheck(order=order, by=user)
+        services.order_recheck(order=order, by=Actor.api(user))
 
 
 class SafetyCheckApi(APIView):
@@ -210,16 +207,14 @@ class RecordListApi(GenericAPIView):
     permission_classes = [IsClinician]
     queryset = ProcedureRecord.objects.none()
     serializer_class = RecordSerializer
+    filterset_class = RecordFilter
 
     @extend_schema(
         operation_id="procedure_records_list",
-        parameters=[OpenApiParameter("patient", str)],
         responses=RecordSerializer(many=True),
     )
     def get(self, request):
-        records = selectors.records_visible_to(request.user)
-        if request.query_params.get("patient"):
-            records = records.filter(patient=request.query_params["patient"])
+        records = self.filter_queryset(selectors.records_visible_to(request.user))
         page = self.paginate_queryset(records)
         return self.get_paginated_response(RecordSerializer(page, many=True).data)
 
@@ -237,7 +232,7 @@ class RecordListApi(GenericAPIView):
             data.pop("patient", None), data.pop("procedure_type", None)
         elif data.get("patient") is not None:
             data["patient"] = clinical_patient_for(request.user, data["patient"].pk)
-        record = services.record_create(recorded_by=request.user, **data)
+        record = services.record_create(by=Actor.api(request.user), **data)
         return Response(
             RecordSerializer(selectors.record_for(request.user, record.pk)).data,
             status=status.HTTP_201_CREATED,
@@ -265,6 +260,6 @@ class OutcomeApi(APIView):
         serializer = OutcomeSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         outcome = services.outcome_record(
-            record=record, recorded_by=request.user, **serializer.validated_data
+            record=record, by=Actor.api(request.user), **serializer.validated_data
         )
         return Response(OutcomeSerializer(outcome).data, status=status.HTTP_201_CREATED)

@@ -31,6 +31,7 @@ from django.utils import timezone
 
 from clinic.core.demo import DemoContext
 from clinic.core.errors import Conflict
+from clinic.users.actor import Actor
 from patients.models import BodyRegion, Patient
 from sites.demo import PROVIDERS
 from sites.models import Provider, ProviderKind
@@ -188,7 +189,7 @@ class History:
         return order_create(
             patient=self.patient,
             procedure_type=self.kinds[code],
-            ordered_by=self.physician,
+            by=Actor.seeding(self.physician),
             side=side,
             levels=list(levels),
             indication_code=indication[0],
@@ -208,17 +209,19 @@ class History:
             auth_status=AuthStatus.APPROVED,
             auth_number=f"PA{self.rng.randrange(10**8, 10**9)}",
             auth_expires=on + timedelta(days=AUTH_VALID_DAYS),
-            by=self.frontdesk,
+            by=Actor.seeding(self.frontdesk),
         )
 
     def authorize(self, order: ProcedureOrder, approved_on: date) -> ProcedureOrder:
         order = self.approve(order, approved_on)
-        return order_authorize(order=order, by=self.frontdesk)
+        return order_authorize(order=order, by=Actor.seeding(self.frontdesk))
 
     def schedule(self, order: ProcedureOrder, planned: date) -> ProcedureOrder:
         """Book it; a clinician first overrides the blocks the demo has a reason for."""
         try:
-            return order_schedule(order=order, planned_date=planned, by=self.frontdesk)
+            return order_schedule(
+                order=order, planned_date=planned, by=Actor.seeding(self.frontdesk)
+            )
         except Conflict as refused:
             if refused.code != "safety_block":
                 raise
@@ -229,9 +232,12 @@ class History:
                 OTHER_OVERRIDE_REASON,
             )
             order_override(
-                order=order, finding_code=finding["code"], reason=reason, by=self.physician
+                order=order,
+                finding_code=finding["code"],
+                reason=reason,
+                by=Actor.seeding(self.physician),
             )
-        return order_schedule(order=order, planned_date=planned, by=self.frontdesk)
+        return order_schedule(order=order, planned_date=planned, by=Actor.seeding(self.frontdesk))
 
     def scheduled(self, code: str, in_days: int, **order_fields) -> ProcedureOrder:
         planned = self.future(in_days)
@@ -278,7 +284,7 @@ class History:
         }
         # Past procedures are recorded as done: an order cannot be scheduled in the past.
         record = record_create(
-            recorded_by=self.physician,
+            by=Actor.seeding(self.physician),
             patient=self.patient,
             procedure_type=self.kinds[code],
             **fields,
@@ -299,7 +305,7 @@ class History:
                 measured_at=measured,
                 pgic=None if follow_up.source == "diary" else _pgic(follow_up.relief),
                 source=follow_up.source,
-                recorded_by=self.physician,
+                by=Actor.seeding(self.physician),
             )
         return record
 
@@ -786,12 +792,14 @@ def knee_cancelled(h: History, k: int) -> None:
         follow_ups=diary(0.63, 0.75, 0.63, 0.5),
     )
     order = h.order("genicular_rfa", indication=_knee_indication(side), side=side)
-    order = order_set_authorization(order=order, auth_status=AuthStatus.DENIED, by=h.frontdesk)
+    order = order_set_authorization(
+        order=order, auth_status=AuthStatus.DENIED, by=Actor.seeding(h.frontdesk)
+    )
     order_cancel(
         order=order,
         reason="Prior authorization denied; the patient chose a total knee replacement with "
         "orthopaedics instead.",
-        by=h.physician,
+        by=Actor.seeding(h.physician),
     )
 
 

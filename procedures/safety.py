@@ -7,22 +7,25 @@ override a block with a recorded reason (services.order_override).
 """
 
 import re
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch
 from django.utils import timezone
 
 from patients.models import (
     BLEEDING_RISK_CLASSES,
     Allergy,
     AllergySeverity,
+    ClinicalEntry,
     Condition,
     ConditionKind,
     DeviceKind,
     ImplantedDevice,
     Medication,
+    Patient,
     ProcedureAllergyClass,
 )
 
@@ -30,6 +33,7 @@ from .models import (
     AnticoagulantRule,
     AuthStatus,
     HoldDecision,
+    ProcedureOrder,
     ProcedureOutcome,
     ProcedureRecord,
     ProcedureType,
@@ -105,10 +109,14 @@ class Context:
         ]
 
 
-def _current(planned: date) -> Q:
-    """Entries in effect on the planned day: started by then and not ended before it."""
-    started = Q(start_date__isnull=True) | Q(start_date__lte=planned)
-    return started & (Q(end_date__isnull=True) | Q(end_date__gt=planned))
+@dataclass(frozen=True)
+class ChartRows:
+    """A patient's chart lists as loaded, every entry whatever its dates."""
+
+    medications: list[Medication]
+    allergies: list[Allergy]
+    conditions: list[Condition]
+    devices: list[ImplantedDevice]
 
 
 # Medications that ended shortly before the planned day still matter: a drug stopped
@@ -116,17 +124,37 @@ def _current(planned: date) -> Q:
 RECENTLY_STOPPED_DAYS = 30
 
 
-def _taken_recently(planned: date) -> Q:
-    started = Q(start_date__isnull=True) | Q(start_date__lte=planned)
-    recent = planned - timedelta(days=RECENTLY_STOPPED_DAYS)
-    return started & (Q(end_date__isnull=True) | Q(end_date__gt=recent))
+def in_effect(entry: ClinicalEntry, day: date) -> bool:
+    """A chart entry in effect on `day`: started by then and not ended before it. The one
+    meaning of "current" for allergies, medications, conditions and devices."""
+    started = entry.start_date is None or entry.start_date <= day
+    return started and (entry.end_date is None or entry.end_date > day)
 
 
-def load_context(
-    *, patient, procedure_type, planned_date, side="", levels=(), order=None, today=None
+def taken_recently(medication: ClinicalEntry, day: date) -> bool:
+    """Taken on `day`, or stopped within the last RECENTLY_STOPPED_DAYS before it."""
+    started = medication.start_date is None or medication.start_date <= day
+    recent = day - timedelta(days=RECENTLY_STOPPED_DAYS)
+    return started and (medication.end_date is None or medication.end_date > recent)
+
+
+def context_from_rows(
+    *,
+    patient: Patient,
+    procedure_type: ProcedureType,
+    planned_date: date,
+    today: date,
+    chart: ChartRows,
+    records: Iterable[ProcedureRecord],
+    thresholds: dict[str, Decimal],
+    hold_rules: list[AnticoagulantRule],
+    steroids: dict[str, Steroid],
+    side: str = "",
+    levels: Iterable[str] = (),
+    order: ProcedureOrder | None = None,
 ) -> Context:
-    today = today or timezone.localdate()
-    outcomes = Prefetch("outcomes", queryset=ProcedureOutcome.objects.order_by("measured_at"))
+    """The context the rules read, from rows already loaded (the check loads them itself;
+    the physician's view passes the ones it shows). `records` newest first."""
     history_start = planned_date - timedelta(days=HISTORY_DAYS)
     return Context(
         patient=patient,
@@ -136,34 +164,58 @@ def load_context(
         side=side or "",
         levels=list(levels or []),
         order=order,
+        thresholds=thresholds,
+        medications=[m for m in chart.medications if taken_recently(m, planned_date)],
+        allergies=[a for a in chart.allergies if in_effect(a, planned_date)],
+        conditions={c.kind for c in chart.conditions if in_effect(c, planned_date)},
+        devices={d.kind for d in chart.devices if in_effect(d, planned_date)},
+        records=[r for r in records if history_start <= local_day(r) <= planned_date],
+        hold_rules=hold_rules,
+        steroids=steroids,
+    )
+
+
+def load_context(
+    *,
+    patient: Patient,
+    procedure_type: ProcedureType,
+    planned_date: date,
+    side: str = "",
+    levels: Iterable[str] = (),
+    order: ProcedureOrder | None = None,
+    today: date | None = None,
+) -> Context:
+    outcomes = Prefetch("outcomes", queryset=ProcedureOutcome.objects.order_by("measured_at"))
+    history_start = planned_date - timedelta(days=HISTORY_DAYS)
+    records = (
+        ProcedureRecord.objects.filter(
+            patient=patient,
+            performed_at__date__gte=history_start - timedelta(days=1),
+            performed_at__date__lte=planned_date + timedelta(days=1),
+        )
+        .select_related("procedure_type", "steroid", "location")
+        .prefetch_related(outcomes)
+        .order_by("-performed_at")
+    )
+    chart = ChartRows(
+        medications=list(Medication.objects.filter(patient=patient)),
+        allergies=list(Allergy.objects.filter(patient=patient)),
+        conditions=list(Condition.objects.filter(patient=patient)),
+        devices=list(ImplantedDevice.objects.filter(patient=patient)),
+    )
+    return context_from_rows(
+        patient=patient,
+        procedure_type=procedure_type,
+        planned_date=planned_date,
+        today=today or timezone.localdate(),
+        chart=chart,
+        records=list(records),
         thresholds={t.key: t.value for t in SafetyThreshold.objects.all()},
-        medications=list(Medication.objects.filter(_taken_recently(planned_date), patient=patient)),
-        allergies=list(Allergy.objects.filter(_current(planned_date), patient=patient)),
-        conditions=set(
-            Condition.objects.filter(_current(planned_date), patient=patient).values_list(
-                "kind", flat=True
-            )
-        ),
-        devices=set(
-            ImplantedDevice.objects.filter(_current(planned_date), patient=patient).values_list(
-                "kind", flat=True
-            )
-        ),
-        records=[
-            record
-            for record in ProcedureRecord.objects.filter(
-                patient=patient,
-                performed_at__date__gte=history_start,
-                performed_at__date__lte=planned_date + timedelta(days=1),
-            )
-            .select_related("procedure_type", "steroid", "location")
-            .prefetch_related(outcomes)
-            .order_by("-performed_at")
-            # history only: nothing after the planned day counts
-            if local_day(record) <= planned_date
-        ],
         hold_rules=list(AnticoagulantRule.objects.all()),
         steroids={s.name: s for s in Steroid.objects.all()},
+        side=side,
+        levels=levels,
+        order=order,
     )
 
 
@@ -675,7 +727,9 @@ def scs_rule(ctx: Context) -> list[Finding]:
     ]
 
 
-def _mpe(record, steroids: dict) -> Decimal:
+def methylprednisolone_equivalent(record: ProcedureRecord, steroids: dict[str, Steroid]) -> Decimal:
+    """The record's steroid dose in methylprednisolone-equivalent mg (the catalog's factor);
+    the one conversion the safety check and the physician's view both use."""
     if not record.steroid_id or record.steroid_dose_mg is None:
         return Decimal(0)
     return record.steroid_dose_mg * steroids[record.steroid_id].methylprednisolone_factor
@@ -701,7 +755,11 @@ def steroid_rule(ctx: Context) -> list[Finding]:
             )
     cap = ctx.threshold("steroid_annual_cap_mg")
     total = sum(
-        (_mpe(r, ctx.steroids) for r in with_steroid if local_day(r) >= ctx.window_start()),
+        (
+            methylprednisolone_equivalent(r, ctx.steroids)
+            for r in with_steroid
+            if local_day(r) >= ctx.window_start()
+        ),
         Decimal(0),
     )
     if total >= cap:

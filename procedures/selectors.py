@@ -1,14 +1,11 @@
-from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import Http404
 
-from clinic.users.roles import Role
+from clinic.core.ids import NOT_AN_ID
+from clinic.users.roles import CLINICAL_ROLES
 from patients.selectors import patients_visible_to
 
 from .models import OrderStatus, ProcedureOrder, ProcedureRecord
-
-CLINICAL = (Role.CLINICIAN, Role.MANAGER)
-NOT_AN_ID = (ValueError, TypeError, ValidationError)
 
 
 def orders_visible_to(user) -> QuerySet[ProcedureOrder]:
@@ -30,7 +27,7 @@ def order_for(user, order_id) -> ProcedureOrder:
 
 
 def records_visible_to(user) -> QuerySet[ProcedureRecord]:
-    if not user.has_role(*CLINICAL):
+    if not user.has_role(*CLINICAL_ROLES):
         return ProcedureRecord.objects.none()
     return ProcedureRecord.objects.select_related(
         "procedure_type", "recorded_by", "patient", "performer", "location", "steroid", "order"

@@ -1,14 +1,17 @@
 """Writes for orders, performed procedures and outcomes. Each state move is checked here."""
 
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from clinic.core.errors import Conflict, Forbidden, ValidationFailed
 from clinic.core.states import move_state
-from clinic.users.roles import Role
+from clinic.users.actor import Actor
 from patients.instruments import percent_relief
+from patients.models import Patient
 from patients.services import full_clean_or_fail
 
 from .messages import procedure_recorded
@@ -32,11 +35,10 @@ TRANSITIONS = {
     OrderStatus.PERFORMED: set(),
     OrderStatus.CANCELLED: set(),
 }
-CLINICAL = (Role.CLINICIAN, Role.MANAGER)
 
 
-def _require_clinician(user, action: str) -> None:
-    if not user.has_role(*CLINICAL):
+def _require_clinician(by: Actor, action: str) -> None:
+    if not by.is_clinician:
         raise Forbidden(f"Only a clinician may {action}.")
 
 
@@ -100,17 +102,23 @@ def unresolved_blocks(order: ProcedureOrder) -> list[dict]:
 
 @transaction.atomic
 def order_create(
-    *, patient, procedure_type, ordered_by, side="", levels=(), **fields
+    *,
+    patient: Patient,
+    procedure_type: ProcedureType,
+    by: Actor,
+    side: str = "",
+    levels: Iterable[str] = (),
+    **fields: Any,
 ) -> ProcedureOrder:
     """A clinician orders a procedure; the safety check runs and its findings are stored."""
-    _require_clinician(ordered_by, "order a procedure")
+    _require_clinician(by, "order a procedure")
     levels = list(levels or [])
     order = ProcedureOrder(
         patient=patient,
         procedure_type=procedure_type,
         side=side,
         levels=levels,
-        ordered_by=ordered_by,
+        ordered_by=by.user,
         **fields,
     )
     full_clean_or_fail(
@@ -139,7 +147,7 @@ def order_refresh_findings(*, order, planned_date: date | None = None) -> Proced
     return order
 
 
-def order_recheck(*, order, by) -> ProcedureOrder:
+def order_recheck(*, order: ProcedureOrder, by: Actor) -> ProcedureOrder:
     """A clinician runs the safety check again (the chart or the history changed)."""
     _require_clinician(by, "run the safety check")
     return order_refresh_findings(order=order)
@@ -147,7 +155,12 @@ def order_recheck(*, order, by) -> ProcedureOrder:
 
 @transaction.atomic
 def order_set_authorization(
-    *, order, auth_status, auth_number="", auth_expires=None, by
+    *,
+    order: ProcedureOrder,
+    auth_status: str,
+    by: Actor,
+    auth_number: str = "",
+    auth_expires: date | None = None,
 ) -> ProcedureOrder:
     """Record the payer's answer (staff: the front desk handles prior authorization)."""
     order = _locked(order)
@@ -164,7 +177,7 @@ def order_set_authorization(
 
 
 @transaction.atomic
-def order_authorize(*, order, by) -> ProcedureOrder:
+def order_authorize(*, order: ProcedureOrder, by: Actor) -> ProcedureOrder:
     """ordered -> authorized, once the payer approved (unexpired) or no approval is needed."""
     order = _locked(order)
     _move(order, OrderStatus.AUTHORIZED)
@@ -182,7 +195,7 @@ def order_authorize(*, order, by) -> ProcedureOrder:
 
 
 @transaction.atomic
-def order_schedule(*, order, planned_date: date, by) -> ProcedureOrder:
+def order_schedule(*, order: ProcedureOrder, planned_date: date, by: Actor) -> ProcedureOrder:
     """authorized -> scheduled for a date (the booking runs this). The check runs again; any
     block not overridden by a clinician stops it (409 with the findings)."""
     if planned_date < timezone.localdate():
@@ -203,7 +216,7 @@ def order_schedule(*, order, planned_date: date, by) -> ProcedureOrder:
 
 
 @transaction.atomic
-def order_unschedule(*, order, by) -> ProcedureOrder:
+def order_unschedule(*, order: ProcedureOrder, by: Actor) -> ProcedureOrder:
     order = _locked(order)
     _move(order, OrderStatus.AUTHORIZED)
     order.save(update_fields=["status"])
@@ -211,18 +224,20 @@ def order_unschedule(*, order, by) -> ProcedureOrder:
 
 
 @transaction.atomic
-def order_cancel(*, order, reason: str, by) -> ProcedureOrder:
+def order_cancel(*, order: ProcedureOrder, reason: str, by: Actor) -> ProcedureOrder:
     if not reason.strip():
         raise ValidationFailed({"reason": ["Say why the order is cancelled."]})
     order = _locked(order)
     _move(order, OrderStatus.CANCELLED)
-    order.cancel_reason, order.cancelled_by = reason.strip()[:300], by
+    order.cancel_reason, order.cancelled_by = reason.strip()[:300], by.user
     order.save(update_fields=["status", "cancel_reason", "cancelled_by"])
     return order
 
 
 @transaction.atomic
-def order_override(*, order, finding_code: str, reason: str, by) -> SafetyOverride:
+def order_override(
+    *, order: ProcedureOrder, finding_code: str, reason: str, by: Actor
+) -> SafetyOverride:
     """A clinician goes ahead despite a blocking finding, with a reason on record."""
     _require_clinician(by, "override a safety finding")
     order = _locked(order)
@@ -237,7 +252,10 @@ def order_override(*, order, finding_code: str, reason: str, by) -> SafetyOverri
     try:
         with transaction.atomic():
             return SafetyOverride.objects.create(
-                order=order, finding_code=finding_code, reason=reason.strip(), overridden_by=by
+                order=order,
+                finding_code=finding_code,
+                reason=reason.strip(),
+                overridden_by=by.user,
             )
     except IntegrityError:
         raise Conflict("This finding was already overridden.", code="already_overridden") from None
@@ -274,11 +292,16 @@ def _record_errors(procedure_type, fields) -> dict:
 
 @transaction.atomic
 def record_create(
-    *, recorded_by, order=None, patient=None, procedure_type=None, **fields
+    *,
+    by: Actor,
+    order: ProcedureOrder | None = None,
+    patient: Patient | None = None,
+    procedure_type: ProcedureType | None = None,
+    **fields: Any,
 ) -> ProcedureRecord:
     """Record a performed procedure. With an order, the order becomes performed (it must be
     scheduled). The procedure type's follow-up plan is written to the outbox with it."""
-    _require_clinician(recorded_by, "record a procedure")
+    _require_clinician(by, "record a procedure")
     if order is not None:
         order = _locked(order)
         _move(order, OrderStatus.PERFORMED)
@@ -291,7 +314,7 @@ def record_create(
         order=order,
         patient=patient,
         procedure_type=procedure_type,
-        recorded_by=recorded_by,
+        recorded_by=by.user,
         **fields,
     )
     full_clean_or_fail(record, errors=_record_errors(procedure_type, fields))
@@ -308,9 +331,9 @@ def outcome_record(
     record: ProcedureRecord,
     nrs: int,
     measured_at: datetime | None = None,
-    pgic=None,
+    by: Actor,
+    pgic: int | None = None,
     source: str = "clinic",
-    recorded_by=None,
 ) -> ProcedureOutcome:
     """A follow-up pain score; its percent relief is computed from the pre-procedure NRS
     (instruments.md) and the record keeps the best relief seen."""
@@ -322,7 +345,7 @@ def outcome_record(
         measured_at=measured_at,
         pgic=pgic,
         source=source,
-        recorded_by=recorded_by,
+        recorded_by=by.user,
     )
     errors = {}
     if measured_at < record.performed_at:

@@ -8,7 +8,6 @@ and managers get everything. The reads selectors.py does not offer are the priva
 marked below.
 """
 
-import uuid
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -19,8 +18,10 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from clinic.core.errors import Conflict, Forbidden, ValidationFailed
+from clinic.core.ids import parse_uuid
 from clinic.users.access import role_required, staff_required
-from clinic.users.roles import Role
+from clinic.users.actor import Actor
+from clinic.users.roles import CLINICAL_ROLES
 from patients.selectors import clinical_patient_for, patient_for
 from sites.models import Provider
 
@@ -38,8 +39,7 @@ from .models import OrderStatus, ProcedureOrder
 from .safety import BLOCK, DISCLAIMER, INFO, WARN
 
 PAGE_SIZE = 25
-CLINICAL = (Role.CLINICIAN, Role.MANAGER)
-clinician_required = role_required(*CLINICAL)
+clinician_required = role_required(*CLINICAL_ROLES)
 SEVERITIES = (
     (BLOCK, "Blocking", "danger"),
     (WARN, "Warnings", "warn"),
@@ -49,13 +49,6 @@ CLOSED = (OrderStatus.PERFORMED, OrderStatus.CANCELLED)
 
 
 # --- Helpers ---------------------------------------------------------------------------
-
-
-def _uuid(value) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(str(value))
-    except (TypeError, ValueError, AttributeError):
-        return None
 
 
 def _provider_of(user):
@@ -92,7 +85,7 @@ def order_list(request):
         "rows": rows,
         "patient": patient,
         "query": urlencode({k: v for k, v in query.items() if v}),
-        "clinical": request.user.has_role(*CLINICAL),
+        "clinical": request.user.has_role(*CLINICAL_ROLES),
     }
     return render(request, "procedures/order_list.html", context, status=status)
 
@@ -103,7 +96,7 @@ def order_list(request):
 @clinician_required
 @require_http_methods(["GET", "POST"])
 def order_create(request):
-    patient_id = _uuid(request.GET.get("patient"))
+    patient_id = parse_uuid(request.GET.get("patient"))
     if patient_id is None:
         raise Http404
     patient = clinical_patient_for(request.user, patient_id)
@@ -111,7 +104,7 @@ def order_create(request):
     if request.method == "POST" and form.is_valid():
         try:
             order = services.order_create(
-                patient=patient, ordered_by=request.user, **form.cleaned_data
+                patient=patient, by=Actor.desk(request.user), **form.cleaned_data
             )
         except Forbidden as exc:
             raise PermissionDenied(exc.detail) from None
@@ -157,7 +150,7 @@ def _findings_view(order: ProcedureOrder, override_forms: dict) -> list[dict]:
 def _order_page(request, order, *, status=200, bound=None, conflict=None, errors=()):
     """The order page; `bound` holds a failed action's form so its errors show in place."""
     bound = bound or {}
-    clinical = request.user.has_role(*CLINICAL)
+    clinical = request.user.has_role(*CLINICAL_ROLES)
     closed = order.status in CLOSED
     context = {
         "order": order,
@@ -195,7 +188,7 @@ def order_detail(request, order_id):
 
 def _conflict_view(request, exc: Conflict) -> dict:
     view = {"detail": exc.detail, "code": exc.code}
-    if request.user.has_role(*CLINICAL):
+    if request.user.has_role(*CLINICAL_ROLES):
         view["findings"] = exc.extra.get("findings", [])
     return view
 
@@ -228,7 +221,9 @@ def order_authorization(request, order_id):
     return _act(
         request,
         order,
-        lambda: services.order_set_authorization(order=order, by=request.user, **form.cleaned_data),
+        lambda: services.order_set_authorization(
+            order=order, by=Actor.desk(request.user), **form.cleaned_data
+        ),
         success="Prior authorization saved.",
         form=form,
         form_key="auth",
@@ -242,7 +237,7 @@ def order_authorize(request, order_id):
     return _act(
         request,
         order,
-        lambda: services.order_authorize(order=order, by=request.user),
+        lambda: services.order_authorize(order=order, by=Actor.desk(request.user)),
         success="Order authorized: it can be booked now.",
     )
 
@@ -257,7 +252,9 @@ def order_cancel(request, order_id):
     return _act(
         request,
         order,
-        lambda: services.order_cancel(order=order, by=request.user, **form.cleaned_data),
+        lambda: services.order_cancel(
+            order=order, by=Actor.desk(request.user), **form.cleaned_data
+        ),
         success="Order cancelled.",
         form=form,
         form_key="cancel",
@@ -279,7 +276,7 @@ def order_override(request, order_id):
     if not form.is_valid():
         return _order_page(request, order, status=400, bound=bound)
     try:
-        services.order_override(order=order, by=request.user, **form.cleaned_data)
+        services.order_override(order=order, by=Actor.desk(request.user), **form.cleaned_data)
     except Forbidden as exc:
         raise PermissionDenied(exc.detail) from None
     except Conflict as exc:
@@ -305,7 +302,7 @@ def order_recheck(request, order_id):
     return _act(
         request,
         order,
-        lambda: services.order_recheck(order=order, by=request.user),
+        lambda: services.order_recheck(order=order, by=Actor.desk(request.user)),
         success="The safety check ran again.",
     )
 
@@ -332,7 +329,7 @@ def record_create(request, order_id):
     if request.method == "POST" and form.is_valid():
         try:
             record = services.record_create(
-                order=order, recorded_by=request.user, **form.cleaned_data
+                order=order, by=Actor.desk(request.user), **form.cleaned_data
             )
         except Forbidden as exc:
             raise PermissionDenied(exc.detail) from None
@@ -379,7 +376,7 @@ def outcome_add(request, record_id):
     if form.is_valid():
         try:
             outcome = services.outcome_record(
-                record=record, recorded_by=request.user, **form.cleaned_data
+                record=record, by=Actor.desk(request.user), **form.cleaned_data
             )
         except ValidationFailed as exc:
             form.add_service_errors(exc)

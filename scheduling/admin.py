@@ -1,7 +1,18 @@
-from django.contrib import admin
+from datetime import datetime
+from typing import Any
 
+from django import forms
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+
+from clinic.core.admin import ServiceOnlyAdmin, service_action
+from clinic.users.actor import Actor
+
+from .localtime import to_aware
 from .models import (
     Appointment,
+    AppointmentStatus,
     AppointmentType,
     BookingPolicy,
     ScheduleException,
@@ -9,6 +20,7 @@ from .models import (
     WaitlistOffer,
     WorkingHours,
 )
+from .services import appointment_move, appointment_reschedule
 
 
 @admin.register(AppointmentType)
@@ -18,21 +30,76 @@ class AppointmentTypeAdmin(admin.ModelAdmin):
     search_fields = ("name", "code")
 
 
+class CancelForm(forms.Form):
+    reason = forms.CharField(
+        max_length=300, help_text="Kept with the visit; the patient is told it is cancelled."
+    )
+
+
+class MoveForm(forms.Form):
+    start = forms.DateTimeField(
+        label="New start",
+        help_text="Wall-clock time at the visit's location, e.g. 2026-12-14 09:30.",
+    )
+
+
 @admin.register(Appointment)
-class AppointmentAdmin(admin.ModelAdmin):
+class AppointmentAdmin(ServiceOnlyAdmin):
+    """Read-only: cancelling and moving go through the scheduling services, so the patient
+    is told, the waitlist is offered the freed slot and the overlap rules answer."""
+
     list_display = ("start", "appointment_type", "provider", "room", "location", "status")
     list_filter = ("status", "location", "appointment_type")
     raw_id_fields = ("patient", "procedure_order")
-    list_select_related = ("appointment_type", "provider", "room", "location")
+    list_select_related = ("appointment_type", "provider", "room", "location", "patient")
     date_hierarchy = "start"
-    readonly_fields = (
-        "block_start",
-        "block_end",
-        "findings",
-        "booked_by",
-        "created_at",
-        "updated_at",
+    actions = ["cancel_with_reason", "move_to_new_time"]
+
+    @admin.action(
+        description="Cancel the selected visits (asks for the reason)", permissions=["act"]
     )
+    def cancel_with_reason(
+        self, request: HttpRequest, queryset: QuerySet[Appointment]
+    ) -> HttpResponse | None:
+        def cancel(appointment: Appointment, data: dict[str, Any]) -> Appointment:
+            return appointment_move(
+                appointment=appointment,
+                to=AppointmentStatus.CANCELLED,
+                by=Actor.admin(request.user),
+                reason=data["reason"],
+            )
+
+        return service_action(
+            self,
+            request,
+            queryset,
+            form_class=CancelForm,
+            title="Cancel the visits",
+            perform=cancel,
+            done="visit(s) cancelled",
+        )
+
+    @admin.action(description="Move the selected visit to a new time", permissions=["act"])
+    def move_to_new_time(
+        self, request: HttpRequest, queryset: QuerySet[Appointment]
+    ) -> HttpResponse | None:
+        def move(appointment: Appointment, data: dict[str, Any]) -> Appointment:
+            start: datetime = data["start"].replace(tzinfo=None)
+            return appointment_reschedule(
+                appointment=appointment,
+                start=to_aware(start, appointment.location.zone),
+                by=Actor.admin(request.user),
+            )
+
+        return service_action(
+            self,
+            request,
+            queryset.select_related("location"),
+            form_class=MoveForm,
+            title="Move the visit",
+            perform=move,
+            done="visit(s) moved",
+        )
 
 
 @admin.register(WorkingHours)
@@ -76,10 +143,12 @@ class WaitlistEntryAdmin(admin.ModelAdmin):
 
 
 @admin.register(WaitlistOffer)
-class WaitlistOfferAdmin(admin.ModelAdmin):
+class WaitlistOfferAdmin(ServiceOnlyAdmin):
+    """Offers are made, accepted and expired by the waitlist service only."""
+
     list_display = ("entry", "start", "provider", "location", "expires_at", "status")
     list_filter = ("status", "location")
-    readonly_fields = ("entry", "appointment", "created_at")
+    list_select_related = ("entry__patient", "provider", "location")
 
 
 @admin.register(BookingPolicy)

@@ -1,14 +1,12 @@
 """Scheduling API: the clinic's places and people, availability, and appointments."""
 
 import json
-from datetime import date, datetime, time, timedelta
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.exceptions import PermissionDenied
-from rest_framework.generics import GenericAPIView
+from rest_framework.generics import GenericAPIView, ListAPIView
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -16,6 +14,7 @@ from rest_framework.views import APIView
 from clinic.core.errors import ValidationFailed
 from clinic.core.ratelimit import BookingThrottle
 from clinic.users.access import IsClinicStaff
+from clinic.users.actor import Actor
 from clinic.users.roles import Role
 from patients.selectors import patient_for, patients_visible_to
 from sites.models import Location, Provider
@@ -23,6 +22,7 @@ from sites.models import Location, Provider
 from . import selectors, services
 from .availability import free_slots
 from .calendar_views import appointment_file
+from .filters import AppointmentFilter, ProviderFilter
 from .localtime import to_aware
 from .models import Appointment, AppointmentStatus, AppointmentType, WaitlistEntry, WaitlistOffer
 from .serializers import (
@@ -40,12 +40,8 @@ from .serializers import (
 from .services import offer_accept, waitlist_join
 
 
-class ListApi(GenericAPIView):
+class ListApi(ListAPIView):
     """A read-only list anyone signed in may read."""
-
-    def get(self, request):
-        page = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
 
 class LocationListApi(ListApi):
@@ -54,23 +50,17 @@ class LocationListApi(ListApi):
 
 
 class ProviderListApi(ListApi):
+    queryset = Provider.objects.filter(is_active=True).prefetch_related("locations")
     serializer_class = ProviderSerializer
-
-    def get_queryset(self):
-        providers = Provider.objects.filter(is_active=True).prefetch_related("locations")
-        if self.request.query_params.get("location"):
-            providers = providers.filter(locations=self.request.query_params["location"])
-        return providers
+    filterset_class = ProviderFilter
 
 
 class AppointmentTypeListApi(ListApi):
+    queryset = AppointmentType.objects.none()  # for the schema; requests scope their own
     serializer_class = AppointmentTypeSerializer
 
     def get_queryset(self):
-        types = AppointmentType.objects.filter(is_active=True)
-        if not self.request.user.is_clinic_staff:
-            types = types.filter(patient_bookable=True)
-        return types
+        return selectors.appointment_types_offered_to(self.request.user)
 
 
 class AvailabilityApi(APIView):
@@ -99,40 +89,15 @@ def appointment_serializer_for(user):
     return AppointmentSerializer if user.is_clinic_staff else PatientAppointmentSerializer
 
 
-def _local_day(value: str, location_id) -> dict:
-    """The filter for one local day at a location (`?date=` needs `?location=`)."""
-    try:
-        day = date.fromisoformat(value)
-        location = Location.objects.get(pk=location_id)
-    except (ValueError, TypeError, Location.DoesNotExist, DjangoValidationError):
-        raise ValidationFailed(
-            {"date": ["Give a date as YYYY-MM-DD together with a location."]}
-        ) from None
-    start = datetime.combine(day, time.min).replace(tzinfo=location.zone)
-    return {"start__gte": start, "start__lt": start + timedelta(days=1)}
-
-
 class AppointmentListApi(GenericAPIView):
     queryset = Appointment.objects.none()
     serializer_class = AppointmentSerializer
     throttle_classes = [BookingThrottle]
+    filterset_class = AppointmentFilter
 
-    @extend_schema(
-        operation_id="appointments_list",
-        parameters=[
-            OpenApiParameter(name, str)
-            for name in ("location", "provider", "patient", "date", "status")
-        ],
-        responses=AppointmentSerializer(many=True),
-    )
+    @extend_schema(operation_id="appointments_list", responses=AppointmentSerializer(many=True))
     def get(self, request):
-        appointments = selectors.appointments_visible_to(request.user)
-        params = request.query_params
-        for name in ("location", "provider", "patient", "status"):
-            if params.get(name):
-                appointments = appointments.filter(**{name: params[name]})
-        if params.get("date"):
-            appointments = appointments.filter(**_local_day(params["date"], params.get("location")))
+        appointments = self.filter_queryset(selectors.appointments_visible_to(request.user))
         page = self.paginate_queryset(appointments.order_by("start"))
         return self.get_paginated_response(
             appointment_serializer_for(request.user)(page, many=True).data
@@ -159,7 +124,7 @@ class AppointmentListApi(GenericAPIView):
         elif data.get("patient") is None:
             raise ValidationFailed({"patient": ["Choose the patient."]})
         data["start"] = to_aware(data["start"], data["location"].zone)
-        appointment = services.appointment_book(booked_by=user, **data)
+        appointment = services.appointment_book(by=Actor.api(user), **data)
         return Response(
             appointment_serializer_for(user)(appointment).data, status=status.HTTP_201_CREATED
         )
@@ -189,7 +154,7 @@ class AppointmentMoveApi(APIView):
             serializer.is_valid(raise_exception=True)
             reason = serializer.validated_data["reason"]
         moved = services.appointment_move(
-            appointment=appointment, to=self.to, by=request.user, reason=reason
+            appointment=appointment, to=self.to, by=Actor.api(request.user), reason=reason
         )
         return Response(appointment_serializer_for(request.user)(moved).data)
 
@@ -233,7 +198,9 @@ class RescheduleApi(APIView):
         if not request.user.is_clinic_staff:
             data.pop("provider", None), data.pop("room", None)
         data["start"] = to_aware(data["start"], appointment.location.zone)
-        moved = services.appointment_reschedule(appointment=appointment, by=request.user, **data)
+        moved = services.appointment_reschedule(
+            appointment=appointment, by=Actor.api(request.user), **data
+        )
         return Response(appointment_serializer_for(request.user)(moved).data)
 
 
@@ -266,11 +233,7 @@ class WaitlistApi(GenericAPIView):
 
     @extend_schema(operation_id="waitlist_list", responses=WaitlistEntrySerializer(many=True))
     def get(self, request):
-        entries = WaitlistEntry.objects.prefetch_related("offers").select_related(
-            "appointment_type"
-        )
-        if not request.user.is_clinic_staff:
-            entries = entries.filter(patient__in=patients_visible_to(request.user))
+        entries = selectors.waitlist_entries_visible_to(request.user)
         page = self.paginate_queryset(entries)
         return self.get_paginated_response(WaitlistEntrySerializer(page, many=True).data)
 
@@ -290,7 +253,7 @@ class WaitlistApi(GenericAPIView):
                 raise PermissionDenied("Ask the clinic to put you on this waitlist.")
         elif data.get("patient") is None:
             raise ValidationFailed({"patient": ["Choose the patient."]})
-        entry = waitlist_join(by=user, **data)
+        entry = waitlist_join(by=Actor.api(user), **data)
         return Response(WaitlistEntrySerializer(entry).data, status=status.HTTP_201_CREATED)
 
 
@@ -305,7 +268,7 @@ class OfferAcceptApi(APIView):
         offer = offers.filter(pk=offer_id).first()
         if offer is None:
             raise Http404
-        appointment = offer_accept(offer=offer, by=request.user)
+        appointment = offer_accept(offer=offer, by=Actor.api(request.user))
         return Response(
             appointment_serializer_for(request.user)(appointment).data,
             status=status.HTTP_201_CREATED,

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from clinic.core.demo import DemoContext
 from clinic.core.errors import Conflict, ValidationFailed
+from clinic.users.actor import Actor
 from procedures.models import ProcedureType
 from sites.models import Provider, ProviderKind, RoomKind
 
@@ -173,12 +174,14 @@ def _seed_day(rng, desk, kinds, location, day, today, patients) -> int:
                 if day == today:
                     status = AppointmentStatus.COMPLETED
                 reason = rng.choice(CANCEL_REASONS) if status == AppointmentStatus.CANCELLED else ""
-                appointment_backfill(status=status, by=desk, reason=reason, **fields)
+                appointment_backfill(status=status, by=Actor.seeding(desk), reason=reason, **fields)
             else:
-                appointment = appointment_book(booked_by=desk, **fields)
+                appointment = appointment_book(by=Actor.seeding(desk), **fields)
                 steps = STEPS_BY_ORDER.get(upcoming, 0) if day == today else 0
                 for step in TODAY_STEPS[:steps]:
-                    appointment = appointment_move(appointment=appointment, to=step, by=desk)
+                    appointment = appointment_move(
+                        appointment=appointment, to=step, by=Actor.seeding(desk)
+                    )
                 upcoming += 1
         except (Conflict, ValidationFailed):
             continue  # the patient is busy then, or a neighbour took the room: skip it

@@ -1,22 +1,12 @@
-from django.core.exceptions import ValidationError
-from django.db.models import Prefetch, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from clinic.core.ids import NOT_AN_ID
 from patients.selectors import patients_visible_to
-from sites.models import Location, Provider, Room
+from sites.models import Location
 
-from .models import Appointment
-
-NOT_AN_ID = (ValueError, TypeError, ValidationError)
-
-
-def locations_for_board():
-    """Active locations with their active rooms and providers, in three queries."""
-    return Location.objects.filter(is_active=True).prefetch_related(
-        Prefetch("rooms", queryset=Room.objects.filter(is_active=True).order_by("name")),
-        Prefetch("providers", queryset=Provider.objects.filter(is_active=True)),
-    )
+from .models import Appointment, AppointmentType, WaitlistEntry
 
 
 def local_now(location: Location):
@@ -31,6 +21,23 @@ def appointments_visible_to(user) -> QuerySet[Appointment]:
     if user.is_clinic_staff:
         return appointments.select_related("patient")
     return appointments.filter(patient__in=patients_visible_to(user))
+
+
+def appointment_types_offered_to(user) -> QuerySet[AppointmentType]:
+    """Active kinds of visit: staff see them all, a patient those they may book themselves."""
+    types = AppointmentType.objects.filter(is_active=True)
+    if user.is_clinic_staff:
+        return types
+    return types.filter(patient_bookable=True)
+
+
+def waitlist_entries_visible_to(user) -> QuerySet[WaitlistEntry]:
+    """Staff see the whole waitlist; a patient only their own entries; each entry with its
+    kind of visit and its offers loaded alongside, not one query per entry."""
+    entries = WaitlistEntry.objects.select_related("appointment_type").prefetch_related("offers")
+    if user.is_clinic_staff:
+        return entries
+    return entries.filter(patient__in=patients_visible_to(user))
 
 
 def appointment_for(user, appointment_id) -> Appointment:

@@ -23,13 +23,6 @@ class LocationSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class RoomSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = Room
-        fields = ("id", "location", "name", "kind")
-        read_only_fields = fields
-
-
 class ProviderSerializer(serializers.ModelSerializer):
     display_name = serializers.CharField(read_only=True)
 

@@ -7,11 +7,9 @@ offer are the private helpers marked "read helper" below.
 """
 
 import re
-import uuid
 from datetime import date, datetime, time, timedelta
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.db.models import Case, IntegerField, Q, Value, When
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -20,8 +18,9 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods, require_POST
 
 from clinic.core.errors import Conflict, ValidationFailed
-from clinic.users.access import role_required
-from clinic.users.roles import Role
+from clinic.core.ids import NOT_AN_ID, parse_uuid
+from clinic.users.access import staff_required
+from clinic.users.actor import Actor
 from patients.forms import add_service_errors
 from patients.selectors import patient_for, patient_search
 from sites.models import Location, Provider, Room
@@ -33,7 +32,7 @@ from .localtime import to_aware
 from .models import AppointmentKind, AppointmentStatus, AppointmentType
 from .selectors import appointment_for, appointments_visible_to, local_now
 
-staff_page = role_required(Role.FRONT_DESK, Role.CLINICIAN, Role.MANAGER)
+staff_page = staff_required
 
 FREE_SLOTS_SHOWN = 6
 SEARCH_RESULTS = 10
@@ -47,7 +46,6 @@ MOVE_LABELS = {
     AppointmentStatus.NO_SHOW: "No-show",
 }
 MOVE_TARGETS = set(MOVE_LABELS) | {AppointmentStatus.CANCELLED}
-NOT_AN_ID = (ValueError, TypeError, ValidationError)
 
 
 # --- Read helpers (private; selectors.py has no day-of-location read yet) ----------------
@@ -257,7 +255,10 @@ def appointment_move(request, appointment_id):
     to = form.cleaned_data["to"]
     try:
         moved = services.appointment_move(
-            appointment=appointment, to=to, by=request.user, reason=form.cleaned_data["reason"]
+            appointment=appointment,
+            to=to,
+            by=Actor.desk(request.user),
+            reason=form.cleaned_data["reason"],
         )
     except ValidationFailed as exc:
         target = f"cancel-reason-{appointment.pk}" if to == AppointmentStatus.CANCELLED else ""
@@ -285,7 +286,7 @@ def appointment_reschedule(request, appointment_id):
     try:
         start = to_aware(form.cleaned_data["start"], location.zone)
         moved = services.appointment_reschedule(
-            appointment=appointment, start=start, by=request.user
+            appointment=appointment, start=start, by=Actor.desk(request.user)
         )
     except ValidationFailed as exc:
         return _board_error(request, appointment, _error_messages(exc), 400, target)
@@ -314,8 +315,8 @@ def _alternative_rows(alternatives: list[dict], location: Location) -> list[dict
     rows = []
     for alternative in alternatives:
         local_start = datetime.fromisoformat(alternative["start"]).astimezone(location.zone)
-        provider = providers.get(_uuid(alternative["provider"]))
-        room = rooms.get(_uuid(alternative.get("room")))
+        provider = providers.get(parse_uuid(alternative["provider"]))
+        room = rooms.get(parse_uuid(alternative.get("room")))
         rows.append(
             {
                 "local_start": local_start,
@@ -328,13 +329,6 @@ def _alternative_rows(alternatives: list[dict], location: Location) -> list[dict
             }
         )
     return rows
-
-
-def _uuid(value):
-    try:
-        return uuid.UUID(str(value))
-    except (ValueError, TypeError):
-        return None
 
 
 PREFILL = ("appointment_type", "provider", "room", "start", "patient")
@@ -374,7 +368,7 @@ def book(request):
                     location=location,
                     room=cleaned["room"],
                     start=to_aware(cleaned["start"], location.zone),
-                    booked_by=request.user,
+                    by=Actor.desk(request.user),
                 )
             except ValidationFailed as exc:
                 add_service_errors(form, exc)

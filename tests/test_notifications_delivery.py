@@ -21,6 +21,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from clinic.celery import app
+from clinic.users.actor import Actor
 from notifications.dispatcher import dispatch_due
 from notifications.models import Message, MessageKind, MessageState, SubjectType
 from notifications.tests.conftest import email_patient, sms_patient
@@ -211,7 +212,7 @@ def record(site, patient, clinician, code: str, performed_at: datetime):
     return record_create(
         patient=patient,
         procedure_type=ProcedureType.objects.get(code=code),
-        recorded_by=clinician,
+        by=Actor.desk(clinician),
         performer=site["provider"],
         location=site["location"],
         performed_at=performed_at,
@@ -343,7 +344,7 @@ def test_every_planned_message_is_delivered_once_when_due_and_never_when_cancell
             location=site["location"],
             room=site["room"],
             start=start,
-            booked_by=front_desk_user,
+            by=Actor.desk(front_desk_user),
         )
 
     # Three visits five days out: one kept, one to be cancelled, one to be moved.
@@ -389,7 +390,9 @@ def test_every_planned_message_is_delivered_once_when_due_and_never_when_cancell
     assert {m.variant for m in old_reminders} == {"72h", "24h"}
     timeline.expect_never(old_reminders)
     new_start = at(site, 8, 9, 30)
-    rebooked = appointment_reschedule(appointment=moved, start=new_start, by=front_desk_user)
+    rebooked = appointment_reschedule(
+        appointment=moved, start=new_start, by=Actor.desk(front_desk_user)
+    )
     new_plan = planned(rebooked)
     timeline.wait_fast_path(
         [new_plan[(MessageKind.APPOINTMENT_CONFIRMATION, "moved")]], "the moved confirmation"
@@ -414,7 +417,10 @@ def test_every_planned_message_is_delivered_once_when_due_and_never_when_cancell
     ]
     timeline.expect_never(cancelled_reminders)
     appointment_move(
-        appointment=cancelled, to=AppointmentStatus.CANCELLED, by=front_desk_user, reason="Ill"
+        appointment=cancelled,
+        to=AppointmentStatus.CANCELLED,
+        by=Actor.desk(front_desk_user),
+        reason="Ill",
     )
     timeline.wait_fast_path(
         [planned(cancelled)[(MessageKind.APPOINTMENT_CANCELLED, "")]], "the cancellation"

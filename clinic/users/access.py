@@ -6,7 +6,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from rest_framework.permissions import BasePermission
 
-from .roles import STAFF_ROLES, Role
+from .roles import CLINICAL_ROLES, STAFF_ROLES, Role
 
 
 def role_required(*roles: Role):
@@ -46,8 +46,4 @@ class IsClinicStaff(HasRole):
 
 
 class IsClinician(HasRole):
-    roles = (Role.CLINICIAN, Role.MANAGER)
-
-
-class IsPatient(HasRole):
-    roles = (Role.PATIENT,)
+    roles = tuple(CLINICAL_ROLES)

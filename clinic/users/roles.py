@@ -11,6 +11,8 @@ class Role(models.TextChoices):
 
 
 STAFF_ROLES = frozenset({Role.MANAGER, Role.CLINICIAN, Role.FRONT_DESK})
+# Who may read and write clinical data: diagnoses, medications, procedures, notes.
+CLINICAL_ROLES = frozenset({Role.CLINICIAN, Role.MANAGER})
 
 # When a user holds several groups, the first role in this order wins.
 ROLE_PRIORITY = [Role.MANAGER, Role.CLINICIAN, Role.FRONT_DESK, Role.PATIENT]

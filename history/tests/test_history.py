@@ -8,6 +8,7 @@ import pytest
 from django.utils import timezone
 
 from clinic.audit.models import ChartAccess
+from clinic.users.actor import Actor
 from history.selectors import patient_history
 from patients.models import Assessment, DrugClass, Medication
 from patients.tests.factories import PatientFactory
@@ -126,8 +127,18 @@ class TestPathway:
 def test_relief_at_each_follow_up_is_from_the_baseline():
     patient = PatientFactory()
     done = record(patient, "tfesi_ls", 60, pre_nrs=8)
-    outcome_record(record=done, nrs=2, measured_at=done.performed_at + timedelta(days=14))
-    outcome_record(record=done, nrs=4, measured_at=done.performed_at + timedelta(days=30))
+    outcome_record(
+        record=done,
+        nrs=2,
+        measured_at=done.performed_at + timedelta(days=14),
+        by=Actor.system(),
+    )
+    outcome_record(
+        record=done,
+        nrs=4,
+        measured_at=done.performed_at + timedelta(days=30),
+        by=Actor.system(),
+    )
     (row_,) = patient_history(patient=patient, today=TODAY)["relief"]
     assert row_["baseline"] == 8
     assert [(f["days"], f["nrs"], f["percent_relief"]) for f in row_["follow_ups"]] == [

@@ -6,7 +6,6 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 from django.urls import reverse
 
 from history.worklist import (
@@ -36,9 +35,8 @@ URL = "/history/worklist/"
 
 
 @pytest.fixture(autouse=True)
-def frozen_clock():
-    with time_machine.travel(NOW, tick=False):
-        yield
+def frozen_clock(clock):
+    clock.move_to(NOW, tick=False)
 
 
 @pytest.fixture

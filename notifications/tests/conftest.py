@@ -4,6 +4,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core import mail
 
+from clinic.users.actor import Actor
 from notifications.channels import LocmemSmsBackend
 from patients.tests.factories import PatientFactory
 from scheduling.tests.factories import (
@@ -76,9 +77,9 @@ def procedure_booking(site, patient, clinician, *, start, code="tfesi_ls"):
         indication_code="M54.16",
         indication_text="Lumbar radiculopathy",
         auth_status="not_needed",
-        ordered_by=clinician,
+        by=Actor.desk(clinician),
     )
-    order = order_authorize(order=order, by=clinician)
+    order = order_authorize(order=order, by=Actor.desk(clinician))
     return appointment_book(
         patient=patient,
         appointment_type=procedure,
@@ -86,6 +87,6 @@ def procedure_booking(site, patient, clinician, *, start, code="tfesi_ls"):
         location=site["location"],
         room=suite,
         start=start,
-        booked_by=clinician,
+        by=Actor.desk(clinician),
         procedure_order=order,
     )

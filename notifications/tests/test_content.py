@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from clinic.users.actor import Actor
 from notifications.kinds import load_subject, render
 from notifications.models import Message, MessageKind, NotificationPolicy
 from patients.models import Condition, DrugClass, Medication
@@ -44,15 +45,18 @@ def every_kind(site, patient, clinician_user, front_desk_user):
         location=location,
         room=site["room"],
         start=days_ahead_at(12, 9),
-        booked_by=front_desk_user,
+        by=Actor.desk(front_desk_user),
     )
     appointment_move(
-        appointment=visit, to=AppointmentStatus.CANCELLED, by=front_desk_user, reason="x"
+        appointment=visit,
+        to=AppointmentStatus.CANCELLED,
+        by=Actor.desk(front_desk_user),
+        reason="x",
     )
     performed = timezone.now() - timedelta(minutes=30)
     common = {
         "patient": patient,
-        "recorded_by": clinician_user,
+        "by": Actor.desk(clinician_user),
         "performer": provider,
         "location": location,
         "performed_at": performed,

@@ -7,6 +7,7 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
+from clinic.users.actor import Actor
 from notifications.channels import DeliveryError, LocmemSmsBackend
 from notifications.delivery import deliver
 from notifications.dispatcher import dispatch_due, recover_stale
@@ -86,7 +87,10 @@ def test_a_reminder_for_a_cancelled_appointment_is_never_sent(booked, front_desk
 
 def test_a_cancelled_appointment_sends_the_cancellation_and_no_reminder(booked, front_desk_user):
     appointment_move(
-        appointment=booked, to=AppointmentStatus.CANCELLED, by=front_desk_user, reason="Ill"
+        appointment=booked,
+        to=AppointmentStatus.CANCELLED,
+        by=Actor.desk(front_desk_user),
+        reason="Ill",
     )
     # The confirmation had not gone out yet: only the cancellation does.
     assert send_due(booked.start - timedelta(hours=1)) == ["sent"]
@@ -156,7 +160,7 @@ class TestFailures:
         Message.objects.filter(pk=confirmation.pk).update(
             state=MessageState.FAILED, attempts=5, last_error="provider said no"
         )
-        message_retry(message=confirmation, by=front_desk_user)
+        message_retry(message=confirmation, by=Actor.desk(front_desk_user))
         confirmation.refresh_from_db()
         assert (confirmation.state, confirmation.attempts) == (MessageState.PENDING, 0)
         assert deliver(str(confirmation.pk)) == "sent"
@@ -166,7 +170,7 @@ class TestFailures:
 
         confirmation = planned(booked)[(MessageKind.APPOINTMENT_CONFIRMATION, "")]
         with pytest.raises(Conflict):
-            message_retry(message=confirmation, by=front_desk_user)
+            message_retry(message=confirmation, by=Actor.desk(front_desk_user))
 
 
 class TestRecovery:

@@ -4,7 +4,6 @@ local time the day before, through the real booking and the real dispatcher."""
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import time_machine
 
 from notifications.dispatcher import dispatch_due
 from notifications.models import Message, MessageKind, MessageState
@@ -42,32 +41,32 @@ def run(now):
     ],
 )
 def test_the_24_hour_reminder_goes_out_at_the_visit_local_time_the_day_before(
-    site, front_desk_user, visit_utc, reminder_utc, zone
+    clock, site, front_desk_user, visit_utc, reminder_utc, zone
 ):
     site["location"].time_zone = zone
     site["location"].save()
-    with time_machine.travel(visit_utc - timedelta(days=10), tick=False):
-        appointment = book(site, front_desk_user, email_patient(), visit_utc)
-        reminder = Message.objects.get(
-            subject_id=appointment.pk, kind=MessageKind.APPOINTMENT_REMINDER, variant="24h"
-        )
-        assert reminder.due_at == reminder_utc
-        local = reminder.due_at.astimezone(site["location"].zone)
-        assert local.time() == visit_utc.astimezone(site["location"].zone).time()
-        run(visit_utc - timedelta(days=10))  # the confirmation
-    with time_machine.travel(reminder_utc - timedelta(minutes=1), tick=False):
-        run(reminder_utc - timedelta(minutes=1))
-        reminder.refresh_from_db()
-        assert reminder.state == MessageState.PENDING, "not a minute early"
-    with time_machine.travel(reminder_utc, tick=False):
-        assert run(reminder_utc) == ["sent"]
-        reminder.refresh_from_db()
-        assert reminder.state == MessageState.SENT
-        assert reminder.sent_at == reminder_utc
+    clock.move_to(visit_utc - timedelta(days=10), tick=False)
+    appointment = book(site, front_desk_user, email_patient(), visit_utc)
+    reminder = Message.objects.get(
+        subject_id=appointment.pk, kind=MessageKind.APPOINTMENT_REMINDER, variant="24h"
+    )
+    assert reminder.due_at == reminder_utc
+    local = reminder.due_at.astimezone(site["location"].zone)
+    assert local.time() == visit_utc.astimezone(site["location"].zone).time()
+    run(visit_utc - timedelta(days=10))  # the confirmation
+    clock.move_to(reminder_utc - timedelta(minutes=1))
+    run(reminder_utc - timedelta(minutes=1))
+    reminder.refresh_from_db()
+    assert reminder.state == MessageState.PENDING, "not a minute early"
+    clock.move_to(reminder_utc)
+    assert run(reminder_utc) == ["sent"]
+    reminder.refresh_from_db()
+    assert reminder.state == MessageState.SENT
+    assert reminder.sent_at == reminder_utc
 
 
 def test_a_text_reminder_due_in_the_quiet_hours_after_a_dst_change_waits_for_8_local(
-    front_desk_user, site
+    clock, front_desk_user, site
 ):
     # Denver, clocks back on Sunday 1 Nov 2026. A visit at 07:00 MST on Monday 2 Nov
     # (14:00 UTC): its 24-hour reminder is due 07:00 MST Sunday, inside the quiet hours, so
@@ -80,18 +79,18 @@ def test_a_text_reminder_due_in_the_quiet_hours_after_a_dst_change_waits_for_8_l
     from .conftest import sms_patient
 
     visit = datetime(2026, 11, 2, 14, 0, tzinfo=UTC)
-    with time_machine.travel(visit - timedelta(days=5), tick=False):
-        appointment = book(site, front_desk_user, sms_patient(), visit)
+    clock.move_to(visit - timedelta(days=5), tick=False)
+    appointment = book(site, front_desk_user, sms_patient(), visit)
     reminder = Message.objects.get(subject_id=appointment.pk, variant="24h")
     assert reminder.due_at == datetime(2026, 11, 1, 14, 0, tzinfo=UTC)
     assert reminder.send_after == datetime(2026, 11, 1, 15, 0, tzinfo=UTC)
     LocmemSmsBackend.outbox.clear()
     a_minute_early = reminder.send_after - timedelta(minutes=1)
-    with time_machine.travel(a_minute_early, tick=False):
-        run(a_minute_early)
+    clock.move_to(a_minute_early)
+    run(a_minute_early)
     assert str(reminder.pk) not in {m["key"] for m in LocmemSmsBackend.outbox}
-    with time_machine.travel(reminder.send_after, tick=False):
-        run(reminder.send_after)
+    clock.move_to(reminder.send_after)
+    run(reminder.send_after)
     reminder.refresh_from_db()
     assert reminder.sent_at == datetime(2026, 11, 1, 15, 0, tzinfo=UTC)
     assert [m["key"] for m in LocmemSmsBackend.outbox].count(str(reminder.pk)) == 1

@@ -13,6 +13,7 @@ from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
+from clinic.users.actor import Actor
 from notifications.delivery import deliver
 from notifications.kinds import new_link, token_digest
 from notifications.models import LinkPurpose, LinkToken, Message, MessageKind, MessageState
@@ -90,7 +91,7 @@ def patient():
 
 def performed(site, patient, clinician, code: str, *, pre_nrs: int = 8):
     return record_create(
-        recorded_by=clinician,
+        by=Actor.desk(clinician),
         patient=patient,
         procedure_type=ProcedureType.objects.get(code=code),
         performer=site["provider"],
@@ -200,7 +201,7 @@ def test_the_diary_page_asks_only_the_pain_score(client, diary, patient):
 def test_answering_the_survey_stores_the_outcome_and_the_best_relief(
     client, survey, record, patient, clinician_user
 ):
-    outcome_record(record=record, nrs=6, source="clinic", recorded_by=clinician_user)  # 25 %
+    outcome_record(record=record, nrs=6, source="clinic", by=Actor.desk(clinician_user))  # 25 %
     response = client.post(url(survey), {"nrs": "2", "pgic": "2"})
     assert response.status_code == 200
     html = response.content.decode()
@@ -216,7 +217,7 @@ def test_answering_the_survey_stores_the_outcome_and_the_best_relief(
 
 
 def test_a_worse_survey_answer_keeps_the_best_relief(client, survey, record, clinician_user):
-    outcome_record(record=record, nrs=2, source="clinic", recorded_by=clinician_user)  # 75 %
+    outcome_record(record=record, nrs=2, source="clinic", by=Actor.desk(clinician_user))  # 75 %
     assert client.post(url(survey), {"nrs": "9", "pgic": "6"}).status_code == 200
     answer = ProcedureOutcome.objects.get(record=record, source="survey")
     assert answer.percent_relief == Decimal("-12.5")
@@ -342,7 +343,10 @@ def test_confirming_marks_the_visit_confirmed(client, reminder_links, visit):
 def test_confirming_a_visit_no_longer_booked_is_409(client, reminder_links, visit, front_desk_user):
     confirm, _ = reminder_links
     appointment_move(
-        appointment=visit, to=AppointmentStatus.CANCELLED, by=front_desk_user, reason="Ill"
+        appointment=visit,
+        to=AppointmentStatus.CANCELLED,
+        by=Actor.desk(front_desk_user),
+        reason="Ill",
     )
     response = client.post(url(confirm))
     assert response.status_code == 409
@@ -400,10 +404,13 @@ def test_accepting_a_waitlist_offer_books_the_time(client, site, front_desk_user
         appointment_type=site["type"],
         earliest=start.date() - timedelta(days=1),
         latest=start.date() + timedelta(days=1),
-        by=front_desk_user,
+        by=Actor.desk(front_desk_user),
     )
     appointment_move(
-        appointment=taken, to=AppointmentStatus.CANCELLED, by=front_desk_user, reason="Ill"
+        appointment=taken,
+        to=AppointmentStatus.CANCELLED,
+        by=Actor.desk(front_desk_user),
+        reason="Ill",
     )
     offer = WaitlistOffer.objects.get(entry__patient=waiting)
     [token] = send_now(Message.objects.get(subject_id=offer.pk))

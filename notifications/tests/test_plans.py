@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.utils import timezone
 
+from clinic.users.actor import Actor
 from notifications.consent import NO_CHANNEL
 from notifications.models import Message, MessageKind, MessageState
 from patients.models import DrugClass, Medication
@@ -31,7 +32,7 @@ def book(site, by, patient, start, **extra):
         location=site["location"],
         room=site["room"],
         start=start,
-        booked_by=by,
+        by=Actor.desk(by) if by is not None else Actor.system(),
         **extra,
     )
 
@@ -75,7 +76,10 @@ def test_a_booking_closer_than_a_reminder_skips_that_reminder(site, front_desk_u
 def test_cancelling_cancels_the_reminders_and_tells_the_patient(site, front_desk_user):
     appointment = book(site, front_desk_user, sms_patient(), days_ahead_at(10, 9))
     appointment_move(
-        appointment=appointment, to=AppointmentStatus.CANCELLED, by=front_desk_user, reason="Ill"
+        appointment=appointment,
+        to=AppointmentStatus.CANCELLED,
+        by=Actor.desk(front_desk_user),
+        reason="Ill",
     )
     messages = planned(appointment)
     reminders = [m for (k, _), m in messages.items() if k == MessageKind.APPOINTMENT_REMINDER]
@@ -86,7 +90,9 @@ def test_cancelling_cancels_the_reminders_and_tells_the_patient(site, front_desk
 def test_rescheduling_moves_the_reminders_to_the_new_time(site, front_desk_user):
     appointment = book(site, front_desk_user, sms_patient(), days_ahead_at(10, 9))
     new_start = days_ahead_at(12, 14)
-    moved = appointment_reschedule(appointment=appointment, start=new_start, by=front_desk_user)
+    moved = appointment_reschedule(
+        appointment=appointment, start=new_start, by=Actor.desk(front_desk_user)
+    )
     old = planned(appointment)
     assert all(m.state == MessageState.CANCELLED for m in old.values())
     assert (MessageKind.APPOINTMENT_CANCELLED, "") not in old, "a move is not a cancellation"
@@ -106,7 +112,9 @@ def test_a_failed_booking_plans_nothing(site, front_desk_user):
 
 def test_a_no_show_cancels_what_is_left(site, front_desk_user):
     appointment = book(site, front_desk_user, sms_patient(), days_ahead_at(10, 9))
-    appointment_move(appointment=appointment, to=AppointmentStatus.NO_SHOW, by=front_desk_user)
+    appointment_move(
+        appointment=appointment, to=AppointmentStatus.NO_SHOW, by=Actor.desk(front_desk_user)
+    )
     assert all(m.state == MessageState.CANCELLED for m in planned(appointment).values())
 
 
@@ -170,23 +178,26 @@ class TestWaitlist:
             appointment_type=site["type"],
             earliest=start.date() - timedelta(days=1),
             latest=start.date() + timedelta(days=1),
-            by=front_desk_user,
+            by=Actor.desk(front_desk_user),
         )
         appointment_move(
-            appointment=taken, to=AppointmentStatus.CANCELLED, by=front_desk_user, reason="Ill"
+            appointment=taken,
+            to=AppointmentStatus.CANCELLED,
+            by=Actor.desk(front_desk_user),
+            reason="Ill",
         )
         offer = WaitlistOffer.objects.get(entry__patient=waiting)
         message = Message.objects.get(subject_id=offer.pk)
         assert (message.kind, message.patient_id) == (MessageKind.WAITLIST_OFFER, waiting.pk)
         assert message.expires_at == offer.expires_at
-        offer_accept(offer=offer, by=front_desk_user)
+        offer_accept(offer=offer, by=Actor.desk(front_desk_user))
         message.refresh_from_db()
         # Sent already or cancelled: either way nothing more goes out about the offer.
         assert message.state in (MessageState.CANCELLED, MessageState.SENT)
 
 
 def test_planning_the_same_message_twice_makes_one_row(site, front_desk_user):
-    from notifications.plans import appointment_booked
+    from scheduling.messages import appointment_booked
 
     appointment = book(site, front_desk_user, sms_patient(), days_ahead_at(10, 9))
     count = Message.objects.count()

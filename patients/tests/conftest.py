@@ -1,5 +1,6 @@
 import pytest
 
+from clinic.users.actor import Actor
 from patients import services
 from patients.questionnaire import RED_FLAGS
 
@@ -28,7 +29,7 @@ def fill_chart(clinician_user):
         add(
             patient=patient,
             chart_list="allergy",
-            recorded_by=clinician_user,
+            by=Actor.desk(clinician_user),
             substance="Iohexol",
             procedure_class="iodinated_contrast",
             severity="moderate",
@@ -36,17 +37,17 @@ def fill_chart(clinician_user):
         add(
             patient=patient,
             chart_list="medication",
-            recorded_by=clinician_user,
+            by=Actor.desk(clinician_user),
             name="Apixaban",
             drug_class="doac",
             dose="5 mg",
             frequency="twice daily",
         )
-        add(patient=patient, chart_list="condition", recorded_by=clinician_user, kind="diabetes")
+        add(patient=patient, chart_list="condition", by=Actor.desk(clinician_user), kind="diabetes")
         add(
             patient=patient,
             chart_list="device",
-            recorded_by=clinician_user,
+            by=Actor.desk(clinician_user),
             kind="pacemaker",
             manufacturer="Acme",
         )
@@ -55,7 +56,7 @@ def fill_chart(clinician_user):
             instrument="nrs",
             items={"score": 7},
             body_region="low_back",
-            recorded_by=clinician_user,
+            by=Actor.desk(clinician_user),
         )
         return patient
 

@@ -3,6 +3,7 @@
 import pytest
 
 from clinic.core.errors import Forbidden
+from clinic.users.actor import Actor
 from patients import services
 from patients.tests.conftest import intake_answers
 
@@ -181,13 +182,13 @@ def test_front_desk_cannot_decide_a_clinical_item_it_can_see(api_as, users):
     """Through the service: a clinical item is reviewed by a clinician (403)."""
     intake = services.intake_submit(
         patient=users["patient"].patient,
-        submitted_by=users["patient"],
+        by=Actor.portal(users["patient"]),
         answers=intake_answers(),
         allergies=[{"substance": "Latex", "procedure_class": "latex"}],
     )
     item = intake.items.get()
     with pytest.raises(Forbidden):
-        services.intake_item_decide(item=item, decided_by=users["front_desk"], accept=True)
+        services.intake_item_decide(item=item, by=Actor.desk(users["front_desk"]), accept=True)
 
 
 def test_duplicates_are_staff_only(api_as, users):
@@ -211,7 +212,7 @@ def test_staff_only_actions_are_refused_to_a_patient(api_as, users, other_patien
 
 def test_a_patient_cannot_see_another_patients_intake(api_as, users, other_patient):
     intake = services.intake_submit(
-        patient=other_patient, submitted_by=users["front_desk"], answers=intake_answers()
+        patient=other_patient, by=Actor.desk(users["front_desk"]), answers=intake_answers()
     )
     response = api_as(users["patient"]).get(f"/api/v1/intakes/{intake.id}/")
     assert response.status_code == 404 and response.json() == NOT_FOUND

@@ -3,6 +3,7 @@ from datetime import date
 import pytest
 
 from clinic.core.errors import Conflict, ValidationFailed
+from clinic.users.actor import Actor
 from patients import services
 from patients.models import DuplicateCandidate, Patient, PatientMerge
 from patients.selectors import patient_search
@@ -14,7 +15,11 @@ BORN = date(1958, 7, 14)
 
 def create(first, last, born=BORN, **fields):
     return services.patient_create(
-        legal_first_name=first, legal_last_name=last, date_of_birth=born, **fields
+        by=Actor.system(),
+        legal_first_name=first,
+        legal_last_name=last,
+        date_of_birth=born,
+        **fields,
     )
 
 
@@ -54,14 +59,16 @@ def test_a_merge_moves_every_related_row_and_is_recorded(
     merged = create("Katharine", "Jonson", email="kj@example.org", insurance_payer="Aetna")
     fill_chart(survivor)
     fill_chart(merged)
-    services.intake_submit(patient=merged, submitted_by=front_desk_user, answers=intake_answers())
+    services.intake_submit(patient=merged, by=Actor.desk(front_desk_user), answers=intake_answers())
     candidate = DuplicateCandidate.objects.get()
     before = {
         name: getattr(survivor, name).count() + getattr(merged, name).count()
         for name in ("allergies", "medications", "conditions", "devices", "assessments", "intakes")
     }
 
-    record = services.patient_merge(survivor=survivor, merged=merged, merged_by=front_desk_user)
+    record = services.patient_merge(
+        survivor=survivor, merged=merged, by=Actor.desk(front_desk_user)
+    )
 
     survivor.refresh_from_db()
     merged.refresh_from_db()
@@ -84,18 +91,18 @@ def test_a_merge_moves_every_related_row_and_is_recorded(
 def test_the_portal_login_follows_the_merge(patient_user, front_desk_user):
     merged = patient_user.patient
     survivor = create(merged.legal_first_name, merged.legal_last_name, born=merged.date_of_birth)
-    services.patient_merge(survivor=survivor, merged=merged, merged_by=front_desk_user)
+    services.patient_merge(survivor=survivor, merged=merged, by=Actor.desk(front_desk_user))
     survivor.refresh_from_db()
     assert survivor.user == patient_user
 
 
 def test_merging_twice_or_into_itself_is_refused(front_desk_user):
     a, b = create("Katherine", "Johnson"), create("Katharine", "Jonson")
-    services.patient_merge(survivor=a, merged=b, merged_by=front_desk_user)
+    services.patient_merge(survivor=a, merged=b, by=Actor.desk(front_desk_user))
     with pytest.raises(Conflict):
-        services.patient_merge(survivor=a, merged=b, merged_by=front_desk_user)
+        services.patient_merge(survivor=a, merged=b, by=Actor.desk(front_desk_user))
     with pytest.raises(ValidationFailed):
-        services.patient_merge(survivor=a, merged=a, merged_by=front_desk_user)
+        services.patient_merge(survivor=a, merged=a, by=Actor.desk(front_desk_user))
     assert PatientMerge.objects.count() == 1
 
 
@@ -103,11 +110,11 @@ def test_dismissing_a_pair_closes_it_once(front_desk_user):
     create("Katherine", "Johnson")
     create("Katharine", "Jonson")
     candidate = DuplicateCandidate.objects.get()
-    services.duplicate_dismiss(candidate=candidate, resolved_by=front_desk_user)
+    services.duplicate_dismiss(candidate=candidate, by=Actor.desk(front_desk_user))
     candidate.refresh_from_db()
     assert (candidate.status, candidate.resolved_by) == ("dismissed", front_desk_user)
     with pytest.raises(Conflict):
-        services.duplicate_dismiss(candidate=candidate, resolved_by=front_desk_user)
+        services.duplicate_dismiss(candidate=candidate, by=Actor.desk(front_desk_user))
     assert Patient.objects.filter(status="active").count() == 2
 
 
@@ -131,9 +138,11 @@ def test_merge_through_the_api(api_as, front_desk_user):
 def test_a_dismissed_pair_cannot_be_merged_later(front_desk_user):
     a, b = create("Katherine", "Johnson"), create("Katharine", "Jonson")
     candidate = DuplicateCandidate.objects.get()
-    services.duplicate_dismiss(candidate=candidate, resolved_by=front_desk_user)
+    services.duplicate_dismiss(candidate=candidate, by=Actor.desk(front_desk_user))
     with pytest.raises(Conflict, match="already dismissed"):
-        services.duplicate_merge(candidate=candidate, survivor_id=a.pk, merged_by=front_desk_user)
+        services.duplicate_merge(
+            candidate=candidate, survivor_id=a.pk, by=Actor.desk(front_desk_user)
+        )
     b.refresh_from_db()
     assert b.merged_into is None
 

@@ -3,6 +3,7 @@
 import pytest
 
 from clinic.core.errors import Conflict, Forbidden, ValidationFailed
+from clinic.users.actor import Actor
 from patients import services
 from patients.models import Allergy, Assessment, Decision, IntakeStatus
 from patients.tests.conftest import intake_answers, red_flags
@@ -12,7 +13,7 @@ pytestmark = pytest.mark.django_db
 
 def submit(patient, by, **parts):
     return services.intake_submit(
-        patient=patient, submitted_by=by, answers=intake_answers(), **parts
+        patient=patient, by=Actor.desk(by), answers=intake_answers(), **parts
     )
 
 
@@ -57,7 +58,7 @@ def test_accepting_applies_and_attributes_each_item(own_patient, patient_user, c
         assessments=[{"instrument": "phq2", "items": {"q1": 1, "q2": 1}}],
     )
     for item in intake.items.all():
-        services.intake_item_decide(item=item, decided_by=clinician_user, accept=True)
+        services.intake_item_decide(item=item, by=Actor.desk(clinician_user), accept=True)
     allergy = own_patient.allergies.get()
     assert (allergy.substance, allergy.source, allergy.recorded_by) == (
         "Latex",
@@ -80,7 +81,7 @@ def test_a_chart_changed_since_submission_is_not_overwritten_silently(
     services.patient_update(patient=own_patient, phone="919-555-0122")  # someone else, meanwhile
     item = intake.items.get()
     with pytest.raises(Conflict) as caught:
-        services.intake_item_decide(item=item, decided_by=front_desk_user, accept=True)
+        services.intake_item_decide(item=item, by=Actor.desk(front_desk_user), accept=True)
     assert caught.value.code == "chart_changed"
     assert caught.value.extra["current"] == "+19195550122"
     own_patient.refresh_from_db()
@@ -88,7 +89,9 @@ def test_a_chart_changed_since_submission_is_not_overwritten_silently(
     item.refresh_from_db()
     assert item.decision == Decision.PENDING
 
-    services.intake_item_decide(item=item, decided_by=front_desk_user, accept=True, overwrite=True)
+    services.intake_item_decide(
+        item=item, by=Actor.desk(front_desk_user), accept=True, overwrite=True
+    )
     own_patient.refresh_from_db()
     item.refresh_from_db()
     assert own_patient.phone == "+19195550111"
@@ -99,7 +102,7 @@ def test_rejecting_keeps_the_proposal_and_the_chart(own_patient, patient_user, f
     before = own_patient.phone
     intake = submit(own_patient, patient_user, demographics={"phone": "919-555-0133"})
     item = services.intake_item_decide(
-        item=intake.items.get(), decided_by=front_desk_user, accept=False, note="wrong number"
+        item=intake.items.get(), by=Actor.desk(front_desk_user), accept=False, note="wrong number"
     )
     own_patient.refresh_from_db()
     assert own_patient.phone == before
@@ -113,9 +116,9 @@ def test_rejecting_keeps_the_proposal_and_the_chart(own_patient, patient_user, f
 def test_an_item_is_decided_once(own_patient, patient_user, front_desk_user):
     intake = submit(own_patient, patient_user, demographics={"city": "Cary"})
     item = intake.items.get()
-    services.intake_item_decide(item=item, decided_by=front_desk_user, accept=True)
+    services.intake_item_decide(item=item, by=Actor.desk(front_desk_user), accept=True)
     with pytest.raises(Conflict, match="already accepted"):
-        services.intake_item_decide(item=item, decided_by=front_desk_user, accept=False)
+        services.intake_item_decide(item=item, by=Actor.desk(front_desk_user), accept=False)
 
 
 @pytest.mark.parametrize(
@@ -138,7 +141,7 @@ def test_an_item_is_decided_once(own_patient, patient_user, front_desk_user):
 )
 def test_red_flags_and_phq9_item9_make_an_intake_urgent(own_patient, patient_user, parts, reasons):
     parts = {"answers": intake_answers()} | parts
-    intake = services.intake_submit(patient=own_patient, submitted_by=patient_user, **parts)
+    intake = services.intake_submit(patient=own_patient, by=Actor.portal(patient_user), **parts)
     assert intake.urgent is bool(reasons)
     assert intake.urgent_reasons == reasons
 
@@ -149,7 +152,7 @@ def test_urgent_intakes_lead_the_queue(own_patient, other_patient, patient_user,
     calm = submit(own_patient, patient_user, demographics={"city": "Apex"})
     urgent = services.intake_submit(
         patient=other_patient,
-        submitted_by=clinician_user,
+        by=Actor.desk(clinician_user),
         answers=intake_answers(red_flags=red_flags(progressive_leg_weakness=True)),
         demographics={"city": "Durham"},
     )
@@ -160,7 +163,7 @@ def test_bad_intake_input_is_reported_per_field_and_nothing_is_stored(own_patien
     with pytest.raises(ValidationFailed) as caught:
         services.intake_submit(
             patient=own_patient,
-            submitted_by=patient_user,
+            by=Actor.portal(patient_user),
             answers={"chief_complaint": "", "red_flags": {"fever_or_chills": "yes"}},
             demographics={"date_of_birth": "2999-01-01", "phone": "12"},
             medications=[{"name": "Mystery", "drug_class": "unicorn"}],
@@ -192,12 +195,12 @@ def test_an_urgent_intake_without_changes_waits_for_a_clinician(
 ):
     intake = services.intake_submit(
         patient=own_patient,
-        submitted_by=patient_user,
+        by=Actor.portal(patient_user),
         answers=intake_answers(red_flags=red_flags(new_bladder_dysfunction=True)),
     )
     assert intake.status == IntakeStatus.SUBMITTED
     with pytest.raises(Forbidden):
-        services.intake_mark_reviewed(submission=intake, reviewed_by=front_desk_user)
+        services.intake_mark_reviewed(submission=intake, by=Actor.desk(front_desk_user))
     client.force_login(clinician_user)
     assert "Mark reviewed" in client.get(f"/patients/intakes/{intake.pk}/").content.decode()
     response = client.post(f"/patients/intakes/{intake.pk}/reviewed/")
@@ -211,11 +214,13 @@ def test_an_urgent_intake_stays_queued_when_the_front_desk_decides_its_last_item
 ):
     intake = services.intake_submit(
         patient=own_patient,
-        submitted_by=patient_user,
+        by=Actor.portal(patient_user),
         answers=intake_answers(red_flags=red_flags(fever_or_chills=True)),
         demographics={"city": "Garner"},
     )
-    services.intake_item_decide(item=intake.items.get(), decided_by=front_desk_user, accept=True)
+    services.intake_item_decide(
+        item=intake.items.get(), by=Actor.desk(front_desk_user), accept=True
+    )
     intake.refresh_from_db()
     assert intake.status == IntakeStatus.SUBMITTED
     response = api_as(clinician_user).post(f"/api/v1/intakes/{intake.pk}/reviewed/")
@@ -229,7 +234,7 @@ def test_items_must_be_decided_before_an_intake_is_marked_reviewed(
 ):
     intake = submit(own_patient, patient_user, demographics={"city": "Cary"})
     with pytest.raises(Conflict) as caught:
-        services.intake_mark_reviewed(submission=intake, reviewed_by=clinician_user)
+        services.intake_mark_reviewed(submission=intake, by=Actor.desk(clinician_user))
     assert caught.value.code == "items_pending"
 
 
@@ -242,7 +247,7 @@ def test_a_naive_time_is_a_field_error(own_patient, clinician_user):
             instrument="nrs",
             items={"score": 3},
             body_region="knee",
-            recorded_by=clinician_user,
+            by=Actor.desk(clinician_user),
             taken_at=datetime(2026, 1, 5, 9, 0),
         )
     assert "taken_at" in caught.value.fields

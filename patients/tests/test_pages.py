@@ -8,6 +8,7 @@ from html.parser import HTMLParser
 import pytest
 from django.utils import timezone
 
+from clinic.users.actor import Actor
 from clinic.users.roles import Role
 from patients import services
 from patients.models import (
@@ -47,7 +48,7 @@ def answers(**positive_flags) -> dict:
 
 def submit_intake(patient, by, *, flags=None, **parts):
     return services.intake_submit(
-        patient=patient, submitted_by=by, answers=answers(**(flags or {})), **parts
+        patient=patient, by=Actor.desk(by), answers=answers(**(flags or {})), **parts
     )
 
 

@@ -4,6 +4,7 @@ import pytest
 from django.db import IntegrityError
 
 from clinic.core.errors import ValidationFailed
+from clinic.users.actor import Actor
 from patients.models import Patient
 from patients.services import next_mrn, patient_create
 
@@ -18,7 +19,7 @@ def create(**overrides):
         "phone": "(919) 555-0142",
         "email": "Rosa.Martinez@Example.org",
     }
-    return patient_create(**{**fields, **overrides})
+    return patient_create(by=Actor.system(), **{**fields, **overrides})
 
 
 def test_create_normalises_phone_email_and_names():

@@ -10,6 +10,7 @@ import pytest
 from django.core.cache import cache
 from django.utils import timezone
 
+from clinic.users.actor import Actor
 from notifications.models import Message, MessageKind
 from patients.tests.factories import PatientFactory
 from procedures.models import OrderStatus, ProcedureType
@@ -105,9 +106,9 @@ def authorized_order(patient, clinician, code="tfesi_ls", levels=("L4-L5",)):
         indication_code="M54.16",
         indication_text="Radiculopathy",
         auth_status="not_needed",
-        ordered_by=clinician,
+        by=Actor.desk(clinician),
     )
-    return order_authorize(order=order, by=clinician)
+    return order_authorize(order=order, by=Actor.desk(clinician))
 
 
 class TestChoosing:
@@ -135,7 +136,7 @@ class TestChoosing:
             levels=["L4-L5"],
             indication_code="M54.16",
             indication_text="Radiculopathy",
-            ordered_by=clinician_user,
+            by=Actor.desk(clinician_user),
         )
         assert order.status == OrderStatus.ORDERED
         assert f"order:{order.pk}" not in patient_client.get("/portal/book/").content.decode()
@@ -220,7 +221,7 @@ class TestBooking:
             location=site["location"],
             room=site["room"],
             start=start,
-            booked_by=front_desk_user,
+            by=Actor.desk(front_desk_user),
         )
         response = post_slot(patient_client, site, what, value)
         html = response.content.decode()
@@ -312,7 +313,7 @@ class TestRulesHoldThroughTheApi:
                 location=site["location"],
                 room=site["room"],
                 start=self.local(days, 9),
-                booked_by=front_desk_user,
+                by=Actor.desk(front_desk_user),
             )
         assert Appointment.objects.filter(patient=own_patient).count() == 2
 
@@ -344,7 +345,7 @@ def booked_for(patient, site, by, days=5, hour=9):
         location=site["location"],
         room=site["room"],
         start=datetime(day.year, day.month, day.day, hour, tzinfo=DENVER),
-        booked_by=by,
+        by=Actor.portal(by) if by is not None else Actor.system(),
     )
 
 

@@ -8,6 +8,7 @@ import pytest
 from django.db import IntegrityError, connections, transaction
 
 from clinic.core.errors import Conflict
+from clinic.users.actor import Actor
 from clinic.users.roles import Role
 from patients import selectors, services
 from patients.models import IntakeItemKind, IntakeStatus, IntakeSubmission
@@ -328,7 +329,7 @@ def test_a_red_flag_makes_the_intake_urgent(client, patient_user, own_patient, c
     calm = PatientFactory()
     services.intake_submit(
         patient=calm,
-        submitted_by=clinician_user,
+        by=Actor.desk(clinician_user),
         answers={"chief_complaint": "Knee pain", "red_flags": dict.fromkeys(RED_FLAGS, False)},
         assessments=[{"instrument": "nrs", "body_region": "knee", "items": {"score": 3}}],
     )
@@ -376,7 +377,7 @@ def test_sending_twice_makes_one_submission(client, patient_user, own_patient):
     assert IntakeSubmission.objects.filter(patient=own_patient).count() == 1
     assert IntakeSubmission.objects.get(patient=own_patient).status == IntakeStatus.SUBMITTED
     with pytest.raises(Conflict) as caught:
-        services.intake_draft_submit(patient=own_patient, by=patient_user)
+        services.intake_draft_submit(patient=own_patient, by=Actor.portal(patient_user))
     assert caught.value.code == "no_draft"
 
 
@@ -386,19 +387,19 @@ def test_two_simultaneous_sends_make_one_submission(patient_user, own_patient):
         patient=own_patient,
         step="pain",
         data={"chief_complaint": "Hip pain", "onset": "sudden"},
-        by=patient_user,
+        by=Actor.portal(patient_user),
     )
     services.intake_draft_save(
         patient=own_patient,
         step="safety",
         data={"red_flags": dict.fromkeys(RED_FLAGS, False)},
-        by=patient_user,
+        by=Actor.portal(patient_user),
     )
     services.intake_draft_save(
         patient=own_patient,
         step="questionnaires",
         data=[{"instrument": "nrs", "body_region": "hip", "items": {"score": 5}}],
-        by=patient_user,
+        by=Actor.portal(patient_user),
     )
     barrier = threading.Barrier(4)
     outcomes: list[str] = []
@@ -407,7 +408,7 @@ def test_two_simultaneous_sends_make_one_submission(patient_user, own_patient):
     def send():
         try:
             barrier.wait(timeout=30)
-            services.intake_draft_submit(patient=own_patient, by=patient_user)
+            services.intake_draft_submit(patient=own_patient, by=Actor.portal(patient_user))
             result = "sent"
         except Conflict as conflict:
             result = conflict.code
@@ -445,7 +446,9 @@ def test_first_saves_from_two_tabs_at_once_make_one_draft(patient_user, own_pati
     def save(step, data):
         try:
             barrier.wait(timeout=30)
-            services.intake_draft_save(patient=own_patient, step=step, data=data, by=patient_user)
+            services.intake_draft_save(
+                patient=own_patient, step=step, data=data, by=Actor.portal(patient_user)
+            )
             result = "saved"
         except Exception as error:  # anything would be a 500
             result = f"error: {error!r}"
@@ -537,7 +540,7 @@ def test_a_step_page_runs_a_fixed_number_of_queries(
         patient=own_patient,
         step="medications",
         data=[{"name": f"Medicine {n}", "drug_class": "other"} for n in range(rows)],
-        by=patient_user,
+        by=Actor.portal(patient_user),
     )
     client.force_login(patient_user)
     # session, user, role groups, the patient, the draft
@@ -563,6 +566,6 @@ def test_staff_never_see_or_close_a_draft(client, patient_user, own_patient, cli
     api = client.get(f"/api/v1/patients/{own_patient.pk}/intakes/").json()
     assert str(draft.pk) not in str(api)
     with pytest.raises(Conflict):
-        intake_mark_reviewed(submission=draft, reviewed_by=clinician_user)
+        intake_mark_reviewed(submission=draft, by=Actor.desk(clinician_user))
     draft.refresh_from_db()
     assert draft.status == "draft" and draft.draft

@@ -1,5 +1,6 @@
 import pytest
 
+from clinic.users.actor import Actor
 from patients.tests.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db
@@ -33,15 +34,15 @@ def _scheduled(patient, clinician, code, **fields):
     order = services.order_create(
         patient=patient,
         procedure_type=kind,
-        ordered_by=clinician,
+        by=Actor.desk(clinician),
         indication_code="M54.16",
         indication_text="Lumbar radiculopathy",
         auth_status="not_needed",
         **fields,
     )
-    services.order_authorize(order=order, by=clinician)
+    services.order_authorize(order=order, by=Actor.desk(clinician))
     return services.order_schedule(
-        order=order, planned_date=timezone.localdate() + timedelta(days=9), by=clinician
+        order=order, planned_date=timezone.localdate() + timedelta(days=9), by=Actor.desk(clinician)
     )
 
 
@@ -63,7 +64,7 @@ def test_portal_shows_the_patients_own_scheduled_procedures_only(
     services.order_create(  # ordered, not scheduled: not shown yet
         patient=own_patient,
         procedure_type=ProcedureType.objects.get(code="trigger_point"),
-        ordered_by=clinician_user,
+        by=Actor.desk(clinician_user),
         indication_code="M79.18",
         indication_text="Myofascial pain",
         auth_status="not_needed",

@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from clinic.users.actor import Actor
 from patients import services as patient_services
 from procedures import services
 from procedures.models import OrderStatus, ProcedureOrder, ProcedureType, SafetyThreshold
@@ -90,23 +91,23 @@ def test_scheduling_is_stopped_by_a_block_until_a_clinician_overrides(clinician_
     services_add(
         patient=own_patient,
         chart_list="condition",
-        recorded_by=clinician_user,
+        by=Actor.desk(clinician_user),
         kind="active_infection",
     )
     order = services.order_create(
         patient=own_patient,
         procedure_type=ProcedureType.objects.get(code="tfesi_ls"),
-        ordered_by=clinician_user,
+        by=Actor.desk(clinician_user),
         side="left",
         levels=["L5-S1"],
         indication_code="M54.16",
         indication_text="Radiculopathy",
         auth_status="not_needed",
     )
-    services.order_authorize(order=order, by=clinician_user)
+    services.order_authorize(order=order, by=Actor.desk(clinician_user))
     planned = timezone.localdate() + timedelta(days=7)
     with pytest.raises(services.Conflict) as caught:
-        services.order_schedule(order=order, planned_date=planned, by=clinician_user)
+        services.order_schedule(order=order, planned_date=planned, by=Actor.desk(clinician_user))
     assert caught.value.code == "safety_block"
     assert [f["code"] for f in caught.value.extra["findings"]] == ["active_infection"]
     order.refresh_from_db()
@@ -115,9 +116,9 @@ def test_scheduling_is_stopped_by_a_block_until_a_clinician_overrides(clinician_
         order=order,
         finding_code="active_infection",
         reason="Infection treated; cleared by ID",
-        by=clinician_user,
+        by=Actor.desk(clinician_user),
     )
-    services.order_schedule(order=order, planned_date=planned, by=clinician_user)
+    services.order_schedule(order=order, planned_date=planned, by=Actor.desk(clinician_user))
     order.refresh_from_db()
     assert order.status == OrderStatus.SCHEDULED
     override = order.overrides.get()
@@ -157,9 +158,11 @@ def test_a_patient_sees_only_their_scheduled_procedures_by_name(
     client = api_as(patient_user)
     assert client.get("/api/v1/procedure-orders/").json()["count"] == 0  # not scheduled yet
     order = ProcedureOrder.objects.get(pk=mine["id"])
-    services.order_authorize(order=order, by=clinician_user)
+    services.order_authorize(order=order, by=Actor.desk(clinician_user))
     services.order_schedule(
-        order=order, planned_date=timezone.localdate() + timedelta(days=5), by=clinician_user
+        order=order,
+        planned_date=timezone.localdate() + timedelta(days=5),
+        by=Actor.desk(clinician_user),
     )
     listed = client.get("/api/v1/procedure-orders/").json()["results"]
     assert len(listed) == 1
@@ -173,8 +176,10 @@ def test_recording_completes_the_order_and_outcomes_give_relief(
     api_as, clinician_user, order_for, own_patient
 ):
     order = ProcedureOrder.objects.get(pk=order_for(own_patient)["id"])
-    services.order_authorize(order=order, by=clinician_user)
-    services.order_schedule(order=order, planned_date=timezone.localdate(), by=clinician_user)
+    services.order_authorize(order=order, by=Actor.desk(clinician_user))
+    services.order_schedule(
+        order=order, planned_date=timezone.localdate(), by=Actor.desk(clinician_user)
+    )
     client = api_as(clinician_user)
     performed = timezone.now() - timedelta(hours=2)
     body = {
@@ -267,7 +272,7 @@ def test_a_managers_threshold_edit_changes_a_recheck(api_as, clinician_user, own
     provider, location = ProviderFactory(), LocationFactory()
     for days_ago in (200, 120, 40):
         services.record_create(
-            recorded_by=clinician_user,
+            by=Actor.desk(clinician_user),
             patient=own_patient,
             procedure_type=lumbar_esi,
             performed_at=timezone.now() - timedelta(days=days_ago),

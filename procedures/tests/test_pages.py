@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
+from clinic.users.actor import Actor
 from patients import services as patient_services
 from procedures import services
 from procedures.models import (
@@ -40,18 +41,18 @@ def new_order(patient, by, **fields) -> ProcedureOrder:
         "indication_text": "Lumbar radiculopathy",
         "auth_status": AuthStatus.NOT_NEEDED,
     } | fields
-    return services.order_create(patient=patient, ordered_by=by, **values)
+    return services.order_create(patient=patient, by=Actor.desk(by), **values)
 
 
 def schedule(order, by, day=None) -> ProcedureOrder:
-    services.order_authorize(order=order, by=by)
+    services.order_authorize(order=order, by=Actor.desk(by))
     day = day or timezone.localdate() + timedelta(days=7)
-    return services.order_schedule(order=order, planned_date=day, by=by)
+    return services.order_schedule(order=order, planned_date=day, by=Actor.desk(by))
 
 
 def add_condition(patient, by, kind):
     patient_services.clinical_entry_add(
-        patient=patient, chart_list="condition", recorded_by=by, kind=kind
+        patient=patient, chart_list="condition", by=Actor.desk(by), kind=kind
     )
 
 
@@ -205,7 +206,10 @@ def test_the_list_runs_a_fixed_number_of_queries(
     add_condition(own_patient, clinician_user, "active_infection")
     orders = [new_order(own_patient, clinician_user) for _ in range(count)]
     services.order_override(
-        order=orders[0], finding_code="active_infection", reason="Treated", by=clinician_user
+        order=orders[0],
+        finding_code="active_infection",
+        reason="Treated",
+        by=Actor.desk(clinician_user),
     )
     client.force_login(front_desk_user)
     # session, user, role groups, count, orders (+ patient, type, ordering user), overrides,
@@ -400,7 +404,9 @@ def test_the_order_page_runs_a_fixed_number_of_queries(
     assert len(many.findings) >= 2
     for order, code in ((few, None), (many, "active_infection")):
         if code:
-            services.order_override(order=order, finding_code=code, reason="ok", by=clinician_user)
+            services.order_override(
+                order=order, finding_code=code, reason="ok", by=Actor.desk(clinician_user)
+            )
     client.force_login(request.getfixturevalue(role))
     # session, user, role groups, order (+ patient, type, users), overrides, overriding users
     # (none to fetch when there is no override)

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from clinic.users.actor import Actor
 from patients import services as chart
 from patients.tests.factories import PatientFactory
 from procedures.models import AuthStatus, ProcedureOrder, ProcedureType, SafetyThreshold
@@ -61,7 +62,7 @@ def add(patient, clinician_user):
 
     def add_entry(chart_list: str, **fields):
         return chart.clinical_entry_add(
-            patient=patient, chart_list=chart_list, recorded_by=clinician_user, **fields
+            patient=patient, chart_list=chart_list, by=Actor.desk(clinician_user), **fields
         )
 
     return add_entry

@@ -2,16 +2,19 @@
 turns their refusal into a 409 with nearby alternatives the caller can act on."""
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from clinic.core.errors import Conflict, ValidationFailed
-from clinic.users.roles import Role
+from clinic.users.actor import Actor
+from patients.models import Patient
+from procedures.models import ProcedureOrder
 from procedures.services import order_refresh_findings, order_schedule
 from sites.models import Location, Provider, Room
 
-from ..availability import free_slots
+from ..availability import Need, free_slots
 from ..messages import appointment_booked
 from ..models import Appointment, AppointmentKind, AppointmentStatus, AppointmentType, BookingPolicy
 
@@ -34,17 +37,12 @@ def _constraint_of(error: IntegrityError) -> str:
     return getattr(diag, "constraint_name", "") or ""
 
 
-def _length(appointment_type: AppointmentType, order) -> tuple[int, int, int, str]:
-    """Minutes of the visit, buffers before and after, and the room kind it needs."""
-    if order is not None:
-        kind = order.procedure_type
-        return kind.minutes_for(len(order.levels)), 0, kind.turnover_minutes, kind.room_kind
-    return (
-        appointment_type.duration_minutes,
-        appointment_type.buffer_before_minutes,
-        appointment_type.buffer_after_minutes,
-        appointment_type.room_kind,
-    )
+def need_of(appointment_type: AppointmentType, order: ProcedureOrder | None) -> Need:
+    """The one rule for what a booking occupies: a procedure's own minutes and turnover,
+    otherwise the appointment type's length and buffers (availability offers the same)."""
+    if order is None:
+        return Need.of(appointment_type)
+    return Need.of(appointment_type, order.procedure_type, len(order.levels))
 
 
 def _booking_errors(
@@ -77,23 +75,23 @@ def _booking_errors(
     return errors
 
 
-def _insert(start: datetime, minutes: int, before: int, after: int, **fields) -> Appointment:
+def _insert(start: datetime, need: Need, **fields: Any) -> Appointment:
     """The row: the visit [start, end) and the span it blocks for provider and room."""
     start = start.astimezone(UTC)  # arithmetic in UTC: a zone's datetimes add on the wall clock
-    end = start + timedelta(minutes=minutes)
+    end = start + timedelta(minutes=need.minutes)
     return Appointment.objects.create(
         start=start,
         end=end,
-        block_start=start - timedelta(minutes=before),
-        block_end=end + timedelta(minutes=after),
+        block_start=start - timedelta(minutes=need.before),
+        block_end=end + timedelta(minutes=need.after),
         **fields,
     )
 
 
-def _existing(booked_by, idempotency_key: str) -> Appointment | None:
-    if not idempotency_key:
+def _existing(by: Actor, idempotency_key: str) -> Appointment | None:
+    if not idempotency_key or by.user is None:
         return None
-    return Appointment.objects.filter(booked_by=booked_by, idempotency_key=idempotency_key).first()
+    return Appointment.objects.filter(booked_by=by.user, idempotency_key=idempotency_key).first()
 
 
 def appointment_book(
@@ -103,9 +101,9 @@ def appointment_book(
     provider: Provider,
     location: Location,
     start: datetime,
-    booked_by,
+    by: Actor,
     room: Room | None = None,
-    procedure_order=None,
+    procedure_order: ProcedureOrder | None = None,
     idempotency_key: str = "",
     offered_by_clinic: bool = False,
     rescheduled: bool = False,
@@ -116,47 +114,42 @@ def appointment_book(
     rules for patients booking on their own do not apply. The confirmation, reminders and
     preparation messages are planned in the same transaction (`rescheduled` words the
     confirmation as a move)."""
-    existing = _existing(booked_by, idempotency_key)
+    existing = _existing(by, idempotency_key)
     if existing is not None:
         return existing
-    minutes, before, after, room_kind = _length(appointment_type, procedure_order)
+    need = need_of(appointment_type, procedure_order)
     errors = _booking_errors(
         appointment_type=appointment_type,
         provider=provider,
         location=location,
         room=room,
         start=start,
-        room_kind=room_kind,
+        room_kind=need.room_kind,
         order=procedure_order,
         patient=patient,
     )
-    patient_booking = booked_by is not None and booked_by.has_role(Role.PATIENT)
-    staff_role = booked_by.role if booked_by is not None and booked_by.is_clinic_staff else None
-    if staff_role and staff_role not in appointment_type.bookable_by:
+    patient_rules = by.is_patient and not offered_by_clinic
+    if by.is_clinic_staff and by.role not in appointment_type.bookable_by:
         errors["appointment_type"] = ["Your role does not book this kind of visit."]
-    if not errors and patient_booking and not offered_by_clinic:
+    if not errors and patient_rules:
         errors = _patient_rule_errors(appointment_type, provider, location, start, procedure_order)
     if errors:
         raise ValidationFailed(errors)
-    if patient_booking and not offered_by_clinic:
-        _refuse_over_cap(patient)
     planned_day = start.astimezone(location.zone).date()
     if procedure_order is not None:
         # Kept even if the booking below is refused, so a clinician can act on it.
         order_refresh_findings(order=procedure_order, planned_date=planned_day)
     try:
         with transaction.atomic():
+            if patient_rules:
+                _refuse_over_cap(patient)  # under the patient's lock, so parallel books queue
             findings = []
             if procedure_order is not None:
-                order = order_schedule(
-                    order=procedure_order, planned_date=planned_day, by=booked_by
-                )
+                order = order_schedule(order=procedure_order, planned_date=planned_day, by=by)
                 findings = order.findings
             appointment = _insert(
                 start,
-                minutes,
-                before,
-                after,
+                need,
                 patient=patient,
                 appointment_type=appointment_type,
                 provider=provider,
@@ -164,7 +157,7 @@ def appointment_book(
                 room=room,
                 procedure_order=procedure_order,
                 findings=findings,
-                booked_by=booked_by,
+                booked_by=by.user,
                 idempotency_key=idempotency_key,
             )
             appointment_booked(appointment, rescheduled=rescheduled)
@@ -172,12 +165,12 @@ def appointment_book(
     except IntegrityError as error:
         constraint = _constraint_of(error)
         if constraint == "appointment_idempotency_key_unique":
-            return _existing(booked_by, idempotency_key)  # the same request, won by a retry
+            return _existing(by, idempotency_key)  # the same request, won by a retry
         if constraint not in OVERLAP_CODES:
             raise
         code, detail = OVERLAP_CODES[constraint]
         nearby = nearest_slots(
-            for_staff=booked_by is not None and booked_by.is_clinic_staff,
+            for_staff=by.is_clinic_staff,
             appointment_type=appointment_type,
             location=location,
             start=start,
@@ -219,8 +212,11 @@ def nearest_slots(
     ]
 
 
-def _refuse_over_cap(patient) -> None:
-    """A patient holds at most the policy's number of upcoming visits booked online."""
+def _refuse_over_cap(patient: Patient) -> None:
+    """A patient holds at most the policy's number of upcoming visits booked online. The
+    patient's row is locked first, so two bookings at once are counted one after the other
+    (a count alone cannot see a row another transaction has not committed yet)."""
+    Patient.objects.select_for_update().filter(pk=patient.pk).first()
     cap = BookingPolicy.current().max_future_bookings
     upcoming = Appointment.objects.filter(
         patient=patient, status=AppointmentStatus.BOOKED, start__gt=timezone.now()

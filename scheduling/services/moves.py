@@ -8,7 +8,8 @@ from django.utils import timezone
 
 from clinic.core.errors import Conflict, ValidationFailed
 from clinic.core.states import move_state
-from clinic.users.roles import Role
+from clinic.users.actor import Actor
+from patients.models import Patient
 from procedures.services import order_unschedule
 from sites.models import Location, Provider, Room
 
@@ -19,8 +20,8 @@ from .booking import (
     _booking_errors,
     _constraint_of,
     _insert,
-    _length,
     appointment_book,
+    need_of,
     patient_change_refusal,
 )
 from .waitlist import offer_freed_slot
@@ -45,7 +46,12 @@ def _move(appointment: Appointment, to: str) -> None:
 
 @transaction.atomic
 def appointment_reschedule(
-    *, appointment: Appointment, start: datetime, by, provider=None, room=None
+    *,
+    appointment: Appointment,
+    start: datetime,
+    by: Actor,
+    provider: Provider | None = None,
+    room: Room | None = None,
 ) -> Appointment:
     """Move a booked appointment in one transaction: if the new time cannot be booked, the
     old appointment stays exactly as it was."""
@@ -63,7 +69,8 @@ def appointment_reschedule(
             status=old.status,
         )
     _refuse_late_patient_change(old, by)
-    old.status, old.cancel_reason, old.cancelled_by = AppointmentStatus.CANCELLED, "Rescheduled", by
+    old.status, old.cancel_reason = AppointmentStatus.CANCELLED, "Rescheduled"
+    old.cancelled_by = by.user
     old.save(update_fields=["status", "cancel_reason", "cancelled_by", "updated_at"])
     appointment_cancelled(old, notify=False)  # the new booking's confirmation says it moved
     order = old.procedure_order
@@ -76,14 +83,16 @@ def appointment_reschedule(
         location=old.location,
         room=room if room is not None else old.room,
         start=start,
-        booked_by=by,
+        by=by,
         procedure_order=order,
         rescheduled=True,
     )
 
 
 @transaction.atomic
-def appointment_move(*, appointment: Appointment, to: str, by, reason: str = "") -> Appointment:
+def appointment_move(
+    *, appointment: Appointment, to: str, by: Actor, reason: str = ""
+) -> Appointment:
     """Check in, in room, complete, no-show or cancel (a cancellation needs a reason)."""
     appointment = (
         Appointment.objects.select_for_update(of=("self",))
@@ -96,7 +105,7 @@ def appointment_move(*, appointment: Appointment, to: str, by, reason: str = "")
     if to == AppointmentStatus.CANCELLED and not reason.strip():
         raise ValidationFailed({"reason": ["Say why the appointment is cancelled."]})
     if to == AppointmentStatus.CANCELLED:
-        appointment.cancel_reason, appointment.cancelled_by = reason.strip()[:300], by
+        appointment.cancel_reason, appointment.cancelled_by = reason.strip()[:300], by.user
     appointment.save()
     if to == AppointmentStatus.CANCELLED:
         appointment_cancelled(appointment, notify=True)
@@ -112,7 +121,7 @@ def appointment_move(*, appointment: Appointment, to: str, by, reason: str = "")
 
 
 @transaction.atomic
-def appointment_confirm(*, appointment: Appointment) -> Appointment:
+def appointment_confirm(*, appointment: Appointment, by: Actor) -> Appointment:
     """The patient says they will come (from a reminder's link)."""
     appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
     if appointment.status != AppointmentStatus.BOOKED:
@@ -131,27 +140,27 @@ PAST_OUTCOMES = (
 
 def appointment_backfill(
     *,
-    patient,
+    patient: Patient,
     appointment_type: AppointmentType,
     provider: Provider,
     location: Location,
     start: datetime,
     status: str,
-    by,
+    by: Actor,
     room: Room | None = None,
     reason: str = "",
 ) -> Appointment:
     """Enter a visit that already happened, with how it ended (a history imported from a
     previous system, or a walk-in written up afterwards). The overlap constraints apply as
     for any booking; only the rule that a booking starts in the future does not."""
-    minutes, before, after, room_kind = _length(appointment_type, None)
+    need = need_of(appointment_type, None)
     errors = _booking_errors(
         appointment_type=appointment_type,
         provider=provider,
         location=location,
         room=room,
         start=start,
-        room_kind=room_kind,
+        room_kind=need.room_kind,
         order=None,
         patient=patient,
     )
@@ -168,9 +177,7 @@ def appointment_backfill(
         with transaction.atomic():
             return _insert(
                 start,
-                minutes,
-                before,
-                after,
+                need,
                 patient=patient,
                 appointment_type=appointment_type,
                 provider=provider,
@@ -178,8 +185,8 @@ def appointment_backfill(
                 room=room,
                 status=status,
                 cancel_reason=reason.strip()[:300],
-                cancelled_by=by if status == AppointmentStatus.CANCELLED else None,
-                booked_by=by,
+                cancelled_by=by.user if status == AppointmentStatus.CANCELLED else None,
+                booked_by=by.user,
             )
     except IntegrityError as error:
         code, detail = OVERLAP_CODES.get(_constraint_of(error), (None, None))
@@ -188,8 +195,10 @@ def appointment_backfill(
         raise Conflict(detail, code=code) from None
 
 
-def _refuse_late_patient_change(appointment: Appointment, by) -> None:
-    if by is None or not by.has_role(Role.PATIENT):
+def _refuse_late_patient_change(appointment: Appointment, by: Actor) -> None:
+    """A patient (in the portal, the API or from a message's link) changes a visit only
+    while it is booked and far enough ahead; the clinic may always."""
+    if not by.is_patient:
         return
     if appointment.status != AppointmentStatus.BOOKED:
         raise Conflict(

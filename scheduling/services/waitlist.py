@@ -1,13 +1,16 @@
 """The waitlist: a freed slot goes to the first matching waiting patient, held for a set
 time. The patient is told by an outbox message (`waitlist_offer`) with a link to accept."""
 
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from clinic.core.errors import Conflict, ValidationFailed
+from clinic.users.actor import Actor
+from patients.models import Patient
+from sites.models import Location, Provider
 
 from ..messages import waitlist_offer_closed, waitlist_offered
 from ..models import (
@@ -24,13 +27,13 @@ from .booking import appointment_book
 @transaction.atomic
 def waitlist_join(
     *,
-    patient,
+    patient: Patient,
     appointment_type: AppointmentType,
-    earliest,
-    latest,
-    by,
-    provider=None,
-    location=None,
+    earliest: date,
+    latest: date,
+    by: Actor,
+    provider: Provider | None = None,
+    location: Location | None = None,
 ) -> WaitlistEntry:
     if latest < earliest:
         raise ValidationFailed({"latest": ["The last day is before the first."]})
@@ -43,7 +46,7 @@ def waitlist_join(
         location=location,
         earliest=earliest,
         latest=latest,
-        created_by=by,
+        created_by=by.user,
     )
 
 
@@ -98,7 +101,7 @@ def _offer_slot(
 
 
 @transaction.atomic
-def offer_accept(*, offer: WaitlistOffer, by) -> Appointment:
+def offer_accept(*, offer: WaitlistOffer, by: Actor) -> Appointment:
     """Book the offered slot for the waiting patient (a 409 if it expired or was taken)."""
     offer = WaitlistOffer.objects.select_for_update().select_related("entry").get(pk=offer.pk)
     if offer.status != OfferStatus.OPEN or offer.expires_at <= timezone.now():
@@ -111,7 +114,7 @@ def offer_accept(*, offer: WaitlistOffer, by) -> Appointment:
         location=offer.location,
         room=offer.room,
         start=offer.start,
-        booked_by=by,
+        by=by,
         offered_by_clinic=True,
     )
     offer.status, offer.appointment = OfferStatus.ACCEPTED, appointment
@@ -122,14 +125,23 @@ def offer_accept(*, offer: WaitlistOffer, by) -> Appointment:
     return appointment
 
 
-def offers_expire(*, now=None) -> int:
+def offers_expire(*, now: datetime | None = None) -> int:
     """Close offers past their time, put their patients back in line, and offer each slot
-    to the next waiting patient (the reminders issue runs this from beat)."""
+    to the next waiting patient (beat runs this). Each offer is locked and checked again
+    before it expires: one accepted meanwhile stays accepted and its slot is not offered."""
     now = now or timezone.now()
     expired = 0
     due = WaitlistOffer.objects.filter(status=OfferStatus.OPEN, expires_at__lte=now)
-    for offer in due.select_related("entry__appointment_type", "provider", "location", "room"):
+    for offer_id in list(due.values_list("pk", flat=True)):
         with transaction.atomic():
+            offer = (
+                WaitlistOffer.objects.select_for_update(of=("self",))
+                .select_related("entry__appointment_type", "provider", "location", "room")
+                .filter(pk=offer_id, status=OfferStatus.OPEN, expires_at__lte=now)
+                .first()
+            )
+            if offer is None:
+                continue  # accepted or declined since the list was read
             offer.status = OfferStatus.EXPIRED
             offer.save(update_fields=["status"])
             waitlist_offer_closed(offer)

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from clinic.users.actor import Actor
 from scheduling.models import WorkingHours
 from scheduling.services import appointment_book
 from scheduling.tests.factories import (
@@ -40,7 +41,7 @@ def theirs(front_desk_user, other_patient):
         location=location,
         room=RoomFactory(location=location),
         start=datetime.combine(day, time(9)).replace(tzinfo=CHICAGO),
-        booked_by=front_desk_user,
+        by=Actor.desk(front_desk_user),
     )
 
 
@@ -101,7 +102,7 @@ def test_a_patient_may_not_run_the_front_desks_moves(
         location=theirs.location,
         room=theirs.room,
         start=theirs.start + timedelta(hours=1),
-        booked_by=front_desk_user,
+        by=Actor.desk(front_desk_user),
     )
     client = api_as(patient_user)
     for action in ("check-in/", "in-room/", "complete/", "no-show/"):

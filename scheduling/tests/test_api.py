@@ -5,6 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from clinic.users.actor import Actor
 from scheduling.models import Appointment, AppointmentStatus, WorkingHours
 from scheduling.tests.factories import (
     AppointmentTypeFactory,
@@ -322,6 +323,6 @@ def test_an_illegal_cancel_is_a_409_even_without_a_reason(
         appointment_move(
             appointment=Appointment.objects.get(pk=appointment["id"]),
             to="cancelled",
-            by=front_desk_user,
+            by=Actor.desk(front_desk_user),
         )
     assert caught.value.code == "illegal_transition", "not a 400 for the missing reason"

@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from clinic.core.errors import Conflict
+from clinic.users.actor import Actor
 from patients.tests.factories import PatientFactory
 from scheduling.availability import free_slots
 from scheduling.models import Appointment, ScheduleException, WorkingHours
@@ -59,7 +60,7 @@ def book(site, start, *, provider=None, room=None):
         location=site["location"],
         room=room or site["room"],
         start=start,
-        booked_by=None,
+        by=Actor.system(),
     )
 
 

@@ -9,6 +9,7 @@ import pytest
 from django.db import connection, connections
 
 from clinic.core.errors import Conflict, ValidationFailed
+from clinic.users.actor import Actor
 from patients.tests.factories import PatientFactory
 from scheduling.models import Appointment, AppointmentStatus
 from scheduling.services import appointment_book, appointment_move
@@ -36,7 +37,7 @@ def book(clinic, booked_by, *, at=None, patient=None, provider=None, room=None, 
         location=clinic["location"],
         room=room or clinic["room"],
         start=at or next_monday_at(9),
-        booked_by=booked_by,
+        by=Actor.desk(booked_by),
         **extra,
     )
 
@@ -92,7 +93,10 @@ class TestOverlaps:
     def test_cancelled_and_no_show_free_the_time(self, clinic, front_desk_user, freed_by):
         first = book(clinic, front_desk_user)
         appointment_move(
-            appointment=first, to=freed_by, by=front_desk_user, reason="Called to cancel"
+            appointment=first,
+            to=freed_by,
+            by=Actor.desk(front_desk_user),
+            reason="Called to cancel",
         )
         assert book(clinic, front_desk_user).status == AppointmentStatus.BOOKED
 
@@ -128,12 +132,14 @@ class TestRules:
             AppointmentStatus.IN_ROOM,
             AppointmentStatus.COMPLETED,
         ):
-            appointment = appointment_move(appointment=appointment, to=to, by=front_desk_user)
+            appointment = appointment_move(
+                appointment=appointment, to=to, by=Actor.desk(front_desk_user)
+            )
         with pytest.raises(Conflict) as caught:
             appointment_move(
                 appointment=appointment,
                 to=AppointmentStatus.CANCELLED,
-                by=front_desk_user,
+                by=Actor.desk(front_desk_user),
                 reason="x",
             )
         assert caught.value.code == "illegal_transition"
@@ -142,7 +148,9 @@ class TestRules:
         appointment = book(clinic, front_desk_user)
         with pytest.raises(ValidationFailed):
             appointment_move(
-                appointment=appointment, to=AppointmentStatus.CANCELLED, by=front_desk_user
+                appointment=appointment,
+                to=AppointmentStatus.CANCELLED,
+                by=Actor.desk(front_desk_user),
             )
         appointment.refresh_from_db()
         assert appointment.status == AppointmentStatus.BOOKED
@@ -192,21 +200,24 @@ def test_booking_a_procedure_runs_the_safety_check_again(clinic, clinician_user,
     order = procedure_services.order_create(
         patient=patient,
         procedure_type=ProcedureType.objects.get(code="mbb_ls"),
-        ordered_by=clinician_user,
+        by=Actor.desk(clinician_user),
         side="left",
         levels=["L4-L5"],
         indication_code="M47.816",
         indication_text="Lumbar facet pain",
         auth_status="not_needed",
     )
-    procedure_services.order_authorize(order=order, by=front_desk_user)
+    procedure_services.order_authorize(order=order, by=Actor.desk(front_desk_user))
     suite = RoomFactory(location=clinic["location"], kind="fluoroscopy_suite")
     clinic["provider"].procedure_types.add(order.procedure_type)
     procedure = AppointmentTypeFactory(
         code="procedure", name="Procedure", kind="procedure", room_kind=""
     )
     clinical_entry_add(
-        patient=patient, chart_list="condition", recorded_by=clinician_user, kind="active_infection"
+        patient=patient,
+        chart_list="condition",
+        by=Actor.desk(clinician_user),
+        kind="active_infection",
     )
 
     def book_procedure():
@@ -217,7 +228,7 @@ def test_booking_a_procedure_runs_the_safety_check_again(clinic, clinician_user,
             location=clinic["location"],
             room=suite,
             start=next_monday_at(13),
-            booked_by=front_desk_user,
+            by=Actor.desk(front_desk_user),
             procedure_order=order,
         )
 
@@ -229,7 +240,10 @@ def test_booking_a_procedure_runs_the_safety_check_again(clinic, clinician_user,
     assert order.status == OrderStatus.AUTHORIZED
 
     procedure_services.order_override(
-        order=order, finding_code="active_infection", reason="Treated; cleared", by=clinician_user
+        order=order,
+        finding_code="active_infection",
+        reason="Treated; cleared",
+        by=Actor.desk(clinician_user),
     )
     appointment = book_procedure()
     assert appointment.end - appointment.start == timedelta(minutes=20)  # the catalog's time
@@ -239,7 +253,7 @@ def test_booking_a_procedure_runs_the_safety_check_again(clinic, clinician_user,
     appointment_move(
         appointment=appointment,
         to=AppointmentStatus.CANCELLED,
-        by=front_desk_user,
+        by=Actor.desk(front_desk_user),
         reason="Patient ill",
     )
     order.refresh_from_db()
@@ -292,12 +306,12 @@ def test_a_procedure_is_booked_only_with_a_provider_who_performs_it(
     order = procedure_services.order_create(
         patient=patient,
         procedure_type=ProcedureType.objects.get(code="trigger_point"),
-        ordered_by=clinician_user,
+        by=Actor.desk(clinician_user),
         indication_code="M79.18",
         indication_text="Myofascial pain",
         auth_status="not_needed",
     )
-    procedure_services.order_authorize(order=order, by=front_desk_user)
+    procedure_services.order_authorize(order=order, by=Actor.desk(front_desk_user))
     room = RoomFactory(location=clinic["location"], kind="procedure_room")
     procedure = AppointmentTypeFactory(
         code="procedure", name="Procedure", kind="procedure", room_kind=""
@@ -310,7 +324,7 @@ def test_a_procedure_is_booked_only_with_a_provider_who_performs_it(
             location=clinic["location"],
             room=room,
             start=next_monday_at(11),
-            booked_by=front_desk_user,
+            by=Actor.desk(front_desk_user),
             procedure_order=order,
         )
     assert caught.value.fields["provider"] == ["This provider does not perform this procedure."]

@@ -4,6 +4,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
+from clinic.users.actor import Actor
 from scheduling import ics
 from scheduling.models import AppointmentStatus, WorkingHours
 from scheduling.services import appointment_book, appointment_move
@@ -43,7 +44,7 @@ def booked(front_desk_user, own_patient):
         location=location,
         room=room,
         start=start,
-        booked_by=front_desk_user,
+        by=Actor.desk(front_desk_user),
     )
     return appointment
 
@@ -64,7 +65,10 @@ def test_a_cancelled_appointment_leaves_the_feed_and_a_wrong_token_is_404(
     client, booked, front_desk_user
 ):
     appointment_move(
-        appointment=booked, to=AppointmentStatus.CANCELLED, by=front_desk_user, reason="Ill"
+        appointment=booked,
+        to=AppointmentStatus.CANCELLED,
+        by=Actor.desk(front_desk_user),
+        reason="Ill",
     )
     text = client.get(f"/calendars/providers/{booked.provider.calendar_token}.ics").content.decode()
     assert "BEGIN:VEVENT" not in text
@@ -94,7 +98,7 @@ def test_a_patient_downloads_their_own_appointment(
         location=booked.location,
         room=booked.room,
         start=booked.start + timedelta(hours=1),
-        booked_by=front_desk_user,
+        by=Actor.desk(front_desk_user),
     )
     assert client.get(f"/api/v1/appointments/{theirs.id}/calendar.ics").status_code == 404
 

@@ -1,13 +1,13 @@
-from datetime import timedelta
+from datetime import time, timedelta
 
 import pytest
 from django.utils import timezone
 
 from clinic.core.demo import DemoContext
 from scheduling import demo
-from sites import demo as sites_demo
 from scheduling.availability import free_slots
 from scheduling.models import AppointmentType, WorkingHours
+from sites import demo as sites_demo
 
 pytestmark = pytest.mark.django_db
 
@@ -31,22 +31,11 @@ def test_demo_hours_make_the_demo_clinic_bookable_and_seed_once():
 
 
 @pytest.fixture(params=["now", "late evening at both sites"])
-def seeded_at(request):
+def seeded_at(request, clock):
     """The demo is loaded whenever someone runs it: now, and at 23:20 in Raleigh (21:20 in
     Denver), when today's session around the present hour is nearly over."""
-    if request.param == "now":
-        yield
-        return
-    from datetime import datetime, time
-    from zoneinfo import ZoneInfo
-
-    import time_machine
-
-    raleigh = ZoneInfo("America/New_York")
-    tomorrow = timezone.now().astimezone(raleigh).date() + timedelta(days=1)
-    late = datetime.combine(tomorrow, time(23, 20), tzinfo=raleigh)
-    with time_machine.travel(late, tick=True):
-        yield
+    if request.param != "now":
+        clock.move_to(clock.day_at(1, time(23, 20), "America/New_York"))
 
 
 def test_demo_appointments_cover_every_state_once(seeded_at):

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from clinic.users.actor import Actor
 from patients.tests.factories import PatientFactory
 from scheduling import services
 from scheduling.models import Appointment, AppointmentStatus, WorkingHours
@@ -61,7 +62,7 @@ def book(site, *, day, hour, minute=0, doctor=0, room=0, patient=None, by=None):
         location=site["location"],
         room=site["rooms"][room] if room is not None else None,
         start=datetime.combine(day, time(hour, minute)).replace(tzinfo=DENVER),
-        booked_by=by,
+        by=Actor.desk(by) if by is not None else Actor.system(),
     )
 
 

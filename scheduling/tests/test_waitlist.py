@@ -4,6 +4,7 @@ import pytest
 from django.utils import timezone
 
 from clinic.core.errors import Conflict
+from clinic.users.actor import Actor
 from patients.tests.factories import PatientFactory
 from scheduling.models import AppointmentStatus, OfferStatus, WaitlistStatus
 from scheduling.services import (
@@ -25,7 +26,7 @@ def join(clinic, patient, by, **extra):
         appointment_type=clinic["type"],
         earliest=day - timedelta(days=1),
         latest=day + timedelta(days=1),
-        by=by,
+        by=Actor.desk(by),
         **extra,
     )
 
@@ -36,7 +37,10 @@ def test_a_cancellation_offers_the_slot_to_the_first_waiting_patient(clinic, fro
     first_entry = join(clinic, first, front_desk_user)
     join(clinic, second, front_desk_user)
     appointment_move(
-        appointment=taken, to=AppointmentStatus.CANCELLED, by=front_desk_user, reason="Ill"
+        appointment=taken,
+        to=AppointmentStatus.CANCELLED,
+        by=Actor.desk(front_desk_user),
+        reason="Ill",
     )
     first_entry.refresh_from_db()
     assert first_entry.status == WaitlistStatus.OFFERED
@@ -44,7 +48,7 @@ def test_a_cancellation_offers_the_slot_to_the_first_waiting_patient(clinic, fro
     assert offer.start == taken.start and offer.status == OfferStatus.OPEN
     assert offer.expires_at <= timezone.now() + timedelta(hours=clinic["type"].waitlist_offer_hours)
 
-    appointment = offer_accept(offer=offer, by=front_desk_user)
+    appointment = offer_accept(offer=offer, by=Actor.desk(front_desk_user))
     assert appointment.patient == first and appointment.start == taken.start
     first_entry.refresh_from_db()
     assert first_entry.status == WaitlistStatus.BOOKED
@@ -55,14 +59,17 @@ def test_an_expired_offer_goes_to_the_next_patient(clinic, front_desk_user):
     first_entry = join(clinic, PatientFactory(), front_desk_user)
     second_entry = join(clinic, PatientFactory(), front_desk_user)
     appointment_move(
-        appointment=taken, to=AppointmentStatus.CANCELLED, by=front_desk_user, reason="Ill"
+        appointment=taken,
+        to=AppointmentStatus.CANCELLED,
+        by=Actor.desk(front_desk_user),
+        reason="Ill",
     )
     offer = first_entry.offers.get()
     assert offers_expire(now=offer.expires_at + timedelta(seconds=1)) == 1
     offer.refresh_from_db()
     assert offer.status == OfferStatus.EXPIRED
     with pytest.raises(Conflict):
-        offer_accept(offer=offer, by=front_desk_user)
+        offer_accept(offer=offer, by=Actor.desk(front_desk_user))
     first_entry.refresh_from_db()
     assert first_entry.status == WaitlistStatus.WAITING
     assert second_entry.offers.get().status == OfferStatus.OPEN
@@ -72,7 +79,10 @@ def test_an_offer_for_a_slot_someone_took_meanwhile_is_a_409(clinic, front_desk_
     taken = book(clinic, front_desk_user)
     entry = join(clinic, PatientFactory(), front_desk_user)
     appointment_move(
-        appointment=taken, to=AppointmentStatus.CANCELLED, by=front_desk_user, reason="Ill"
+        appointment=taken,
+        to=AppointmentStatus.CANCELLED,
+        by=Actor.desk(front_desk_user),
+        reason="Ill",
     )
     appointment_book(
         patient=PatientFactory(),
@@ -81,10 +91,10 @@ def test_an_offer_for_a_slot_someone_took_meanwhile_is_a_409(clinic, front_desk_
         location=clinic["location"],
         room=clinic["room"],
         start=taken.start,
-        booked_by=front_desk_user,
+        by=Actor.desk(front_desk_user),
     )
     with pytest.raises(Conflict) as caught:
-        offer_accept(offer=entry.offers.get(), by=front_desk_user)
+        offer_accept(offer=entry.offers.get(), by=Actor.desk(front_desk_user))
     assert caught.value.code == "slot_taken"
 
 
@@ -94,7 +104,10 @@ def test_only_matching_entries_get_offers(clinic, front_desk_user):
         clinic, PatientFactory(), front_desk_user, provider=clinic["other_provider"]
     )
     appointment_move(
-        appointment=taken, to=AppointmentStatus.CANCELLED, by=front_desk_user, reason="Ill"
+        appointment=taken,
+        to=AppointmentStatus.CANCELLED,
+        by=Actor.desk(front_desk_user),
+        reason="Ill",
     )
     other_doctor.refresh_from_db()
     assert other_doctor.status == WaitlistStatus.WAITING and not other_doctor.offers.exists()
@@ -119,7 +132,10 @@ def test_a_patient_joins_and_accepts_through_the_api(
     assert joined.status_code == 201 and joined.json()["patient"] == str(own_patient.id)
     taken = book(clinic, front_desk_user)
     appointment_move(
-        appointment=taken, to=AppointmentStatus.CANCELLED, by=front_desk_user, reason="Ill"
+        appointment=taken,
+        to=AppointmentStatus.CANCELLED,
+        by=Actor.desk(front_desk_user),
+        reason="Ill",
     )
     offers = client.get("/api/v1/waitlist/").json()["results"][0]["offers"]
     accepted = client.post(f"/api/v1/waitlist-offers/{offers[0]['id']}/accept/")

@@ -7,6 +7,7 @@ import pytest
 from django.apps import apps
 from django.utils import timezone
 
+from clinic.users.actor import Actor
 from clinic.users.roles import Role
 from conftest import TEST_PASSWORD
 from patients import services as patient_services
@@ -35,21 +36,21 @@ def clinic(make_user):
     }
     intake = patient_services.intake_submit(
         patient=patient,
-        submitted_by=clinician,
+        by=Actor.desk(clinician),
         answers=answers,
         allergies=[{"substance": "Iohexol", "procedure_class": "iodinated_contrast"}],
     )
     patient_services.clinical_entry_add(
         patient=patient,
         chart_list="condition",
-        recorded_by=clinician,
+        by=Actor.desk(clinician),
         kind="active_infection",
         description="Urinary tract infection",
     )
     order = procedure_services.order_create(
         patient=patient,
         procedure_type=ProcedureType.objects.get(code="tfesi_ls"),
-        ordered_by=clinician,
+        by=Actor.desk(clinician),
         side="left",
         levels=["L5-S1"],
         indication_code="M54.16",

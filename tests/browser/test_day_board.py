@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from clinic.users.actor import Actor
 from clinic.users.roles import Role
 from conftest import TEST_PASSWORD
 from patients.tests.factories import PatientFactory
@@ -48,7 +49,7 @@ def busy_day(make_user):
             location=location,
             room=room,
             start=datetime.combine(day, time(hour)).replace(tzinfo=CHICAGO),
-            booked_by=desk,
+            by=Actor.desk(desk),
         )
     return {"location": location, "day": day}
 

@@ -7,6 +7,7 @@ from datetime import time
 import pytest
 from django.apps import apps
 
+from clinic.users.actor import Actor
 from clinic.users.roles import Role
 from conftest import TEST_PASSWORD
 from notifications.delivery import deliver
@@ -118,7 +119,7 @@ def refused(site, settings, make_user):
         location=site["location"],
         room=site["room"],
         start=days_ahead_at(10, 9, 30),
-        booked_by=desk,
+        by=Actor.desk(desk),
     )
     message = Message.objects.get(
         subject_id=appointment.pk, kind=MessageKind.APPOINTMENT_CONFIRMATION
