@@ -98,8 +98,8 @@ def message_retry(*, message: Message, by: Actor) -> Message:
         )
     now = timezone.now()
     message.state, message.attempts, message.send_after = MessageState.PENDING, 0, now
-    who = f"user {by.user.pk}" if by.user else by.channel
-    message.last_error = f"Retried by {who} ({by.channel}) after: {message.last_error}"[:300]
+    who = f"staff user {by.user.pk}" if by.user else f"the {by.channel}"
+    message.last_error = f"Retried by {who} after: {message.last_error}"[:300]
     message.save(update_fields=["state", "attempts", "send_after", "last_error", "updated_at"])
     logger.info("message %s retried through %s", message.pk, by.channel)
     enqueue_after_commit(message, now)

@@ -11,6 +11,7 @@ every random choice comes from ctx.rng, so every run builds the same clinic.
 
 import math
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
@@ -410,8 +411,16 @@ def _plan_charts(ctx: DemoContext, count: int) -> list[ChartPlan]:
 
     order = list(range(count))
     rng.shuffle(order)
-    bleeding = order[: share(0.15)]
-    for n, index in enumerate(bleeding):
+    _plan_bleeding(rng, plans, order, share(0.15), count)
+    _plan_allergies(rng, plans, rng.sample(range(count), share(0.30)))
+    _plan_conditions(rng, plans, share)
+    return plans
+
+
+def _plan_bleeding(
+    rng: random.Random, plans: list[ChartPlan], order: list[int], bleeding: int, count: int
+) -> None:
+    for n, index in enumerate(order[:bleeding]):
         # Every regimen once first, then the common ones more often.
         if n < len(BLEEDING_REGIMENS):
             plans[index].bleeding = n
@@ -419,11 +428,11 @@ def _plan_charts(ctx: DemoContext, count: int) -> list[ChartPlan]:
             plans[index].bleeding = rng.choices(
                 range(len(BLEEDING_REGIMENS)), BLEEDING_REGIMEN_WEIGHTS
             )[0]
-    not_bleeding = order[share(0.15) :]
-    for index in not_bleeding[: 1 if count >= 50 else 0]:
+    for index in order[bleeding:][: 1 if count >= 50 else 0]:
         plans[index].bleeding_disorder = True
 
-    allergic = rng.sample(range(count), share(0.30))
+
+def _plan_allergies(rng: random.Random, plans: list[ChartPlan], allergic: list[int]) -> None:
     kinds = len(PROCEDURE_ALLERGIES) + len(ORDINARY_ALLERGIES)
     for n, index in enumerate(allergic):
         if n < len(PROCEDURE_ALLERGIES):
@@ -431,6 +440,11 @@ def _plan_charts(ctx: DemoContext, count: int) -> list[ChartPlan]:
         else:
             plans[index].allergy = rng.choices(range(kinds), ALLERGY_WEIGHTS)[0]
 
+
+def _plan_conditions(
+    rng: random.Random, plans: list[ChartPlan], share: Callable[[float], int]
+) -> None:
+    count = len(plans)
     for index in rng.sample(range(count), share(0.20)):
         plans[index].diabetes = True
     for index in rng.sample(range(count), share(0.08)):
@@ -441,7 +455,6 @@ def _plan_charts(ctx: DemoContext, count: int) -> list[ChartPlan]:
         stimulator = plans[index]
         stimulator.stimulator = True
         stimulator.regions = [BodyRegion.LOW_BACK, BodyRegion.LEG]
-    return plans
 
 
 # --- Writing one chart ------------------------------------------------------------------
@@ -469,6 +482,21 @@ def _add_medication(ctx, patient, medication, *, start: date, end: date | None =
 
 def _medications(ctx: DemoContext, patient: Patient, plan: ChartPlan) -> None:
     rng = plan.rng
+    _pain_medications(ctx, patient, plan)
+    if rng.random() < 0.15:  # something tried before and stopped
+        _stopped_medication(ctx, patient, rng)
+    if plan.bleeding is not None:
+        _bleeding_medications(ctx, patient, rng, BLEEDING_REGIMENS[plan.bleeding])
+    if plan.diabetes:
+        for medication in rng.choice(DIABETES_REGIMENS):
+            _add_medication(ctx, patient, medication, start=_days_ago(rng.randint(300, 4000)))
+    if rng.random() < 0.4:
+        for medication in rng.sample(GENERAL_MEDICATIONS, rng.randint(1, 2)):
+            _add_medication(ctx, patient, medication, start=_days_ago(rng.randint(200, 4000)))
+
+
+def _pain_medications(ctx: DemoContext, patient: Patient, plan: ChartPlan) -> None:
+    rng = plan.rng
     classes = list(PAIN_CLASS_WEIGHTS)
     if plan.bleeding is not None:
         classes.remove(DrugClass.NSAID)  # not with an anticoagulant or antiplatelet
@@ -482,29 +510,29 @@ def _medications(ctx: DemoContext, patient: Patient, plan: ChartPlan) -> None:
         name, dose, frequency = rng.choice(PAIN_MEDICATIONS[drug_class])
         medication = (name, drug_class, dose, frequency, "")
         _add_medication(ctx, patient, medication, start=_days_ago(rng.randint(45, 1500)))
-    if rng.random() < 0.15:  # something tried before and stopped
-        drug_class = rng.choice([DrugClass.OPIOID, DrugClass.GABAPENTINOID, DrugClass.NSAID])
-        name, dose, frequency = rng.choice(PAIN_MEDICATIONS[drug_class])
-        started = _days_ago(rng.randint(400, 1500))
-        medication = (name, drug_class, dose, frequency, rng.choice(STOPPED_BECAUSE))
-        ended = started + timedelta(days=rng.randint(20, 300))
-        _add_medication(ctx, patient, medication, start=started, end=ended)
-    if plan.bleeding is not None:
-        started = _days_ago(rng.randint(90, 2500))
-        for medication in BLEEDING_REGIMENS[plan.bleeding]:
-            if medication[1] == DrugClass.LMWH:  # a short course after surgery
-                started = _days_ago(rng.randint(5, 20))
-                _add_medication(
-                    ctx, patient, medication, start=started, end=started + timedelta(days=28)
-                )
-            else:
-                _add_medication(ctx, patient, medication, start=started)
-    if plan.diabetes:
-        for medication in rng.choice(DIABETES_REGIMENS):
-            _add_medication(ctx, patient, medication, start=_days_ago(rng.randint(300, 4000)))
-    if rng.random() < 0.4:
-        for medication in rng.sample(GENERAL_MEDICATIONS, rng.randint(1, 2)):
-            _add_medication(ctx, patient, medication, start=_days_ago(rng.randint(200, 4000)))
+
+
+def _stopped_medication(ctx: DemoContext, patient: Patient, rng: random.Random) -> None:
+    drug_class = rng.choice([DrugClass.OPIOID, DrugClass.GABAPENTINOID, DrugClass.NSAID])
+    name, dose, frequency = rng.choice(PAIN_MEDICATIONS[drug_class])
+    started = _days_ago(rng.randint(400, 1500))
+    medication = (name, drug_class, dose, frequency, rng.choice(STOPPED_BECAUSE))
+    ended = started + timedelta(days=rng.randint(20, 300))
+    _add_medication(ctx, patient, medication, start=started, end=ended)
+
+
+def _bleeding_medications(
+    ctx: DemoContext, patient: Patient, rng: random.Random, regimen: list[tuple]
+) -> None:
+    started = _days_ago(rng.randint(90, 2500))
+    for medication in regimen:
+        if medication[1] == DrugClass.LMWH:  # a short course after surgery
+            started = _days_ago(rng.randint(5, 20))
+            _add_medication(
+                ctx, patient, medication, start=started, end=started + timedelta(days=28)
+            )
+        else:
+            _add_medication(ctx, patient, medication, start=started)
 
 
 def _entry(ctx: DemoContext, patient: Patient, chart_list: str, **fields) -> None:

@@ -34,7 +34,7 @@ DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%m-%d-%Y")
 def _as_date(token: str) -> date | None:
     for fmt in DATE_FORMATS:
         try:
-            return datetime.strptime(token, fmt).date()
+            return datetime.strptime(token, fmt).date()  # noqa: DTZ007 - only the date is kept
         except ValueError:
             continue
     return None

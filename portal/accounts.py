@@ -134,78 +134,103 @@ def _registration_errors(
     password: str,
     legal_first_name: str,
     legal_last_name: str,
-    date_of_birth,
+    date_of_birth: object,
     phone: str,
     preferred_channel: str,
-    consent_sms,
-    consent_email,
+    consent_sms: object,
+    consent_email: object,
 ) -> tuple[dict, str]:
     """Every field error at once, and the phone in E.164."""
     errors: dict[str, list[str]] = {}
 
-    def add(field: str, message: str) -> None:
-        errors.setdefault(field, []).append(message)
+    def add(field: str, messages: list[str]) -> None:
+        if messages:
+            errors.setdefault(field, []).extend(messages)
 
-    if not email:
-        add("email", "Enter your email address.")
-    else:
-        try:
-            validate_email(email)
-        except ValidationError:
-            add("email", "Enter an email address such as name@example.com.")
-        else:
-            if len(email) > EMAIL_MAX_LENGTH:
-                add("email", f"Use an address of at most {EMAIL_MAX_LENGTH} characters.")
-            else:
-                try:
-                    UnicodeUsernameValidator()(email)
-                except ValidationError:
-                    add("email", "This address cannot be used to sign in; please use another.")
-
-    for field, value, what in (
-        ("legal_first_name", legal_first_name, "first name"),
-        ("legal_last_name", legal_last_name, "last name"),
-    ):
-        if not value:
-            add(field, f"Enter your legal {what}.")
-        elif len(value) > NAME_MAX_LENGTH:
-            add(field, f"Use at most {NAME_MAX_LENGTH} characters.")
-
-    today = timezone.localdate()
-    if not isinstance(date_of_birth, date):
-        add("date_of_birth", "Enter your date of birth, for example 1970-03-21.")
-    elif date_of_birth > today:
-        add("date_of_birth", "The date of birth cannot be in the future.")
-    elif date_of_birth < EARLIEST_BIRTH_DATE:
-        add("date_of_birth", "Check the year of birth.")
-
+    add("email", _email_errors(email))
+    add("legal_first_name", _name_errors(legal_first_name, "first name"))
+    add("legal_last_name", _name_errors(legal_last_name, "last name"))
+    add("date_of_birth", _birth_date_errors(date_of_birth))
     try:
         phone = normalize_phone(phone or "")
     except ValidationError as exc:
-        add("phone", exc.messages[0])
+        add("phone", [exc.messages[0]])
         phone = ""
+    for field, messages in _contact_errors(
+        phone_given=bool(phone) or "phone" in errors,
+        preferred_channel=preferred_channel,
+        consent_sms=consent_sms,
+        consent_email=consent_email,
+    ).items():
+        add(field, messages)
+    add("password", _password_errors(password, email, legal_first_name, legal_last_name))
+    return errors, phone
 
+
+def _email_errors(email: str) -> list[str]:
+    if not email:
+        return ["Enter your email address."]
+    try:
+        validate_email(email)
+    except ValidationError:
+        return ["Enter an email address such as name@example.com."]
+    if len(email) > EMAIL_MAX_LENGTH:
+        return [f"Use an address of at most {EMAIL_MAX_LENGTH} characters."]
+    try:
+        UnicodeUsernameValidator()(email)
+    except ValidationError:
+        return ["This address cannot be used to sign in; please use another."]
+    return []
+
+
+def _name_errors(value: str, what: str) -> list[str]:
+    if not value:
+        return [f"Enter your legal {what}."]
+    if len(value) > NAME_MAX_LENGTH:
+        return [f"Use at most {NAME_MAX_LENGTH} characters."]
+    return []
+
+
+def _birth_date_errors(date_of_birth: object) -> list[str]:
+    if not isinstance(date_of_birth, date):
+        return ["Enter your date of birth, for example 1970-03-21."]
+    if date_of_birth > timezone.localdate():
+        return ["The date of birth cannot be in the future."]
+    if date_of_birth < EARLIEST_BIRTH_DATE:
+        return ["Check the year of birth."]
+    return []
+
+
+def _contact_errors(
+    *, phone_given: bool, preferred_channel: str, consent_sms: object, consent_email: object
+) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
     if preferred_channel not in ContactChannel.values:
-        add("preferred_channel", "Choose how we should contact you.")
+        errors["preferred_channel"] = ["Choose how we should contact you."]
     for field, value in (("consent_sms", consent_sms), ("consent_email", consent_email)):
         if not isinstance(value, bool):
-            add(field, "Choose yes or no.")
-    if "phone" not in errors and not phone and preferred_channel in ("sms", "phone"):
-        add("phone", "Enter a phone number to be reached by text message or phone.")
+            errors[field] = ["Choose yes or no."]
+    if not phone_given and preferred_channel in ("sms", "phone"):
+        errors["phone"] = ["Enter a phone number to be reached by text message or phone."]
     if preferred_channel == ContactChannel.SMS and consent_sms is False:
-        add("consent_sms", "To be reached by text message, answer yes here.")
+        errors.setdefault("consent_sms", []).append(
+            "To be reached by text message, answer yes here."
+        )
     if preferred_channel == ContactChannel.EMAIL and consent_email is False:
-        add("consent_email", "To be reached by email, answer yes here.")
+        errors.setdefault("consent_email", []).append("To be reached by email, answer yes here.")
+    return errors
 
+
+def _password_errors(password: str, email: str, first_name: str, last_name: str) -> list[str]:
     # The validators compare the password with the details typed, never with a stored account.
     candidate = get_user_model()(
-        username=email, email=email, first_name=legal_first_name, last_name=legal_last_name
+        username=email, email=email, first_name=first_name, last_name=last_name
     )
     try:
         password_validation.validate_password(password or "", user=candidate)
     except ValidationError as exc:
-        errors.setdefault("password", []).extend(exc.messages)
-    return errors, phone
+        return list(exc.messages)
+    return []
 
 
 # --- Services -----------------------------------------------------------------------------

@@ -48,7 +48,7 @@ class ProcedureTypeListApi(GenericAPIView):
         operation_id="procedure_types_list", responses=ProcedureTypeSerializer(many=True)
     )
     def get(self, request):
-        page = self.paginate_queryset(self.get_queryset())
+        page = self.paginate_queryset(selectors.procedure_types_active())
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
 

@@ -5,7 +5,12 @@ from clinic.core.ids import NOT_AN_ID
 from clinic.users.roles import CLINICAL_ROLES
 from patients.selectors import patients_visible_to
 
-from .models import OrderStatus, ProcedureOrder, ProcedureRecord
+from .models import OrderStatus, ProcedureOrder, ProcedureRecord, ProcedureType
+
+
+def procedure_types_active() -> QuerySet[ProcedureType]:
+    """The catalog as staff list it: the active entries, each with who performs it."""
+    return ProcedureType.objects.filter(is_active=True).prefetch_related("providers")
 
 
 def orders_visible_to(user) -> QuerySet[ProcedureOrder]:

@@ -37,7 +37,7 @@ class LocalDateTimeField(forms.Field):
         text = str(value).strip()
         for pattern in LOCAL_INPUT_FORMATS:
             try:
-                return datetime.strptime(text, pattern)
+                return datetime.strptime(text, pattern)  # noqa: DTZ007 - wall clock, zoned by the caller
             except ValueError:
                 continue
         raise forms.ValidationError(self.error_messages["invalid"], code="invalid")

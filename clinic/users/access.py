@@ -4,9 +4,22 @@ from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest
 from rest_framework.permissions import BasePermission
 
+from .models import User
 from .roles import CLINICAL_ROLES, STAFF_ROLES, Role
+
+
+def signed_in_user(request: HttpRequest) -> User:
+    """The user behind a request that a login or role check already let through.
+
+    Raises PermissionDenied for an anonymous request, so a page that forgot its guard fails
+    closed instead of acting as nobody."""
+    user = request.user
+    if not isinstance(user, User) or not user.is_authenticated:
+        raise PermissionDenied("You need to sign in.")
+    return user
 
 
 def role_required(*roles: Role):

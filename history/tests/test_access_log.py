@@ -123,22 +123,22 @@ class TestAdmin:
         assert "delete_selected" not in model_admin.get_actions(request)
 
     def test_list_and_detail_can_be_read(self, admin_client, log):
-        changelist = admin_client.get(reverse("admin:history_chartaccess_changelist"))
+        changelist = admin_client.get(reverse("admin:audit_chartaccess_changelist"))
         assert changelist.status_code == 200
         assert log["rosa"].mrn in changelist.content.decode()
         access = log["rows"][0]
-        detail = admin_client.get(reverse("admin:history_chartaccess_change", args=[access.pk]))
+        detail = admin_client.get(reverse("admin:audit_chartaccess_change", args=[access.pk]))
         assert detail.status_code == 200
         assert 'name="_save"' not in detail.content.decode()
 
     def test_nothing_can_be_added_changed_or_deleted(self, admin_client, log):
         access = log["rows"][0]
-        add = admin_client.get(reverse("admin:history_chartaccess_add"))
+        add = admin_client.get(reverse("admin:audit_chartaccess_add"))
         change = admin_client.post(
-            reverse("admin:history_chartaccess_change", args=[access.pk]), {"via": "api"}
+            reverse("admin:audit_chartaccess_change", args=[access.pk]), {"via": "api"}
         )
         delete = admin_client.post(
-            reverse("admin:history_chartaccess_delete", args=[access.pk]), {"post": "yes"}
+            reverse("admin:audit_chartaccess_delete", args=[access.pk]), {"post": "yes"}
         )
         assert add.status_code == 403
         assert change.status_code == 403
@@ -151,6 +151,6 @@ class TestAdmin:
         manager_user.is_staff = True
         manager_user.save(update_fields=["is_staff"])
         response = signed_in(client, manager_user).get(
-            reverse("admin:history_chartaccess_changelist")
+            reverse("admin:audit_chartaccess_changelist")
         )
         assert response.status_code == 200

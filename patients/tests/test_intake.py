@@ -248,6 +248,6 @@ def test_a_naive_time_is_a_field_error(own_patient, clinician_user):
             items={"score": 3},
             body_region="knee",
             by=Actor.desk(clinician_user),
-            taken_at=datetime(2026, 1, 5, 9, 0),
+            taken_at=datetime(2026, 1, 5, 9, 0),  # noqa: DTZ001 - the naive time under test
         )
     assert "taken_at" in caught.value.fields

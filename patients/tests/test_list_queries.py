@@ -33,9 +33,11 @@ CHART_ROWS: dict[str, ChartRow] = {
     "medications": lambda patient, n, by: Medication(
         patient=patient, name=f"Drug {n}", drug_class="opioid", recorded_by=by
     ),
-    "conditions": lambda patient, n, by: Condition(patient=patient, kind="other", recorded_by=by),
+    "conditions": lambda patient, n, by: Condition(
+        patient=patient, kind="other", description=f"Condition {n}", recorded_by=by
+    ),
     "devices": lambda patient, n, by: ImplantedDevice(
-        patient=patient, kind="other", recorded_by=by
+        patient=patient, kind="other", description=f"Device {n}", recorded_by=by
     ),
     "assessments": lambda patient, n, by: Assessment(
         patient=patient,

@@ -125,7 +125,7 @@ def test_renewing_the_link_revokes_the_old_one(client, make_user, booked):
     old = booked.provider.calendar_token
     client.force_login(make_user("root", Role.MANAGER, is_superuser=True))
     response = client.post(
-        "/admin/scheduling/provider/",
+        "/admin/sites/provider/",
         {"action": "renew_calendar_link", "_selected_action": [str(booked.provider.pk)]},
     )
     assert response.status_code == 302
