@@ -27,7 +27,7 @@ def add_form(client, **fields: str) -> dict[str, str]:
     for inline in page.context["inline_admin_formsets"]:
         prefix = inline.formset.prefix
         data |= {f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0"}
-    defaults = {"status": "active", "preferred_channel": "email", "sex": ""}
+    defaults = {"status": "active", "preferred_channel": "email", "sex": "female"}
     return data | defaults | fields
 
 
