@@ -11,20 +11,15 @@ from clinic.users.access import HasRole, role_required
 from clinic.users.roles import Role
 from patients.selectors import patient_for
 
+from .filters import history_filters
 from .selectors import KINDS, REGIONS, patient_history
 from .serializers import history_as_json
-
-
-def _filters(params) -> dict:
-    kinds = [k for k in params.getlist("kind") if k in KINDS]
-    region = params.get("region") if params.get("region") in REGIONS else None
-    return {"kinds": kinds or None, "region": region}
 
 
 @role_required(Role.CLINICIAN)
 def history_page(request, patient_id):
     patient = patient_for(request.user, patient_id)
-    filters = _filters(request.GET)
+    filters = history_filters(request.GET, strict=False)
     history = patient_history(patient=patient, **filters)
     chart_access_record(user=request.user, patient=patient, via="history")
     context = {
@@ -52,6 +47,7 @@ class HistoryApi(APIView):
     )
     def get(self, request, patient_id):
         patient = patient_for(request.user, patient_id)
-        history = patient_history(patient=patient, **_filters(request.query_params))
+        filters = history_filters(request.query_params, strict=True)
+        history = patient_history(patient=patient, **filters)
         chart_access_record(user=request.user, patient=patient, via="api")
         return Response(history_as_json(history))
