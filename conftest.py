@@ -96,7 +96,7 @@ def parse_clock_at(text: str, late: dict[str, datetime]) -> datetime:
     return when
 
 
-def runs_subprocess(node: pytest.Item | pytest.Function) -> bool:
+def runs_subprocess(node: pytest.Item) -> bool:
     return any(node.get_closest_marker(name) for name in SUBPROCESS_MARKERS)
 
 
@@ -159,7 +159,9 @@ def clock(request: pytest.FixtureRequest, clock_start: datetime | None) -> Itera
 
 
 @pytest.fixture(autouse=True)
-def _clock_before_other_fixtures(request: pytest.FixtureRequest, clock_start: object) -> None:
+def _clock_before_other_fixtures(
+    request: pytest.FixtureRequest, clock_start: datetime | None
+) -> None:
     """Start `clock` before the fixtures that build data from now, for a test that asks for
     it or is marked date_sensitive, and for every in-process test under --clock-at."""
     if runs_subprocess(request.node):
@@ -229,33 +231,30 @@ def other_patient(db):
 
 
 # ---------------------------------------------------------------------------------------------
-# Reference data. The data migrations load the procedure catalog and its rule tables; a
-# transactional test ends with a flush that empties every table, and with --reuse-db the next
-# run starts from that empty database. Role groups come back by themselves (the users app's
-# post_migrate handler runs after every flush); the single-row policies are created on first
-# use. The rest is loaded again, by the migrations' own code, before it is needed.
+# Reference data. The data migrations load the procedure catalog and its rule tables and give
+# the role groups their permissions; a transactional test ends with a flush that empties every
+# table, and with --reuse-db the next run starts from that empty database. The flush's
+# post_migrate signal brings the groups back, but the users app's handler runs before the apps
+# listed after it have their permissions again, so most are missing. The single-row policies
+# are created on first use. The rest is put back, by the migrations' own code, before a test.
 
 
-def reference_data_is_missing() -> bool:
-    from django.contrib.auth.models import Group
-
+def catalog_is_missing() -> bool:
     from procedures.models import AnticoagulantRule, ProcedureType, SafetyThreshold, Steroid
 
-    models = [ProcedureType, AnticoagulantRule, SafetyThreshold, Steroid, Group]
-    return not all(model.objects.exists() for model in models)
+    tables = [ProcedureType, AnticoagulantRule, SafetyThreshold, Steroid]
+    return not all(model.objects.exists() for model in tables)
 
 
 def restore_reference_data() -> None:
-    """Load what the data migrations load, if a flush has emptied it."""
+    """Load the catalog again if a flush has emptied it (the role groups get their
+    permissions back from post_migrate, see clinic/users/apps.py)."""
     from django.apps import apps
-    from django.contrib.auth.models import Group, Permission
 
-    from clinic.users.roles import assign_role_permissions
     from procedures.catalog import load_reference_data
 
-    if reference_data_is_missing():
+    if catalog_is_missing():
         load_reference_data(apps)
-        assign_role_permissions(Group, Permission)
 
 
 def is_transactional(node: pytest.Item) -> bool:

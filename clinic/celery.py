@@ -1,9 +1,12 @@
 """The Celery app: Redis broker, JSON only, late acks, bounded tasks, beat schedule in code."""
 
+import functools
 import os
+from queue import Empty
 
 from celery import Celery
 from celery.signals import beat_init
+from kombu.transport import redis as kombu_redis
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clinic.settings.local")
 
@@ -20,6 +23,40 @@ def load_django_settings_first(sender=None, **kwargs):
 
     with exit_on_configuration_error():
         _ = settings.INSTALLED_APPS
+
+
+def _survive_a_broker_lost_mid_brpop(close):
+    """kombu 5.7.0's Redis channel, closed while its BRPOP is in flight and the broker gone,
+    re-raises the read's ConnectionError before marking itself closed. The worker's
+    reconnect (celery Consumer.on_connection_error_after_connected) first runs
+    Connection.collect(), which swallows that error and drops the transport's client, then
+    Connection.close(), which closes the channel again: holding an unacknowledged task
+    (acks_late), the channel now restores it through a client built from the dropped
+    transport, AttributeError "'NoneType' object has no attribute 'hostname'" escapes as
+    "Unrecoverable error", and the worker exits instead of reconnecting. Reading the BRPOP
+    reply here, ignoring a connection error as close() already ignores Empty, lets the
+    first close finish; the second is then a no-op. See
+    docs/decisions/0019-producer-recovery.md."""
+
+    @functools.wraps(close)
+    def close_even_if_the_brpop_read_fails(self):
+        if self._in_poll:
+            try:
+                self._brpop_read()  # clears _in_poll whatever happens
+            except (Empty, *self.connection_errors):
+                pass
+        return close(self)
+
+    vars(close_even_if_the_brpop_read_fails)[_PATCHED_MARK] = True
+    return close_even_if_the_brpop_read_fails
+
+
+_PATCHED_MARK = "survives_lost_brpop"
+if not getattr(kombu_redis.Channel.close, _PATCHED_MARK, False):
+    # Patched on the class (not a subclass): the Redis transport builds its channels itself.
+    kombu_redis.Channel.close = _survive_a_broker_lost_mid_brpop(  # type: ignore[method-assign]  # see the docstring above
+        kombu_redis.Channel.close
+    )
 
 
 DEFAULT_QUEUE = "default"
@@ -45,8 +82,18 @@ app.conf.update(
     # the dispatcher; outbox rows wait in PostgreSQL and are handed over on a later run.
     broker_connection_timeout=2,
     # visibility_timeout: longer than any task may run, so Redis does not redeliver a task
-    # still running. max_retries: one reconnect attempt when publishing.
-    broker_transport_options={"visibility_timeout": 3600, "max_retries": 1},
+    # still running. max_retries 0: a publish that finds no connection makes one attempt to
+    # open one and gives up, without kombu's 2 s sleep before a second attempt (a failed
+    # publish closes its pooled connection, so the next publish opens a new one anyway).
+    # socket_connect_timeout/socket_timeout: a broker that does not answer at all (host
+    # gone, half-open connection) fails a publish in seconds, not the OS's minutes. See
+    # docs/decisions/0019-producer-recovery.md.
+    broker_transport_options={
+        "visibility_timeout": 3600,
+        "max_retries": 0,
+        "socket_connect_timeout": 2,
+        "socket_timeout": 5,
+    },
     worker_hijack_root_logger=False,
     beat_schedule={
         "beat-heartbeat": {

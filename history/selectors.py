@@ -24,6 +24,7 @@ from patients.models import (
     ImplantedDevice,
     IntakeSubmission,
     Medication,
+    Patient,
     ProcedureAllergyClass,
 )
 from procedures import safety
@@ -98,7 +99,7 @@ PATHWAY_CODES = ["scs_implant", *RFA_FOR_REGION.values(), *MBB_FOR_REGION.values
 class Loaded:
     """Everything the view reads, in one query per list."""
 
-    patient: object
+    patient: Patient
     today: date
     records: list
     outcomes_by_record: dict

@@ -1,7 +1,10 @@
 """What a link in a message does when the patient opens it. Each action locks its token, so
 a link used twice at once acts once."""
 
-from django.db import transaction
+from collections.abc import Callable
+from typing import Any
+
+from django.db import models, transaction
 from django.http import QueryDict
 from django.utils import timezone
 
@@ -68,7 +71,7 @@ def _pgic(value) -> int:
 
 
 @transaction.atomic
-def link_act(*, token: str, purpose: str, data: dict):
+def link_act(*, token: str, purpose: str, data: QueryDict) -> models.Model:
     """Do what the link is for, once. Returns the affected object."""
     link = link_find(token, lock=True)
     if link.purpose != purpose:
@@ -95,8 +98,8 @@ def _cancel(link: LinkToken, data: QueryDict) -> Appointment:
 
 
 def _survey(link: LinkToken, data: QueryDict) -> ProcedureOutcome:
-    errors = {}
-    values = {}
+    errors: dict[str, Any] = {}
+    values: dict[str, int] = {}
     for field, parse in (("nrs", _nrs), ("pgic", _pgic)):
         try:
             values[field] = parse(data.get(field))
@@ -125,7 +128,7 @@ def _accept_offer(link: LinkToken, data: QueryDict) -> Appointment:
     return offer_accept(offer=offer, by=Actor.message_link())
 
 
-ACTIONS = {
+ACTIONS: dict[str, Callable[[LinkToken, QueryDict], models.Model]] = {
     LinkPurpose.CONFIRM: _confirm,
     LinkPurpose.CANCEL: _cancel,
     LinkPurpose.SURVEY: _survey,

@@ -12,7 +12,7 @@ from notifications.models import LinkPurpose
 
 from .services import LinkUnusable, link_act, link_find, link_subject
 
-LINK_TEMPLATES = {
+LINK_TEMPLATES: dict[str, str] = {
     LinkPurpose.CONFIRM: "links/confirm.html",
     LinkPurpose.CANCEL: "links/cancel.html",
     LinkPurpose.SURVEY: "links/survey.html",

@@ -4,6 +4,7 @@ from django.http import HttpRequest
 
 from clinic.core.admin import ServiceOnlyAdmin
 from clinic.core.errors import DomainError
+from clinic.users.access import signed_in_user
 from clinic.users.actor import Actor
 
 from .models import LinkToken, Message, MessageState, NotificationPolicy
@@ -27,7 +28,7 @@ class MessageAdmin(ServiceOnlyAdmin):
         retried = 0
         for message in queryset.filter(state=MessageState.FAILED):
             try:
-                message_retry(message=message, by=Actor.admin(request.user))
+                message_retry(message=message, by=Actor.admin(signed_in_user(request)))
             except DomainError as error:
                 self.message_user(request, f"{message.pk}: {error.detail}", messages.ERROR)
             else:

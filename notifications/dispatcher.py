@@ -36,11 +36,16 @@ def publish(message_ids: list[str]) -> int:
     for index, message_id in enumerate(message_ids):
         try:
             # By name: the task module imports this one, and a producer needs no task code.
+            # ignore_result: nothing reads a send's result (the row is the record), and
+            # without it send_task first subscribes to the task's result in the result
+            # backend, which, being the same Redis in production, retries for ~20 s there
+            # when Redis is down instead of failing the publish at once.
             current_app.send_task(
                 SEND_MESSAGE_TASK,
                 args=[message_id],
                 queue=settings.NOTIFICATIONS_QUEUE,
                 retry=False,
+                ignore_result=True,
             )
         except SoftTimeLimitExceeded:
             raise

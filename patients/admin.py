@@ -8,6 +8,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from clinic.core.admin import ServiceOnlyAdmin
+from clinic.users.access import signed_in_user
 from clinic.users.actor import Actor
 
 from .models import (
@@ -134,7 +135,7 @@ class PatientAdmin(admin.ModelAdmin):
         demographics = {name: v for name, v in fields.items() if name in DEMOGRAPHIC_FIELDS}
         if not change:
             created = patient_create(
-                by=Actor.admin(request.user), user=fields.get("user"), **demographics
+                by=Actor.admin(signed_in_user(request)), user=fields.get("user"), **demographics
             )
             _adopt(obj, created)
             return

@@ -88,7 +88,7 @@ class PatientDetailApi(APIView):
         return Response(PatientSerializer(patient).data)
 
 
-class ClinicalListApi(GenericAPIView):
+class ClinicalChartApi(GenericAPIView):
     """A patient's allergies, medications, conditions or devices (one subclass each)."""
 
     chart_list: str
@@ -101,6 +101,8 @@ class ClinicalListApi(GenericAPIView):
         super().initial(request, *args, **kwargs)
         self.patient = selectors.clinical_patient_for(request.user, kwargs["patient_id"])
 
+
+class ClinicalListApi(ClinicalChartApi):
     def get(self, request, patient_id):
         page = self.paginate_queryset(self.entries())
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
@@ -118,7 +120,7 @@ class ClinicalListApi(GenericAPIView):
         return Response(self.get_serializer(entry).data, status=status.HTTP_201_CREATED)
 
 
-class ClinicalDetailApi(ClinicalListApi):
+class ClinicalDetailApi(ClinicalChartApi):
     def get_entry(self, entry_id):
         return get_object_or_404(self.entries(), pk=entry_id)
 
@@ -211,6 +213,7 @@ class PatientIntakeListApi(GenericAPIView):
         patient = selectors.patient_for(request.user, patient_id)
         intakes = selectors.intakes_visible_to(request.user).filter(patient=patient)
         page = self.paginate_queryset(intakes.order_by("-submitted_at"))
+        assert page is not None  # settings name a default paginator
         return self.get_paginated_response([intake_data(i, request.user) for i in page])
 
     @extend_schema(

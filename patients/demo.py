@@ -501,7 +501,7 @@ def _pain_medications(ctx: DemoContext, patient: Patient, plan: ChartPlan) -> No
     if plan.bleeding is not None:
         classes.remove(DrugClass.NSAID)  # not with an anticoagulant or antiplatelet
     how_many = rng.choices([0, 1, 2, 3, 4], [8, 30, 32, 20, 10])[0]
-    chosen: list[str] = []
+    chosen: list[DrugClass] = []
     while len(chosen) < how_many:
         drug_class = rng.choices(classes, [PAIN_CLASS_WEIGHTS[c] for c in classes])[0]
         if drug_class not in chosen:

@@ -10,12 +10,14 @@ from .models import Assessment, Patient
 from .selectors import patients_matching, patients_visible_to
 
 
-def patients_of_the_caller(request: HttpRequest | None) -> QuerySet[Patient]:
-    """The patients a `?patient=` filter may name: those the caller may see. Any other id is
-    refused like an unknown one, so the answer tells nothing about records out of reach."""
-    if request is None:
-        return Patient.objects.none()
-    return patients_visible_to(request.user)
+class PatientOfTheCallerFilter(django_filters.ModelChoiceFilter):
+    """`?patient=` naming one of the patients the caller may see. Any other id is refused
+    like an unknown one, so the answer tells nothing about records out of reach."""
+
+    def get_queryset(self, request: HttpRequest | None) -> QuerySet[Patient]:
+        if request is None:  # the schema generator has no caller
+            return Patient.objects.none()
+        return patients_visible_to(request.user)
 
 
 class PatientFilter(django_filters.FilterSet):

@@ -3,7 +3,9 @@
 from django import forms
 from django.db.models import Q
 
+from clinic.core.db import max_length
 from clinic.core.errors import ValidationFailed
+from clinic.core.forms import choice_field, model_choice_field
 from sites.models import Location
 
 from .models import ContactChannel, Patient, PatientStatus, Sex
@@ -39,7 +41,7 @@ PATIENT_FIELDSETS = (
 
 
 def _max(name: str) -> int:
-    return Patient._meta.get_field(name).max_length
+    return max_length(Patient, name)
 
 
 def _text(label: str, name: str, *, required: bool = False, **attrs) -> forms.CharField:
@@ -133,7 +135,7 @@ class PatientForm(forms.Form):
         locations = Q(is_active=True)
         if patient is not None and patient.home_location_id:
             locations |= Q(pk=patient.home_location_id)
-        self.fields["home_location"].queryset = Location.objects.filter(locations)
+        model_choice_field(self, "home_location").queryset = Location.objects.filter(locations)
         self.fields["state"].widget.attrs.update(size=2, autocomplete="address-level1")
         if patient is not None:
             for field in self.fields.values():
@@ -199,7 +201,7 @@ class MergeForm(forms.Form):
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         self.candidate = candidate
-        self.fields["survivor"].choices = [
+        choice_field(self, "survivor").choices = [
             (str(p.pk), f"{p.legal_last_name}, {p.legal_first_name} (MRN {p.mrn})")
             for p in (candidate.patient, candidate.match)
         ]

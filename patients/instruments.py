@@ -25,7 +25,7 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import models
 
@@ -203,6 +203,16 @@ def _band(bands, total) -> tuple[str, str]:
     raise AssertionError(f"total {total} is beyond the last band")  # pragma: no cover
 
 
+_T = TypeVar("_T")
+
+
+def _checked(value: _T | None) -> _T:
+    """An answer after raise_if_any, which has already refused every missing or invalid one."""
+    if value is None:  # pragma: no cover
+        raise AssertionError("an answer the checker refused reached the scoring")
+    return value
+
+
 def _whole_number(value: Any) -> int | None:
     """The integer a JSON answer stands for, or None if it is not a whole number.
 
@@ -297,6 +307,7 @@ def _score_nrs(items: Any, **_: Any) -> Score:
     check.unknown_keys(("score",))
     value = check.integer("score", 0, 10, label="NRS")
     check.raise_if_any()
+    value = _checked(value)
     code, label = _band(NRS_BANDS, value)
     return Score(total=Decimal(value), band=code, band_label=label, flags=())
 
@@ -329,7 +340,7 @@ def _score_ndi(items: Any, **_: Any) -> Score:
         for key, name in NDI_ITEMS
     ]
     check.raise_if_any()
-    total = sum(answers)
+    total = sum(_checked(answer) for answer in answers)
     code, label = _band(NDI_BANDS, total)
     return Score(
         total=Decimal(total), band=code, band_label=label, flags=(), percent=Decimal(total * 2)
@@ -341,8 +352,9 @@ def _score_peg(items: Any, **_: Any) -> Score:
     check.unknown_keys(_keys(PEG_ITEMS))
     answers = [check.integer(key, 0, 10, label=f"PEG {key}") for key, _ in PEG_ITEMS]
     check.raise_if_any()
+    total = sum(_checked(answer) for answer in answers)
     with localcontext(_CONTEXT):
-        mean = (Decimal(sum(answers)) / len(answers)).quantize(_TWO_PLACES, rounding=ROUND_HALF_UP)
+        mean = (Decimal(total) / len(answers)).quantize(_TWO_PLACES, rounding=ROUND_HALF_UP)
     return Score(total=mean, band="", band_label="", flags=())
 
 
@@ -351,6 +363,7 @@ def _score_pgic(items: Any, **_: Any) -> Score:
     check.unknown_keys(("change",))
     value = check.integer("change", 1, 7, label="PGIC")
     check.raise_if_any()
+    value = _checked(value)
     code, label = PGIC_ANSWERS[value]
     flags = ("pgic_important_improvement",) if value <= 2 else ()
     return Score(total=Decimal(value), band=code, band_label=label, flags=flags)
@@ -362,7 +375,7 @@ def _score_phq2(items: Any, **_: Any) -> Score:
     check.unknown_keys(keys)
     answers = [check.integer(key, 0, 3, label=f"PHQ-2 {key}") for key in keys]
     check.raise_if_any()
-    total = sum(answers)
+    total = sum(_checked(answer) for answer in answers)
     code, label = _band(PHQ2_BANDS, total)
     flags = ("phq2_positive",) if total >= PHQ2_POSITIVE_AT else ()
     return Score(total=Decimal(total), band=code, band_label=label, flags=flags)
@@ -374,9 +387,10 @@ def _score_phq9(items: Any, **_: Any) -> Score:
     check.unknown_keys(keys)
     answers = [check.integer(key, 0, 3, label=f"PHQ-9 {key}") for key in keys]
     check.raise_if_any()
-    total = sum(answers)
+    scores = [_checked(answer) for answer in answers]
+    total = sum(scores)
     code, label = _band(PHQ9_BANDS, total)
-    flags = ("phq9_item9_positive",) if answers[8] > 0 else ()
+    flags = ("phq9_item9_positive",) if scores[8] > 0 else ()
     return Score(total=Decimal(total), band=code, band_label=label, flags=flags)
 
 
@@ -392,6 +406,7 @@ def _score_ort(items: Any, *, sex: str | None, age: int | None) -> Score:
         if years is None or years < 0:
             check.add("age", f"Age must be a whole number of years, 0 or more; got {age!r}.")
     check.raise_if_any()
+    years = _checked(years)
 
     flags: tuple[str, ...] = ()
     if sex == "female":
@@ -461,6 +476,7 @@ def percent_relief(baseline: int | Decimal, follow_up: int | Decimal) -> Decimal
     after = _relief_operand("follow_up", follow_up, errors)
     if errors:
         raise InstrumentError(errors)
+    before, after = _checked(before), _checked(after)
     if before == 0:
         return None
     with localcontext(_CONTEXT):

@@ -140,7 +140,7 @@ def chart_summary(*, patient: Patient) -> dict:
         Medication.objects.filter(current, patient=patient),
         key=lambda m: (not m.affects_bleeding, m.name.lower()),
     )
-    latest = {}
+    latest: dict[tuple[str, str], Assessment] = {}
     for assessment in Assessment.objects.filter(patient=patient).order_by("-taken_at"):
         key = (assessment.instrument, assessment.body_region)
         latest.setdefault(key, assessment)

@@ -2,6 +2,8 @@
 
 from rest_framework import serializers
 
+from clinic.users.models import User
+
 from .instruments import Instrument
 from .models import (
     Allergy,
@@ -45,7 +47,9 @@ class PatientBriefSerializer(serializers.ModelSerializer):
 
 
 class ClinicalEntrySerializer(serializers.ModelSerializer):
-    recorded_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    recorded_by: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
 
     class Meta:
         read_only_fields = ENTRY_READ_ONLY
@@ -104,7 +108,9 @@ class AssessmentSerializer(serializers.ModelSerializer):
     )
     items = serializers.DictField(help_text='Item scores keyed by item, e.g. {"score": 6} for NRS.')
     taken_at = serializers.DateTimeField(required=False)
-    recorded_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    recorded_by: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
 
     class Meta:
         model = Assessment
@@ -142,7 +148,9 @@ class IntakeSubmitSerializer(serializers.Serializer):
 
 
 class IntakeItemSerializer(serializers.ModelSerializer):
-    decided_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    decided_by: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
 
     class Meta:
         model = IntakeItem

@@ -1,7 +1,7 @@
 """Every write to a patient's record. Views and APIs call these; nothing else writes."""
 
 import uuid
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.db.models.functions import Concat
 from django.utils import timezone
 
+from clinic.core.db import concrete_field
 from clinic.core.errors import Conflict, Forbidden, ValidationFailed
 from clinic.core.phones import normalize_phone
 from clinic.users.actor import Actor
@@ -81,7 +82,9 @@ INTAKE_DEMOGRAPHIC_FIELDS = tuple(
     if name not in ("home_location", "status", "needs_verification")
 )
 
-CLINICAL_LIST_MODELS = {
+# An entry of one of the chart's lists.
+ChartEntry = Allergy | Medication | Condition | ImplantedDevice
+CLINICAL_LIST_MODELS: dict[str, type[ChartEntry]] = {
     IntakeItemKind.ALLERGY: Allergy,
     IntakeItemKind.MEDICATION: Medication,
     IntakeItemKind.CONDITION: Condition,
@@ -184,7 +187,7 @@ def patient_update(*, patient: Patient, **changes) -> Patient:
 # --- Clinical lists ---------------------------------------------------------------------
 
 
-def _build_entry(chart_list: str, *, patient: Patient, **fields):
+def _build_entry(chart_list: str, *, patient: Patient, **fields: Any) -> ChartEntry:
     model = CLINICAL_LIST_MODELS[chart_list]
     allowed = {f.name for f in model._meta.concrete_fields} - {
         "id",
@@ -208,7 +211,7 @@ def clinical_entry_add(
     by: Actor,
     source: str = EntrySource.STAFF,
     **fields: Any,
-) -> models.Model:
+) -> ChartEntry:
     """Add an entry to one of the chart's lists: chart_list is "allergy", "medication",
     "condition" or "device" (named so, since conditions and devices have a `kind` field)."""
     entry = _build_entry(chart_list, patient=patient, **fields)
@@ -237,7 +240,7 @@ def clinical_entry_update(*, entry, **changes):
 
 def assessment_score(*, patient: Patient, instrument: str, items, body_region: str = "", on=None):
     """Validate and score without saving; raises ValidationFailed with per-item errors."""
-    errors = {}
+    errors: dict[str, Any] = {}
     if instrument not in Instrument.values:
         raise ValidationFailed({"instrument": [f"Unknown instrument {instrument!r}."]})
     if instrument == Instrument.NRS and not body_region:
@@ -273,7 +276,7 @@ def assessment_record(
     body_region = body_region or ""
     if timezone.is_naive(taken_at):
         raise ValidationFailed({"taken_at": ["Give the time with its time zone."]})
-    if taken_at > timezone.now() + timezone.timedelta(minutes=5):
+    if taken_at > timezone.now() + timedelta(minutes=5):
         raise ValidationFailed({"taken_at": ["An assessment cannot be taken in the future."]})
     result = assessment_score(
         patient=patient,
@@ -320,7 +323,7 @@ def _demographic_items(patient: Patient, proposed: dict) -> list[IntakeItem]:
     values = dict(proposed)
     errors |= _normalise_contact(values)
     for name in set(values) - unknown:
-        field = Patient._meta.get_field(name)
+        field = concrete_field(Patient, name)
         try:
             setattr(candidate, field.attname, field.to_python(values[name]))
         except ValidationError as exc:
@@ -338,7 +341,7 @@ def _demographic_items(patient: Patient, proposed: dict) -> list[IntakeItem]:
             raise ValidationFailed({"demographics": bad}) from None
     items = []
     for name in sorted(set(values) - unknown):
-        field = Patient._meta.get_field(name)
+        field = concrete_field(Patient, name)
         new, old = getattr(candidate, field.attname), getattr(patient, field.attname)
         if new != old:
             items.append(
@@ -353,7 +356,8 @@ def _demographic_items(patient: Patient, proposed: dict) -> list[IntakeItem]:
 
 
 def _list_items(patient: Patient, kind: str, entries) -> list[IntakeItem]:
-    errors, items = {}, []
+    errors: dict[str, Any] = {}
+    items: list[IntakeItem] = []
     for index, entry in enumerate(entries or []):
         if not isinstance(entry, dict):
             errors[str(index)] = ["Each entry must be an object."]
@@ -416,9 +420,9 @@ def intake_submit(
     """Store a questionnaire and the chart changes it proposes; the chart is not touched.
 
     It waits for review while it proposes changes or is urgent (a clinician must see it)."""
-    errors = {}
+    errors: dict[str, Any] = {}
     collected: list[IntakeItem] = []
-    cleaned_answers = {}
+    cleaned_answers: dict[str, Any] = {}
     steps = [
         lambda: clean_answers(answers or {}),
         lambda: _demographic_items(patient, demographics or {}),
@@ -428,7 +432,7 @@ def intake_submit(
         lambda: _list_items(patient, IntakeItemKind.DEVICE, devices),
         lambda: _assessment_items(patient, assessments),
     ]
-    results = []
+    results: list[Any] = []  # each step's own shape, unpacked below
     for step in steps:
         try:
             results.append(step())
@@ -460,7 +464,7 @@ def intake_submit(
 
 def _apply_demographic(item: IntakeItem, overwrite: bool) -> None:
     patient = Patient.objects.select_for_update().get(pk=item.submission.patient_id)
-    field = Patient._meta.get_field(item.field)
+    field = concrete_field(Patient, item.field)
     current = _json_value(getattr(patient, field.attname))
     if current != item.chart_value_at_submission and not overwrite:
         raise Conflict(
@@ -624,7 +628,8 @@ def _clean_list(kind: str):
 def _clean_conditions(patient: Patient, data) -> dict:
     if not isinstance(data, dict) or set(data) - {"conditions", "devices"}:
         raise ValidationFailed({"conditions": ["Give conditions and devices as two lists."]})
-    errors, cleaned = {}, {}
+    errors: dict[str, Any] = {}
+    cleaned: dict[str, list[dict[str, Any]]] = {}
     for key, kind in (("conditions", IntakeItemKind.CONDITION), ("devices", IntakeItemKind.DEVICE)):
         try:
             cleaned[key] = _clean_list(kind)(patient, data.get(key) or [])

@@ -7,6 +7,7 @@ pages: ValidationFailed -> 400 with field errors, Conflict -> 409 or a message, 
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
@@ -19,6 +20,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from clinic.audit.services import chart_access_record
 from clinic.core.errors import Conflict, Forbidden, ValidationFailed
+from clinic.core.forms import error_messages
 from clinic.core.phones import format_phone
 from clinic.users.access import staff_required
 from clinic.users.actor import Actor
@@ -62,8 +64,8 @@ ONSET_LABELS = {
     "after_surgery": "After surgery",
     "unknown": "Not known",
 }
-BAND_LABELS = {
-    (instrument, code): label
+BAND_LABELS: dict[tuple[str, str], str] = {
+    (instrument.value, code): label
     for instrument, bands in (
         (Instrument.NRS, NRS_BANDS),
         (Instrument.ODI, ODI_BANDS),
@@ -73,7 +75,7 @@ BAND_LABELS = {
         (Instrument.ORT, ORT_BANDS),
     )
     for code, label, _ in bands
-} | {(Instrument.PGIC, code): label for code, label in PGIC_ANSWERS.values()}
+} | {(Instrument.PGIC.value, code): label for code, label in PGIC_ANSWERS.values()}
 
 
 # --- Display helpers --------------------------------------------------------------------
@@ -142,10 +144,9 @@ def patient_list(request):
         request.GET.get("page")
     )
     page.object_list = list(page.object_list)
-    for patient in page.object_list:
-        patient.phone_display = _phone(patient.phone)
     context = {
         "page": page,
+        "rows": [{"patient": p, "phone": _phone(p.phone)} for p in page.object_list],
         "query": query,
         "duplicates_open": selectors.duplicates_open().count(),
     }
@@ -298,14 +299,15 @@ def _item_view(item: IntakeItem, patient: Patient) -> ItemView:
             now=_value(model_field, now),
             chart_changed=now != item.chart_value_at_submission,
         )
-    proposed = item.proposed if isinstance(item.proposed, dict) else {}
+    proposed: dict[str, Any] = item.proposed if isinstance(item.proposed, dict) else {}
     if item.kind == IntakeItemKind.ASSESSMENT:
         instrument = proposed.get("instrument", "")
-        rows = []
+        rows: list[tuple[str, str]] = []
         if proposed.get("body_region"):
             region = proposed["body_region"]
             rows.append(("Body region", dict(BodyRegion.choices).get(region, region)))
-        answers = proposed.get("items") if isinstance(proposed.get("items"), dict) else {}
+        items = proposed.get("items")
+        answers = items if isinstance(items, dict) else {}
         rows += [(f"Item {key}", _value(None, value)) for key, value in answers.items()]
         title = dict(Instrument.choices).get(instrument, instrument or "Assessment")
         return ItemView(item, f"{kind_label}: {title}", rows=rows)
@@ -326,10 +328,11 @@ def _item_view(item: IntakeItem, patient: Patient) -> ItemView:
 
 def _answers_view(answers: dict) -> dict:
     regions = dict(BodyRegion.choices)
+    onset = answers.get("onset") or ""
     return {
         "chief_complaint": answers.get("chief_complaint", ""),
         "pain_locations": [regions.get(r, r) for r in answers.get("pain_locations", [])],
-        "onset": ONSET_LABELS.get(answers.get("onset"), answers.get("onset") or ""),
+        "onset": ONSET_LABELS.get(onset, onset),
         "pain_duration": answers.get("pain_duration", ""),
         "treatments_tried": answers.get("treatments_tried", []),
         "red_flags_positive": [
@@ -387,7 +390,7 @@ def intake_item_decide(request, intake_id, item_id):
     item = selectors.intake_item_for(intake, item_id)
     form = DecisionForm(request.POST)
     if not form.is_valid():
-        errors = [m for messages_ in form.errors.values() for m in messages_]
+        errors = error_messages(form)
         return _intake_page(request, intake, status=400, item_errors={item.pk: errors})
     accept = form.cleaned_data["decision"] == "accept"
     note = form.cleaned_data["note"]

@@ -1,5 +1,7 @@
 """Forms of the account pages. They parse input; the rules live in portal/accounts.py."""
 
+from typing import Any
+
 from django import forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import PasswordResetForm, SetPasswordForm
@@ -114,8 +116,9 @@ class RegistrationForm(AccountForm):
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         password, again = data.get("password"), data.get("password_confirm")
         if password and again and password != again:
             self.add_error("password_confirm", "The two passwords do not match.")

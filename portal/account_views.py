@@ -5,13 +5,16 @@ Views parse input, call portal/accounts.py and turn its errors into pages: Valid
 why, with a way to start again.
 """
 
+from django import forms
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import views as auth_views
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
+from django.views.generic import FormView
 
 from clinic.core.errors import ValidationFailed
 from clinic.core.ratelimit import limit_posts
@@ -106,10 +109,10 @@ def verify(request, token: str):
     return _token_page(render(request, "portal/accounts/verify.html", {"form": VerifyForm()}))
 
 
-class _BadRequestOnInvalid:
-    """An invalid form is a 400, as on every other page."""
+class _BadRequestOnInvalid(FormView):
+    """An invalid form is a 400, as on every other page. Mixed in before a FormView."""
 
-    def form_invalid(self, form):
+    def form_invalid(self, form: forms.BaseForm) -> HttpResponse:
         return self.render_to_response(self.get_context_data(form=form), status=400)
 
 
@@ -122,9 +125,10 @@ class PasswordResetView(_BadRequestOnInvalid, auth_views.PasswordResetView):
     email_template_name = "registration/password_reset_email.html"
     subject_template_name = "registration/password_reset_subject.txt"
 
-    @property
-    def extra_email_context(self):
-        return accounts.email_context()
+    def form_valid(self, form: forms.BaseForm) -> HttpResponse:
+        # Read when the email goes out, not once at import: the settings may change.
+        self.extra_email_context = accounts.email_context()
+        return super().form_valid(form)
 
 
 class PasswordResetDoneView(auth_views.PasswordResetDoneView):

@@ -1,8 +1,10 @@
 from datetime import timedelta
+from typing import Any
 
 from django import forms
 from django.utils import timezone
 
+from clinic.core.forms import choice_field, model_choice_field
 from patients.forms import add_service_errors
 from scheduling.models import AppointmentKind, AppointmentType
 from sites.models import Location, Provider
@@ -27,14 +29,15 @@ class BookStartForm(forms.Form):
     def __init__(self, *args, patient, **kwargs):
         super().__init__(*args, **kwargs)
         self.choices = booking.booking_choices(patient)
-        self.fields["what"].choices = [(c.value, c.label) for c in self.choices]
-        self.fields["location"].queryset = booking.locations()
-        self.fields["provider"].queryset = Provider.objects.filter(is_active=True).order_by(
-            "last_name"
-        )
+        choice_field(self, "what").choices = [(c.value, c.label) for c in self.choices]
+        model_choice_field(self, "location").queryset = booking.locations()
+        model_choice_field(self, "provider").queryset = Provider.objects.filter(
+            is_active=True
+        ).order_by("last_name")
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         location, provider = cleaned.get("location"), cleaned.get("provider")
         if location and provider and not provider.locations.filter(pk=location.pk).exists():
             self.add_error("provider", f"{provider.display_name} does not work at {location.name}.")
@@ -65,12 +68,12 @@ class WaitlistForm(forms.Form):
         today = timezone.localdate()
         kwargs.setdefault("initial", {"earliest": today, "latest": today + timedelta(days=28)})
         super().__init__(*args, **kwargs)
-        self.fields["appointment_type"].queryset = (
+        model_choice_field(self, "appointment_type").queryset = (
             AppointmentType.objects.filter(patient_bookable=True, is_active=True)
             .exclude(kind=AppointmentKind.PROCEDURE)
             .order_by("name")
         )
-        self.fields["location"].queryset = booking.locations()
+        model_choice_field(self, "location").queryset = booking.locations()
 
     def service_fields(self) -> dict:
         return dict(self.cleaned_data)

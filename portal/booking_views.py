@@ -4,6 +4,7 @@ services; the rules (notice, horizon, the cap, the change cutoff) are enforced t
 the API obeys them too."""
 
 import uuid
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.contrib import messages
@@ -19,7 +20,7 @@ from clinic.users.access import role_required
 from clinic.users.actor import Actor
 from clinic.users.roles import Role
 from scheduling.calendar_views import appointment_file
-from scheduling.models import AppointmentStatus, BookingPolicy
+from scheduling.models import Appointment, AppointmentStatus, BookingPolicy
 from scheduling.services import (
     appointment_book,
     appointment_move,
@@ -245,6 +246,16 @@ def appointment_calendar(request, appointment_id):
     return appointment_file(booking.my_appointment(patient, appointment_id))
 
 
+@dataclass(frozen=True)
+class UpcomingVisit:
+    """An upcoming visit on My appointments: why the patient may not change it online (None
+    when they may) and the medicine holds its procedure asks for."""
+
+    appointment: Appointment
+    refusal: str | None
+    holds: list[str]
+
+
 @patient_only
 def my_appointments(request):
     patient = _patient_or_none(request)
@@ -252,18 +263,24 @@ def my_appointments(request):
         return _no_record(request)
     overview = booking.appointments_overview(patient)
     policy = BookingPolicy.current()
-    for appointment in overview["upcoming"]:
-        appointment.refusal = (
-            patient_change_refusal(appointment, policy=policy)
-            if appointment.status == AppointmentStatus.BOOKED
-            else "You have checked in."
+    upcoming = [
+        UpcomingVisit(
+            appointment,
+            refusal=(
+                patient_change_refusal(appointment, policy=policy)
+                if appointment.status == AppointmentStatus.BOOKED
+                else "You have checked in."
+            ),
+            holds=[
+                f["reason"]
+                for f in appointment.findings
+                if (f.get("details") or {}).get("hold_start") and f.get("severity") != "info"
+            ],
         )
-        appointment.holds = [
-            f["reason"]
-            for f in appointment.findings
-            if (f.get("details") or {}).get("hold_start") and f.get("severity") != "info"
-        ]
-    return render(request, "portal/booking/appointments.html", overview)
+        for appointment in overview["upcoming"]
+    ]
+    context = {**overview, "upcoming": upcoming}
+    return render(request, "portal/booking/appointments.html", context)
 
 
 @patient_only

@@ -8,10 +8,12 @@ only parses input and words its messages for a patient.
 """
 
 from dataclasses import dataclass
+from typing import Any
 
 from django import forms
 from django.forms import formset_factory
 
+from clinic.core.db import max_length
 from patients.models import (
     AllergySeverity,
     BodyRegion,
@@ -126,6 +128,10 @@ class StepForm(forms.Form):
     def error_links(self) -> list[ErrorLink]:
         return _field_links(self)
 
+    def label_of(self, name: str) -> str:
+        """The question of field `name`, as the review page repeats it."""
+        return str(self.fields[name].label)
+
     def summary(self) -> list[tuple[str, str]]:
         """(question, answer) pairs for the review page."""
         raise NotImplementedError
@@ -135,7 +141,7 @@ class StepForm(forms.Form):
 
 
 def _max(name: str) -> int:
-    return Patient._meta.get_field(name).max_length
+    return max_length(Patient, name)
 
 
 def _text(label: str, name: str, autocomplete: str, **kwargs) -> forms.CharField:
@@ -246,12 +252,10 @@ class AboutForm(StepForm):
         return fields.get("demographics") or {}
 
     def summary(self) -> list[tuple[str, str]]:
-        section = self.section or {}
+        section: dict[str, Any] = self.section or {}
         if not section:
             return [("Changes to your details", "None")]
-        return [
-            (self.fields[name].label, value or "(left blank)") for name, value in section.items()
-        ]
+        return [(self.label_of(name), value or "(left blank)") for name, value in section.items()]
 
 
 # --- 2. Your pain -------------------------------------------------------------------------
@@ -350,22 +354,22 @@ class PainForm(StepForm):
         return errors
 
     def summary(self) -> list[tuple[str, str]]:
-        section = self.section or {}
+        section: dict[str, Any] = self.section or {}
         if not section:
             return []
         locations = ", ".join(
             _choice_label(BodyRegion.choices, loc) for loc in section.get("pain_locations", [])
         )
         return [
-            (self.fields["chief_complaint"].label, section.get("chief_complaint", "")),
-            (self.fields["pain_locations"].label, locations or "Not given"),
-            (self.fields["onset"].label, ONSET_LABELS.get(section.get("onset"), "Not given")),
+            (self.label_of("chief_complaint"), section.get("chief_complaint", "")),
+            (self.label_of("pain_locations"), locations or "Not given"),
+            (self.label_of("onset"), ONSET_LABELS.get(section.get("onset", ""), "Not given")),
             (
-                self.fields["pain_duration"].label,
+                self.label_of("pain_duration"),
                 section.get("pain_duration") or "Not given",
             ),
             (
-                self.fields["treatments"].label,
+                self.label_of("treatments"),
                 ", ".join(section.get("treatments_tried", [])) or "Nothing listed",
             ),
         ]
@@ -431,7 +435,7 @@ ALLERGY_CLASS_CHOICES = [
     (ProcedureAllergyClass.CHLORHEXIDINE, "Chlorhexidine skin cleanser"),
     (ProcedureAllergyClass.BONE_CEMENT, "Bone cement"),
 ]
-SEVERITY_LABELS = {
+SEVERITY_LABELS: dict[str, str] = {
     AllergySeverity.MILD: "Mild (a rash, itching)",
     AllergySeverity.MODERATE: "Moderate",
     AllergySeverity.SEVERE: "Severe",
@@ -590,14 +594,14 @@ class RowsStep:
         errors = fields.get(self.service_key) or {}
         if not isinstance(errors, dict):
             for message in _messages(errors):
-                self.formset._non_form_errors.append(message)
+                self.formset.non_form_errors().append(message)
             return
         kept = self.kept()
         for index, row_errors in errors.items():
             try:
                 form = self.formset.forms[kept[int(index)]]
             except (ValueError, IndexError):
-                self.formset._non_form_errors.extend(_messages(row_errors))
+                self.formset.non_form_errors().extend(_messages(row_errors))
                 continue
             if not isinstance(row_errors, dict):
                 row_errors = {None: row_errors}
@@ -911,8 +915,9 @@ class QuestionnairesForm(StepForm):
                 initial["nrs_body_region"] = entry.get("body_region", "")
         return initial
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         for instrument, what in OPTIONAL_QUESTIONNAIRES.items():
             names = [f"{instrument}_{item}" for item in QUESTIONNAIRES[instrument]]
             answered = [name for name in names if data.get(name) not in (None, "")]
@@ -1059,7 +1064,7 @@ class SafetyForm(StepForm):
         return [("You answered yes to", "; ".join(positive) or "None of them")]
 
 
-STEP_FORMS = {
+STEP_FORMS: dict[str, type[StepForm] | type[RowsStep]] = {
     "about": AboutForm,
     "pain": PainForm,
     "medications": MedicationsStep,

@@ -204,6 +204,7 @@ def intake_review(request, patient: Patient):
         }
         for key, form_class in STEP_FORMS.items()
     ]
+    status = 200 if request.method == "GET" else 400
     context = {
         "title": STEP_TITLES["review"],
         "number": len(STEPS),
@@ -211,9 +212,9 @@ def intake_review(request, patient: Patient):
         "progress": _progress("review", draft),
         "sections": sections,
         "back_url": _step_url(STEPS[-2]),
-        "status": 200 if request.method == "GET" else 400,
+        "status": status,
     }
-    return render(request, "portal/intake/review.html", context, status=context["status"])
+    return render(request, "portal/intake/review.html", context, status=status)
 
 
 @patient_page

@@ -1,3 +1,5 @@
+from typing import TYPE_CHECKING, TypedDict
+
 from django.db.models import Exists, OuterRef
 from django.shortcuts import render
 
@@ -5,6 +7,17 @@ from clinic.users.access import role_required
 from clinic.users.roles import Role
 from patients.models import IntakeStatus, IntakeSubmission, Patient
 from procedures.selectors import orders_visible_to
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+class IntakeFlags(TypedDict):
+    """Where the patient's intake stands, as _own_patient_with_intake annotates it."""
+
+    intake_draft: bool
+    intake_waiting: bool
+    intake_reviewed: bool
 
 
 def _upcoming_procedures(user) -> list:
@@ -17,7 +30,7 @@ def _upcoming_procedures(user) -> list:
     )
 
 
-def _own_patient_with_intake(user) -> Patient | None:
+def _own_patient_with_intake(user) -> "WithAnnotations[Patient, IntakeFlags] | None":
     """The signed-in patient's record, annotated with where their intake stands (in the
     same single query that loads the record)."""
     intakes = IntakeSubmission.objects.filter(patient=OuterRef("pk"))
@@ -32,7 +45,7 @@ def _own_patient_with_intake(user) -> Patient | None:
     )
 
 
-def _intake_status(patient: Patient | None) -> str:
+def _intake_status(patient: "WithAnnotations[Patient, IntakeFlags] | None") -> str:
     """Where the intake stands: draft, submitted (waiting for review), reviewed or none."""
     if patient is None:
         return "none"

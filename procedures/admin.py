@@ -8,6 +8,7 @@ from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse
 
 from clinic.core.admin import ServiceOnlyAdmin, service_action
+from clinic.users.access import signed_in_user
 from clinic.users.actor import Actor
 
 from .models import (
@@ -148,7 +149,9 @@ class ProcedureOrderAdmin(ServiceOnlyAdmin):
         self, request: HttpRequest, queryset: QuerySet[ProcedureOrder]
     ) -> HttpResponse | None:
         def cancel(order: ProcedureOrder, data: dict[str, Any]) -> ProcedureOrder:
-            return order_cancel(order=order, reason=data["reason"], by=Actor.admin(request.user))
+            return order_cancel(
+                order=order, reason=data["reason"], by=Actor.admin(signed_in_user(request))
+            )
 
         return service_action(
             self,

@@ -1,14 +1,18 @@
 """Procedures API: catalog, orders (with their state moves), records, outcomes, safety check."""
 
+from typing import Any
+
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
+from rest_framework.serializers import Serializer
 from rest_framework.views import APIView
 
 from clinic.users.access import IsClinician, IsClinicStaff
 from clinic.users.actor import Actor
+from clinic.users.models import User
 from clinic.users.roles import CLINICAL_ROLES
 from patients.selectors import clinical_patient_for, patient_for
 
@@ -106,11 +110,14 @@ class OrderActionApi(APIView):
     """Base for the state moves: staff only; each subclass calls one service."""
 
     permission_classes = [IsClinicStaff]
-    request_serializer = None
+    request_serializer: type[Serializer] | None = None
+
+    def act(self, order: ProcedureOrder, user: User, data: dict[str, Any]) -> None:
+        raise NotImplementedError
 
     def post(self, request, order_id):
         order = selectors.order_for(request.user, order_id)
-        data = {}
+        data: dict[str, Any] = {}
         if self.request_serializer is not None:
             serializer = self.request_serializer(data=request.data)
             serializer.is_valid(raise_exception=True)

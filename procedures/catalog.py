@@ -104,8 +104,8 @@ def _room(code: str, imaging: str) -> str:
     return "procedure_room"
 
 
-def _follow_up(row: dict) -> dict:
-    plan = {"next_day_check": True}
+def _follow_up(row: dict[str, str]) -> dict[str, bool | list[int]]:
+    plan: dict[str, bool | list[int]] = {"next_day_check": True}
     if row["purpose"] in ("diagnostic", "both"):
         plan["pain_diary_hours"] = DIAGNOSTIC_DIARY_HOURS
     if row["purpose"] in ("therapeutic", "both"):

@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import Q
 from django.utils import timezone
@@ -156,7 +157,8 @@ class History:
         self.today = timezone.localdate()
         self.physician = ctx.made["physician"]
         self.frontdesk = ctx.made["frontdesk"]
-        here = [p for p in shared["physicians"] if self.location in p.location_list]
+        # Each physician's locations are prefetched (_shared), so this asks no queries.
+        here = [p for p in shared["physicians"] if self.location in p.locations.all()]
         here = here or shared["physicians"]
         # The demo clinician does more of the procedures, so their login shows them.
         self.performers = here + [p for p in here if p.user_id == self.physician.pk]
@@ -806,7 +808,7 @@ def knee_cancelled(h: History, k: int) -> None:
 def sacroiliac(h: History, k: int) -> None:
     """Sacroiliac joint injections; the second patient's repeat waits for authorization."""
     side = h.side()
-    spec = {
+    spec: dict[str, Any] = {
         "indication": ("M46.1", "Sacroiliitis"),
         "side": side,
         "steroid": ("triamcinolone", 40),
@@ -933,8 +935,6 @@ def _shared() -> dict:
         .prefetch_related("locations")
         .order_by("last_name", "first_name")
     )
-    for physician in physicians:
-        physician.location_list = list(physician.locations.all())
     return {
         "kinds": {kind.code: kind for kind in ProcedureType.objects.all()},
         "steroids": {steroid.name: steroid for steroid in Steroid.objects.all()},

@@ -4,13 +4,13 @@ naming the field)."""
 
 import django_filters
 
-from patients.filters import patients_of_the_caller
+from patients.filters import PatientOfTheCallerFilter
 
 from .models import ProcedureOrder, ProcedureRecord
 
 
 class OrderFilter(django_filters.FilterSet):
-    patient = django_filters.ModelChoiceFilter(queryset=patients_of_the_caller)
+    patient = PatientOfTheCallerFilter()
 
     class Meta:
         model = ProcedureOrder
@@ -18,7 +18,7 @@ class OrderFilter(django_filters.FilterSet):
 
 
 class RecordFilter(django_filters.FilterSet):
-    patient = django_filters.ModelChoiceFilter(queryset=patients_of_the_caller)
+    patient = PatientOfTheCallerFilter()
 
     class Meta:
         model = ProcedureRecord

@@ -8,10 +8,12 @@ that does not exist there, in the spring-forward gap, is a field error).
 
 import re
 from datetime import UTC, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django import forms
 
+from clinic.core.forms import choice_field, model_choice_field
 from patients.forms import add_service_errors
 from patients.instruments import PGIC_ANSWERS
 from sites.models import Location, Provider
@@ -195,7 +197,7 @@ class OrderForm(Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.types = {str(t.pk): t for t in ProcedureType.objects.filter(is_active=True)}
-        self.fields["procedure_type"].choices = procedure_type_choices(self.types.values())
+        choice_field(self, "procedure_type").choices = procedure_type_choices(self.types.values())
 
     def clean_procedure_type(self):
         return self.types[self.cleaned_data["procedure_type"]]
@@ -337,12 +339,13 @@ class RecordForm(Form):
         kwargs.setdefault("initial", initial)
         super().__init__(*args, **kwargs)
         self.ambiguous = False
-        self.fields["location"].queryset = Location.objects.filter(is_active=True)
-        self.fields["performer"].queryset = Provider.objects.filter(is_active=True)
-        self.fields["steroid"].queryset = Steroid.objects.all()
+        model_choice_field(self, "location").queryset = Location.objects.filter(is_active=True)
+        model_choice_field(self, "performer").queryset = Provider.objects.filter(is_active=True)
+        model_choice_field(self, "steroid").queryset = Steroid.objects.all()
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         naive, location = cleaned.get("performed_at"), cleaned.get("location")
         if naive is not None and location is not None and naive.tzinfo is None:
             try:
@@ -380,8 +383,9 @@ class OutcomeForm(Form):
         super().__init__(*args, **kwargs)
         self.zone_name = zone_name
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         naive = cleaned.get("measured_at")
         if naive is not None and naive.tzinfo is None:
             try:

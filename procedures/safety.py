@@ -7,7 +7,7 @@ override a block with a recorded reason (services.order_override).
 """
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -76,20 +76,20 @@ class Finding:
 class Context:
     """Everything the rules read, loaded in a fixed number of queries."""
 
-    patient: object
+    patient: Patient
     procedure_type: ProcedureType
     planned_date: date
     today: date
     side: str
     levels: list[str]
-    order: object | None
+    order: ProcedureOrder | None
     thresholds: dict[str, Decimal]
-    medications: list
-    allergies: list
+    medications: list[Medication]
+    allergies: list[Allergy]
     conditions: set[str]
     devices: set[str]
-    records: list
-    hold_rules: list
+    records: list[ProcedureRecord]
+    hold_rules: list[AnticoagulantRule]
     steroids: dict[str, Steroid]
 
     def threshold(self, key: str) -> Decimal:
@@ -250,7 +250,7 @@ def _matching_hold_rules(ctx: Context, medication) -> list:
 
 def anticoagulant_rule(ctx: Context) -> list[Finding]:
     risk = ctx.procedure_type.bleeding_risk
-    found = []
+    found: list[Finding | None] = []
     for medication in ctx.medications:
         rules = _matching_hold_rules(ctx, medication)
         if not rules:
@@ -452,7 +452,7 @@ def infection_rule(ctx: Context) -> list[Finding]:
 
 
 # Allergy class -> (applies to the procedure?, severity, advice). Contrast has its own rule.
-ALLERGY_RULES = {
+ALLERGY_RULES: dict[str, tuple[Callable[[ProcedureType], bool], str, str]] = {
     ProcedureAllergyClass.CORTICOSTEROID: (
         lambda kind: kind.steroid != Usage.NO,
         WARN,
@@ -533,7 +533,7 @@ def bleeding_disorder_rule(ctx: Context) -> list[Finding]:
     ]
 
 
-SESSION_LIMITS = {
+SESSION_LIMITS: dict[str, tuple[str, str, str]] = {
     # family -> (threshold key, what is counted, source)
     "esi": ("esi_max_sessions", "epidural steroid injections", "LCD-ESI (L39240)"),
     "mbb": (
@@ -552,6 +552,7 @@ SESSION_LIMITS = {
 
 def session_limit_rule(ctx: Context) -> list[Finding]:
     kind = ctx.procedure_type
+    limit: tuple[str, str, str] | None
     if kind.family == "rfa" and kind.region in SPINAL_REGIONS:
         limit = ("rfa_max_sessions", "facet RFA sessions", "LCD-FACET (L38801)")
     elif kind.family == "si":

@@ -1,5 +1,7 @@
 from rest_framework import serializers
 
+from clinic.users.models import User
+
 from .models import (
     AuthStatus,
     ProcedureOrder,
@@ -24,13 +26,16 @@ class FindingSerializer(serializers.Serializer):
     code = serializers.CharField()
     severity = serializers.ChoiceField(choices=["block", "warn", "info"])
     reason = serializers.CharField()
-    source = serializers.CharField()
+    # The finding's "source" never shadows Field.source: the metaclass takes fields off the class.
+    source = serializers.CharField()  # type: ignore[assignment]  # metaclass pops declared fields
     details = serializers.DictField()
     overridden = serializers.BooleanField(required=False)
 
 
 class OverrideSerializer(serializers.ModelSerializer):
-    overridden_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    overridden_by: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
 
     class Meta:
         model = SafetyOverride
@@ -45,7 +50,9 @@ class OrderSerializer(serializers.ModelSerializer):
         slug_field="code", queryset=ProcedureType.objects.filter(is_active=True)
     )
     procedure_name = serializers.CharField(source="procedure_type.name", read_only=True)
-    ordered_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    ordered_by: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
     overrides = OverrideSerializer(many=True, read_only=True)
     findings = serializers.SerializerMethodField()
 
@@ -91,7 +98,9 @@ class OrderSerializer(serializers.ModelSerializer):
 class DeskOrderSerializer(serializers.ModelSerializer):
     """The front desk's view: what it needs to schedule, no clinical notes or findings."""
 
-    procedure_type = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    procedure_type: serializers.SlugRelatedField[ProcedureType] = serializers.SlugRelatedField(
+        slug_field="code", read_only=True
+    )
     procedure_name = serializers.CharField(source="procedure_type.name", read_only=True)
     minutes = serializers.SerializerMethodField()
     blocked = serializers.SerializerMethodField(help_text="A safety finding blocks scheduling.")
@@ -182,7 +191,9 @@ class RecordSerializer(serializers.ModelSerializer):
         queryset=Steroid.objects.all(), required=False, allow_null=True
     )
     outcomes = OutcomeSerializer(many=True, read_only=True)
-    recorded_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    recorded_by: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
 
     class Meta:
         model = ProcedureRecord

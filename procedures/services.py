@@ -240,6 +240,9 @@ def order_override(
 ) -> SafetyOverride:
     """A clinician goes ahead despite a blocking finding, with a reason on record."""
     _require_clinician(by, "override a safety finding")
+    if by.user is None:  # the override names its clinician; the table requires one
+        raise Forbidden("Only a signed-in clinician may override a safety finding.")
+    clinician = by.user
     order = _locked(order)
     _require_open(order)
     blocks = {f["code"] for f in order.findings if f["severity"] == BLOCK}
@@ -255,7 +258,7 @@ def order_override(
                 order=order,
                 finding_code=finding_code,
                 reason=reason.strip(),
-                overridden_by=by.user,
+                overridden_by=clinician,
             )
     except IntegrityError:
         raise Conflict("This finding was already overridden.", code="already_overridden") from None

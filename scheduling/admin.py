@@ -7,6 +7,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 
 from clinic.core.admin import ServiceOnlyAdmin, service_action
+from clinic.users.access import signed_in_user
 from clinic.users.actor import Actor
 
 from .localtime import to_aware
@@ -65,7 +66,7 @@ class AppointmentAdmin(ServiceOnlyAdmin):
             return appointment_move(
                 appointment=appointment,
                 to=AppointmentStatus.CANCELLED,
-                by=Actor.admin(request.user),
+                by=Actor.admin(signed_in_user(request)),
                 reason=data["reason"],
             )
 
@@ -88,7 +89,7 @@ class AppointmentAdmin(ServiceOnlyAdmin):
             return appointment_reschedule(
                 appointment=appointment,
                 start=to_aware(start, appointment.location.zone),
-                by=Actor.admin(request.user),
+                by=Actor.admin(signed_in_user(request)),
             )
 
         return service_action(

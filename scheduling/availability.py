@@ -102,7 +102,7 @@ def _subtract(intervals: list[tuple], removed: list[tuple]) -> list[tuple]:
 
 
 def _exception_span(exception: ScheduleException, zone) -> tuple[datetime, datetime]:
-    if exception.start_time is None:
+    if exception.start_time is None or exception.end_time is None:  # the whole day
         start = local(exception.date, time.min, zone)
         return start, local(exception.date + timedelta(days=1), time.min, zone)
     return local(exception.date, exception.start_time, zone), local(
@@ -219,12 +219,14 @@ def free_slots(
         latest = now + timedelta(days=appointment_type.max_horizon_days)
     end_date = min(end_date, start_date + timedelta(days=MAX_WINDOW_DAYS - 1))
     locations = [location] if location else list(Location.objects.filter(is_active=True))
-    providers = Provider.objects.filter(is_active=True, locations__in=[loc.pk for loc in locations])
+    candidates = Provider.objects.filter(
+        is_active=True, locations__in=[loc.pk for loc in locations]
+    )
     if provider is not None:
-        providers = providers.filter(pk=provider.pk)
+        candidates = candidates.filter(pk=provider.pk)
     if procedure_type is not None:
-        providers = providers.filter(procedure_types=procedure_type)
-    providers = list(providers.distinct().prefetch_related("locations"))
+        candidates = candidates.filter(procedure_types=procedure_type)
+    providers = list(candidates.distinct().prefetch_related("locations"))
     if not providers or not locations:
         return []
     calendar = Calendar(

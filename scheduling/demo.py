@@ -2,12 +2,14 @@
 
 import random
 from datetime import datetime, time, timedelta
+from uuid import UUID
 
 from django.utils import timezone
 
 from clinic.core.demo import DemoContext
 from clinic.core.errors import Conflict, ValidationFailed
 from clinic.users.actor import Actor
+from patients.models import Patient
 from procedures.models import ProcedureType
 from sites.models import Provider, ProviderKind, RoomKind
 
@@ -103,7 +105,7 @@ def seed_appointments(ctx: DemoContext) -> None:
     rng = random.Random(20261122)
     desk = ctx.made["frontdesk"]
     kinds = [AppointmentType.objects.get(code=code) for code in ("follow_up", "new_consult")]
-    by_site = {}
+    by_site: dict[UUID | None, list[Patient]] = {}
     for patient in ctx.made["patients"]:
         by_site.setdefault(patient.home_location_id, []).append(patient)
     made = 0

@@ -3,12 +3,13 @@ may see; these FilterSets narrow that further and refuse a value they cannot rea
 naming the field), such as an unknown location or a day without its location."""
 
 import datetime as dt
+from typing import Any
 
 import django_filters
 from django import forms
 from django.db.models import QuerySet
 
-from patients.filters import patients_of_the_caller
+from patients.filters import PatientOfTheCallerFilter
 from sites.models import Location, Provider
 
 from .models import Appointment
@@ -31,8 +32,8 @@ class ProviderFilter(django_filters.FilterSet):
 class LocalDayForm(forms.Form):
     """`?date=` is a day in one location's time zone, so it needs `?location=` too."""
 
-    def clean(self) -> dict:
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        cleaned = self.cleaned_data
         location_missing = not cleaned.get("location") and "location" not in self.errors
         if cleaned.get("date") and location_missing:
             self.add_error("date", LOCAL_DAY_NEEDS_LOCATION)
@@ -40,7 +41,7 @@ class LocalDayForm(forms.Form):
 
 
 class AppointmentFilter(django_filters.FilterSet):
-    patient = django_filters.ModelChoiceFilter(queryset=patients_of_the_caller)
+    patient = PatientOfTheCallerFilter()
     date = django_filters.DateFilter(
         method="filter_local_day", help_text="A local day (YYYY-MM-DD) at `location`."
     )

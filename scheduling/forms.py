@@ -9,6 +9,7 @@ from datetime import datetime
 
 from django import forms
 
+from clinic.core.forms import model_choice_field
 from sites.models import Provider, Room
 
 from .models import AppointmentKind, AppointmentType
@@ -75,11 +76,13 @@ class BookForm(forms.Form):
     def __init__(self, *args, location, **kwargs):
         super().__init__(*args, **kwargs)
         self.location = location
-        self.fields["appointment_type"].queryset = AppointmentType.objects.filter(
+        model_choice_field(self, "appointment_type").queryset = AppointmentType.objects.filter(
             is_active=True
         ).exclude(kind=AppointmentKind.PROCEDURE)
-        self.fields["provider"].queryset = Provider.objects.filter(
+        model_choice_field(self, "provider").queryset = Provider.objects.filter(
             is_active=True, locations=location
         )
-        self.fields["room"].queryset = Room.objects.filter(is_active=True, location=location)
+        model_choice_field(self, "room").queryset = Room.objects.filter(
+            is_active=True, location=location
+        )
         self.fields["start"].help_text = f"In {location.name}'s local time ({location.time_zone})."

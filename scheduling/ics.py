@@ -25,7 +25,8 @@ def escape(text: str) -> str:
 
 def fold(line: str) -> list[str]:
     """Split a content line into 75-octet pieces; continuation lines start with a space."""
-    pieces, current = [], ""
+    pieces: list[str] = []
+    current = ""
     for char in line:
         limit = LINE_LIMIT if not pieces else LINE_LIMIT - 1
         if len((current + char).encode()) > limit:

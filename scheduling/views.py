@@ -8,6 +8,8 @@ offer are the private helpers marked "read helper" below.
 
 import re
 from datetime import date, datetime, time, timedelta
+from typing import Any
+from uuid import UUID
 
 from django.contrib import messages
 from django.db.models import Case, IntegerField, Q, Value, When
@@ -18,6 +20,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods, require_POST
 
 from clinic.core.errors import Conflict, ValidationFailed
+from clinic.core.forms import error_messages
 from clinic.core.ids import NOT_AN_ID, parse_uuid
 from clinic.users.access import staff_required
 from clinic.users.actor import Actor
@@ -173,8 +176,11 @@ def _board_context(request, *, location_id=None, day_text=None) -> dict:
 
     providers = list(Provider.objects.filter(is_active=True, locations=location))
     rooms = list(Room.objects.filter(is_active=True, location=location).order_by("name"))
-    provider_columns = {p.pk: {"provider": p, "cards": []} for p in providers}
-    room_columns = {r.pk: {"room": r, "cards": []} for r in rooms}
+    # Each column: its provider or room and the cards of its visits, in the board's order.
+    provider_columns: dict[UUID, dict[str, Any]] = {
+        p.pk: {"provider": p, "cards": []} for p in providers
+    }
+    room_columns: dict[UUID, dict[str, Any]] = {r.pk: {"room": r, "cards": []} for r in rooms}
     cards = [_card(a, zone) for a in _day_appointments(request.user, location, day)]
     for card in cards:
         appointment = card["appointment"]
@@ -280,7 +286,7 @@ def appointment_reschedule(request, appointment_id):
     form = RescheduleForm(request.POST)
     target = f"reschedule-start-{appointment.pk}"
     if not form.is_valid():
-        errors = [e for errs in form.errors.values() for e in errs]
+        errors = error_messages(form)
         return _board_error(request, appointment, errors, 400, target)
     location = appointment.location
     try:
@@ -358,7 +364,7 @@ def book(request):
                 form.add_error("patient", "Choose a patient from the search results.")
         if patient is not None and patient.pk not in {p.pk for p in results}:
             results.insert(0, patient)
-        if form.is_valid():
+        if form.is_valid() and patient is not None:  # a patient not found made it invalid
             cleaned = form.cleaned_data
             try:
                 appointment = services.appointment_book(

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Set up and run the whole suite: ruff, migration check, deploy check, pytest (real
+# Set up and run the whole suite: ruff, import-linter, mypy, migration check, deploy check, pytest (real
 # PostgreSQL, Redis, Celery worker and Chromium). Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,6 +15,8 @@ ruff check .
 ruff format --check .
 say "the apps stand in floors (import-linter)"
 lint-imports
+say "types (mypy with the Django and DRF stubs)"
+mypy
 say "migrations are up to date"
 python manage.py makemigrations --check --dry-run
 say "production settings pass the deploy checks"

@@ -15,7 +15,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import redis
-from django.apps import apps
 from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
@@ -25,7 +24,6 @@ from clinic.users.actor import Actor
 from notifications.dispatcher import dispatch_due
 from notifications.models import Message, MessageKind, MessageState, SubjectType
 from notifications.tests.conftest import email_patient, sms_patient
-from procedures.catalog import load_reference_data
 from procedures.models import Guidance, ProcedureType
 from procedures.services import record_create
 from scheduling.models import AppointmentStatus
@@ -127,7 +125,6 @@ def queue_cleanup(*queues: str) -> None:
 def outbox(settings, tmp_path):
     """This process delivers (and recovers) through the same file backends as the worker it
     starts, and publishes to a queue only that worker reads."""
-    load_reference_data(apps)  # transactional tests empty the tables the migrations filled
     box = Outbox(f"notify-{uuid.uuid4().hex[:10]}", tmp_path / "sms", tmp_path / "email")
     settings.NOTIFICATIONS_QUEUE = box.queue
     settings.SMS_BACKEND = SMS_BACKEND

@@ -7,6 +7,7 @@ import os
 import shutil
 import signal
 import threading
+import time
 from contextlib import contextmanager
 from datetime import timedelta
 
@@ -16,7 +17,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from clinic.celery import app
-from notifications.dispatcher import dispatch_due
+from notifications.dispatcher import dispatch_due, publish
 from notifications.models import Message, MessageKind, MessageState, NotificationPolicy, SubjectType
 from notifications.services import message_schedule
 from notifications.tests.conftest import email_patient, sms_patient
@@ -128,7 +129,11 @@ def test_two_dispatchers_at_once_hand_over_disjoint_sets_and_each_message_goes_o
     assert set(Message.objects.filter(pk__in=ids).values_list("attempts", flat=True)) == {1}
 
 
-# --- The broker stopped and started again during a burst -------------------------------------
+# --- The broker stopped and started again ----------------------------------------------------
+
+# A publish to a broker that is down fails at once (connection refused, one attempt, no
+# sleep): well under kombu's 2 s between reconnect attempts, so a test can tell them apart.
+FAIL_FAST_SECONDS = 1.5
 
 
 class PrivateRedis:
@@ -147,56 +152,192 @@ class PrivateRedis:
         args = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1"]
         args += ["--save", "", "--appendonly", "no"]
         self.process = self.processes(args, child_env(), f"redis-{self.runs}")
-        client = redis.Redis.from_url(self.url, socket_timeout=1)
-        wait_for(client.ping, timeout=15, what="the private redis-server to answer")
+        wait_for(
+            self.answers, timeout=15, what=f"the private redis-server ({self.process.log_path})"
+        )
+
+    def answers(self) -> bool:
+        assert self.process.poll() is None, f"redis-server stopped; see {self.process.log_path}"
+        with redis.Redis.from_url(self.url, socket_timeout=1) as client:
+            return client.ping()
 
     def stop(self) -> None:
         stop(self.process)
 
+    def queued(self, queue: str) -> int:
+        with redis.Redis.from_url(self.url, socket_timeout=2) as client:
+            return client.llen(queue)
+
+
+def private_redis(processes) -> PrivateRedis:
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("redis-server is not installed: this test stops and starts its own Redis")
+    broker = PrivateRedis(binary, processes)
+    broker.start()
+    return broker
+
+
+def private_worker(outbox, processes, broker: PrivateRedis, **env: str):
+    worker = processes(
+        worker_args(outbox, "worker", concurrency=2),
+        outbox.env(
+            CELERY_BROKER_URL=broker.url,
+            CELERY_RESULT_BACKEND=broker.url,
+            REDIS_URL=broker.url,
+            **env,
+        ),
+        "worker",
+    )
+    wait_until_ready(worker)
+    return worker
+
 
 @contextmanager
 def publishing_to(url: str, monkeypatch):
-    """This process's Celery app publishes to `url` (its pool is made again from the new
-    setting, and put back after). The app's own settings (one reconnect attempt, a short
-    connect timeout) keep a publish to a broker that is down from blocking."""
+    """This process's Celery app uses `url` as production uses its one Redis: as broker and
+    result backend (its pools and backend are made again from the new settings, and put
+    back after). The app's own settings keep a publish to a broker that is down from
+    blocking."""
     conf = app.conf
-    saved = conf.broker_url
+    saved = conf.broker_url, conf.result_backend
 
-    def new_pool():
+    def new_pools():
         app._pool = None
         app.amqp._producer_pool = None
+        app._backend_cache = None
+        app._local.__dict__.pop("backend", None)
 
-    new_pool()
+    new_pools()
     monkeypatch.setenv("CELERY_BROKER_URL", url)  # Celery reads this before its settings
-    conf.broker_url = url
+    conf.broker_url, conf.result_backend = url, url
     try:
         yield
     finally:
         private = app._pool
-        new_pool()
+        new_pools()
         monkeypatch.delenv("CELERY_BROKER_URL")
-        conf.broker_url = saved
+        conf.broker_url, conf.result_backend = saved
         if private is not None:
             private.force_close_all()
+
+
+def wait_for_progress(progress, *, total: int, what: str, worker, stall: float, limit: float):
+    """Call progress() (how many of `total` are done) until all are. Fails as soon as the
+    worker has stopped, or when the count has not grown for `stall` seconds; `limit` is only
+    a backstop. A slow machine gets as long as it keeps making progress."""
+    started = last_change = time.monotonic()
+    best = -1
+    while True:
+        done = progress()
+        now = time.monotonic()
+        if done >= total:
+            return
+        assert worker.poll() is None, (
+            f"the worker stopped while waiting for {what}; see {worker.log_path}"
+        )
+        if done > best:
+            best, last_change = done, now
+        assert now - last_change < stall, (
+            f"no progress for {stall}s waiting for {what}: {done}/{total} (see {worker.log_path})"
+        )
+        assert now - started < limit, f"{what}: only {done}/{total} after {limit}s"
+        time.sleep(0.5)
+
+
+def test_publishing_fails_fast_while_the_broker_is_down_and_recovers_when_it_is_back(
+    outbox, processes, site, clinician_user, monkeypatch
+):
+    """No worker: the queue in the private Redis shows what reached the broker."""
+    broker = private_redis(processes)
+    subject = procedure_done(site, clinician_user, sms_patient())
+    ids = due_now(subject, 6, prefix="recover")
+    Message.objects.filter(pk__in=ids).update(enqueued_at=timezone.now())  # claimed, as dispatch
+
+    def released(message_ids) -> int:
+        return Message.objects.filter(pk__in=message_ids, enqueued_at__isnull=True).count()
+
+    with publishing_to(broker.url, monkeypatch):
+        assert publish(ids[:1]) == 1, "published while the broker is up (a pooled connection)"
+        assert broker.queued(outbox.queue) == 1
+        broker.stop()
+        for message_id in ids[1:4]:  # each failure, not only the first on the dead connection
+            started = time.monotonic()
+            assert publish([message_id]) == 0
+            took = time.monotonic() - started
+            assert took < FAIL_FAST_SECONDS, f"a publish to a stopped broker took {took:.1f}s"
+        assert released(ids[1:4]) == 3, "the rows not published wait for the next dispatch"
+
+        broker.start()  # the same port, empty
+        assert publish(ids[1:2]) == 1, "the very next publish after the broker is back"
+        assert publish(ids[2:4]) == 2
+        assert broker.queued(outbox.queue) == 3
+
+        # Back again with no publish in between: the pooled connection's socket is stale.
+        broker.stop()
+        broker.start()
+        assert publish(ids[4:]) == 2, "the first publishes after a quiet restart"
+        assert broker.queued(outbox.queue) == 2
+
+
+def test_a_worker_holding_a_task_when_the_broker_goes_away_reconnects(
+    outbox, processes, site, clinician_user, monkeypatch
+):
+    """The send in progress leaves its task unacknowledged while the worker's next BRPOP
+    waits: kombu 5.7.0 let that crash the worker (see clinic/celery.py)."""
+    broker = private_redis(processes)
+    worker = private_worker(outbox, processes, broker, SMS_FILE_DELAY_SECONDS="2")
+    subject = procedure_done(site, clinician_user, sms_patient())
+    held = due_now(subject, 1, prefix="held")
+
+    with publishing_to(broker.url, monkeypatch):
+        assert dispatch_due().handed_over == held
+        wait_for(
+            lambda: states(held)[MessageState.SENDING] == 1,
+            timeout=60,
+            what="the send to start",
+            interval=0.05,
+        )
+        broker.stop()
+
+        def reconnecting() -> int:  # 1 once the worker is in its reconnect loop
+            log = worker.log_path.read_text(errors="replace")
+            assert "Unrecoverable error" not in log, f"the worker crashed; see {worker.log_path}"
+            return int("Cannot connect to" in log)
+
+        wait_for_progress(
+            reconnecting,
+            total=1,
+            what="the worker to retry the broker",
+            worker=worker,
+            stall=60,
+            limit=60,
+        )
+        broker.start()
+        after = due_now(subject, 3, prefix="after")
+
+        def dispatched_and_sent() -> int:
+            dispatch_due()
+            return Message.objects.filter(pk__in=held + after, state=MessageState.SENT).count()
+
+        wait_for_progress(
+            dispatched_and_sent,
+            total=4,
+            what="sends after the restart",
+            worker=worker,
+            stall=45,
+            limit=180,
+        )
+    outbox.assert_exactly_once(held + after)
+    assert "Unrecoverable error" not in worker.log_path.read_text(errors="replace")
 
 
 def test_a_broker_outage_during_a_burst_loses_nothing_and_sends_nothing_twice(
     outbox, processes, site, clinician_user, settings, monkeypatch, caplog
 ):
-    binary = shutil.which("redis-server")
-    if binary is None:
-        pytest.skip("redis-server is not installed: this test stops and starts its own Redis")
     caplog.set_level(logging.WARNING, logger="notifications.dispatcher")
-    broker = PrivateRedis(binary, processes)
-    broker.start()
-    worker = processes(
-        worker_args(outbox, "worker", concurrency=2),
-        outbox.env(
-            CELERY_BROKER_URL=broker.url, CELERY_RESULT_BACKEND=broker.url, REDIS_URL=broker.url
-        ),
-        "worker",
-    )
-    wait_until_ready(worker)
+    broker = private_redis(processes)
+    worker = private_worker(outbox, processes, broker)
     subject = procedure_done(site, clinician_user, sms_patient())
     policy = NotificationPolicy.current()
 
@@ -237,10 +378,19 @@ def test_a_broker_outage_during_a_burst_loses_nothing_and_sends_nothing_twice(
         # hand-overs are made again after the requeue wait (shortened here from 5 minutes).
         settings.NOTIFY_REQUEUE_SECONDS = 3
 
-        def dispatch_until_all_sent():
+        def dispatched_and_sent() -> int:
             dispatch_due()
-            return all_sent(everything)
+            return Message.objects.filter(pk__in=everything, state=MessageState.SENT).count()
 
-        wait_for(dispatch_until_all_sent, timeout=90, what="the whole burst to be sent", interval=1)
+        wait_for_progress(
+            dispatched_and_sent,
+            total=len(everything),
+            what="the whole burst to be sent",
+            worker=worker,
+            stall=45,
+            limit=240,
+        )
+        late = [r for r in caplog.records if "could not queue" in r.getMessage()][20:]
+        assert late == [], "no publish failed once the broker was back"
     outbox.assert_exactly_once(everything)
     stop(worker)

@@ -14,8 +14,8 @@ from rest_framework.views import exception_handler
 class DomainError(Exception):
     """A business rule said no. `extra` is merged into the response body."""
 
-    status_code = status.HTTP_400_BAD_REQUEST
-    code = "invalid"
+    status_code: int = status.HTTP_400_BAD_REQUEST
+    code: str = "invalid"
 
     def __init__(self, detail: str, *, code: str | None = None, fields=None, **extra):
         super().__init__(detail)

@@ -11,6 +11,9 @@ from django.conf import settings
 from django.core.cache import cache
 from django.shortcuts import render
 from redis import RedisError
+from rest_framework.request import Request
+from rest_framework.throttling import BaseThrottle
+from rest_framework.views import APIView
 
 logger = logging.getLogger(__name__)
 
@@ -91,19 +94,19 @@ def limit_posts(scope: str, account_field: str = ""):
     return decorator
 
 
-class PatientPostThrottle:
+class PatientPostThrottle(BaseThrottle):
     """DRF throttle: POSTs by patients count against `scope` per IP and per account, the
     same counters as the pages. Staff are not limited here. Subclass and set `scope`."""
 
     scope = ""
 
-    def allow_request(self, request, view) -> bool:
+    def allow_request(self, request: Request, view: APIView) -> bool:
         user = request.user
         if request.method != "POST" or not user.is_authenticated or user.is_clinic_staff:
             return True
         return hit(self.scope, ip=client_ip(request), account=str(user.pk))
 
-    def wait(self):
+    def wait(self) -> float | None:
         return Rate.parse(settings.RATE_LIMITS[self.scope]).seconds
 
 

@@ -1,8 +1,18 @@
-from django.apps import AppConfig
+from django.apps import AppConfig, apps
 from django.db.models.signals import post_migrate
 
 
-def _sync_roles(sender, **kwargs):
+def _is_last_migrated_app(sender: AppConfig) -> bool:
+    """post_migrate is sent once per app with models, in INSTALLED_APPS order, and Django
+    creates each app's permissions in that app's turn; only after the last one do they all
+    exist."""
+    with_models = [config for config in apps.get_app_configs() if config.models_module]
+    return sender is with_models[-1]
+
+
+def _sync_roles(sender: AppConfig, **kwargs) -> None:
+    if not _is_last_migrated_app(sender):
+        return
     from django.contrib.auth.models import Group, Permission
 
     from .roles import assign_role_permissions
@@ -16,5 +26,4 @@ class UsersConfig(AppConfig):
     verbose_name = "Users and roles"
 
     def ready(self):
-        # After Django's own handler has created the permissions (auth is listed first).
-        post_migrate.connect(_sync_roles, sender=self, dispatch_uid="clinic.users.sync_roles")
+        post_migrate.connect(_sync_roles, dispatch_uid="clinic.users.sync_roles")

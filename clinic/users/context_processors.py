@@ -1,4 +1,7 @@
+from typing import Any
+
 from django.conf import settings
+from django.http import HttpRequest
 from django.urls import reverse
 
 from .roles import Role
@@ -35,16 +38,15 @@ NAVIGATION = {
 }
 
 
-def navigation(request):
+def navigation(request: HttpRequest) -> dict[str, Any]:
     """The navigation links of the signed-in user's role, for the base layout."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"nav_links": [], "user_role": None, "clinic_name": settings.CLINIC_NAME}
     role = user.role
-    links = [{"label": label, "url": reverse(name)} for label, name in NAVIGATION.get(role, [])]
+    pages = [(label, reverse(name)) for label, name in NAVIGATION.get(role, [])]
     # The longest matching address is the current page (/portal/book/ is not also /portal/).
-    matching = [link["url"] for link in links if request.path.startswith(link["url"])]
+    matching = [url for _, url in pages if request.path.startswith(url)]
     current = max(matching, key=len, default=None)
-    for link in links:
-        link["active"] = link["url"] == current
+    links = [{"label": label, "url": url, "active": url == current} for label, url in pages]
     return {"nav_links": links, "user_role": role, "clinic_name": settings.CLINIC_NAME}

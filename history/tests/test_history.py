@@ -1,7 +1,7 @@
 """The physician's view against hand-computed cases: relief, ledgers, steroid totals,
 eligibility, hold dates; filters; access; the access log; a fixed number of queries."""
 
-from datetime import timedelta
+from datetime import date, time, timedelta
 from decimal import Decimal
 
 import pytest
@@ -18,8 +18,14 @@ from procedures.tests.factories import record as record_on
 
 pytestmark = pytest.mark.django_db
 
-# The page and the API work on today's date, so the cases are built relative to it.
-TODAY = timezone.localdate()
+# The page and the API work on today's date: the cases are built relative to TODAY and the
+# clock is put on it, so that every test gives the same answer whenever it runs.
+TODAY = date(2026, 6, 15)
+
+
+@pytest.fixture(autouse=True)
+def clock_on_today(clock):
+    clock.move_to(at(TODAY, time(12)))
 
 
 def record(patient, code, days_ago, **fields):

@@ -435,12 +435,8 @@ def test_accepting_a_waitlist_offer_books_the_time(client, site, front_desk_user
 def test_two_simultaneous_answers_to_one_survey_write_one_outcome(
     monkeypatch, site, clinician_user
 ):
-    from django.apps import apps
-
     from procedures import services as procedure_services
-    from procedures.catalog import load_reference_data
 
-    load_reference_data(apps)  # transactional tests empty the tables the migrations filled
     patient = email_patient()
     record = performed(site, patient, clinician_user, "tfesi_ls")
     message = planned(record)[(MessageKind.OUTCOME_SURVEY, "14d")]

@@ -383,6 +383,7 @@ def test_front_desk_sees_no_clinical_lists(client, front_desk_user, clinician_us
         assert clinical not in html
 
 
+@pytest.mark.date_sensitive
 def test_clinician_sees_the_summary_with_anticoagulants_first_and_flagged(client, clinician_user):
     patient = PatientFactory(
         date_of_birth=date(1961, 4, 2), phone="+12525550142", needs_verification=True

@@ -165,6 +165,7 @@ class TestTimes:
         assert "8:00 AM with Dr. Ada Quill" in html
         assert "America/Denver" in html
 
+    @pytest.mark.date_sensitive
     def test_a_day_inside_the_notice_shows_no_times_and_points_to_the_next_free_day(
         self, site, patient_client
     ):
@@ -283,6 +284,7 @@ class TestRulesHoldThroughTheApi:
         assert response.status_code == 400
         assert "start" in response.json()["fields"]
 
+    @pytest.mark.date_sensitive
     def test_beyond_the_horizon_is_refused(self, site, patient_client):
         response = self.book_by_api(patient_client, site, self.local(45, 9))
         assert response.status_code == 400
@@ -455,6 +457,7 @@ class TestOtherPatients:
 
 
 class TestWaitlist:
+    @pytest.mark.date_sensitive
     def test_joining_the_waiting_list(self, site, patient_client, own_patient):
         today = timezone.localdate()
         response = patient_client.post(

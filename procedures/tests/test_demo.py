@@ -140,6 +140,7 @@ def check_orders():
     assert orders_visible_to(portal).filter(status=OrderStatus.SCHEDULED).exists()
 
 
+@pytest.mark.date_sensitive
 def test_demo_procedures_are_believable_and_seeded_once():
     output = seed()
     assert "procedure records" in output and "blocked orders" in output

@@ -172,6 +172,7 @@ def test_a_patient_sees_only_their_scheduled_procedures_by_name(
     assert client.get("/api/v1/procedure-records/").status_code == 403
 
 
+@pytest.mark.date_sensitive
 def test_recording_completes_the_order_and_outcomes_give_relief(
     api_as, clinician_user, order_for, own_patient
 ):

@@ -165,7 +165,10 @@ def appointment_book(
     except IntegrityError as error:
         constraint = _constraint_of(error)
         if constraint == "appointment_idempotency_key_unique":
-            return _existing(by, idempotency_key)  # the same request, won by a retry
+            existing = _existing(by, idempotency_key)  # the same request, won by a retry
+            if existing is None:  # that booking is gone again: report the clash as it was
+                raise
+            return existing
         if constraint not in OVERLAP_CODES:
             raise
         code, detail = OVERLAP_CODES[constraint]

@@ -112,9 +112,9 @@ def appointment_move(
         offer_freed_slot(appointment)
     else:
         appointment_closed(appointment)
-    if appointment.procedure_order_id and to in (
-        AppointmentStatus.CANCELLED,
-        AppointmentStatus.NO_SHOW,
+    if (
+        to in (AppointmentStatus.CANCELLED, AppointmentStatus.NO_SHOW)
+        and appointment.procedure_order is not None
     ):
         order_unschedule(order=appointment.procedure_order, by=by)
     return appointment
@@ -189,9 +189,10 @@ def appointment_backfill(
                 booked_by=by.user,
             )
     except IntegrityError as error:
-        code, detail = OVERLAP_CODES.get(_constraint_of(error), (None, None))
-        if code is None:
+        overlap = OVERLAP_CODES.get(_constraint_of(error))
+        if overlap is None:
             raise
+        code, detail = overlap
         raise Conflict(detail, code=code) from None
 
 

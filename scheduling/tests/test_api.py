@@ -268,7 +268,7 @@ def test_the_day_filter_reads_the_sites_local_day_and_refuses_bad_input(
 
 
 def test_staff_get_alternatives_inside_the_patients_notice_period(
-    api_as, front_desk_user, other_patient, own_patient
+    clock, api_as, front_desk_user, other_patient, own_patient
 ):
     location = LocationFactory(time_zone="America/Chicago")
     doctor = ProviderFactory(locations=[location])
@@ -282,9 +282,8 @@ def test_staff_get_alternatives_inside_the_patients_notice_period(
             end_time=time(23, 45),
         )
     kind = AppointmentTypeFactory(code="urgent_look", name="Quick look", min_notice_hours=48)
-    soon = (datetime.now(CHICAGO) + timedelta(hours=3)).replace(minute=0, second=0, microsecond=0)
-    if soon.hour >= 22:  # keep the test inside one day's session
-        soon = soon.replace(hour=10) + timedelta(days=1)
+    clock.move_to(clock.day_at(1, time(9), CHICAGO))  # three hours on: the same day's session
+    soon = clock.now(CHICAGO).replace(minute=0, second=0, microsecond=0) + timedelta(hours=3)
     request = {
         "appointment_type": kind.code,
         "provider": str(doctor.id),

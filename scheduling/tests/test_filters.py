@@ -6,7 +6,6 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.utils import timezone
 
 from patients.tests.factories import PatientFactory
 from scheduling.filters import LOCAL_DAY_NEEDS_LOCATION
@@ -48,8 +47,9 @@ def visit(clinic: dict, start: datetime, **fields) -> Appointment:
 
 
 @pytest.fixture
-def tomorrow_9am() -> datetime:
-    return datetime.combine(timezone.localdate() + timedelta(days=1), time(9), tzinfo=CHICAGO)
+def tomorrow_9am(clock) -> datetime:
+    """09:00 tomorrow in the clinic's Chicago, not in the default zone."""
+    return clock.day_at(1, time(9), CHICAGO)
 
 
 def test_providers_narrow_by_location(api_as, patient_user):
@@ -66,6 +66,7 @@ def test_an_unknown_provider_location_is_a_400_naming_the_field(api_as, patient_
     assert_refused(response, "location")
 
 
+@pytest.mark.date_sensitive
 def test_appointments_narrow_by_each_filter(api_as, front_desk_user, clinic, tomorrow_9am):
     first = visit(clinic, tomorrow_9am)
     second = visit(clinic, tomorrow_9am + timedelta(hours=1), provider=clinic["other_provider"])

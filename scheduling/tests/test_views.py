@@ -114,14 +114,15 @@ def test_board_without_locations_explains_what_to_do(client, front_desk_user):
     assert "No locations are set up yet" in client.get("/desk/").content.decode()
 
 
-def test_board_defaults_to_the_first_location_and_today_in_its_zone(client, manager_user):
+@pytest.mark.date_sensitive
+def test_board_defaults_to_the_first_location_and_today_in_its_zone(clock, client, manager_user):
     build_sites(2)
     client.force_login(manager_user)
     response = client.get("/desk/")
     assert response.status_code == 200
     first = response.context["location"]
     assert first.name == min(loc.name for loc in response.context["locations"])
-    assert response.context["day"] == datetime.now(first.zone).date()
+    assert response.context["day"] == clock.today(first.zone)
     page = response.content.decode()
     assert first.time_zone in page, "the day is shown in the site's own zone"
     assert all(f'<option value="{loc.pk}"' in page for loc in response.context["locations"])

@@ -291,6 +291,7 @@ def check_has_a_likely_duplicate():
     assert pair.patient.needs_verification
 
 
+@pytest.mark.date_sensitive
 def test_demo_charts_are_believable():
     """One seed, several checks: seeding takes seconds, so the checks share it."""
     seed(password="demo-password-1")

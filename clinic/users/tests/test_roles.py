@@ -1,5 +1,6 @@
 import pytest
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
+from django.core.management.sql import emit_post_migrate_signal
 
 from clinic.users.models import User
 from clinic.users.roles import ROLE_PERMISSIONS, Role
@@ -17,14 +18,28 @@ def test_migration_creates_one_group_per_role():
     assert set(Group.objects.values_list("name", flat=True)) >= {role.label for role in Role}
 
 
+def listed_codenames(role: Role) -> set[str]:
+    return {
+        f"{model_key.split('.')[0]}.{action}_{model_key.split('.')[1]}"
+        for model_key, actions in ROLE_PERMISSIONS[role].items()
+        for action in actions
+    }
+
+
 def test_each_group_holds_exactly_the_listed_permissions():
     for role in Role:
-        expected = {
-            f"{model_key.split('.')[0]}.{action}_{model_key.split('.')[1]}"
-            for model_key, actions in ROLE_PERMISSIONS[role].items()
-            for action in actions
-        }
-        assert group_codenames(role) == expected, role
+        assert group_codenames(role) == listed_codenames(role), role
+
+
+def test_after_a_flush_the_groups_get_every_apps_permissions_back():
+    """A flush (as --reuse-db and transactional tests do) empties the permission table and
+    sends post_migrate app by app; the groups are synced after the last app's permissions
+    exist, not after the users app's turn."""
+    Group.objects.all().delete()
+    Permission.objects.all().delete()
+    emit_post_migrate_signal(verbosity=0, interactive=False, db="default")
+    for role in Role:
+        assert group_codenames(role) == listed_codenames(role), role
 
 
 def test_front_desk_may_edit_patients_but_not_delete_them():

@@ -1,0 +1,26 @@
+"""Typed access to a bound form's fields: `form.fields` holds plain `Field`s to a type checker."""
+
+from typing import Any
+
+from django import forms
+
+
+def choice_field(form: forms.BaseForm, name: str) -> forms.ChoiceField:
+    """The form's own copy of the choice field `name`, to set its choices for this form."""
+    field = form.fields[name]
+    if not isinstance(field, forms.ChoiceField):
+        raise TypeError(f"{type(form).__name__}.{name} is not a choice field.")
+    return field
+
+
+def model_choice_field(form: forms.BaseForm, name: str) -> "forms.ModelChoiceField[Any]":
+    """The form's own copy of the model choice field `name`, to set its queryset for this form."""
+    field = form.fields[name]
+    if not isinstance(field, forms.ModelChoiceField):
+        raise TypeError(f"{type(form).__name__}.{name} is not a model choice field.")
+    return field
+
+
+def error_messages(form: forms.BaseForm) -> list[str]:
+    """Every message of a bound form's errors, field after field."""
+    return [str(message) for messages in form.errors.values() for message in messages]
