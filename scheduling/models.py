@@ -4,8 +4,10 @@ from django.conf import settings
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import ArrayField, DateTimeRangeField, RangeOperators
 from django.db import models
+from django.utils import timezone
 
 from clinic.core.db import SingleRow, choice_check
+from clinic.users.roles import STAFF_ROLES, Role
 from sites.models import Location, Provider, Room, RoomKind, Weekday
 
 
@@ -238,6 +240,14 @@ class Appointment(models.Model):
     confirmed_at = models.DateTimeField(
         null=True, blank=True, help_text="When the patient confirmed from a reminder."
     )
+    # Booked on purpose outside the provider's hours or on top of another of their visits
+    # (the provider-overlap constraint skips such rows; the room and patient ones do not).
+    overbooked = models.BooleanField(default=False)
+    overbook_reason = models.CharField(max_length=300, blank=True)
+    # When the visit reached each state, so the board shows the waits (arrived -> room -> done).
+    checked_in_at = models.DateTimeField(null=True, blank=True)
+    in_room_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -259,6 +269,10 @@ class Appointment(models.Model):
                 ),
                 name="appointment_block_covers_visit",
             ),
+            models.CheckConstraint(
+                condition=models.Q(overbooked=False) | ~models.Q(overbook_reason=""),
+                name="appointment_overbook_has_reason",
+            ),
             models.UniqueConstraint(
                 fields=["booked_by", "idempotency_key"],
                 condition=~models.Q(idempotency_key=""),
@@ -273,7 +287,7 @@ class Appointment(models.Model):
                     ),
                     ("provider", RangeOperators.EQUAL),
                 ],
-                condition=models.Q(status__in=HOLDS_TIME),
+                condition=models.Q(status__in=HOLDS_TIME, overbooked=False),
             ),
             ExclusionConstraint(
                 name="appointment_no_room_overlap",
@@ -300,9 +314,47 @@ class Appointment(models.Model):
         return f"Appointment {self.id}"
 
 
+class AppointmentStatusChange(models.Model):
+    """One move of an appointment's status (an undo included): when, by whom, through which
+    channel and why. Written by the services only."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    appointment = models.ForeignKey(
+        Appointment, on_delete=models.CASCADE, related_name="status_changes"
+    )
+    from_status = models.CharField(max_length=12, choices=AppointmentStatus.choices)
+    to_status = models.CharField(max_length=12, choices=AppointmentStatus.choices)
+    at = models.DateTimeField(default=timezone.now)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    channel = models.CharField(max_length=16)
+    reason = models.CharField(max_length=300, blank=True)
+    undo = models.BooleanField(default=False, help_text="This change undid the one before it.")
+
+    class Meta:
+        ordering = ["at"]
+        indexes = [models.Index(fields=["appointment", "at"], name="status_change_appt_idx")]
+        constraints = [
+            choice_check("from_status", AppointmentStatus, "status_change_from_valid"),
+            choice_check("to_status", AppointmentStatus, "status_change_to_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.from_status} → {self.to_status} at {self.at:%Y-%m-%d %H:%M}"
+
+
+STAFF_ROLE_CHOICES = [(role.value, role.label) for role in Role if role in STAFF_ROLES]
+
+
+def default_overbook_roles() -> list[str]:
+    return [Role.MANAGER.value, Role.CLINICIAN.value, Role.FRONT_DESK.value]
+
+
 class BookingPolicy(SingleRow):
-    """The rules for patients booking and changing their own visits; one row, edited by a
-    manager in the admin. Staff are not bound by them."""
+    """The rules for patients booking and changing their own visits, and which staff roles
+    may overbook; one row, edited by a manager in the admin. Staff are not bound by the
+    patients' rules."""
 
     max_future_bookings = models.PositiveSmallIntegerField(
         default=3, help_text="Upcoming visits a patient may hold at once when booking online."
@@ -311,6 +363,13 @@ class BookingPolicy(SingleRow):
         default=24,
         help_text="Patients cancel or reschedule online until this many hours before a visit; "
         "after that they call the clinic.",
+    )
+    overbook_roles = ArrayField(
+        models.CharField(max_length=16, choices=STAFF_ROLE_CHOICES),
+        default=default_overbook_roles,
+        blank=True,
+        help_text="Staff roles that may overbook on purpose (outside hours or on top of "
+        "another visit of the provider), with a reason.",
     )
     updated_at = models.DateTimeField(auto_now=True)
 
