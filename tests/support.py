@@ -1,6 +1,7 @@
 """Helpers for tests that start real processes: free ports, waiting, stopping cleanly."""
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -73,3 +74,78 @@ def artifacts(*parts: str) -> Path:
     path = ROOT.joinpath("artifacts", *parts)
     path.parent.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def postgres_binary(name: str) -> Path:
+    """A PostgreSQL server program (pg_ctl, initdb) of the newest installed version."""
+    found = sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"))
+    if not found:
+        raise AssertionError("PostgreSQL server binaries are missing: `make test` installs them")
+    return found[-1]
+
+
+def as_postgres_user() -> list[str]:
+    """PostgreSQL refuses to run as root; as root, run its programs as user postgres."""
+    return ["runuser", "-u", "postgres", "--"] if os.getuid() == 0 else []
+
+
+class PrivatePostgres:
+    """A throwaway PostgreSQL cluster on a free port, for tests that stop or break a server
+    (the machine's shared one is never touched). `folder` must be reachable by user
+    postgres (e.g. a 0755 folder under /tmp)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.pgdata = folder / "pgdata"
+        self.port = free_port()
+
+    def _run(self, *args: str) -> None:
+        subprocess.run([*as_postgres_user(), *args], check=True, capture_output=True, timeout=180)
+
+    def init(self) -> None:
+        if os.getuid() == 0:
+            shutil.chown(self.folder, user="postgres")
+        self._run(
+            str(postgres_binary("initdb")),
+            "-D",
+            str(self.pgdata),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+        )
+
+    def start(self) -> None:
+        options = f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off"
+        self._run(
+            str(postgres_binary("pg_ctl")),
+            "-D",
+            str(self.pgdata),
+            "-o",
+            options,
+            "-l",
+            str(self.folder / "postgres.log"),
+            "-w",
+            "-t",
+            "120",
+            "start",
+        )
+
+    def stop(self) -> None:
+        if (self.pgdata / "postmaster.pid").exists():
+            self._run(
+                str(postgres_binary("pg_ctl")),
+                "-D",
+                str(self.pgdata),
+                "-m",
+                "fast",
+                "-w",
+                "-t",
+                "120",
+                "stop",
+            )
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgres://postgres@127.0.0.1:{self.port}/{database}"

@@ -15,22 +15,22 @@ import psycopg2
 import pytest
 import redis
 
-from tests.support import ROOT, child_env, free_port
-
-
-def pg_ctl() -> Path:
-    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"))
-    if not found:
-        pytest.fail("PostgreSQL server binaries are missing: `make test` installs them")
-    return found[-1]
+from tests.support import ROOT, as_postgres_user, child_env, free_port, postgres_binary
 
 
 def stop_private_servers(data: Path) -> None:
     pgdata = data / "postgres"
     if (pgdata / "postmaster.pid").exists():
-        owner = ["runuser", "-u", "postgres", "--"] if os.getuid() == 0 else []
         subprocess.run(
-            [*owner, str(pg_ctl()), "-D", str(pgdata), "-m", "immediate", "stop"],
+            [
+                *as_postgres_user(),
+                str(postgres_binary("pg_ctl")),
+                "-D",
+                str(pgdata),
+                "-m",
+                "immediate",
+                "stop",
+            ],
             capture_output=True,
             timeout=60,
         )

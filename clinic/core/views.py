@@ -1,10 +1,14 @@
-from django.http import JsonResponse
+import sys
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from .errors import error_body
 from .health import health_report
+from .outage import RETRY_AFTER_SECONDS, is_database_outage, outage_log
 
 
 @never_cache
@@ -24,7 +28,27 @@ def page_not_found(request, exception=None):
     return render(request, "404.html", status=404)
 
 
+def database_unavailable(request: HttpRequest, error: BaseException) -> HttpResponse:
+    """503 without touching the database: no request context (it would load the user)."""
+    outage_log.started(error)
+    response: HttpResponse
+    if _wants_json(request):
+        body = error_body(
+            "database_unavailable", "The clinic's database cannot be reached; try again shortly."
+        )
+        response = JsonResponse(body, status=503)
+    else:
+        response = HttpResponse(render_to_string("503.html"), status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    response["Cache-Control"] = "no-store"
+    response._has_been_logged = True  # type: ignore[attr-defined]  # Django's log_response skips it: the outage is logged once
+    return response
+
+
 def server_error(request):
+    error = sys.exc_info()[1]
+    if is_database_outage(error):
+        return database_unavailable(request, error)
     if _wants_json(request):
         body = error_body("server_error", "Something went wrong; the error has been recorded.")
         return JsonResponse(body, status=500)
