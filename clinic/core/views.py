@@ -47,7 +47,7 @@ def database_unavailable(request: HttpRequest, error: BaseException) -> HttpResp
 
 def server_error(request):
     error = sys.exc_info()[1]
-    if is_database_outage(error):
+    if error is not None and is_database_outage(error):
         return database_unavailable(request, error)
     if _wants_json(request):
         body = error_body("server_error", "Something went wrong; the error has been recorded.")
