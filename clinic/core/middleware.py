@@ -1,3 +1,5 @@
+from django.utils.cache import patch_cache_control
+
 from .views import healthz
 
 
@@ -15,3 +17,18 @@ class HealthCheckMiddleware:
         if request.path == "/healthz":
             return healthz(request)
         return self.get_response(request)
+
+
+class NoStoreForSignedInMiddleware:
+    """Answers to a signed-in user (session or API token) carry patient data or could:
+    no browser or proxy may keep them (`Cache-Control: no-store`)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)  # DRF sets it for token-authenticated calls too
+        if user is not None and user.is_authenticated:
+            patch_cache_control(response, no_store=True, private=True)
+        return response

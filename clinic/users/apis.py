@@ -1,8 +1,10 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from clinic.core.parsers import BoundedJSONParser
 from clinic.core.throttling import ResilientScopedRateThrottle
 
 from .selectors import user_profile
@@ -14,6 +16,7 @@ class TokenApi(ObtainAuthToken):
 
     throttle_classes = [ResilientScopedRateThrottle]
     throttle_scope = "auth"
+    parser_classes = [BoundedJSONParser, FormParser, MultiPartParser]  # DRF's view names its own
 
 
 class MeApi(APIView):
