@@ -232,6 +232,11 @@ RATE_LIMITS = {
 }
 RATELIMIT_TRUST_FORWARDED = env.bool("RATELIMIT_TRUST_FORWARDED", default=False)
 
+# Idle sign-outs: each request renews the session; it lapses after this long without one.
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_IDLE_SECONDS_STAFF = env.int("SESSION_IDLE_SECONDS_STAFF", default=15 * 60)
+SESSION_IDLE_SECONDS_PATIENT = env.int("SESSION_IDLE_SECONDS_PATIENT", default=30 * 60)
+
 CLINIC_NAME = env.str("CLINIC_NAME", default="Clinic")
 CLINIC_PHONE = env.str("CLINIC_PHONE", default="")
 # Links in messages are absolute: the address patients reach the site at.

@@ -26,4 +26,9 @@ class UsersConfig(AppConfig):
     verbose_name = "Users and roles"
 
     def ready(self):
+        from django.contrib.auth.signals import user_logged_in
+
+        from .sessions import expire_when_idle
+
         post_migrate.connect(_sync_roles, dispatch_uid="clinic.users.sync_roles")
+        user_logged_in.connect(expire_when_idle, dispatch_uid="clinic.users.idle_expiry")

@@ -1,0 +1,32 @@
+"""Sessions lapse after a quiet spell: 15 minutes for staff, 30 for patients; any request
+in between starts the spell again."""
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+
+def signed_in(client, user):
+    client.force_login(user)  # sends user_logged_in, as the sign-in page does
+    return client
+
+
+def test_staff_are_signed_out_after_15_idle_minutes_not_before(client, front_desk_user, clock):
+    desk = signed_in(client, front_desk_user)
+    for _ in range(3):  # active for 42 minutes, never more than 14 apart
+        clock.shift(minutes=14)
+        assert desk.get("/patients/").status_code == 200
+    clock.shift(minutes=16)
+    response = desk.get("/patients/")
+    assert response.status_code == 302
+    assert "login" in response["Location"]
+
+
+def test_patients_keep_30_idle_minutes(client, patient_user, clock):
+    portal = signed_in(client, patient_user)
+    clock.shift(minutes=29)
+    assert portal.get("/portal/").status_code == 200
+    clock.shift(minutes=31)
+    response = portal.get("/portal/")
+    assert response.status_code == 302
+    assert "login" in response["Location"]
