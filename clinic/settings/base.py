@@ -67,6 +67,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "clinic.core.middleware.NoStoreForSignedInMiddleware",
+    "clinic.users.sessions.RenewIdleSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -232,8 +233,7 @@ RATE_LIMITS = {
 }
 RATELIMIT_TRUST_FORWARDED = env.bool("RATELIMIT_TRUST_FORWARDED", default=False)
 
-# Idle sign-outs: each request renews the session; it lapses after this long without one.
-SESSION_SAVE_EVERY_REQUEST = True
+# Idle sign-outs (clinic/users/sessions.py): a session lapses after this long without a request.
 SESSION_IDLE_SECONDS_STAFF = env.int("SESSION_IDLE_SECONDS_STAFF", default=15 * 60)
 SESSION_IDLE_SECONDS_PATIENT = env.int("SESSION_IDLE_SECONDS_PATIENT", default=30 * 60)
 
