@@ -240,9 +240,10 @@ def other_patient(db):
 
 
 def catalog_is_missing() -> bool:
+    from patients.models import DrugName
     from procedures.models import AnticoagulantRule, ProcedureType, SafetyThreshold, Steroid
 
-    tables = [ProcedureType, AnticoagulantRule, SafetyThreshold, Steroid]
+    tables = [ProcedureType, AnticoagulantRule, SafetyThreshold, Steroid, DrugName]
     return not all(model.objects.exists() for model in tables)
 
 
@@ -251,10 +252,11 @@ def restore_reference_data() -> None:
     permissions back from post_migrate, see clinic/users/apps.py)."""
     from django.apps import apps
 
-    from procedures.catalog import load_reference_data
+    from procedures.catalog import load_drug_vocabulary, load_reference_data
 
     if catalog_is_missing():
         load_reference_data(apps)
+        load_drug_vocabulary(apps)
 
 
 def is_transactional(node: pytest.Item) -> bool:

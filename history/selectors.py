@@ -23,10 +23,13 @@ from patients.models import (
     Condition,
     ImplantedDevice,
     IntakeSubmission,
+    LabResult,
     Medication,
     Patient,
     ProcedureAllergyClass,
+    UrgentFlag,
 )
+from patients.urgent import phq9_item9, reason_label
 from procedures import safety
 from procedures.models import (
     AnticoagulantRule,
@@ -112,10 +115,12 @@ class Loaded:
     allergies: list
     conditions: list
     devices: list
+    labs: list
     thresholds: dict
     steroids: dict
     hold_rules: list
     pathway_types: dict
+    urgent_flags: list = field(default_factory=list)
     default_zone: ZoneInfo = field(default_factory=lambda: ZoneInfo(settings.TIME_ZONE))
 
 
@@ -156,10 +161,16 @@ def load(patient, today: date) -> Loaded:
         allergies=list(Allergy.objects.filter(patient=patient).order_by("substance")),
         conditions=list(Condition.objects.filter(patient=patient).order_by("kind")),
         devices=list(ImplantedDevice.objects.filter(patient=patient).order_by("kind")),
+        labs=list(LabResult.objects.filter(patient=patient, taken_on__lte=today)),
         thresholds={t.key: t.value for t in SafetyThreshold.objects.all()},
         steroids={s.name: s for s in Steroid.objects.all()},
         hold_rules=list(AnticoagulantRule.objects.all()),
         pathway_types={t.code: t for t in ProcedureType.objects.filter(code__in=PATHWAY_CODES)},
+        urgent_flags=list(
+            UrgentFlag.objects.filter(patient=patient, acknowledged_at__isnull=True).order_by(
+                "raised_at", "reason"
+            )
+        ),
     )
 
 
@@ -181,6 +192,7 @@ def _context(data: Loaded, procedure_type: ProcedureType) -> safety.Context:
             allergies=data.allergies,
             conditions=data.conditions,
             devices=data.devices,
+            labs=data.labs,
         ),
         records=data.records,
         thresholds=data.thresholds,
@@ -253,6 +265,16 @@ def _assessment_region(assessment) -> str:
     return INSTRUMENT_REGION.get(assessment.instrument, "")
 
 
+def _item9(assessment) -> str:
+    """ " · item 9: 1 (self-harm)" beside a PHQ-9 total: the answer a physician must see."""
+    if assessment.instrument != "phq9":
+        return ""
+    answer = phq9_item9(assessment.items)
+    if answer is None:
+        return ""
+    return f" · item 9: {answer}" + (" (thoughts of self-harm)" if answer > 0 else "")
+
+
 def _assessment_events(data: Loaded) -> list[dict]:
     return [
         _event(
@@ -260,6 +282,7 @@ def _assessment_events(data: Loaded) -> list[dict]:
             a.taken_at,
             f"{a.get_instrument_display()}: {plain(a.total)}"
             + (f" ({a.band})" if a.band else "")
+            + _item9(a)
             + (f" · {a.get_body_region_display().lower()}" if a.body_region else ""),
             region=_assessment_region(a),
             zone=data.default_zone,
@@ -405,10 +428,14 @@ def ledgers(data: Loaded) -> dict:
     for region, families in LEDGER_ROWS.items():
         rows = []
         for family, label in families:
-            count = sum(
-                1
-                for r in in_window
-                if r.procedure_type.family == family and r.procedure_type.region == region
+            # Sessions as payers count them: one per day in the region, sides and levels
+            # together (the safety check's own count).
+            count = len(
+                safety.session_days(
+                    r
+                    for r in in_window
+                    if r.procedure_type.family == family and r.procedure_type.region == region
+                )
             )
             limit = int(data.thresholds[_limit_key(family, region)])
             rows.append(
@@ -468,12 +495,29 @@ def _steroid_total(data: Loaded, since: date) -> dict:
     }
 
 
-def _blocks(data: Loaded, code: str, rules) -> list:
+def _findings(data: Loaded, code: str, rules) -> list:
     kind = data.pathway_types.get(code)
     if kind is None:
         return []
     ctx = _context(data, kind)
-    return [f for rule in rules for f in rule(ctx) if f.severity == safety.BLOCK]
+    return [f for rule in rules for f in rule(ctx)]
+
+
+def _blocks(data: Loaded, code: str, rules) -> list:
+    return [f for f in _findings(data, code, rules) if f.severity == safety.BLOCK]
+
+
+def _block(block: safety.BlockRelief, positive_at) -> dict:
+    """A diagnostic block's relief as the RFA rule counts it: the record's own NRS or a
+    follow-up within the anaesthetic's duration, saying which (and what did not count)."""
+    return {
+        "record": block.record,
+        "day": block.day,
+        "relief": block.percent,
+        "relief_from": block.how,
+        "not_counted": list(block.not_counted),
+        "positive": block.positive(positive_at),
+    }
 
 
 def pathway(data: Loaded) -> dict:
@@ -483,20 +527,15 @@ def pathway(data: Loaded) -> dict:
     regions = []
     for region, rfa_code in RFA_FOR_REGION.items():
         blocks = [
-            {
-                "record": r,
-                "day": safety.local_day(r),
-                "relief": r.best_relief_percent,
-                "positive": r.best_relief_percent is not None
-                and r.best_relief_percent >= positive_at,
-            }
+            _block(safety.block_relief(r, data.thresholds), positive_at)
             for r in data.records
             if r.procedure_type.family == "mbb" and r.procedure_type.region == region
         ]
         rfas = [r for r in data.records if r.procedure_type.code == rfa_code]
         if not blocks and not rfas:
             continue
-        refusals = _blocks(data, rfa_code, [safety.rfa_rule])
+        findings = _findings(data, rfa_code, [safety.rfa_rule])
+        refusals = [f for f in findings if f.severity == safety.BLOCK]
         regions.append(
             {
                 "region": region,
@@ -504,7 +543,8 @@ def pathway(data: Loaded) -> dict:
                 "blocks": blocks,
                 "last_rfa": rfas[0] if rfas else None,
                 "rfa_qualifies": not refusals,
-                "rfa_reason": refusals[0].reason if refusals else "",
+                # Why it does or does not qualify: which blocks counted and why others not.
+                "rfa_reason": (refusals or findings)[0].reason if findings else "",
             }
         )
     trials = [r for r in data.records if r.procedure_type.code == "scs_trial"]
@@ -593,4 +633,10 @@ def patient_history(*, patient, kinds=None, region=None, today: date | None = No
         "devices": [d for d in data.devices if safety.in_effect(d, today)],
         "kinds": KINDS,
         "regions": REGIONS,
+        "urgent_flags": [_labelled(f) for f in data.urgent_flags],
     }
+
+
+def _labelled(flag):
+    flag.label = reason_label(flag.reason)
+    return flag

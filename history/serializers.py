@@ -78,6 +78,8 @@ def _pathway(history) -> dict:
                         "record": str(b["record"].pk),
                         "day": _day(b["day"]),
                         "relief_percent": _num(b["relief"]),
+                        "relief_from": b["relief_from"],
+                        "follow_ups_not_counted": b["not_counted"],
                         "positive": b["positive"],
                     }
                     for b in r["blocks"]
@@ -141,4 +143,17 @@ def history_as_json(history) -> dict:
         "ledgers": _ledgers(history),
         "pathway": _pathway(history),
         **_safety(history),
+        "urgent": [
+            {
+                "id": str(f.pk),
+                "reason": f.reason,
+                "label": f.label,
+                "detail": f.detail,
+                "source": f.source,
+                "intake": str(f.intake_id) if f.intake_id else None,
+                "assessment": str(f.assessment_id) if f.assessment_id else None,
+                "raised_at": f.raised_at.isoformat(),
+            }
+            for f in history["urgent_flags"]
+        ],
     }

@@ -22,10 +22,19 @@ def history_page(request, patient_id):
     filters = history_filters(request.GET, strict=False)
     history = patient_history(patient=patient, **filters)
     chart_access_record(user=request.user, patient=patient, via="history")
+    flags = history["urgent_flags"]
     context = {
         **history,
         "selected_kinds": filters["kinds"] or [],
         "selected_region": filters["region"],
+        # The same banner as the chart's (patients/_urgent_banner.html); clinicians only here.
+        "urgent": {
+            "open": bool(flags),
+            "flags": flags,
+            "since": flags[0].raised_at if flags else None,
+            "can_acknowledge": True,
+        },
+        "urgent_back": "history",
     }
     return render(request, "history/history.html", context)
 

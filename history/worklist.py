@@ -5,7 +5,7 @@ rows, so the page's query count is fixed; the tests hold it to that.
 """
 
 import operator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from functools import reduce
 from zoneinfo import ZoneInfo
@@ -14,8 +14,9 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from clinic.audit.models import ChartAccess
-from patients.models import IntakeSubmission
+from patients.models import IntakeSubmission, UrgentFlag
 from patients.selectors import intake_queue
+from patients.urgent import reason_label
 from procedures.models import ProcedureOutcome, SafetyThreshold
 from scheduling.models import Appointment, AppointmentStatus
 from sites.models import Location
@@ -130,6 +131,37 @@ def urgent_intakes(*, user, limit: int = SECTION_LIMIT) -> Section:
     return _limited(queue, limit)
 
 
+@dataclass
+class UrgentPatient:
+    """A patient with open danger signs: the flags, oldest first, with their reasons."""
+
+    patient: object
+    flags: list = field(default_factory=list)
+
+    @property
+    def since(self):
+        return self.flags[0].raised_at
+
+
+def urgent_patients(*, limit: int = SECTION_LIMIT) -> Section:
+    """Patients with open danger signs (patients.urgent), the longest-waiting first, each
+    with every open flag's reason and date. One query."""
+    flags = (
+        UrgentFlag.objects.filter(acknowledged_at__isnull=True)
+        .select_related("patient__home_location", "intake")
+        .order_by("raised_at", "pk")
+    )
+    section = _limited(flags, limit)
+    by_patient: dict = {}
+    for flag in section.rows:
+        flag.label = reason_label(flag.reason)
+        by_patient.setdefault(flag.patient_id, UrgentPatient(patient=flag.patient)).flags.append(
+            flag
+        )
+    section.rows = list(by_patient.values())
+    return section
+
+
 def poor_relief_line():
     """The relief under which a survey is poor: the clinic's edited threshold, or 30%."""
     value = (
@@ -169,9 +201,10 @@ def poor_relief_surveys(*, now: datetime | None = None, limit: int = SECTION_LIM
 
 
 def clinician_worklist(*, user, now: datetime | None = None) -> dict[str, Section]:
-    """The three sections of the worklist page. Five queries, whatever the rows."""
+    """The four sections of the worklist page. Six queries, whatever the rows."""
     now = now or timezone.now()
     return {
+        "urgent": urgent_patients(),
         "procedures": todays_procedures(now=now),
         "intakes": urgent_intakes(user=user),
         "poor_relief": poor_relief_surveys(now=now),

@@ -64,6 +64,18 @@ def message_schedule(
     return message
 
 
+def message_reopen(*, subject_id, kind: str, variant: str = "", **plan) -> Message | None:
+    """Plan a message again that was cancelled with its subject (an undone cancellation):
+    the cancelled row is pending again and moves to the new time; one that was sent, or
+    cancelled for want of a channel, stays as it is. Without a row, it is planned anew."""
+    Message.objects.filter(
+        subject_id=subject_id, kind=kind, variant=variant, state=MessageState.CANCELLED
+    ).exclude(cancel_reason=NO_CHANNEL).update(
+        state=MessageState.PENDING, cancel_reason="", updated_at=timezone.now()
+    )
+    return message_schedule(subject_id=subject_id, kind=kind, variant=variant, **plan)
+
+
 def enqueue_after_commit(message: Message, now: datetime) -> None:
     """The fast path: a message due now goes to a worker as soon as its transaction commits.
     If the broker is down the row stays pending and the dispatcher sends it later."""

@@ -15,22 +15,26 @@ from .models import (
     Allergy,
     Assessment,
     Condition,
+    DrugName,
     DuplicateCandidate,
     ImplantedDevice,
     IntakeItem,
     IntakeSubmission,
+    LabResult,
     Medication,
     Patient,
     PatientMerge,
 )
 from .services import (
     DEMOGRAPHIC_FIELDS,
+    MEDICATION_COMPUTED,
+    medication_resolve,
     patient_create,
     patient_field_errors,
     patient_update,
 )
 
-ENTRY_READONLY = ("recorded_by", "recorded_at", "updated_at", "source")
+ENTRY_READONLY: tuple[str, ...] = ("recorded_by", "recorded_at", "updated_at", "source")
 
 
 class EntryInline(admin.TabularInline):
@@ -46,7 +50,8 @@ class AllergyInline(EntryInline):
 
 class MedicationInline(EntryInline):
     model = Medication
-    fields = ("name", "drug_class", "dose", "frequency", "start_date", "end_date")
+    fields = ("name", "drug_class", "indication", "dose", "frequency", "start_date", "end_date")
+    readonly_fields = (*ENTRY_READONLY, *MEDICATION_COMPUTED)
 
 
 class ConditionInline(EntryInline):
@@ -184,9 +189,52 @@ class AllergyAdmin(EntryAdmin):
 
 @admin.register(Medication)
 class MedicationAdmin(EntryAdmin):
-    list_display = ("name", "drug_class", "dose", "frequency", "patient", "end_date")
-    list_filter = ("drug_class",)
+    list_display = (
+        "name",
+        "drug_class",
+        "classification",
+        "indication",
+        "dose",
+        "frequency",
+        "patient",
+        "end_date",
+    )
+    list_filter = ("classification", "drug_class", "indication")
     search_fields = ("name", "patient__mrn")
+    readonly_fields = (*ENTRY_READONLY, *MEDICATION_COMPUTED)
+
+    def save_model(self, request, obj, form, change):
+        # A new or renamed medication is resolved against the drug vocabulary again.
+        if not change or "name" in form.changed_data or obj.unrecognised:
+            medication_resolve(obj)
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(DrugName)
+class DrugNameAdmin(admin.ModelAdmin):
+    """The drug vocabulary (vocabulary/drug_names.csv as shipped): managers add or correct
+    names; rows with `certain` unticked wait for a clinician to confirm them."""
+
+    list_display = ("name", "generics", "drug_classes", "kind", "certain", "source", "updated_at")
+    list_filter = ("kind", "certain")
+    search_fields = ("name", "key", "note")
+    readonly_fields = ("key", "updated_at")
+
+
+@admin.register(LabResult)
+class LabResultAdmin(admin.ModelAdmin):
+    list_display = ("kind", "value", "unit", "taken_on", "patient", "recorded_by")
+    list_filter = ("kind",)
+    search_fields = ("patient__mrn",)
+    raw_id_fields = ("patient",)
+    list_select_related = ("patient", "recorded_by")
+    readonly_fields = ("recorded_by", "recorded_at")
+    date_hierarchy = "taken_on"
+
+    def save_model(self, request, obj, form, change):
+        if obj.recorded_by_id is None:
+            obj.recorded_by = request.user
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(Condition)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import apis
+from . import apis, urgent_apis
 
 entry = "<uuid:entry_id>/"
 urlpatterns = [
@@ -15,7 +15,13 @@ urlpatterns = [
     path("patients/<uuid:patient_id>/devices/", apis.DeviceListApi.as_view()),
     path("patients/<uuid:patient_id>/devices/" + entry, apis.DeviceDetailApi.as_view()),
     path("patients/<uuid:patient_id>/assessments/", apis.AssessmentListApi.as_view()),
+    path("patients/<uuid:patient_id>/labs/", apis.LabResultListApi.as_view()),
     path("patients/<uuid:patient_id>/intakes/", apis.PatientIntakeListApi.as_view()),
+    path("patients/<uuid:patient_id>/urgent/", urgent_apis.UrgentFlagListApi.as_view()),
+    path(
+        "patients/<uuid:patient_id>/urgent/acknowledge/",
+        urgent_apis.UrgentAcknowledgeApi.as_view(),
+    ),
     path("intakes/", apis.IntakeQueueApi.as_view(), name="api-intake-queue"),
     path("intakes/<uuid:intake_id>/", apis.IntakeDetailApi.as_view()),
     path(

@@ -8,18 +8,20 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from clinic.audit.services import chart_access_record
 from clinic.users.access import IsClinicStaff
 from clinic.users.actor import Actor
 from clinic.users.roles import CLINICAL_ROLES, Role
 
 from . import selectors, services
-from .filters import AssessmentFilter, PatientFilter
+from .filters import AssessmentFilter, LabResultFilter, PatientFilter
 from .models import (
     Assessment,
     DuplicateCandidate,
     EntrySource,
     IntakeItemKind,
     IntakeSubmission,
+    LabResult,
     Patient,
 )
 from .serializers import (
@@ -32,6 +34,7 @@ from .serializers import (
     IntakeQueueSerializer,
     IntakeSerializer,
     IntakeSubmitSerializer,
+    LabResultSerializer,
     MedicationSerializer,
     MergeSerializer,
     PatientSerializer,
@@ -165,6 +168,39 @@ ConditionListApi, ConditionDetailApi = clinical_views(
     IntakeItemKind.CONDITION, "conditions", ConditionSerializer
 )
 DeviceListApi, DeviceDetailApi = clinical_views(IntakeItemKind.DEVICE, "devices", DeviceSerializer)
+
+
+class LabResultListApi(GenericAPIView):
+    """A patient's labs (INR, platelets, kidney function), newest first; each read and
+    write of them is recorded in the chart access log."""
+
+    queryset = LabResult.objects.none()
+    serializer_class = LabResultSerializer
+    filterset_class = LabResultFilter
+
+    @extend_schema(
+        summary="A patient's lab results, newest first",
+        operation_id="patients_labs_list",
+        responses=LabResultSerializer(many=True),
+    )
+    def get(self, request, patient_id):
+        patient = selectors.clinical_patient_for(request.user, patient_id)
+        chart_access_record(user=request.user, patient=patient, via="api")
+        labs = self.filter_queryset(patient.labs.select_related("recorded_by"))
+        page = self.paginate_queryset(labs)
+        return self.get_paginated_response(LabResultSerializer(page, many=True).data)
+
+    @extend_schema(summary="Record a lab result", operation_id="patients_labs_create")
+    def post(self, request, patient_id):
+        require_role(request.user, *CLINICAL_ROLES)
+        patient = selectors.clinical_patient_for(request.user, patient_id)
+        serializer = LabResultSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        chart_access_record(user=request.user, patient=patient, via="api")
+        lab = services.lab_record(
+            patient=patient, by=Actor.api(request.user), **serializer.validated_data
+        )
+        return Response(LabResultSerializer(lab).data, status=status.HTTP_201_CREATED)
 
 
 class AssessmentListApi(GenericAPIView):

@@ -6,7 +6,7 @@ import django_filters
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from .models import Assessment, Patient
+from .models import Assessment, LabResult, Patient
 from .selectors import patients_matching, patients_visible_to
 
 
@@ -37,3 +37,11 @@ class AssessmentFilter(django_filters.FilterSet):
     class Meta:
         model = Assessment
         fields = ("instrument", "body_region")
+
+
+class LabResultFilter(django_filters.FilterSet):
+    taken_after = django_filters.DateFilter(field_name="taken_on", lookup_expr="gte")
+
+    class Meta:
+        model = LabResult
+        fields = ("kind", "taken_after")

@@ -8,7 +8,7 @@ from clinic.core.errors import ValidationFailed
 from clinic.core.forms import choice_field, model_choice_field
 from sites.models import Location
 
-from .models import ContactChannel, Patient, PatientStatus, Sex
+from .models import ContactChannel, DrugClass, Indication, LabKind, Patient, PatientStatus, Sex
 
 DATE_INPUT_FORMATS = ["%Y-%m-%d", "%m/%d/%Y"]
 
@@ -211,3 +211,55 @@ class MergeForm(forms.Form):
         if self.cleaned_data["survivor"] == str(first.pk):
             return first, second
         return second, first
+
+
+# --- Medications and labs on the chart ------------------------------------------------------
+
+
+class MedicationForm(forms.Form):
+    """A medication as typed; a listed name takes its generic(s) and class(es) from the
+    drug vocabulary, an unknown one waits for a clinician to classify it."""
+
+    name = forms.CharField(
+        label="Medication", max_length=120, help_text="Brand, combination or generic name."
+    )
+    dose = forms.CharField(label="Dose", max_length=60, required=False)
+    frequency = forms.CharField(label="How often", max_length=60, required=False)
+    indication = forms.ChoiceField(
+        label="Indication",
+        choices=Indication.choices,
+        required=False,
+        help_text="Aspirin: primary or secondary prevention; enoxaparin: the dose.",
+    )
+    start_date = forms.DateField(
+        label="Started",
+        required=False,
+        input_formats=DATE_INPUT_FORMATS,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+
+
+class ClassifyForm(forms.Form):
+    drug_class = forms.ChoiceField(
+        label="Class", choices=[c for c in DrugClass.choices if c[0] != DrugClass.UNCLASSIFIED]
+    )
+    generics = forms.CharField(
+        label="Generic name(s)",
+        max_length=200,
+        required=False,
+        help_text="Separate components of a combination with +.",
+    )
+
+    def generic_list(self) -> list[str]:
+        return [g.strip() for g in self.cleaned_data.get("generics", "").split("+") if g.strip()]
+
+
+class LabForm(forms.Form):
+    kind = forms.ChoiceField(label="Lab", choices=LabKind.choices)
+    value = forms.DecimalField(label="Value", max_digits=8, decimal_places=2, min_value=0)
+    taken_on = forms.DateField(
+        label="Taken on",
+        input_formats=DATE_INPUT_FORMATS,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    notes = forms.CharField(label="Notes", max_length=300, required=False)

@@ -31,6 +31,8 @@ from django.db import models
 
 __all__ = [
     "NDI_ITEMS",
+    "NDI_MIN_ITEMS",
+    "ODI_MIN_SECTIONS",
     "ODI_SECTIONS",
     "ORT_ITEMS",
     "ORT_POINTS",
@@ -312,6 +314,29 @@ def _score_nrs(items: Any, **_: Any) -> Score:
     return Score(total=Decimal(value), band=code, band_label=label, flags=())
 
 
+# The published ODI scoring (Fairbank 2000; instruments.md) leaves a missed or not
+# applicable section out of the denominator, and describes that for ONE section: 9 of 10
+# answered is the least it scores. Fewer is not scored (1 of 10 would read "bed-bound").
+ODI_MIN_SECTIONS = 9
+# The NDI (Vernon 1991; instruments.md) is a total of all 10 items, 0-50: no missing item.
+NDI_MIN_ITEMS = len(NDI_ITEMS)
+
+
+def _too_few_odi(answered: int) -> str:
+    return (
+        f"Not scored: {answered} of {len(ODI_SECTIONS)} ODI sections answered. The published "
+        f"scoring (Fairbank 2000) leaves out at most one missed section, so at least "
+        f"{ODI_MIN_SECTIONS} are needed."
+    )
+
+
+def _too_few_ndi(answered: int) -> str:
+    return (
+        f"Not scored: {answered} of {len(NDI_ITEMS)} NDI items answered. The NDI is the total "
+        f"of all {NDI_MIN_ITEMS} items, 0-50 (Vernon 1991), so every item is needed."
+    )
+
+
 def _score_odi(items: Any, **_: Any) -> Score:
     check = _Checker("Oswestry Disability Index", items)
     check.unknown_keys(_keys(ODI_SECTIONS))
@@ -320,8 +345,8 @@ def _score_odi(items: Any, **_: Any) -> Score:
         for key, name in ODI_SECTIONS
     ]
     answered = [key for key, _ in ODI_SECTIONS if check.items.get(key) is not None]
-    if not answered:
-        check.add("items", "Answer at least one ODI section; none was answered.")
+    if len(answered) < ODI_MIN_SECTIONS and not check.errors:
+        check.add("items", _too_few_odi(len(answered)))
     check.raise_if_any()
     values = [value for value in answers if value is not None]
     with localcontext(_CONTEXT):
@@ -339,6 +364,9 @@ def _score_ndi(items: Any, **_: Any) -> Score:
         check.integer(key, 0, 5, label=f"NDI item {key} ({name.lower()})")
         for key, name in NDI_ITEMS
     ]
+    answered = [key for key, _ in NDI_ITEMS if check.items.get(key) is not None]
+    if len(answered) < NDI_MIN_ITEMS:
+        check.add("items", _too_few_ndi(len(answered)))
     check.raise_if_any()
     total = sum(_checked(answer) for answer in answers)
     code, label = _band(NDI_BANDS, total)

@@ -2,6 +2,7 @@ import uuid
 from datetime import date
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
 from django.db.models.functions import Upper
@@ -95,7 +96,15 @@ class DrugClass(models.TextChoices):
     ANTIDEPRESSANT = "antidepressant", "Antidepressant"
     CORTICOSTEROID = "corticosteroid", "Corticosteroid"
     ANTIDIABETIC = "antidiabetic", "Insulin or other antidiabetic"
+    # Classes of the drug vocabulary (vocabulary/drug_names.csv) beyond anticoagulants.csv.
+    PAR1_ANTAGONIST = "par1_antagonist", "PAR-1 antagonist (vorapaxar)"
+    GP2B3A_INHIBITOR = "gp2b3a_inhibitor", "GP IIb/IIIa inhibitor"
+    COX2_INHIBITOR = "cox2_inhibitor", "COX-2 inhibitor"
+    SSRI = "ssri", "SSRI antidepressant"
+    SNRI = "snri", "SNRI antidepressant"
+    SUPPLEMENT = "supplement", "Supplement (fish oil, herbal)"
     OTHER = "other", "Other"
+    UNCLASSIFIED = "", "Not classified yet"
 
 
 # Classes whose holds the safety check computes (anticoagulants.csv).
@@ -109,8 +118,55 @@ BLEEDING_RISK_CLASSES = frozenset(
         DrugClass.P2Y12_INHIBITOR,
         DrugClass.DOAC,
         DrugClass.FACTOR_XA_INHIBITOR,
+        DrugClass.PAR1_ANTAGONIST,
+        DrugClass.GP2B3A_INHIBITOR,
     }
 )
+
+
+class Classification(models.TextChoices):
+    """How a medication's generic(s) and class(es) were found."""
+
+    VOCABULARY = "vocabulary", "Recognised from the drug vocabulary"
+    CLINICIAN = "clinician", "Classified by a clinician"
+    UNRECOGNISED = "unrecognised", "Unrecognised — clinician to classify"
+
+
+class Indication(models.TextChoices):
+    """Why a medication is taken, where that changes the hold rule (ASRA 2018, N18)."""
+
+    UNKNOWN = "", "Not recorded"
+    PRIMARY_PREVENTION = "primary_prevention", "Primary prevention"
+    SECONDARY_PREVENTION = (
+        "secondary_prevention",
+        "Secondary prevention (stent, stroke, heart attack)",
+    )
+    PROPHYLACTIC_DOSE = "prophylactic_dose", "Prophylactic dose"
+    THERAPEUTIC_DOSE = "therapeutic_dose", "Therapeutic dose"
+
+
+class NameKind(models.TextChoices):
+    BRAND = "brand", "Brand"
+    COMBINATION = "combination", "Combination product"
+    GENERIC = "generic", "Generic or common name"
+
+
+class LabKind(models.TextChoices):
+    INR = "inr", "INR"
+    PLATELETS = "platelets", "Platelet count"
+    CREATININE = "creatinine", "Creatinine"
+    EGFR = "egfr", "eGFR"
+    CRCL = "crcl", "Creatinine clearance (CrCl)"
+
+
+# The unit each lab is recorded in; the rules compare values in these units.
+LAB_UNITS: dict[str, str] = {
+    LabKind.INR: "ratio",
+    LabKind.PLATELETS: "10^9/L",
+    LabKind.CREATININE: "mg/dL",
+    LabKind.EGFR: "mL/min/1.73m2",
+    LabKind.CRCL: "mL/min",
+}
 
 
 class ConditionKind(models.TextChoices):
@@ -315,18 +371,81 @@ class Allergy(ClinicalEntry):
         return f"Allergy {self.id}"
 
 
+class DrugName(models.Model):
+    """The drug vocabulary: a brand, combination or common name and the generic(s) and
+    class(es) it stands for (vocabulary/drug_names.csv, shipped with the catalog data)."""
+
+    name = models.CharField(max_length=120, unique=True)
+    key = models.CharField(
+        max_length=120, unique=True, editable=False, help_text="The name without case or spacing."
+    )
+    generics = ArrayField(models.CharField(max_length=80))
+    drug_classes = ArrayField(models.CharField(max_length=32, choices=DrugClass.choices))
+    kind = models.CharField(max_length=16, choices=NameKind.choices)
+    note = models.CharField(max_length=300, blank=True)
+    source = models.CharField(max_length=120)
+    certain = models.BooleanField(
+        default=True, help_text="Unticked until a clinician has confirmed this row."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [choice_check("kind", NameKind, "drugname_kind_valid")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        from .vocabulary import name_key
+
+        self.key = name_key(self.name)
+        super().save(*args, **kwargs)
+
+
 class Medication(ClinicalEntry):
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="medications")
-    name = models.CharField(max_length=120)
-    drug_class = models.CharField(max_length=32, choices=DrugClass.choices)
+    name = models.CharField(max_length=120, help_text="As typed.")
+    drug_class = models.CharField(
+        max_length=32, choices=DrugClass.choices, blank=True, default=DrugClass.UNCLASSIFIED
+    )
     dose = models.CharField(max_length=60, blank=True, help_text="e.g. 5 mg")
     frequency = models.CharField(max_length=60, blank=True, help_text="e.g. twice daily")
+    generics = ArrayField(
+        models.CharField(max_length=80),
+        default=list,
+        blank=True,
+        help_text="The generic(s) the name resolves to; a combination product lists each.",
+    )
+    drug_classes = ArrayField(
+        models.CharField(max_length=32, choices=DrugClass.choices),
+        default=list,
+        blank=True,
+        help_text="The class(es) the safety check uses.",
+    )
+    classification = models.CharField(
+        max_length=16, choices=Classification.choices, default=Classification.UNRECOGNISED
+    )
+    classified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    classified_at = models.DateTimeField(null=True, blank=True)
+    indication = models.CharField(
+        max_length=24,
+        choices=Indication.choices,
+        blank=True,
+        default=Indication.UNKNOWN,
+        help_text="Aspirin: primary or secondary prevention; enoxaparin: prophylactic or "
+        "therapeutic dose. Unknown takes the stricter hold.",
+    )
 
     class Meta:
         ordering = ["name"]
         constraints = [
             *entry_constraints("medication"),
             choice_check("drug_class", DrugClass, "medication_class_valid"),
+            choice_check("classification", Classification, "medication_classification_valid"),
+            choice_check("indication", Indication, "medication_indication_valid"),
         ]
 
     def __str__(self) -> str:
@@ -334,7 +453,39 @@ class Medication(ClinicalEntry):
 
     @property
     def affects_bleeding(self) -> bool:
-        return self.drug_class in BLEEDING_RISK_CLASSES
+        classes = set(self.drug_classes) | {self.drug_class}
+        return bool(classes & BLEEDING_RISK_CLASSES)
+
+    @property
+    def unrecognised(self) -> bool:
+        return self.classification == Classification.UNRECOGNISED
+
+
+class LabResult(models.Model):
+    """A laboratory value the safety check reads: INR, platelets, kidney function."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="labs")
+    kind = models.CharField(max_length=16, choices=LabKind.choices)
+    value = models.DecimalField(max_digits=8, decimal_places=2)
+    unit = models.CharField(max_length=20, help_text="The lab's unit (see LAB_UNITS).")
+    taken_on = models.DateField()
+    notes = models.CharField(max_length=300, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-taken_on", "-recorded_at"]
+        indexes = [models.Index(fields=["patient", "kind", "-taken_on"], name="lab_latest_idx")]
+        constraints = [
+            choice_check("kind", LabKind, "lab_kind_valid"),
+            models.CheckConstraint(condition=models.Q(value__gte=0), name="lab_value_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Lab {self.id}"
 
 
 class Condition(ClinicalEntry):
@@ -413,6 +564,90 @@ class Assessment(models.Model):
 
     def __str__(self) -> str:
         return f"Assessment {self.id}"
+
+
+# --- Urgent flags -----------------------------------------------------------------------
+
+
+class UrgentSource(models.TextChoices):
+    INTAKE = "intake", "Intake questionnaire"
+    ASSESSMENT = "assessment", "Assessment"
+
+
+class UrgentFlag(models.Model):
+    """A danger sign a clinician must see the same day: PHQ-9 item 9 above 0 or a positive
+    red flag (instruments.md; intake.md), from whichever path it came in. The patient is
+    urgent while any flag is open; a flag closes only by a clinician's acknowledgement
+    (patients.urgent.urgent_acknowledge), which keeps who, when and their note."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="urgent_flags")
+    reason = models.CharField(
+        max_length=60, help_text='"phq9_item9_positive" or "red_flag:<question>".'
+    )
+    detail = models.CharField(max_length=200, blank=True)
+    source = models.CharField(max_length=16, choices=UrgentSource.choices)
+    assessment = models.ForeignKey(
+        "Assessment", null=True, blank=True, on_delete=models.CASCADE, related_name="urgent_flags"
+    )
+    intake = models.ForeignKey(
+        "IntakeSubmission",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="urgent_flags",
+    )
+    raised_at = models.DateTimeField()
+    raised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    raised_via = models.CharField(max_length=16, blank=True, help_text="The actor's channel.")
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    acknowledgement_note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["raised_at", "reason"]
+        indexes = [
+            models.Index(
+                fields=["raised_at"],
+                condition=models.Q(acknowledged_at__isnull=True),
+                name="urgent_open_idx",
+            ),
+            models.Index(fields=["patient", "-raised_at"], name="urgent_patient_idx"),
+        ]
+        constraints = [
+            choice_check("source", UrgentSource, "urgent_source_valid"),
+            models.CheckConstraint(
+                condition=models.Q(
+                    acknowledged_at__isnull=True,
+                    acknowledged_by__isnull=True,
+                    acknowledgement_note="",
+                )
+                | (
+                    models.Q(acknowledged_at__isnull=False, acknowledged_by__isnull=False)
+                    & ~models.Q(acknowledgement_note="")
+                ),
+                name="urgent_acknowledged_by_whom_with_note",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(assessment__isnull=False) | models.Q(intake__isnull=False),
+                name="urgent_has_origin",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Urgent flag {self.id}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.acknowledged_at is None
 
 
 # --- Intake -----------------------------------------------------------------------------

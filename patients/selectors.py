@@ -23,6 +23,7 @@ from .models import (
     IntakeItemKind,
     IntakeStatus,
     IntakeSubmission,
+    LabResult,
     Medication,
     Patient,
 )
@@ -131,6 +132,9 @@ def clinical_patient_for(user, patient_id) -> Patient:
     return patient
 
 
+CHART_LABS = 10  # the newest lab results the chart shows
+
+
 def chart_summary(*, patient: Patient) -> dict:
     """Current allergies, medications (bleeding-relevant first), conditions, devices and the
     latest score of each instrument (NRS per region), in a fixed number of queries."""
@@ -150,6 +154,7 @@ def chart_summary(*, patient: Patient) -> dict:
         "conditions": list(Condition.objects.filter(current, patient=patient)),
         "devices": list(ImplantedDevice.objects.filter(current, patient=patient)),
         "latest_scores": sorted(latest.values(), key=lambda a: (a.instrument, a.body_region)),
+        "labs": list(LabResult.objects.filter(patient=patient)[:CHART_LABS]),
     }
 
 

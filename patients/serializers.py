@@ -14,12 +14,14 @@ from .models import (
     ImplantedDevice,
     IntakeItem,
     IntakeSubmission,
+    LabKind,
+    LabResult,
     Medication,
     Patient,
 )
 from .services import DEMOGRAPHIC_FIELDS
 
-ENTRY_READ_ONLY = ("id", "source", "recorded_by", "recorded_at", "updated_at")
+ENTRY_READ_ONLY: tuple[str, ...] = ("id", "source", "recorded_by", "recorded_at", "updated_at")
 
 
 class PatientSerializer(serializers.ModelSerializer):
@@ -78,9 +80,40 @@ class MedicationSerializer(ClinicalEntrySerializer):
             "drug_class",
             "dose",
             "frequency",
+            "indication",
+            "generics",
+            "drug_classes",
+            "classification",
             "affects_bleeding",
             *ClinicalEntrySerializer.Meta.common,
         )
+        read_only_fields = (
+            *ClinicalEntrySerializer.Meta.read_only_fields,
+            "generics",
+            "drug_classes",
+            "classification",
+        )
+        extra_kwargs = {
+            "name": {"help_text": "As typed: a brand, combination or generic name."},
+            "drug_class": {
+                "help_text": "Optional: a listed name takes its class from the drug vocabulary."
+            },
+        }
+
+
+class LabResultSerializer(serializers.ModelSerializer):
+    kind = serializers.ChoiceField(choices=LabKind.choices)
+    unit = serializers.CharField(
+        required=False, allow_blank=True, help_text="Optional; the lab's unit when given."
+    )
+    recorded_by: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
+
+    class Meta:
+        model = LabResult
+        fields = ("id", "kind", "value", "unit", "taken_on", "notes", "recorded_by", "recorded_at")
+        read_only_fields = ("id", "recorded_by", "recorded_at")
 
 
 class ConditionSerializer(ClinicalEntrySerializer):

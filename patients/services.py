@@ -19,13 +19,17 @@ from clinic.core.phones import normalize_phone
 from clinic.users.actor import Actor
 from clinic.users.models import User
 
+from . import urgent, vocabulary
 from .instruments import Instrument, InstrumentError, score
 from .models import (
+    LAB_UNITS,
     Allergy,
     Assessment,
     BodyRegion,
+    Classification,
     Condition,
     Decision,
+    DrugClass,
     DuplicateCandidate,
     DuplicateStatus,
     EntrySource,
@@ -34,12 +38,14 @@ from .models import (
     IntakeItemKind,
     IntakeStatus,
     IntakeSubmission,
+    LabKind,
+    LabResult,
     Medication,
     Patient,
     PatientMerge,
     PatientStatus,
 )
-from .questionnaire import RED_FLAGS, clean_answers, urgent_reasons
+from .questionnaire import RED_FLAGS, clean_answers
 
 MRN_SEQUENCE = "patients_mrn_seq"
 PHONE_FIELDS = ("phone", "emergency_contact_phone", "referring_physician_phone")
@@ -187,6 +193,52 @@ def patient_update(*, patient: Patient, **changes) -> Patient:
 # --- Clinical lists ---------------------------------------------------------------------
 
 
+# Medication fields the drug vocabulary (or a clinician's classification) sets, never input.
+MEDICATION_COMPUTED = (
+    "generics",
+    "drug_classes",
+    "classification",
+    "classified_by",
+    "classified_at",
+)
+
+
+def medication_resolve(entry: Medication) -> None:
+    """The generic(s) and class(es) of the name as typed, from the drug vocabulary; a name
+    it does not know keeps the class given (if any) and waits for a clinician."""
+    found = vocabulary.resolve(entry.name)
+    if found.recognised:
+        entry.generics, entry.drug_classes = found.generics, found.drug_classes
+        entry.drug_class = found.drug_classes[0]
+        entry.classification = Classification.VOCABULARY
+    else:
+        entry.generics = []
+        entry.drug_classes = [entry.drug_class] if entry.drug_class else []
+        entry.classification = Classification.UNRECOGNISED
+    entry.classified_by, entry.classified_at = None, None
+
+
+@transaction.atomic
+def medication_classify(
+    *, medication: Medication, by: Actor, drug_class: str, generics: list[str] | None = None
+) -> Medication:
+    """A clinician says what an unrecognised medication is; the safety check then uses it."""
+    if not by.is_clinician:
+        raise Forbidden("A clinician classifies a medication.")
+    if not drug_class or drug_class not in DrugClass.values:
+        raise ValidationFailed({"drug_class": ["Choose the medication's class."]})
+    medication = Medication.objects.select_for_update().get(pk=medication.pk)
+    medication.drug_class = drug_class
+    medication.drug_classes = [drug_class]
+    medication.generics = [g.strip().lower() for g in generics or [] if g.strip()]
+    medication.classification = Classification.CLINICIAN
+    medication.classified_by = by.user
+    medication.classified_at = timezone.now()
+    full_clean_or_fail(medication)
+    medication.save()
+    return medication
+
+
 def _build_entry(chart_list: str, *, patient: Patient, **fields: Any) -> ChartEntry:
     model = CLINICAL_LIST_MODELS[chart_list]
     allowed = {f.name for f in model._meta.concrete_fields} - {
@@ -196,6 +248,7 @@ def _build_entry(chart_list: str, *, patient: Patient, **fields: Any) -> ChartEn
         "recorded_at",
         "updated_at",
         "source",
+        *MEDICATION_COMPUTED,
     }
     unknown = set(fields) - allowed
     if unknown:
@@ -217,6 +270,8 @@ def clinical_entry_add(
     entry = _build_entry(chart_list, patient=patient, **fields)
     entry.recorded_by = by.user
     entry.source = source
+    if isinstance(entry, Medication):
+        medication_resolve(entry)
     full_clean_or_fail(entry)
     entry.save()
     return entry
@@ -226,13 +281,77 @@ def clinical_entry_add(
 def clinical_entry_update(*, entry, **changes):
     """Correct an entry or end it (set end_date); the entry itself is never deleted."""
     blocked = set(changes) & {"id", "patient", "recorded_by", "recorded_at", "source"}
+    if isinstance(entry, Medication):
+        blocked |= set(changes) & set(MEDICATION_COMPUTED)
     if blocked:
         raise ValidationFailed({name: ["This field cannot be changed."] for name in blocked})
+    renamed = isinstance(entry, Medication) and changes.get("name", entry.name) != entry.name
     for name, value in changes.items():
         setattr(entry, name, value)
+    if isinstance(entry, Medication) and (renamed or entry.unrecognised):
+        medication_resolve(entry)
     full_clean_or_fail(entry)
     entry.save()
     return entry
+
+
+# --- Labs -------------------------------------------------------------------------------
+
+# Plausible values, to catch a slipped decimal point; units as LAB_UNITS.
+LAB_RANGES: dict[str, tuple[Decimal, Decimal]] = {
+    LabKind.INR: (Decimal("0.5"), Decimal("20")),
+    LabKind.PLATELETS: (Decimal("0"), Decimal("2000")),
+    LabKind.CREATININE: (Decimal("0.1"), Decimal("30")),
+    LabKind.EGFR: (Decimal("0"), Decimal("250")),
+    LabKind.CRCL: (Decimal("0"), Decimal("250")),
+}
+# Units written differently for the same number (10^3/uL platelets = 10^9/L).
+LAB_UNIT_ALIASES = {"10^3/ul": "10^9/L", "x10^9/l": "10^9/L", "k/ul": "10^9/L", "": ""}
+
+
+def _patient_today(patient: Patient) -> date:
+    location = patient.home_location
+    return timezone.localdate(timezone=location.zone) if location else timezone.localdate()
+
+
+@transaction.atomic
+def lab_record(
+    *,
+    patient: Patient,
+    by: Actor,
+    kind: str,
+    value: Decimal,
+    taken_on: date,
+    unit: str = "",
+    notes: str = "",
+) -> LabResult:
+    """Record a lab value (INR, platelets, creatinine, eGFR, CrCl) in the lab's unit."""
+    if kind not in LabKind.values:
+        raise ValidationFailed({"kind": [f"Unknown lab {kind!r}."]})
+    expected = LAB_UNITS[kind]
+    given = LAB_UNIT_ALIASES.get(unit.strip().lower(), unit.strip())
+    errors: dict[str, list[str]] = {}
+    if given and given.lower() != expected.lower():
+        errors["unit"] = [f"Record this lab in {expected}."]
+    low, high = LAB_RANGES[kind]
+    if not low <= Decimal(value) <= high:
+        errors["value"] = [f"Enter a value between {low} and {high} {expected}."]
+    if taken_on > _patient_today(patient):
+        errors["taken_on"] = ["A lab cannot be taken in the future."]
+    if errors:
+        raise ValidationFailed(errors)
+    lab = LabResult(
+        patient=patient,
+        kind=kind,
+        value=value,
+        unit=expected,
+        taken_on=taken_on,
+        notes=notes,
+        recorded_by=by.user,
+    )
+    full_clean_or_fail(lab)
+    lab.save()
+    return lab
 
 
 # --- Assessments ------------------------------------------------------------------------
@@ -285,7 +404,7 @@ def assessment_record(
         body_region=body_region,
         on=timezone.localdate(taken_at),
     )
-    return Assessment.objects.create(
+    assessment = Assessment.objects.create(
         patient=patient,
         instrument=instrument,
         body_region=body_region,
@@ -297,6 +416,12 @@ def assessment_record(
         source=source,
         recorded_by=by.user,
     )
+    # Danger signs reach a clinician whichever path they came by; an intake's own were
+    # flagged when it was submitted (intake_submit), so accepting its items adds none.
+    if source != EntrySource.INTAKE:
+        signs = urgent.danger_signs(instrument=instrument, items=items)
+        urgent.urgent_raise(patient=patient, signs=signs, by=by, assessment=assessment)
+    return assessment
 
 
 # --- Intake -----------------------------------------------------------------------------
@@ -441,11 +566,13 @@ def intake_submit(
             results.append(None)
     if errors:
         raise ValidationFailed(errors)
-    cleaned_answers, *item_lists, (assessment_items, flags) = results
+    cleaned_answers, *item_lists, (assessment_items, _flags) = results
     for item_list in item_lists:
         collected += item_list
     collected += assessment_items
-    reasons = urgent_reasons(cleaned_answers, flags)
+    # The one rule for danger signs (patients.urgent), as for any assessment.
+    signs = urgent.intake_signs(cleaned_answers, [i.proposed for i in assessment_items])
+    reasons = [code for code, _ in signs]
     submission = IntakeSubmission.objects.create(
         patient=patient,
         answers=cleaned_answers,
@@ -459,6 +586,9 @@ def intake_submit(
     for item in collected:
         item.submission = submission
     IntakeItem.objects.bulk_create(collected)
+    urgent.urgent_raise(
+        patient=patient, signs=signs, by=by, at=submission.submitted_at, intake=submission
+    )
     return submission
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import medication_views, urgent_views, views
 
 app_name = "patients"
 urlpatterns = [
@@ -23,4 +23,20 @@ urlpatterns = [
     ),
     path("<uuid:patient_id>/", views.patient_chart, name="chart"),
     path("<uuid:patient_id>/edit/", views.patient_edit, name="edit"),
+    path(
+        "<uuid:patient_id>/medications/add/",
+        medication_views.medication_add,
+        name="medication-add",
+    ),
+    path(
+        "<uuid:patient_id>/medications/<uuid:medication_id>/classify/",
+        medication_views.medication_classify,
+        name="medication-classify",
+    ),
+    path("<uuid:patient_id>/labs/add/", medication_views.lab_add, name="lab-add"),
+    path(
+        "<uuid:patient_id>/urgent/acknowledge/",
+        urgent_views.urgent_acknowledge,
+        name="urgent-acknowledge",
+    ),
 ]

@@ -26,7 +26,7 @@ from clinic.users.access import staff_required
 from clinic.users.actor import Actor
 from clinic.users.roles import CLINICAL_ROLES
 
-from . import selectors, services
+from . import selectors, services, urgent, vocabulary
 from .forms import DecisionForm, MergeForm, PatientForm, add_service_errors
 from .instruments import (
     NDI_BANDS,
@@ -228,6 +228,7 @@ def patient_chart(request, patient_id):
             "referring": _phone(patient.referring_physician_phone),
         },
         "clinical": clinical,
+        "urgent": urgent.banner(user=request.user, patient=patient),
     }
     if clinical:
         summary = selectors.chart_summary(patient=patient)
@@ -255,7 +256,10 @@ def intake_queue(request):
             # Why it is urgent is clinical; the front desk sees that it is, not why.
             "reasons": [urgent_reason_label(r) for r in intake.urgent_reasons] if clinical else [],
         }
-        for intake in selectors.intake_queue(user=request.user)
+        # Each intake's time is shown in its patient's home location's zone.
+        for intake in selectors.intake_queue(user=request.user).select_related(
+            "patient__home_location"
+        )
     ]
     return render(request, "patients/intake_queue.html", {"rows": rows, "clinical": clinical})
 
@@ -282,6 +286,20 @@ class ItemView:
     @property
     def pending(self) -> bool:
         return self.item.decision == Decision.PENDING
+
+
+def _medication_badges(proposed: dict) -> list[str]:
+    """What the drug vocabulary makes of a proposed medication, as accepting it will."""
+    found = vocabulary.resolve(str(proposed.get("name", "")))
+    classes = set(found.drug_classes) if found.recognised else {proposed.get("drug_class")}
+    badges = []
+    if found.recognised:
+        badges.append(f"recognised: {' + '.join(found.generics)}")
+    else:
+        badges.append("unrecognised — clinician to classify")
+    if classes & BLEEDING_RISK_CLASSES:
+        badges.append("affects bleeding — check holds")
+    return badges
 
 
 def _item_view(item: IntakeItem, patient: Patient) -> ItemView:
@@ -317,10 +335,8 @@ def _item_view(item: IntakeItem, patient: Patient) -> ItemView:
         model_field = _model_field(model, key) if model else None
         rows.append((_label(model_field) if model_field else key, _value(model_field, value)))
     badges = []
-    if item.kind == IntakeItemKind.MEDICATION and proposed.get("drug_class") in (
-        BLEEDING_RISK_CLASSES
-    ):
-        badges.append("affects bleeding — check holds")
+    if item.kind == IntakeItemKind.MEDICATION:
+        badges += _medication_badges(proposed)
     if item.kind == IntakeItemKind.ALLERGY and proposed.get("procedure_class"):
         badges.append("procedure-relevant")
     return ItemView(item, kind_label, rows=rows, badges=badges)

@@ -12,7 +12,6 @@ from clinic.core.ids import NOT_AN_ID
 from procedures.models import OrderStatus, ProcedureOrder
 from scheduling.availability import free_slots
 from scheduling.models import (
-    HOLDS_TIME,
     Appointment,
     AppointmentKind,
     AppointmentStatus,
@@ -20,6 +19,7 @@ from scheduling.models import (
     WaitlistEntry,
     WaitlistStatus,
 )
+from scheduling.selectors import upcoming_visits
 from sites.models import Location, Provider
 
 SEARCH_WEEKS = 8
@@ -146,7 +146,7 @@ def appointments_overview(patient) -> dict[str, list[Appointment]]:
     now = timezone.now()
     mine = my_appointments(patient)
     return {
-        "upcoming": list(mine.filter(start__gt=now, status__in=HOLDS_TIME).order_by("start")),
+        "upcoming": list(upcoming_visits(patient, now)),  # as the portal home reads them
         "cancelled": list(
             mine.filter(start__gt=now, status=AppointmentStatus.CANCELLED).order_by("start")
         ),

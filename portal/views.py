@@ -1,3 +1,5 @@
+from dataclasses import dataclass
+from datetime import date
 from typing import TYPE_CHECKING, TypedDict
 
 from django.db.models import Exists, OuterRef
@@ -6,7 +8,8 @@ from django.shortcuts import render
 from clinic.users.access import role_required
 from clinic.users.roles import Role
 from patients.models import IntakeStatus, IntakeSubmission, Patient
-from procedures.selectors import orders_visible_to
+from procedures.models import ProcedureType
+from scheduling.selectors import upcoming_visits
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -20,14 +23,26 @@ class IntakeFlags(TypedDict):
     intake_reviewed: bool
 
 
-def _upcoming_procedures(user) -> list:
-    """The patient's own scheduled procedures (the selector scopes them), with only what the
-    page shows loaded: the procedure name, the planned date and the preparation."""
-    return list(
-        orders_visible_to(user)
-        .only("id", "planned_date", "procedure_type__name", "procedure_type__preparation")
-        .order_by("planned_date", "ordered_at")
-    )
+@dataclass(frozen=True)
+class UpcomingProcedure:
+    """A booked procedure visit as the home page shows it: the procedure, its local day."""
+
+    procedure_type: ProcedureType
+    planned_date: date
+
+
+def _upcoming_procedures(patient: Patient) -> list[UpcomingProcedure]:
+    """The patient's procedure visits still ahead, from the same selector as My
+    appointments (an order without a booked visit is not an upcoming procedure)."""
+    visits = upcoming_visits(patient).filter(procedure_order__isnull=False)
+    return [
+        UpcomingProcedure(
+            procedure_type=visit.procedure_order.procedure_type,
+            planned_date=visit.start.astimezone(visit.location.zone).date(),
+        )
+        for visit in visits
+        if visit.procedure_order is not None
+    ]
 
 
 def _own_patient_with_intake(user) -> "WithAnnotations[Patient, IntakeFlags] | None":
@@ -62,7 +77,7 @@ def portal_home(request):
     patient = _own_patient_with_intake(request.user)
     context = {
         "patient": patient,
-        "upcoming_procedures": _upcoming_procedures(request.user) if patient else [],
+        "upcoming_procedures": _upcoming_procedures(patient) if patient else [],
         "intake_status": _intake_status(patient),
     }
     return render(request, "portal/home.html", context)

@@ -71,6 +71,7 @@ class ProcedureTypeAdmin(admin.ModelAdmin):
 class SafetyThresholdAdmin(admin.ModelAdmin):
     list_display = ("key", "value", "unit", "description", "source", "certain")
     list_editable = ("value",)
+    list_filter = ("certain",)
     search_fields = ("key", "description")
     readonly_fields = ("updated_at",)
 

@@ -43,6 +43,10 @@ MAX_LEVELS = {
     "mbb_ct": 2,
     "mbb_ls": 2,
     "facet_ia_ls": 2,
+    # LCD-FACET: at most 2 levels per session, RFA included (frequency_rules.csv esi_levels
+    # is the ESI counterpart).
+    "rfa_ct": 2,
+    "rfa_ls": 2,
     "vertebroplasty": 3,
     "kyphoplasty": 3,
 }
@@ -213,9 +217,9 @@ def _match_names(drug: str) -> list[str]:
     return sorted(set(names))
 
 
-def anticoagulant_rule_rows() -> list[dict]:
+def anticoagulant_rule_rows(name: str = "anticoagulants.csv") -> list[dict]:
     rows = []
-    for row in read_csv("anticoagulants.csv"):
+    for row in read_csv(name):
         holds = {
             risk: _hold(row[f"hold_before_{risk}_risk"]) for risk in ("high", "intermediate", "low")
         }
@@ -417,6 +421,163 @@ THRESHOLDS = [
         "Farrar 2001 (about 30% is a clinically important change in pain; instruments.md)",
         True,
     ),
+    # Medications and labs (issue 14): clinic defaults where the guideline gives no number.
+    (
+        "medication_recent_days",
+        "30",
+        "days",
+        "Medications stopped within this many days before the procedure still count "
+        "(longer than any hold in anticoagulants.csv)",
+        "Clinic default (longer than the longest N18 hold)",
+        False,
+    ),
+    (
+        "inr_normal_max",
+        "1.2",
+        "INR",
+        "Highest INR taken as normal before an intermediate- or high-risk procedure on warfarin "
+        "or acenocoumarol",
+        "N18 asks for a normal INR; the upper limit of normal is the lab's (clinic default to confirm)",
+        False,
+    ),
+    (
+        "inr_max_age_days",
+        "1",
+        "days",
+        "The INR must be taken this many days before the procedure at most (0: on the day)",
+        "N18 (INR before the procedure); window is a clinic default to confirm",
+        False,
+    ),
+    (
+        "platelet_min_high_risk",
+        "100",
+        "10^9/L",
+        "Lowest platelet count for a high-risk procedure",
+        "Clinic default; N18 names thrombocytopenia as a patient risk factor without one number",
+        False,
+    ),
+    (
+        "platelet_max_age_days",
+        "30",
+        "days",
+        "A platelet count taken this many days before a high-risk procedure at most",
+        "Clinic default to confirm",
+        False,
+    ),
+    (
+        "dabigatran_renal_crcl",
+        "50",
+        "mL/min",
+        "Creatinine clearance below which dabigatran's longer hold applies (renal impairment)",
+        "anticoagulants.csv (N18: 5-6 days with renal impairment); the cut-off is to confirm",
+        False,
+    ),
+    (
+        "dabigatran_renal_hold_days",
+        "6",
+        "days",
+        "Dabigatran's hold before intermediate- and high-risk procedures with renal impairment",
+        "anticoagulants.csv (N18: 5-6 days with renal impairment; upper end taken)",
+        False,
+    ),
+    (
+        "renal_lab_max_age_days",
+        "90",
+        "days",
+        "A creatinine clearance (or eGFR) taken this many days before the procedure at most",
+        "Clinic default to confirm",
+        False,
+    ),
+    # Frequency rules (issue 14): the repeat-response rules of frequency_rules.csv and
+    # procedures.csv, the ESI retry interval, the genicular block and anaesthetic durations.
+    (
+        "tpi_repeat_min_relief",
+        "50",
+        "percent",
+        "Relief after the last trigger point injection session needed before a repeat",
+        "LCD-TPI (L34211); frequency_rules.csv tpi_max",
+        True,
+    ),
+    (
+        "tpi_repeat_min_days",
+        "42",
+        "days",
+        "How long that relief must have lasted (6 weeks)",
+        "LCD-TPI (L34211); frequency_rules.csv tpi_max",
+        True,
+    ),
+    (
+        "si_repeat_min_relief",
+        "50",
+        "percent",
+        "Relief after the last therapeutic SI injection needed before a repeat",
+        "LCD-SI (L39462); frequency_rules.csv si_max",
+        True,
+    ),
+    (
+        "si_repeat_min_days",
+        "90",
+        "days",
+        "How long that relief must have lasted (3 months)",
+        "LCD-SI (L39462); frequency_rules.csv si_max",
+        True,
+    ),
+    (
+        "facet_repeat_min_relief",
+        "50",
+        "percent",
+        "Relief after the last therapeutic facet injection needed before a repeat",
+        "LCD-FACET (L38801); procedures.csv facet_ia_ls",
+        True,
+    ),
+    (
+        "facet_repeat_min_days",
+        "90",
+        "days",
+        "How long that relief must have lasted (3 months)",
+        "LCD-FACET (L38801); procedures.csv facet_ia_ls",
+        True,
+    ),
+    (
+        "esi_retry_min_days",
+        "14",
+        "days",
+        "Least days between an ESI and a repeat (the single retry after a failed injection)",
+        "LCD-ESI (L39240); frequency_rules.csv esi_no_response_retry",
+        True,
+    ),
+    (
+        "genicular_block_positive_relief",
+        "50",
+        "percent",
+        "Relief that makes a genicular nerve block positive before genicular RFA",
+        "procedures.csv genicular_block (value marked U)",
+        False,
+    ),
+    (
+        "anaesthetic_hours_lidocaine",
+        "2",
+        "hours",
+        "How long lidocaine acts: diagnostic block relief counts within this time",
+        "Usual duration of lidocaine (1-2 h); clinic to confirm",
+        False,
+    ),
+    (
+        "anaesthetic_hours_bupivacaine",
+        "8",
+        "hours",
+        "How long bupivacaine or ropivacaine acts: diagnostic block relief counts within it",
+        "Usual duration of bupivacaine (4-8 h); clinic to confirm",
+        False,
+    ),
+    (
+        "anaesthetic_hours_default",
+        "8",
+        "hours",
+        "The anaesthetic's duration when the record does not name a known one",
+        "Longest usual duration (bupivacaine 4-8 h); clinic to confirm",
+        False,
+    ),
 ]
 
 # Per-session maxima from LCD-ESI; equivalence to methylprednisolone from the usual
@@ -477,3 +638,100 @@ def add_missing_thresholds(apps, schema_editor=None) -> None:
     model = apps.get_model("procedures", "SafetyThreshold")
     for row in threshold_rows():
         model.objects.get_or_create(key=row["key"], defaults=row)
+
+
+# --- Drug vocabulary (patients.DrugName) ----------------------------------------------------------
+
+# Holds for the vocabulary's certain=no rows that anticoagulants.csv has no row for, from
+# N18's text, each flagged uncertain until a clinician confirms (holds_n18_extra.csv).
+EXTRA_HOLDS = "extra/holds_n18_extra.csv"
+# Common pain-clinic medications that affect no hold, so that they are not "unrecognised".
+COMMON_MEDICATIONS = "extra/common_medications.csv"
+
+
+def _generics(text: str) -> list[str]:
+    return [part.strip() for part in text.split("+") if part.strip()]
+
+
+def drug_name_rows() -> list[dict]:
+    """drug_names.csv, plus each generic (and each anticoagulants.csv drug) under its own
+    name, so that "apixaban" resolves as "Eliquis" does."""
+    rows: dict[str, dict] = {}
+    classes: dict[str, str] = {}
+    for row in read_csv("vocabulary/drug_names.csv") + read_csv(COMMON_MEDICATIONS):
+        generics = _generics(row["generic"])
+        rows[row["name"].lower()] = {
+            "name": row["name"],
+            "generics": generics,
+            "drug_classes": [row["class"]],
+            "kind": row["kind"],
+            "note": row["note"],
+            "source": row["source"],
+            "certain": row["certain"].strip().lower() == "yes",
+        }
+        if len(generics) == 1:
+            classes.setdefault(generics[0], row["class"])
+    for name in ("anticoagulants.csv", EXTRA_HOLDS):
+        for rule in anticoagulant_rule_rows(name):
+            for generic in rule["match_names"]:
+                classes.setdefault(generic, rule["drug_class"])
+    for generic, drug_class in sorted(classes.items()):
+        rows.setdefault(
+            generic.lower(),
+            {
+                "name": generic,
+                "generics": [generic],
+                "drug_classes": [drug_class],
+                "kind": "generic",
+                "note": "",
+                "source": "drug_names.csv / anticoagulants.csv",
+                "certain": True,
+            },
+        )
+    return list(rows.values())
+
+
+def load_drug_vocabulary(apps, schema_editor=None) -> None:
+    """RunPython: the vocabulary rows (new ones only: a manager's edits are kept), the N18
+    holds for its uncertain rows, and the thresholds added since."""
+    from patients.vocabulary import name_key
+
+    drug_name = apps.get_model("patients", "DrugName")
+    for row in drug_name_rows():
+        drug_name.objects.get_or_create(
+            name=row["name"], defaults={**row, "key": name_key(row["name"])}
+        )
+    rule = apps.get_model("procedures", "AnticoagulantRule")
+    for row in anticoagulant_rule_rows(EXTRA_HOLDS):
+        rule.objects.get_or_create(drug=row["drug"], defaults=row)
+    add_missing_thresholds(apps, schema_editor)
+
+
+def resolve_existing_medications(apps, schema_editor=None) -> None:
+    """RunPython: every medication already on a chart gets its generic(s) and class(es);
+    a name the vocabulary does not know keeps the class staff gave it, unrecognised."""
+    from patients.vocabulary import resolve_with, rows_by_key
+
+    vocabulary = rows_by_key(apps.get_model("patients", "DrugName").objects.all())
+    medication = apps.get_model("patients", "Medication")
+    for entry in medication.objects.all().iterator():
+        found = resolve_with(entry.name, vocabulary)
+        if found.recognised:
+            entry.generics, entry.drug_classes = found.generics, found.drug_classes
+            entry.drug_class = found.drug_classes[0]
+            entry.classification = "vocabulary"
+        else:
+            entry.drug_classes = [entry.drug_class] if entry.drug_class else []
+            entry.classification = "unrecognised"
+        entry.save(update_fields=["generics", "drug_classes", "drug_class", "classification"])
+
+
+RFA_MAX_LEVELS_CODES = ("rfa_ct", "rfa_ls")
+
+
+def add_rfa_level_limit(apps, schema_editor=None) -> None:
+    """RunPython: facet RFA gets the facet LCD's 2 levels per session where a clinic has
+    not set a limit of its own."""
+    model = apps.get_model("procedures", "ProcedureType")
+    for code in RFA_MAX_LEVELS_CODES:
+        model.objects.filter(code=code, max_levels__isnull=True).update(max_levels=MAX_LEVELS[code])

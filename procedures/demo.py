@@ -8,9 +8,10 @@ with dexamethasone, genicular blocks and ablation, sacroiliac injections, trigge
 injections and a spinal cord stimulator trial. Outcomes are entered as NRS scores so the
 percent relief is computed; diagnostic blocks have a pain diary over the hours after.
 
-A handful of orders stay open: waiting for prior authorization, authorized, scheduled in
-the coming weeks (the portal patient's among them), one cancelled, and some with a blocking
-safety finding nobody has resolved, so the clinician has something to look at.
+A handful of orders stay open: waiting for prior authorization, authorized, ready to be
+booked in the coming weeks (the portal patient's among them; scheduling.demo books their
+visits, which schedules them), one cancelled, and some with a blocking safety finding nobody
+has resolved, so the clinician has something to look at.
 
 Everything goes through the services, so it passes the same validation and safety check
 as real input; past procedures are recorded as performed (an order cannot be scheduled
@@ -31,7 +32,6 @@ from django.db.models import Q
 from django.utils import timezone
 
 from clinic.core.demo import DemoContext
-from clinic.core.errors import Conflict
 from clinic.users.actor import Actor
 from patients.models import BodyRegion, Patient
 from sites.demo import PROVIDERS
@@ -53,7 +53,7 @@ from .services import (
     order_cancel,
     order_create,
     order_override,
-    order_schedule,
+    order_refresh_findings,
     order_set_authorization,
     outcome_record,
     record_create,
@@ -61,6 +61,9 @@ from .services import (
 )
 
 AUTH_VALID_DAYS = 90
+# The orders made ready for a visit, which scheduling.demo books after this seeder (the
+# context key both read).
+ORDERS_TO_BOOK = "procedure orders to book"
 # Payers do not ask for prior authorization for these.
 NO_AUTH = {"trigger_point", "joint_large", "genicular_block", "occipital_block"}
 DIARY_HOURS = [1, 2, 4, 6]
@@ -219,16 +222,11 @@ class History:
         return order_authorize(order=order, by=Actor.seeding(self.frontdesk))
 
     def schedule(self, order: ProcedureOrder, planned: date) -> ProcedureOrder:
-        """Book it; a clinician first overrides the blocks the demo has a reason for."""
-        try:
-            return order_schedule(
-                order=order, planned_date=planned, by=Actor.seeding(self.frontdesk)
-            )
-        except Conflict as refused:
-            if refused.code != "safety_block":
-                raise
-            blocks = refused.extra["findings"]
-        for finding in blocks:
+        """Make it ready to book on `planned`: the safety check runs for that day and a
+        clinician overrides the blocks the demo has a reason for. The visit itself is booked
+        by scheduling.demo.seed_procedure_visits (only a booked visit schedules an order)."""
+        order = order_refresh_findings(order=order, planned_date=planned)
+        for finding in unresolved_blocks(order):
             reason = next(
                 (text for key, text in OVERRIDE_REASONS.items() if finding["code"].startswith(key)),
                 OTHER_OVERRIDE_REASON,
@@ -239,7 +237,8 @@ class History:
                 reason=reason,
                 by=Actor.seeding(self.physician),
             )
-        return order_schedule(order=order, planned_date=planned, by=Actor.seeding(self.frontdesk))
+        self.ctx.made.setdefault(ORDERS_TO_BOOK, []).append(order.pk)
+        return order
 
     def scheduled(self, code: str, in_days: int, **order_fields) -> ProcedureOrder:
         planned = self.future(in_days)

@@ -15,8 +15,8 @@ from decimal import Decimal
 from django.db.models import Prefetch
 from django.utils import timezone
 
+from patients.instruments import percent_relief
 from patients.models import (
-    BLEEDING_RISK_CLASSES,
     Allergy,
     AllergySeverity,
     ClinicalEntry,
@@ -24,6 +24,7 @@ from patients.models import (
     ConditionKind,
     DeviceKind,
     ImplantedDevice,
+    LabResult,
     Medication,
     Patient,
     ProcedureAllergyClass,
@@ -32,7 +33,6 @@ from patients.models import (
 from .models import (
     AnticoagulantRule,
     AuthStatus,
-    HoldDecision,
     ProcedureOrder,
     ProcedureOutcome,
     ProcedureRecord,
@@ -91,9 +91,21 @@ class Context:
     records: list[ProcedureRecord]
     hold_rules: list[AnticoagulantRule]
     steroids: dict[str, Steroid]
+    labs: list[LabResult]
 
     def threshold(self, key: str) -> Decimal:
         return self.thresholds[key]
+
+    def latest_lab(self, kind: str, *, max_age_key: str) -> LabResult | None:
+        """The newest lab of `kind` taken in the window the threshold `max_age_key` gives
+        (days before the planned date, the planned date included)."""
+        since = self.planned_date - timedelta(days=int(self.threshold(max_age_key)))
+        taken = [
+            lab
+            for lab in self.labs
+            if lab.kind == kind and since <= lab.taken_on <= self.planned_date
+        ]
+        return max(taken, key=lambda lab: (lab.taken_on, lab.recorded_at), default=None)
 
     def window_start(self) -> date:
         return self.planned_date - timedelta(days=int(self.threshold("frequency_window_days")))
@@ -117,10 +129,12 @@ class ChartRows:
     allergies: list[Allergy]
     conditions: list[Condition]
     devices: list[ImplantedDevice]
+    labs: list[LabResult]
 
 
 # Medications that ended shortly before the planned day still matter: a drug stopped
-# inside its hold window was stopped too late. Longer than any hold in anticoagulants.csv.
+# inside its hold window was stopped too late. Longer than any hold in anticoagulants.csv;
+# the threshold "medication_recent_days" (editable) replaces this default.
 RECENTLY_STOPPED_DAYS = 30
 
 
@@ -131,10 +145,10 @@ def in_effect(entry: ClinicalEntry, day: date) -> bool:
     return started and (entry.end_date is None or entry.end_date > day)
 
 
-def taken_recently(medication: ClinicalEntry, day: date) -> bool:
-    """Taken on `day`, or stopped within the last RECENTLY_STOPPED_DAYS before it."""
+def taken_recently(medication: ClinicalEntry, day: date, days: int = RECENTLY_STOPPED_DAYS) -> bool:
+    """Taken on `day`, or stopped within the `days` before it."""
     started = medication.start_date is None or medication.start_date <= day
-    recent = day - timedelta(days=RECENTLY_STOPPED_DAYS)
+    recent = day - timedelta(days=days)
     return started and (medication.end_date is None or medication.end_date > recent)
 
 
@@ -156,6 +170,7 @@ def context_from_rows(
     """The context the rules read, from rows already loaded (the check loads them itself;
     the physician's view passes the ones it shows). `records` newest first."""
     history_start = planned_date - timedelta(days=HISTORY_DAYS)
+    recent = int(thresholds.get("medication_recent_days", RECENTLY_STOPPED_DAYS))
     return Context(
         patient=patient,
         procedure_type=procedure_type,
@@ -165,13 +180,14 @@ def context_from_rows(
         levels=list(levels or []),
         order=order,
         thresholds=thresholds,
-        medications=[m for m in chart.medications if taken_recently(m, planned_date)],
+        medications=[m for m in chart.medications if taken_recently(m, planned_date, recent)],
         allergies=[a for a in chart.allergies if in_effect(a, planned_date)],
         conditions={c.kind for c in chart.conditions if in_effect(c, planned_date)},
         devices={d.kind for d in chart.devices if in_effect(d, planned_date)},
         records=[r for r in records if history_start <= local_day(r) <= planned_date],
         hold_rules=hold_rules,
         steroids=steroids,
+        labs=list(chart.labs),
     )
 
 
@@ -202,6 +218,7 @@ def load_context(
         allergies=list(Allergy.objects.filter(patient=patient)),
         conditions=list(Condition.objects.filter(patient=patient)),
         devices=list(ImplantedDevice.objects.filter(patient=patient)),
+        labs=list(LabResult.objects.filter(patient=patient, taken_on__lte=planned_date)),
     )
     return context_from_rows(
         patient=patient,
@@ -222,20 +239,42 @@ def load_context(
 # --- Rules: each takes the context and returns findings -----------------------------------------
 
 
+# Where a levels-per-session limit comes from, by family (the value is the catalog's
+# max_levels, editable per procedure type).
+LEVEL_SOURCES = {
+    "esi": "LCD-ESI (L39240): levels per session",
+    "mbb": "LCD-FACET (L38801): at most 2 levels per session, RFA included",
+    "facet_injection": "LCD-FACET (L38801): at most 2 levels per session, RFA included",
+    "rfa": "LCD-FACET (L38801): at most 2 levels per session, RFA included",
+    "vertebral_augmentation": "procedures.csv: more than 3 levels is a relative contraindication",
+}
+
+
+def session_records(ctx: Context, family: str) -> list[ProcedureRecord]:
+    """Records of `family` in the planned procedure's region on the planned day: the
+    session the planned procedure joins (payers count one session per region and day)."""
+    return [r for r in ctx.records_of(family=family) if local_day(r) == ctx.planned_date]
+
+
 def levels_rule(ctx: Context) -> list[Finding]:
     kind = ctx.procedure_type
     found = []
-    if kind.max_levels and len(ctx.levels) > kind.max_levels:
+    done_today = {level for r in session_records(ctx, kind.family) for level in r.levels}
+    levels = set(ctx.levels) | done_today
+    if kind.max_levels and len(levels) > kind.max_levels:
         # Payer coverage for injections; for vertebral augmentation more than three levels
         # is a relative contraindication (procedures.csv), so a warning.
         relative = kind.family == "vertebral_augmentation"
+        also = f", {len(done_today)} of them already done today" if done_today else ""
         found.append(
             Finding(
                 "too_many_levels",
                 WARN if relative else BLOCK,
                 f"{kind.name}: at most {kind.max_levels} level(s) in one session"
-                f"{' is advised' if relative else ' are covered'}; {len(ctx.levels)} are planned.",
-                "procedures.csv; LCD-ESI (levels per session)",
+                f"{' is advised' if relative else ' are covered'}; {len(levels)} are planned "
+                f"({', '.join(sorted(levels))}{also}). Both sides of a level count once.",
+                LEVEL_SOURCES.get(kind.family, "procedures.csv"),
+                {"levels": sorted(levels), "limit": kind.max_levels},
             )
         )
     if kind.side_applies and not ctx.side:
@@ -243,115 +282,19 @@ def levels_rule(ctx: Context) -> list[Finding]:
     return found
 
 
-def _matching_hold_rules(ctx: Context, medication) -> list:
-    name = medication.name.lower()
-    return [r for r in ctx.hold_rules if any(n in name for n in r.match_names)]
-
-
 def anticoagulant_rule(ctx: Context) -> list[Finding]:
-    risk = ctx.procedure_type.bleeding_risk
-    found: list[Finding | None] = []
-    for medication in ctx.medications:
-        rules = _matching_hold_rules(ctx, medication)
-        if not rules:
-            if medication.drug_class in BLEEDING_RISK_CLASSES:
-                found.append(
-                    Finding(
-                        f"hold_unknown:{medication.name.lower()}",
-                        WARN,
-                        f"{medication.name} affects bleeding and has no hold rule here; "
-                        "check the hold with the prescriber.",
-                        "ASRA 2018 (N18)",
-                    )
-                )
-            continue
-        found.append(_hold_finding(ctx, medication, rules, risk))
-    return [f for f in found if f is not None]
+    """Medication holds by generic and indication, with INR and kidney function, and the
+    medications nobody has classified yet (procedures/holds.py)."""
+    from .holds import medication_findings  # holds.py builds on this module's types
+
+    return medication_findings(ctx)
 
 
-def _procedure_of(risk: str) -> str:
-    article = "an" if risk == "intermediate" else "a"
-    return f"{article} {risk}-risk procedure"
+def platelet_rule(ctx: Context) -> list[Finding]:
+    """A recent platelet count at or above the threshold before a high-risk procedure."""
+    from .holds import platelet_findings  # holds.py builds on this module's types
 
-
-def _hold_finding(ctx: Context, medication, rules, risk: str) -> Finding | None:
-    # Where several rules match (aspirin for primary or secondary prevention), the
-    # strictest hold applies and the reason names the alternative.
-    def strictness(rule):
-        decision, hours = rule.hold_for(risk)
-        return (decision == HoldDecision.HOLD, hours or 0)
-
-    rule = max(rules, key=strictness)
-    decision, hours = rule.hold_for(risk)
-    code = f"hold:{rule.drug}"
-    source = f"{rule.source} ({'confirmed' if rule.certain else 'unconfirmed value'})"
-    others = "; ".join(r.drug for r in rules if r is not rule)
-    also = f" If it is taken as {others}, the rule may differ." if others else ""
-    restart = f" Restart: {rule.restart_after} after." if rule.restart_after else ""
-    if decision == HoldDecision.NO_HOLD:
-        return Finding(
-            code,
-            INFO,
-            f"{medication.name}: no hold needed for {_procedure_of(risk)}.",
-            source,
-        )
-    if decision == HoldDecision.SHARED or hours is None:
-        return Finding(
-            code,
-            WARN,
-            f"{medication.name}: holding it before {_procedure_of(risk)} is a shared decision "
-            f"with the prescriber ({rule.note}).{also}{restart}",
-            source,
-        )
-    inr = " and a normal INR on the day" if rule.requires_normal_inr else ""
-    if hours < 24:
-        return Finding(
-            code,
-            WARN,
-            f"Stop {medication.name} at least {hours} hours before {_procedure_of(risk)}{inr}.{also}{restart}",
-            source,
-            {"hold_hours": hours},
-        )
-    whole_days = -(-hours // 24)  # a part of a day counts as a whole one (stricter)
-    days = Decimal(hours) / 24
-    start = ctx.planned_date - timedelta(days=whole_days)
-    stopped = medication.end_date
-    if stopped is not None and stopped <= start:
-        return Finding(
-            code,
-            INFO,
-            f"{medication.name} was stopped on {stopped:%Y-%m-%d}, in time for {_procedure_of(risk)} "
-            f"on {ctx.planned_date:%Y-%m-%d} (hold {_num(days)} days).{restart}",
-            source,
-            {"hold_start": start.isoformat(), "hold_hours": hours},
-        )
-    if stopped is not None:
-        return Finding(
-            code,
-            BLOCK,
-            f"{medication.name} stops on {stopped:%Y-%m-%d}, but must stop by {start:%Y-%m-%d} "
-            f"({_num(days)} days before {_procedure_of(risk)}){inr}.{also}",
-            source,
-            {"hold_start": start.isoformat(), "hold_hours": hours},
-        )
-    details = {"hold_start": start.isoformat(), "hold_hours": hours}
-    if start < ctx.today:
-        return Finding(
-            code,
-            BLOCK,
-            f"{medication.name} must be stopped {_num(days)} days before {_procedure_of(risk)}"
-            f"{inr}; stopping today is too late for {ctx.planned_date:%Y-%m-%d}. "
-            f"The earliest safe date is {ctx.today + timedelta(days=whole_days):%Y-%m-%d}.{also}",
-            source,
-            details,
-        )
-    return Finding(
-        code,
-        WARN,
-        f"Stop {medication.name} on {start:%Y-%m-%d} ({_num(days)} days before){inr}.{also}{restart}",
-        source,
-        details,
-    )
+    return platelet_findings(ctx)
 
 
 def contrast_allergy_rule(ctx: Context) -> list[Finding]:
@@ -535,7 +478,7 @@ def bleeding_disorder_rule(ctx: Context) -> list[Finding]:
 
 SESSION_LIMITS: dict[str, tuple[str, str, str]] = {
     # family -> (threshold key, what is counted, source)
-    "esi": ("esi_max_sessions", "epidural steroid injections", "LCD-ESI (L39240)"),
+    "esi": ("esi_max_sessions", "epidural steroid injection sessions", "LCD-ESI (L39240)"),
     "mbb": (
         "facet_max_diagnostic",
         "diagnostic medial branch block sessions",
@@ -543,58 +486,193 @@ SESSION_LIMITS: dict[str, tuple[str, str, str]] = {
     ),
     "facet_injection": (
         "facet_max_therapeutic",
-        "therapeutic facet injections",
+        "therapeutic facet injection sessions",
         "LCD-FACET (L38801)",
     ),
     "tpi": ("tpi_max_sessions", "trigger point injection sessions", "LCD-TPI (L34211)"),
 }
+SESSION_NOTE = "Everything done in one region on one day is one session, levels and sides together."
+
+
+def session_days(records: Iterable[ProcedureRecord]) -> list[date]:
+    """The sessions of `records` as payers count them: their distinct local days (one
+    region is the caller's filter), newest first."""
+    return sorted({local_day(r) for r in records}, reverse=True)
+
+
+def _limit_for(kind: ProcedureType) -> tuple[str, str, str] | None:
+    if kind.family == "rfa" and kind.region in SPINAL_REGIONS:
+        return ("rfa_max_sessions", "facet RFA sessions", "LCD-FACET (L38801)")
+    if kind.family == "si":
+        key = "si_max_diagnostic" if kind.purpose == "diagnostic" else "si_max_therapeutic"
+        return (key, "sacroiliac sessions of this kind", "LCD-SI (L39462)")
+    return SESSION_LIMITS.get(kind.family)
+
+
+def _same_si_kind(record: ProcedureRecord, kind: ProcedureType) -> bool:
+    return (record.procedure_type.purpose == "diagnostic") == (kind.purpose == "diagnostic")
 
 
 def session_limit_rule(ctx: Context) -> list[Finding]:
     kind = ctx.procedure_type
-    limit: tuple[str, str, str] | None
-    if kind.family == "rfa" and kind.region in SPINAL_REGIONS:
-        limit = ("rfa_max_sessions", "facet RFA sessions", "LCD-FACET (L38801)")
-    elif kind.family == "si":
-        key = "si_max_diagnostic" if kind.purpose == "diagnostic" else "si_max_therapeutic"
-        limit = (key, "sacroiliac sessions of this kind", "LCD-SI (L39462)")
-    else:
-        limit = SESSION_LIMITS.get(kind.family)
+    limit = _limit_for(kind)
     if limit is None:
         return []
     key, what, source = limit
     done = ctx.records_of(family=kind.family, since=ctx.window_start())
     if kind.family == "si":
-        done = [
-            r
-            for r in done
-            if (r.procedure_type.purpose == "diagnostic") == (kind.purpose == "diagnostic")
-        ]
+        done = [r for r in done if _same_si_kind(r, kind)]
+    # The planned procedure is a new session unless it joins one already done that day.
+    earlier = [day for day in session_days(done) if day != ctx.planned_date]
     maximum = int(ctx.threshold(key))
-    if len(done) < maximum:
+    if len(earlier) < maximum:
         return []
     days = int(ctx.threshold("frequency_window_days"))
     return [
         Finding(
             f"session_limit:{key}",
             BLOCK,
-            f"{len(done)} {what} in this region in the {days} days before {ctx.planned_date:%Y-%m-%d}; "
-            f"the limit is {maximum}.",
+            f"{len(earlier)} {what} in this region in the {days} days before "
+            f"{ctx.planned_date:%Y-%m-%d}; the limit is {maximum}. {SESSION_NOTE}",
             source,
-            {"count": len(done), "limit": maximum},
+            {"count": len(earlier), "limit": maximum},
         )
     ]
 
 
-def _positive(record, threshold: Decimal) -> bool:
-    return record.best_relief_percent is not None and record.best_relief_percent >= threshold
+# --- Relief of a diagnostic block, during its local anaesthetic ----------------------------------
+
+# The local anaesthetic named on the record -> the threshold holding its duration.
+ANAESTHETIC_KEYS = (
+    ("bupivacaine", "anaesthetic_hours_bupivacaine"),
+    ("ropivacaine", "anaesthetic_hours_bupivacaine"),
+    ("lidocaine", "anaesthetic_hours_lidocaine"),
+    ("lignocaine", "anaesthetic_hours_lidocaine"),
+)
+DEFAULT_ANAESTHETIC_KEY = "anaesthetic_hours_default"
+
+
+def anaesthetic_hours(record: ProcedureRecord, thresholds: dict[str, Decimal]) -> Decimal:
+    """How long the record's local anaesthetic acts (editable thresholds)."""
+    named = (record.local_anaesthetic or "").lower()
+    key = next((key for name, key in ANAESTHETIC_KEYS if name in named), DEFAULT_ANAESTHETIC_KEY)
+    return thresholds[key]
+
+
+@dataclass(frozen=True)
+class BlockRelief:
+    """A diagnostic block's relief as the LCDs count it: the best of the record's own pre-
+    and post-procedure NRS and the follow-ups measured within the anaesthetic's duration."""
+
+    record: ProcedureRecord
+    day: date
+    percent: Decimal | None
+    how: str
+    not_counted: tuple[str, ...] = ()
+
+    def positive(self, threshold: Decimal) -> bool:
+        return self.percent is not None and self.percent >= threshold
+
+
+def _hours(delta: timedelta) -> str:
+    return _num(Decimal(delta.total_seconds() / 3600).quantize(Decimal("0.1")))
+
+
+def block_relief(record: ProcedureRecord, thresholds: dict[str, Decimal]) -> BlockRelief:
+    hours = anaesthetic_hours(record, thresholds)
+    candidates: list[tuple[Decimal, str]] = []
+    own = percent_relief(record.pre_nrs, record.post_nrs)
+    if own is not None:
+        candidates.append(
+            (own, f"NRS {record.pre_nrs} before and {record.post_nrs} after, on the record")
+        )
+    not_counted = []
+    for outcome in record.outcomes.all():
+        if outcome.percent_relief is None:
+            continue
+        after = outcome.measured_at - record.performed_at
+        if timedelta(0) <= after <= timedelta(hours=float(hours)):
+            candidates.append((outcome.percent_relief, f"follow-up {_hours(after)} h after"))
+        else:
+            not_counted.append(
+                f"{_num(outcome.percent_relief)}% at {_hours(after)} h is outside the "
+                f"anaesthetic's {_num(hours)} h"
+            )
+    best = max(candidates, key=lambda c: c[0], default=None)
+    return BlockRelief(
+        record=record,
+        day=local_day(record),
+        percent=best[0] if best else None,
+        how=best[1] if best else "no pain score recorded",
+        not_counted=tuple(not_counted),
+    )
+
+
+def _block_label(block: BlockRelief) -> str:
+    relief = f"{_num(block.percent)}%" if block.percent is not None else "no relief known"
+    return f"block of {block.day:%Y-%m-%d} ({relief}: {block.how})"
+
+
+def counted_blocks(
+    blocks: list[BlockRelief], threshold: Decimal, gap_days: int
+) -> tuple[list[BlockRelief], list[tuple[BlockRelief, str]]]:
+    """Which positive blocks count toward RFA, oldest first: one per session (day), each at
+    least `gap_days` after the one before (LCD-FACET); the others with why not."""
+    counted: list[BlockRelief] = []
+    refused: list[tuple[BlockRelief, str]] = []
+    for block in sorted(blocks, key=lambda b: (b.day, -(b.percent or 0))):
+        last = counted[-1] if counted else None
+        if not block.positive(threshold):
+            refused.append((block, f"under {_num(threshold)}%"))
+        elif last and block.day == last.day:
+            refused.append((block, "the same session as a counted block"))
+        elif last and (block.day - last.day).days < gap_days:
+            refused.append((block, f"less than {gap_days} days after the block of {last.day}"))
+        else:
+            counted.append(block)
+    return counted, refused
+
+
+def _blocks_explained(counted, refused) -> str:
+    parts = []
+    if counted:
+        parts.append("Counted: " + "; ".join(_block_label(b) for b in counted) + ".")
+    if refused:
+        parts.append(
+            "Not counted: " + "; ".join(f"{_block_label(b)}, {why}" for b, why in refused) + "."
+        )
+    outside = [f"{b.day:%Y-%m-%d}: {n}" for b, _ in refused for n in b.not_counted]
+    outside += [f"{b.day:%Y-%m-%d}: {n}" for b in counted for n in b.not_counted]
+    if outside:
+        parts.append("Follow-ups not counted: " + "; ".join(outside) + ".")
+    return " ".join(parts)
+
+
+def _blocks_details(counted, refused) -> list[dict]:
+    rows = [(b, True, "") for b in counted] + [(b, False, why) for b, why in refused]
+    return [
+        {
+            "record": str(b.record.pk),
+            "day": b.day.isoformat(),
+            "relief": None if b.percent is None else str(b.percent),
+            "from": b.how,
+            "counted": ok,
+            "why_not": why,
+            "follow_ups_not_counted": list(b.not_counted),
+        }
+        for b, ok, why in sorted(rows, key=lambda row: row[0].day)
+    ]
 
 
 def mbb_interval_rule(ctx: Context) -> list[Finding]:
     if ctx.procedure_type.family != "mbb":
         return []
     gap = int(ctx.threshold("mbb_second_block_min_days"))
-    recent = ctx.records_of(family="mbb", since=ctx.planned_date - timedelta(days=gap - 1))
+    since = ctx.planned_date - timedelta(days=gap - 1)
+    # The other side on the same day is the same session, not a second block.
+    recent = [
+        r for r in ctx.records_of(family="mbb", since=since) if local_day(r) != ctx.planned_date
+    ]
     if not recent:
         return []
     return [
@@ -602,7 +680,7 @@ def mbb_interval_rule(ctx: Context) -> list[Finding]:
             "mbb_interval",
             BLOCK,
             f"The second diagnostic block must be at least {gap} days after the first "
-            f"(last on {recent[0].performed_at:%Y-%m-%d}).",
+            f"(last on {local_day(recent[0]):%Y-%m-%d}).",
             "LCD-FACET (L38801)",
         )
     ]
@@ -612,7 +690,7 @@ def rfa_rule(ctx: Context) -> list[Finding]:
     kind = ctx.procedure_type
     if kind.family != "rfa" or kind.region not in SPINAL_REGIONS:
         return []
-    previous = ctx.records_of(family="rfa")
+    previous = [r for r in ctx.records_of(family="rfa") if local_day(r) != ctx.planned_date]
     expire = timedelta(days=int(ctx.threshold("rfa_blocks_expire_days")))
     last_rfa = previous[0] if previous else None
     if last_rfa and ctx.planned_date - local_day(last_rfa) <= expire:
@@ -620,38 +698,80 @@ def rfa_rule(ctx: Context) -> list[Finding]:
     since = local_day(last_rfa) if last_rfa else None
     needed = int(ctx.threshold("mbb_positive_blocks_for_rfa"))
     relief = ctx.threshold("mbb_positive_relief")
-    positive = [r for r in ctx.records_of(family="mbb", since=since) if _positive(r, relief)]
-    if len(positive) >= needed:
-        return []
+    blocks = [block_relief(r, ctx.thresholds) for r in ctx.records_of(family="mbb", since=since)]
+    counted, refused = counted_blocks(
+        blocks, relief, int(ctx.threshold("mbb_second_block_min_days"))
+    )
+    explained = _blocks_explained(counted, refused)
+    details = {
+        "positive_blocks": len(counted),
+        "needed": needed,
+        "blocks": _blocks_details(counted, refused),
+    }
+    source = "LCD-FACET (L38801): >= 80% relief during the anaesthetic's duration"
+    if len(counted) >= needed:
+        return [
+            Finding(
+                "rfa_blocks",
+                INFO,
+                f"Facet RFA: {len(counted)} positive medial branch block session(s) in this "
+                f"region (>= {_num(relief)}% relief during the anaesthetic). {explained}",
+                source,
+                details,
+            )
+        ]
     return [
         Finding(
             "rfa_needs_positive_blocks",
             BLOCK,
-            f"Facet RFA needs {needed} positive medial branch blocks (>= {_num(relief)}% relief) "
-            f"in the same region{' since the last RFA' if last_rfa else ''}; {len(positive)} recorded.",
-            "LCD-FACET (L38801)",
-            {"positive_blocks": len(positive), "needed": needed},
+            f"Facet RFA needs {needed} positive medial branch blocks (>= {_num(relief)}% relief "
+            f"during the anaesthetic) in the same region"
+            f"{' since the last RFA' if last_rfa else ''}; {len(counted)} recorded. {explained}",
+            source,
+            details,
         )
     ]
+
+
+def _days_after(outcome: ProcedureOutcome, record: ProcedureRecord) -> int:
+    """Calendar days from the procedure to the follow-up, in the clinic's zone (so that a
+    change of clocks between them does not cost an hour of a day)."""
+    return (outcome.measured_at.astimezone(record.location.zone).date() - local_day(record)).days
+
+
+def _lasting_relief(session: list[ProcedureRecord], relief: Decimal, lasting: timedelta) -> bool:
+    """Relief of at least `relief` percent measured at least `lasting` after the session."""
+    return any(
+        o.percent_relief is not None
+        and o.percent_relief >= relief
+        and _days_after(o, r) >= lasting.days
+        for r in session
+        for o in r.outcomes.all()
+    )
+
+
+def _last_session(records: list[ProcedureRecord]) -> list[ProcedureRecord]:
+    """The records of the newest session among `records` (newest first)."""
+    if not records:
+        return []
+    day = local_day(records[0])
+    return [r for r in records if local_day(r) == day]
 
 
 def _repeat_rfa(ctx: Context, last_rfa) -> list[Finding]:
     relief = ctx.threshold("rfa_repeat_min_relief")
     lasting = timedelta(days=int(ctx.threshold("rfa_repeat_min_days")))
-    lasted = any(
-        o.percent_relief is not None
-        and o.percent_relief >= relief
-        and o.measured_at - last_rfa.performed_at >= lasting
-        for o in last_rfa.outcomes.all()
+    session = _last_session(
+        [r for r in ctx.records_of(family="rfa") if local_day(r) != ctx.planned_date]
     )
-    if lasted:
+    if _lasting_relief(session, relief, lasting):
         return []
     return [
         Finding(
             "rfa_repeat_response",
             BLOCK,
             f"A repeat RFA needs >= {_num(relief)}% improvement lasting >= {lasting.days} days "
-            f"after the last one ({last_rfa.performed_at:%Y-%m-%d}); none is recorded.",
+            f"after the last one ({local_day(last_rfa):%Y-%m-%d}); none is recorded.",
             "LCD-FACET (L38801)",
         )
     ]
@@ -660,28 +780,159 @@ def _repeat_rfa(ctx: Context, last_rfa) -> list[Finding]:
 def esi_repeat_rule(ctx: Context) -> list[Finding]:
     if ctx.procedure_type.family != "esi":
         return []
-    previous = ctx.records_of(family="esi", since=ctx.window_start())
+    previous = [
+        r
+        for r in ctx.records_of(family="esi", since=ctx.window_start())
+        if local_day(r) != ctx.planned_date
+    ]
     if not previous:
         return []
+    session = _last_session(previous)
+    last_day = local_day(session[0])
+    retry_gap = int(ctx.threshold("esi_retry_min_days"))
+    if (ctx.planned_date - last_day).days < retry_gap:
+        return [
+            Finding(
+                "esi_retry_interval",
+                BLOCK,
+                f"The last ESI in this region was on {last_day:%Y-%m-%d}: a repeat needs a "
+                f"lasting response, and even a single retry after a failed injection waits "
+                f">= {retry_gap} days (earliest {last_day + timedelta(days=retry_gap):%Y-%m-%d}).",
+                "LCD-ESI (L39240): no pre-planned series",
+            )
+        ]
     relief = ctx.threshold("esi_repeat_min_relief")
     lasting = timedelta(days=int(ctx.threshold("esi_repeat_min_days")))
-    last = previous[0]
-    lasted = any(
-        o.percent_relief is not None
-        and o.percent_relief >= relief
-        and o.measured_at - last.performed_at >= lasting
-        for o in last.outcomes.all()
-    )
-    if lasted:
+    if _lasting_relief(session, relief, lasting):
         return []
     return [
         Finding(
             "esi_repeat_response",
             WARN,
             f"A repeat ESI needs >= {_num(relief)}% relief lasting >= {lasting.days} days after "
-            f"the last one ({last.performed_at:%Y-%m-%d}), or a single retry by another approach "
-            "after a failed injection; document which applies.",
+            f"the last one ({last_day:%Y-%m-%d}), or a single retry by another approach "
+            f">= {retry_gap} days after a failed injection; document which applies.",
             "LCD-ESI (L39240)",
+        )
+    ]
+
+
+# family -> (relief key, lasting days key, what, source) for the repeat-response rules.
+REPEAT_RESPONSE: dict[str, tuple[str, str, str, str]] = {
+    "tpi": (
+        "tpi_repeat_min_relief",
+        "tpi_repeat_min_days",
+        "trigger point injection",
+        "LCD-TPI (L34211)",
+    ),
+    "facet_injection": (
+        "facet_repeat_min_relief",
+        "facet_repeat_min_days",
+        "therapeutic facet injection",
+        "LCD-FACET (L38801)",
+    ),
+    "si": (
+        "si_repeat_min_relief",
+        "si_repeat_min_days",
+        "therapeutic sacroiliac injection",
+        "LCD-SI (L39462)",
+    ),
+}
+
+
+def repeat_response_rule(ctx: Context) -> list[Finding]:
+    """Trigger point, therapeutic facet and therapeutic SI repeats need a lasting response to
+    the last session (frequency_rules.csv tpi_max, si_max; procedures.csv facet_ia_ls)."""
+    kind = ctx.procedure_type
+    rule = REPEAT_RESPONSE.get(kind.family)
+    if rule is None or (kind.family == "si" and kind.purpose == "diagnostic"):
+        return []
+    relief_key, days_key, what, source = rule
+    previous = [
+        r
+        for r in ctx.records_of(family=kind.family, since=ctx.window_start())
+        if local_day(r) != ctx.planned_date and (kind.family != "si" or _same_si_kind(r, kind))
+    ]
+    session = _last_session(previous)
+    if not session:
+        return []
+    relief = ctx.threshold(relief_key)
+    lasting = timedelta(days=int(ctx.threshold(days_key)))
+    if _lasting_relief(session, relief, lasting):
+        return []
+    return [
+        Finding(
+            f"repeat_response:{kind.family}",
+            BLOCK,
+            f"A repeat {what} needs >= {_num(relief)}% relief lasting >= {lasting.days} days "
+            f"after the last session ({local_day(session[0]):%Y-%m-%d}); none is recorded.",
+            source,
+            {"relief_percent": str(relief), "days": lasting.days},
+        )
+    ]
+
+
+def augmentation_level_rule(ctx: Context) -> list[Finding]:
+    """Vertebral augmentation is done once per level (procedures.csv; LCD-PVA)."""
+    if ctx.procedure_type.family != "vertebral_augmentation":
+        return []
+    earlier: dict[str, date] = {}
+    for r in ctx.records:
+        if r.procedure_type.family == "vertebral_augmentation" and local_day(r) != ctx.planned_date:
+            for level in r.levels:
+                earlier.setdefault(level, local_day(r))
+    again = sorted(set(ctx.levels) & set(earlier))
+    if not again:
+        return []
+    done = "; ".join(f"{level} on {earlier[level]:%Y-%m-%d}" for level in again)
+    return [
+        Finding(
+            "augmentation_level_repeat",
+            BLOCK,
+            f"Vertebral augmentation is done once per level; already treated: {done}.",
+            "procedures.csv (one-time per level); LCD-PVA (L34228)",
+            {"levels": again},
+        )
+    ]
+
+
+def _same_knee(block_side: str, planned_side: str) -> bool:
+    sides = {block_side, planned_side}
+    return "" in sides or "bilateral" in sides or block_side == planned_side
+
+
+def genicular_rfa_rule(ctx: Context) -> list[Finding]:
+    """Genicular RFA needs a prior positive genicular nerve block on the same knee."""
+    if ctx.procedure_type.code != "genicular_rfa":
+        return []
+    relief = ctx.threshold("genicular_block_positive_relief")
+    blocks = [
+        block_relief(r, ctx.thresholds)
+        for r in ctx.records
+        if r.procedure_type.code == "genicular_block"
+        and local_day(r) < ctx.planned_date
+        and _same_knee(r.side, ctx.side)
+    ]
+    positive = [b for b in blocks if b.positive(relief)]
+    source = "procedures.csv: genicular block positive at >= 50% (unconfirmed value)"
+    if positive:
+        return [
+            Finding(
+                "genicular_block",
+                INFO,
+                f"Genicular RFA: positive {_block_label(positive[0])} counted.",
+                source,
+            )
+        ]
+    seen = "; ".join(_block_label(b) for b in blocks)
+    return [
+        Finding(
+            "genicular_rfa_needs_positive_block",
+            BLOCK,
+            f"Genicular RFA needs a positive genicular nerve block (>= {_num(relief)}% relief "
+            f"during the anaesthetic) on the same knee; "
+            + (f"not reached: {seen}." if blocks else "none is recorded."),
+            source,
         )
     ]
 
@@ -691,23 +942,34 @@ def si_rfa_rule(ctx: Context) -> list[Finding]:
         return []
     relief = ctx.threshold("si_positive_relief")
     blocks = [
-        r
+        block_relief(r, ctx.thresholds)
         for r in ctx.records
-        if r.procedure_type.family == "si"
-        and r.procedure_type.purpose != "therapeutic"
-        and _positive(r, relief)
+        if r.procedure_type.family == "si" and r.procedure_type.purpose != "therapeutic"
     ]
-    if blocks:
-        return []
+    positive = [b for b in blocks if b.positive(relief)]
+    tests = "LCD-SI also needs >= 3 positive provocative tests, documented."
+    if positive:
+        return [
+            Finding(
+                "si_block",
+                INFO,
+                f"SI RFA: positive diagnostic {_block_label(positive[0])} counted. {tests}",
+                "LCD-SI (L39462)",
+            )
+        ]
     return [
         Finding(
             "si_rfa_needs_positive_block",
             WARN,
             f"No positive diagnostic sacroiliac block (>= {_num(relief)}% relief) is recorded "
-            "before SI radiofrequency ablation; some payers do not cover SI RFA at all.",
+            f"before SI radiofrequency ablation; some payers do not cover SI RFA at all. {tests}",
             "LCD-SI (L39462)",
         )
     ]
+
+
+def _positive(record, threshold: Decimal) -> bool:
+    return record.best_relief_percent is not None and record.best_relief_percent >= threshold
 
 
 def scs_rule(ctx: Context) -> list[Finding]:
@@ -827,6 +1089,7 @@ def sedation_rule(ctx: Context) -> list[Finding]:
 RULES = [
     levels_rule,
     anticoagulant_rule,
+    platelet_rule,
     contrast_allergy_rule,
     pregnancy_rule,
     cardiac_device_rule,
@@ -840,6 +1103,9 @@ RULES = [
     mbb_interval_rule,
     rfa_rule,
     esi_repeat_rule,
+    repeat_response_rule,
+    augmentation_level_rule,
+    genicular_rfa_rule,
     scs_rule,
     steroid_rule,
     prior_auth_rule,

@@ -195,15 +195,19 @@ def order_authorize(*, order: ProcedureOrder, by: Actor) -> ProcedureOrder:
 
 
 @transaction.atomic
-def order_schedule(*, order: ProcedureOrder, planned_date: date, by: Actor) -> ProcedureOrder:
-    """authorized -> scheduled for a date (the booking runs this). The check runs again; any
-    block not overridden by a clinician stops it (409 with the findings)."""
-    if planned_date < timezone.localdate():
+def order_schedule(
+    *, order: ProcedureOrder, planned_date: date, by: Actor, today: date | None = None
+) -> ProcedureOrder:
+    """authorized -> scheduled for a date (the booking runs this; only a booked visit holds a
+    scheduled order). The check runs again; any block not overridden by a clinician stops it
+    (409 with the findings). `today`: the date at the visit's location, when the caller
+    knows it (the server's zone may already be on another date)."""
+    if planned_date < (today or timezone.localdate()):
         raise ValidationFailed({"planned_date": ["A procedure cannot be scheduled in the past."]})
     order = _locked(order)
     _move(order, OrderStatus.SCHEDULED)
     order.planned_date = planned_date
-    order_findings(order)
+    order_findings(order, today=today)
     blocks = unresolved_blocks(order)
     if blocks:
         raise Conflict(
@@ -217,6 +221,8 @@ def order_schedule(*, order: ProcedureOrder, planned_date: date, by: Actor) -> P
 
 @transaction.atomic
 def order_unschedule(*, order: ProcedureOrder, by: Actor) -> ProcedureOrder:
+    """scheduled -> authorized: the visit that held the order was cancelled, missed or moved
+    (the order is booked again from here)."""
     order = _locked(order)
     _move(order, OrderStatus.AUTHORIZED)
     order.save(update_fields=["status"])
@@ -228,6 +234,12 @@ def order_cancel(*, order: ProcedureOrder, reason: str, by: Actor) -> ProcedureO
     if not reason.strip():
         raise ValidationFailed({"reason": ["Say why the order is cancelled."]})
     order = _locked(order)
+    if order.status == OrderStatus.SCHEDULED:  # a visit holds it: orders and visits agree
+        raise Conflict(
+            "A booked visit holds this order: cancel the visit first (the order returns to "
+            "authorized), then the order.",
+            code="order_has_visit",
+        )
     _move(order, OrderStatus.CANCELLED)
     order.cancel_reason, order.cancelled_by = reason.strip()[:300], by.user
     order.save(update_fields=["status", "cancel_reason", "cancelled_by"])

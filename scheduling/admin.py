@@ -12,8 +12,10 @@ from clinic.users.actor import Actor
 
 from .localtime import to_aware
 from .models import (
+    STAFF_ROLE_CHOICES,
     Appointment,
     AppointmentStatus,
+    AppointmentStatusChange,
     AppointmentType,
     BookingPolicy,
     ScheduleException,
@@ -44,17 +46,55 @@ class MoveForm(forms.Form):
     )
 
 
+class StatusChangeInline(admin.TabularInline):
+    """The visit's moves, read-only: the services write them."""
+
+    model = AppointmentStatusChange
+    fields = ("at", "from_status", "to_status", "by", "channel", "reason", "undo")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    ordering = ("at",)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.has_perm("scheduling.view_appointment")
+
+
 @admin.register(Appointment)
 class AppointmentAdmin(ServiceOnlyAdmin):
     """Read-only: cancelling and moving go through the scheduling services, so the patient
     is told, the waitlist is offered the freed slot and the overlap rules answer."""
 
-    list_display = ("start", "appointment_type", "provider", "room", "location", "status")
-    list_filter = ("status", "location", "appointment_type")
+    list_display = (
+        "start",
+        "appointment_type",
+        "provider",
+        "room",
+        "location",
+        "status",
+        "overbooked",
+        "overbook_reason",
+        "booked_by",
+    )
+    list_filter = ("status", "location", "appointment_type", "overbooked")
     raw_id_fields = ("patient", "procedure_order")
-    list_select_related = ("appointment_type", "provider", "room", "location", "patient")
+    list_select_related = (
+        "appointment_type",
+        "provider",
+        "room",
+        "location",
+        "patient",
+        "booked_by",
+    )
     date_hierarchy = "start"
     actions = ["cancel_with_reason", "move_to_new_time"]
+    inlines = [StatusChangeInline]
 
     @admin.action(
         description="Cancel the selected visits (asks for the reason)", permissions=["act"]
@@ -152,9 +192,30 @@ class WaitlistOfferAdmin(ServiceOnlyAdmin):
     list_select_related = ("entry__patient", "provider", "location")
 
 
+class BookingPolicyForm(forms.ModelForm):
+    overbook_roles = forms.MultipleChoiceField(
+        choices=STAFF_ROLE_CHOICES,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=BookingPolicy._meta.get_field("overbook_roles").help_text,
+    )
+
+    class Meta:
+        model = BookingPolicy
+        fields = ("max_future_bookings", "change_cutoff_hours", "overbook_roles")
+
+
 @admin.register(BookingPolicy)
 class BookingPolicyAdmin(admin.ModelAdmin):
-    list_display = ("__str__", "max_future_bookings", "change_cutoff_hours", "updated_at")
+    form = BookingPolicyForm
+    fields = ("max_future_bookings", "change_cutoff_hours", "overbook_roles")
+    list_display = (
+        "__str__",
+        "max_future_bookings",
+        "change_cutoff_hours",
+        "overbook_roles",
+        "updated_at",
+    )
 
     def has_add_permission(self, request):
         return not BookingPolicy.objects.exists()

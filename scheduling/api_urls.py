@@ -16,6 +16,7 @@ urlpatterns = [
     path(one + "in-room/", apis.InRoomApi.as_view()),
     path(one + "complete/", apis.CompleteApi.as_view()),
     path(one + "no-show/", apis.NoShowApi.as_view()),
+    path(one + "undo/", apis.UndoApi.as_view()),
     path(one + "calendar.ics", apis.AppointmentCalendarApi.as_view()),
     path("waitlist/", apis.WaitlistApi.as_view()),
     path("waitlist-offers/<uuid:offer_id>/accept/", apis.OfferAcceptApi.as_view()),

@@ -3,7 +3,7 @@
 import json
 
 from django.http import Http404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.generics import GenericAPIView, ListAPIView
@@ -105,8 +105,20 @@ class AppointmentListApi(GenericAPIView):
 
     @extend_schema(
         operation_id="appointments_book",
+        description="Book a visit. Staff book only what `GET /availability/` offers (the "
+        "provider and start; the room is the slot's when left out): another time is a 400 "
+        "naming `start`, with `alternatives`, the nearest offered slots, unless it is an "
+        "overbook (`overbook: true` or an `overbook_reason`) by a role the booking policy "
+        "allows (otherwise 403 `overbook_not_allowed`; a blank reason is a 400 on "
+        "`overbook_reason`). A taken provider or room is a 409 `slot_taken` and a busy "
+        "patient a 409 `patient_busy`, both with `alternatives`; overbooks included.",
         request=AppointmentSerializer,
-        responses={201: AppointmentSerializer},
+        responses={
+            201: AppointmentSerializer,
+            400: OpenApiResponse(description="Field errors (`start` not offered, ...)."),
+            403: OpenApiResponse(description="The role may not book this or overbook."),
+            409: OpenApiResponse(description="`slot_taken` or `patient_busy`, alternatives."),
+        },
     )
     def post(self, request):
         serializer = AppointmentSerializer(data=request.data)
@@ -182,6 +194,27 @@ CompleteApi = move_api(
     "CompleteApi", AppointmentStatus.COMPLETED, permission_classes=[IsClinicStaff]
 )
 NoShowApi = move_api("NoShowApi", AppointmentStatus.NO_SHOW, permission_classes=[IsClinicStaff])
+
+
+class UndoApi(APIView):
+    """Staff undo a no-show or a cancellation the same local day, while the slot is free."""
+
+    permission_classes = [IsClinicStaff]
+
+    @extend_schema(
+        operation_id="appointments_undo",
+        request=None,
+        responses=AppointmentSerializer,
+        description="Undo the visit's no-show or cancellation: its status before comes back, "
+        "its procedure order is scheduled again and the reminders still ahead are planned "
+        "again. Only on the local day it happened (409 `undo_expired`), not a reschedule's "
+        "cancellation (409 `not_undoable`), and only while the provider, room and patient are "
+        "still free then (409 `slot_taken` or `patient_busy`).",
+    )
+    def post(self, request, appointment_id):
+        appointment = selectors.appointment_for(request.user, appointment_id)
+        undone = services.appointment_undo(appointment=appointment, by=Actor.api(request.user))
+        return Response(AppointmentSerializer(undone).data)
 
 
 class RescheduleApi(APIView):

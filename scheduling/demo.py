@@ -1,4 +1,5 @@
-"""Demo appointment types, working hours and two weeks of visits either side of today."""
+"""Demo appointment types, working hours, two weeks of visits either side of today, and the
+visits of the procedure orders the procedures demo made ready (run after it)."""
 
 import random
 from datetime import datetime, time, timedelta
@@ -10,7 +11,8 @@ from clinic.core.demo import DemoContext
 from clinic.core.errors import Conflict, ValidationFailed
 from clinic.users.actor import Actor
 from patients.models import Patient
-from procedures.models import ProcedureType
+from procedures.demo import ORDERS_TO_BOOK
+from procedures.models import OrderStatus, ProcedureOrder, ProcedureType
 from sites.models import Provider, ProviderKind, RoomKind
 
 from .availability import free_slots
@@ -190,3 +192,60 @@ def _seed_day(rng, desk, kinds, location, day, today, patients) -> int:
         taken.add((slot.provider.pk, slot.start))
         made += 1
     return made
+
+
+# The planned day first, then the days around it, for a procedure visit with a free slot.
+PROCEDURE_DAYS = (0, 1, -1, 2, -2)
+SLOTS_TRIED = 12
+
+
+def seed_procedure_visits(ctx: DemoContext) -> None:
+    """Book a visit for each order procedures.demo made ready, on or near its planned day:
+    booking schedules the order, so no order is "scheduled" without a visit behind it. An
+    order with no free slot, or one the safety check now blocks, stays authorized."""
+    order_ids = ctx.made.get(ORDERS_TO_BOOK, [])
+    orders = ProcedureOrder.objects.filter(
+        pk__in=order_ids, status=OrderStatus.AUTHORIZED
+    ).select_related("procedure_type", "patient__home_location")
+    kind = AppointmentType.objects.get(code="procedure")
+    by = Actor.seeding(ctx.made["frontdesk"])
+    booked = 0
+    for order in orders.order_by("planned_date", "ordered_at"):
+        location = order.patient.home_location or ctx.made["locations"][0]
+        booked += _book_procedure(order, kind, location, by)
+    ctx.counts["procedure visits"] = booked
+
+
+def _book_procedure(order: ProcedureOrder, kind: AppointmentType, location, by: Actor) -> int:
+    planned = order.planned_date or timezone.localdate()
+    for offset in PROCEDURE_DAYS:
+        day = planned + timedelta(days=offset)
+        slots = free_slots(
+            appointment_type=kind,
+            location=location,
+            procedure_type=order.procedure_type,
+            levels=len(order.levels),
+            start_date=day,
+            end_date=day,
+            for_staff=True,
+        )
+        for slot in slots[:SLOTS_TRIED]:
+            try:
+                appointment_book(
+                    patient=order.patient,
+                    appointment_type=kind,
+                    provider=slot.provider,
+                    location=location,
+                    room=slot.room,
+                    start=slot.start,
+                    by=by,
+                    procedure_order=order,
+                )
+            except Conflict as refused:
+                if refused.code == "safety_block":
+                    return 0  # left for the clinician: the order stays authorized
+                continue  # the patient is busy then: the next slot
+            except ValidationFailed:
+                continue
+            return 1
+    return 0

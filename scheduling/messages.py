@@ -2,6 +2,7 @@
 the outbox in the caller's transaction; nothing here sends anything), and what the outbox
 needs to know of these subjects, registered in SchedulingConfig.ready()."""
 
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from uuid import UUID
@@ -18,7 +19,7 @@ from notifications.models import (
     SubjectType,
 )
 from notifications.registry import SubjectKind, register_stale_check, register_subject
-from notifications.services import message_schedule, messages_cancel
+from notifications.services import message_reopen, message_schedule, messages_cancel
 from procedures.models import ProcedureRecord
 
 from .models import (
@@ -55,12 +56,54 @@ def _for_appointment(
     )
 
 
+@dataclass(frozen=True)
+class Planned:
+    """One message a booked visit plans: its kind, when it is due, its variant and until when
+    it is of use. `late_ok`: if its time has already passed it goes now (a preparation or a
+    hold planned for a day that has begun), otherwise it is left out (a reminder)."""
+
+    kind: str
+    due_at: datetime
+    variant: str = ""
+    expires_at: datetime | None = None
+    late_ok: bool = False
+
+
+def appointment_plan(appointment: Appointment, policy: NotificationPolicy) -> list[Planned]:
+    """What a booked visit plans besides its confirmation: reminders at the type's hours
+    before (on the local wall clock); for a procedure, its preparation and the day each
+    medication hold starts. Booking and an undone cancellation plan from this one list."""
+    zone = appointment.location.zone
+    plan = [
+        Planned(
+            MessageKind.APPOINTMENT_REMINDER,
+            wall_clock_before(appointment.start, hours, zone),
+            variant=f"{hours}h",
+            expires_at=appointment.start,
+        )
+        for hours in sorted(set(appointment.appointment_type.reminder_hours), reverse=True)
+    ]
+    if appointment.procedure_order_id:
+        plan += _procedure_preparation(appointment, policy)
+    return plan
+
+
+def _schedule(appointment: Appointment, planned: Planned, due_at: datetime, policy) -> None:
+    _for_appointment(
+        appointment,
+        planned.kind,
+        due_at,
+        variant=planned.variant,
+        expires_at=planned.expires_at,
+        policy=policy,
+    )
+
+
 def appointment_booked(appointment: Appointment, *, rescheduled: bool = False) -> None:
-    """A confirmation now; reminders at the type's hours before (on the local wall clock);
-    for a procedure, its preparation and the day each medication hold starts."""
+    """A confirmation now, then the plan (a reminder whose time has passed is left out:
+    booked that close, the confirmation is the reminder)."""
     policy = NotificationPolicy.current()
     now = timezone.now()
-    zone = appointment.location.zone
     _for_appointment(
         appointment,
         MessageKind.APPOINTMENT_CONFIRMATION,
@@ -69,35 +112,50 @@ def appointment_booked(appointment: Appointment, *, rescheduled: bool = False) -
         expires_at=appointment.start,
         policy=policy,
     )
-    for hours in sorted(set(appointment.appointment_type.reminder_hours), reverse=True):
-        due = wall_clock_before(appointment.start, hours, zone)
-        if due > now:  # booked closer than that: the confirmation is the reminder
-            _for_appointment(
-                appointment,
-                MessageKind.APPOINTMENT_REMINDER,
-                due,
-                variant=f"{hours}h",
-                expires_at=appointment.start,
+    for planned in appointment_plan(appointment, policy):
+        if planned.due_at > now or planned.late_ok:
+            _schedule(appointment, planned, max(planned.due_at, now), policy)
+
+
+def appointment_restored(appointment: Appointment) -> None:
+    """An undone no-show or cancellation: the planned messages still ahead are planned again
+    (those cancelled with it come back, pending), none whose time has passed; a pending
+    notice that it was cancelled is dropped."""
+    messages_cancel(
+        subject_id=appointment.pk,
+        reason="The cancellation was undone.",
+        kinds=[MessageKind.APPOINTMENT_CANCELLED],
+    )
+    policy = NotificationPolicy.current()
+    now = timezone.now()
+    for planned in appointment_plan(appointment, policy):
+        if planned.due_at > now:
+            message_reopen(
+                patient=appointment.patient,
+                kind=planned.kind,
+                subject_type=SubjectType.APPOINTMENT,
+                subject_id=appointment.pk,
+                due_at=planned.due_at,
+                location=appointment.location,
+                variant=planned.variant,
+                expires_at=planned.expires_at,
                 policy=policy,
             )
-    if appointment.procedure_order_id:
-        _procedure_preparation(appointment, policy, now)
 
 
-def _procedure_preparation(
-    appointment: Appointment, policy: NotificationPolicy, now: datetime
-) -> None:
+def _procedure_preparation(appointment: Appointment, policy: NotificationPolicy) -> list[Planned]:
     zone = appointment.location.zone
     visit_day = local_day(appointment.start, zone)
     prepare_on = visit_day - timedelta(days=policy.preparation_days_before)
-    _for_appointment(
-        appointment,
-        MessageKind.PREPARATION,
-        max(at_local(prepare_on, policy.day_message_time, zone), now),
-        expires_at=appointment.start,
-        policy=policy,
-    )
-    today = local_day(now, zone)
+    plan = [
+        Planned(
+            MessageKind.PREPARATION,
+            at_local(prepare_on, policy.day_message_time, zone),
+            expires_at=appointment.start,
+            late_ok=True,
+        )
+    ]
+    today = local_day(timezone.now(), zone)
     for finding in appointment.findings:  # the safety check the booking just ran
         hold_start = (finding.get("details") or {}).get("hold_start")
         if not hold_start or finding.get("severity") == "info":
@@ -105,14 +163,16 @@ def _procedure_preparation(
         day = date.fromisoformat(hold_start)
         if day < today:
             continue  # too late to start it: the safety check blocks the booking instead
-        _for_appointment(
-            appointment,
-            MessageKind.MEDICATION_HOLD,
-            max(at_local(day, policy.day_message_time, zone), now),
-            variant=finding["code"][:60],
-            expires_at=at_local(day + timedelta(days=1), time(0, 0), zone),
-            policy=policy,
+        plan.append(
+            Planned(
+                MessageKind.MEDICATION_HOLD,
+                at_local(day, policy.day_message_time, zone),
+                variant=finding["code"][:60],
+                expires_at=at_local(day + timedelta(days=1), time(0, 0), zone),
+                late_ok=True,
+            )
         )
+    return plan
 
 
 def appointment_cancelled(appointment: Appointment, *, notify: bool) -> None:
@@ -194,7 +254,8 @@ def _holds(message: Message, appointment: Appointment) -> list[str]:
     ):
         return []
     return [
-        f["reason"]
+        # The hold in plain words for the patient (procedures/holds.py), else the reason.
+        f["details"].get("patient_text") or f["reason"]
         for f in _findings(appointment)
         if f.get("details", {}).get("hold_start")
         and (message.kind == MessageKind.PREPARATION or f["code"][:60] == message.variant)

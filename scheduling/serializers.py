@@ -101,10 +101,26 @@ class AppointmentSerializer(serializers.ModelSerializer):
         slug_field="code", queryset=AppointmentType.objects.filter(is_active=True)
     )
     start = WallClockDateTimeField(
-        help_text="ISO 8601; without an offset it is read in the location's time zone."
+        help_text="ISO 8601; without an offset it is read in the location's time zone. Staff "
+        "book a start that availability offers for the provider (400 naming `start` and the "
+        "nearest offered times otherwise) unless it is an overbook."
     )
     idempotency_key = serializers.CharField(
         required=False, allow_blank=True, max_length=80, write_only=True
+    )
+    overbook = serializers.BooleanField(
+        required=False,
+        default=False,
+        write_only=True,
+        help_text="Book on purpose at a time availability does not offer (outside the "
+        "provider's hours or on top of another of their visits); needs `overbook_reason` "
+        "and a role the booking policy allows. Rooms and patients still never overlap (409).",
+    )
+    overbook_reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=300,
+        help_text="Why this visit is overbooked; given (not blank) it asks for an overbook.",
     )
 
     class Meta:
@@ -122,10 +138,27 @@ class AppointmentSerializer(serializers.ModelSerializer):
             "status",
             "cancel_reason",
             "idempotency_key",
+            "overbook",
+            "overbooked",
+            "overbook_reason",
             "created_at",
         )
-        read_only_fields = ("id", "end", "status", "cancel_reason", "created_at")
-        extra_kwargs = {"patient": {"required": False}, "room": {"required": False}}
+        read_only_fields = ("id", "end", "status", "cancel_reason", "overbooked", "created_at")
+        extra_kwargs = {
+            "patient": {"required": False},
+            "room": {
+                "required": False,
+                "help_text": "For staff: the room of the offered slot; left out, the one "
+                "availability chose.",
+            },
+        }
+
+    def validate(self, data):
+        """`overbook_reason` for the service: None when no overbook is asked for."""
+        asked = data.pop("overbook", False)
+        reason = data.pop("overbook_reason", "")
+        data["overbook_reason"] = reason if asked or reason.strip() else None
+        return data
 
 
 class PatientAppointmentSerializer(serializers.ModelSerializer):

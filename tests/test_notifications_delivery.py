@@ -26,7 +26,7 @@ from notifications.models import Message, MessageKind, MessageState, SubjectType
 from notifications.tests.conftest import email_patient, sms_patient
 from procedures.models import Guidance, ProcedureType
 from procedures.services import record_create
-from scheduling.models import AppointmentStatus
+from scheduling.models import AppointmentStatus, WorkingHours
 from scheduling.services import appointment_book, appointment_move, appointment_reschedule
 from scheduling.tests.factories import (
     AppointmentTypeFactory,
@@ -189,10 +189,19 @@ def wait_until_ready(process, timeout: float = 60) -> None:
 def site(db):
     zone = morning_zone()
     location = LocationFactory(time_zone=zone.key, phone="+13125550100")
+    provider = ProviderFactory(locations=[location])
+    for weekday in range(7):  # the desk books only offered times: 9:00-17:00 every day
+        WorkingHours.objects.create(
+            provider=provider,
+            location=location,
+            weekday=weekday,
+            start_time=time(9),
+            end_time=time(17),
+        )
     return {
         "zone": zone,
         "location": location,
-        "provider": ProviderFactory(locations=[location]),
+        "provider": provider,
         "room": RoomFactory(location=location, kind=RoomKind.CONSULT),
         "type": AppointmentTypeFactory(min_notice_hours=0),
     }

@@ -9,6 +9,7 @@ from .roles import Role
 NAVIGATION = {
     Role.FRONT_DESK: [
         ("Day board", "scheduling:day-board"),
+        ("Waitlist", "scheduling:waitlist"),
         ("Patients", "patients:list"),
         ("Procedures", "procedures:orders"),
         ("Failed messages", "notifications:failed"),
@@ -22,6 +23,7 @@ NAVIGATION = {
     Role.MANAGER: [
         ("Overview", "overview:home"),
         ("Day board", "scheduling:day-board"),
+        ("Waitlist", "scheduling:waitlist"),
         ("Patients", "patients:list"),
         ("Procedures", "procedures:orders"),
         ("Failed messages", "notifications:failed"),

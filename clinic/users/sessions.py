@@ -14,6 +14,8 @@ from .models import User
 
 RENEWED_AT = "_idle_renewed_at"
 RENEW_EVERY_SECONDS = 60
+# Sent by pages that refresh themselves (the desk calendar): such requests keep nobody in.
+POLL_HEADER = "X-Clinic-Poll"
 
 
 def idle_seconds_for(user: User) -> int:
@@ -37,7 +39,8 @@ class RenewIdleSessionMiddleware:
         response = self.get_response(request)
         user = getattr(request, "user", None)
         signed_in_by_session = request.session.session_key is not None  # not by API token
-        if signed_in_by_session and user is not None and user.is_authenticated:
+        by_the_person = POLL_HEADER not in request.headers  # a page's own refresh is not
+        if by_the_person and signed_in_by_session and user is not None and user.is_authenticated:
             now = int(time.time())
             if now - request.session.get(RENEWED_AT, 0) >= RENEW_EVERY_SECONDS:
                 request.session[RENEWED_AT] = now

@@ -160,13 +160,16 @@ def test_a_hold_an_upcoming_procedure_needs_shows_its_start_date(clinician_user)
         AppointmentTypeFactory,
         LocationFactory,
         ProviderFactory,
+        works_every_day,
     )
     from sites.models import Room, RoomKind
 
     location = LocationFactory(time_zone="America/Chicago")
+    provider = ProviderFactory(locations=[location])
+    works_every_day(provider, location)
     site = {
         "location": location,
-        "provider": ProviderFactory(locations=[location]),
+        "provider": provider,
         "room": Room.objects.create(location=location, name="C1", kind=RoomKind.CONSULT),
         "type": AppointmentTypeFactory(),
     }

@@ -39,10 +39,10 @@ def test_history(api_as, clinician_user, django_assert_num_queries, rows):
     patient = PatientFactory()
     events_of_each_kind(patient, rows)
     client = api_as(clinician_user)
-    # role, patient, 11 for the timeline and chart lists (procedures, their follow-ups,
+    # role, patient, 12 for the timeline and chart lists (procedures, their follow-ups,
     # assessments, visits, intakes, messages, orders, medications, allergies, conditions,
-    # devices), 4 for the safety rules (thresholds, steroids, anticoagulants, the catalog),
-    # the access-log insert
-    with django_assert_num_queries(18):
+    # devices, labs), 4 for the safety rules (thresholds, steroids, anticoagulants, the catalog),
+    # the open urgent flags, the access-log insert
+    with django_assert_num_queries(20):
         response = client.get(f"/api/v1/patients/{patient.pk}/history/")
     assert response.status_code == 200

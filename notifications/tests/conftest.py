@@ -1,4 +1,4 @@
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -31,8 +31,19 @@ def empty_outboxes(settings):
 
 @pytest.fixture
 def site(db):
+    """A site whose provider works 7:00-18:00 every day: the desk books offered times."""
+    from scheduling.models import WorkingHours
+
     location = LocationFactory(time_zone="America/Chicago", phone="+13125550100")
     provider = ProviderFactory(locations=[location])
+    for weekday in range(7):
+        WorkingHours.objects.create(
+            provider=provider,
+            location=location,
+            weekday=weekday,
+            start_time=time(7),
+            end_time=time(18),
+        )
     return {
         "location": location,
         "provider": provider,

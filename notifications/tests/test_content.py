@@ -120,7 +120,9 @@ def test_the_email_with_the_hold_names_the_medication_and_its_date(every_kind):
     subject_line, body = render(message, load_subject(message), NotificationPolicy.current())
     assert MEDICATION in body
     assert MEDICATION.lower() not in subject_line.lower()
-    assert "Stop Apixaban on" in body
+    # the hold in plain words: last dose, first day without, restart (procedures/holds.py)
+    assert "take your last dose on" in body and "Do not take it from" in body
+    assert "Start it again" in body
 
 
 def test_times_are_in_the_location_zone(site, every_kind):

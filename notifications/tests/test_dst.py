@@ -1,12 +1,13 @@
 """A 24-hour reminder for a visit on the morning after a DST change goes out at the same
 local time the day before, through the real booking and the real dispatcher."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 
 from notifications.dispatcher import dispatch_due
 from notifications.models import Message, MessageKind, MessageState
+from scheduling.models import WorkingHours
 from scheduling.tests.factories import LocationFactory
 
 from .conftest import LocmemSmsBackend, email_patient
@@ -73,6 +74,13 @@ def test_a_text_reminder_due_in_the_quiet_hours_after_a_dst_change_waits_for_8_l
     # it waits for 08:00 MST Sunday = 15:00 UTC.
     location = LocationFactory(time_zone="America/Denver", phone="+13035550100")
     site["provider"].locations.add(location)
+    WorkingHours.objects.create(  # Mondays from 7:00, so 7:00 is an offered time
+        provider=site["provider"],
+        location=location,
+        weekday=0,
+        start_time=time(7),
+        end_time=time(12),
+    )
     site.update(location=location, room=None)
     site["type"].room_kind = ""
     site["type"].save()

@@ -67,7 +67,8 @@ def test_reminder_hours_are_set_per_appointment_type(site, front_desk_user):
 
 
 def test_a_booking_closer_than_a_reminder_skips_that_reminder(site, front_desk_user):
-    appointment = book(site, front_desk_user, sms_patient(), timezone.now() + timedelta(hours=30))
+    # Between 35 and 59 hours ahead, whatever the hour now: inside 72 hours, beyond 24.
+    appointment = book(site, front_desk_user, sms_patient(), days_ahead_at(2, 11))
     kinds = set(planned(appointment))
     assert (MessageKind.APPOINTMENT_REMINDER, "24h") in kinds
     assert (MessageKind.APPOINTMENT_REMINDER, "72h") not in kinds
@@ -110,8 +111,9 @@ def test_a_failed_booking_plans_nothing(site, front_desk_user):
     assert Message.objects.count() == before
 
 
-def test_a_no_show_cancels_what_is_left(site, front_desk_user):
+def test_a_no_show_cancels_what_is_left(site, front_desk_user, clock):
     appointment = book(site, front_desk_user, sms_patient(), days_ahead_at(10, 9))
+    clock.move_to(appointment.start + timedelta(minutes=15))  # a no-show is after the start
     appointment_move(
         appointment=appointment, to=AppointmentStatus.NO_SHOW, by=Actor.desk(front_desk_user)
     )

@@ -163,12 +163,6 @@ def test_non_finite_numbers_are_refused(value):
         ((2, 1, 1, 1, 1, 1, 1, None, 1, 1), "22.2", "moderate"),
         # nine sections, 1/45 = 2.222... rounds down to 2.2
         ((1, 0, 0, 0, 0, 0, 0, None, 0, 0), "2.2", "minimal"),
-        # three sections: 1/15 = 6.666... rounds up to 6.7; 2/15 = 13.333... -> 13.3
-        ((1, 0, 0, None, None, None, None, None, None, None), "6.7", "minimal"),
-        ((2, 0, 0, None, None, None, None, None, None, None), "13.3", "minimal"),
-        # one section only
-        ((5, None, None, None, None, None, None, None, None, None), "100.0", "bed_bound"),
-        ((None, None, None, None, None, None, None, 1, None, None), "20.0", "minimal"),
     ],
 )
 def test_odi_worked_examples(answers, total, band):
@@ -193,11 +187,29 @@ def test_odi_labels():
     )
 
 
-@pytest.mark.parametrize("items", [{}, odi(*[None] * 10)])
-def test_odi_needs_at_least_one_answered_section(items):
-    assert fields_of("odi", items) == {
-        "items": ["Answer at least one ODI section; none was answered."]
-    }
+ODI_TOO_FEW = (
+    "Not scored: {n} of 10 ODI sections answered. The published scoring (Fairbank 2000) "
+    "leaves out at most one missed section, so at least 9 are needed."
+)
+
+
+@pytest.mark.parametrize(
+    ("items", "answered"),
+    [
+        ({}, 0),
+        (odi(*[None] * 10), 0),
+        # One section of ten used to score 100% "bed-bound" (issue 14).
+        (odi(5, None, None, None, None, None, None, None, None, None), 1),
+        (odi(1, 0, 0, None, None, None, None, None, None, None), 3),
+        (odi(1, 1, 1, 1, 1, 1, 1, 1, None, None), 8),
+    ],
+)
+def test_odi_with_too_few_sections_is_not_scored_and_says_why(items, answered):
+    assert fields_of("odi", items) == {"items": [ODI_TOO_FEW.format(n=answered)]}
+
+
+def test_odi_scores_from_nine_sections():
+    assert score("odi", odi(1, 1, 1, 1, 1, 1, 1, 1, 1, None)).total == D("20.0")
 
 
 ODI_S1 = "ODI section s1 (pain intensity)"
@@ -270,6 +282,10 @@ def test_ndi_needs_all_ten_items():
     assert fields_of("ndi", items) == {
         "i5": ["NDI item i5 (headaches) is required (0 to 5); it has no answer."],
         "i10": ["NDI item i10 (recreation) is required (0 to 5); it has no answer."],
+        "items": [
+            "Not scored: 8 of 10 NDI items answered. The NDI is the total of all 10 items, "
+            "0-50 (Vernon 1991), so every item is needed."
+        ],
     }
 
 

@@ -408,10 +408,11 @@ def test_clinician_sees_the_summary_with_anticoagulants_first_and_flagged(client
 @pytest.mark.parametrize(
     ("role", "queries"),
     [
-        # session, user, groups (role), patient with home location, the access-log insert
-        ("front_desk_user", 5),
-        # ... + allergies, medications, conditions, devices, assessments, intakes
-        ("clinician_user", 11),
+        # session, user, groups (role), patient with home location, the access-log insert,
+        # the open urgent flags (the banner)
+        ("front_desk_user", 6),
+        # ... + allergies, medications, conditions, devices, assessments, labs, intakes
+        ("clinician_user", 13),
     ],
 )
 def test_chart_query_count_is_fixed(

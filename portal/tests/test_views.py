@@ -23,12 +23,10 @@ def test_a_patient_login_without_a_record_is_told_what_happens_next(client, make
 
 
 def _scheduled(patient, clinician, code, **fields):
-    from datetime import timedelta
-
-    from django.utils import timezone
-
+    """An order scheduled the one way there is: its procedure visit is booked."""
     from procedures import services
     from procedures.models import ProcedureType
+    from scheduling.tests.visits import procedure_visit
 
     kind = ProcedureType.objects.get(code=code)
     order = services.order_create(
@@ -41,9 +39,9 @@ def _scheduled(patient, clinician, code, **fields):
         **fields,
     )
     services.order_authorize(order=order, by=Actor.desk(clinician))
-    return services.order_schedule(
-        order=order, planned_date=timezone.localdate() + timedelta(days=9), by=Actor.desk(clinician)
-    )
+    procedure_visit(order, days_ahead=9, hour=9 + 2 * patient.appointments.count())
+    order.refresh_from_db()
+    return order
 
 
 def test_portal_shows_the_patients_own_scheduled_procedures_only(
@@ -92,6 +90,7 @@ def test_portal_page_runs_a_fixed_number_of_queries(
     _scheduled(own_patient, clinician_user, "tfesi_ls", side="left", levels=["L5-S1"])
     _scheduled(own_patient, clinician_user, "trigger_point")
     client.force_login(patient_user)
-    # session, user, role groups, the patient, their scheduled orders with the procedure type
+    # session, user, role groups, the patient, their upcoming procedure visits (with the order
+    # and its procedure type)
     with django_assert_num_queries(5):
         assert client.get("/portal/").status_code == 200

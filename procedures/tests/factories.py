@@ -97,13 +97,14 @@ def record(
     steroid: str | None = None,
     dose=None,
     today: date = TODAY,
-    measured_after_days: int = 1,
+    measured_after_days: int | None = None,
     **fields,
 ) -> ProcedureRecord:
     """A `code` procedure performed `days_ago` days before `today`.
 
-    With `relief`, also a follow-up `measured_after_days` after it with that percent relief,
-    and `best_relief_percent` set to it. With `steroid` (a Steroid name), `dose` mg of it.
+    With `relief`, also a follow-up with that percent relief and `best_relief_percent` set
+    to it: 2 hours after (a pain-diary entry, inside any local anaesthetic's duration, so a
+    diagnostic block's relief counts), or `measured_after_days` days after. With `steroid` (a Steroid name), `dose` mg of it.
     """
     if steroid is not None:
         fields["steroid_id"] = steroid
@@ -114,7 +115,8 @@ def record(
         relief = Decimal(str(relief))
         ProcedureOutcomeFactory(
             record=made,
-            measured_at=made.performed_at + timedelta(days=measured_after_days),
+            measured_at=made.performed_at
+            + (timedelta(days=measured_after_days) if measured_after_days else timedelta(hours=2)),
             nrs=nrs_for(relief, made.pre_nrs),
             percent_relief=relief,
         )

@@ -7,8 +7,17 @@ from .moves import (
     appointment_confirm,
     appointment_move,
     appointment_reschedule,
+    appointment_undo,
 )
-from .waitlist import offer_accept, offer_freed_slot, offers_expire, waitlist_join
+from .waitlist import (
+    offer_accept,
+    offer_freed_slot,
+    offer_slot_by_hand,
+    offers_expire,
+    waitlist_add,
+    waitlist_join,
+    waitlist_remove,
+)
 
 __all__ = [
     "TRANSITIONS",
@@ -17,10 +26,14 @@ __all__ = [
     "appointment_confirm",
     "appointment_move",
     "appointment_reschedule",
+    "appointment_undo",
     "nearest_slots",
     "offer_accept",
     "offer_freed_slot",
+    "offer_slot_by_hand",
     "offers_expire",
     "patient_change_refusal",
+    "waitlist_add",
     "waitlist_join",
+    "waitlist_remove",
 ]

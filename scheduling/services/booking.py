@@ -5,18 +5,26 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from clinic.core.errors import Conflict, ValidationFailed
-from clinic.users.actor import Actor
+from clinic.core.errors import Conflict, Forbidden, ValidationFailed
+from clinic.users.actor import Actor, ActorChannel
 from patients.models import Patient
 from procedures.models import ProcedureOrder
 from procedures.services import order_refresh_findings, order_schedule
 from sites.models import Location, Provider, Room
 
-from ..availability import Need, free_slots
+from ..availability import Need, Slot, free_slots
 from ..messages import appointment_booked
-from ..models import Appointment, AppointmentKind, AppointmentStatus, AppointmentType, BookingPolicy
+from ..models import (
+    HOLDS_TIME,
+    Appointment,
+    AppointmentKind,
+    AppointmentStatus,
+    AppointmentType,
+    BookingPolicy,
+)
 
 # Which constraint refused the row, and what the caller is told.
 OVERLAP_CODES = {
@@ -107,9 +115,17 @@ def appointment_book(
     idempotency_key: str = "",
     offered_by_clinic: bool = False,
     rescheduled: bool = False,
+    overbook_reason: str | None = None,
 ) -> Appointment:
     """Book a visit. A retried request with the same idempotency key returns the first
     appointment; a lost race is a 409 `slot_taken`; nothing is written on any error.
+
+    Staff booking through the pages, the API or the admin book only what availability
+    offers (provider and start; the room is the offered one unless another of the right
+    kind is named, and the room constraint decides); a time it does not offer is a 400 on
+    `start` naming the nearest offered ones, unless it is an overbook: `overbook_reason`
+    given (not None) asks for one, which needs a reason and a role the booking policy
+    allows, and is kept on the row (`overbooked`, the reason, who booked it and when).
     `offered_by_clinic`: the clinic offered this exact slot (a waitlist offer), so the
     rules for patients booking on their own do not apply. The confirmation, reminders and
     preparation messages are planned in the same transaction (`rescheduled` words the
@@ -118,6 +134,8 @@ def appointment_book(
     if existing is not None:
         return existing
     need = need_of(appointment_type, procedure_order)
+    overbook = _overbook_reason(by, overbook_reason)
+    held = overbook is None and _held_to_offers(by, offered_by_clinic)
     errors = _booking_errors(
         appointment_type=appointment_type,
         provider=provider,
@@ -128,6 +146,8 @@ def appointment_book(
         order=procedure_order,
         patient=patient,
     )
+    if held and room is None:
+        errors.pop("room", None)  # the offered slot carries the room availability chose
     patient_rules = by.is_patient and not offered_by_clinic
     if by.is_clinic_staff and by.role not in appointment_type.bookable_by:
         errors["appointment_type"] = ["Your role does not book this kind of visit."]
@@ -135,6 +155,46 @@ def appointment_book(
         errors = _patient_rule_errors(appointment_type, provider, location, start, procedure_order)
     if errors:
         raise ValidationFailed(errors)
+    if held:
+        room = _offered_room(
+            appointment_type=appointment_type,
+            provider=provider,
+            location=location,
+            room=room,
+            start=start,
+            procedure_order=procedure_order,
+            need=need,
+        )
+    return _book(
+        start,
+        need,
+        by=by,
+        patient_rules=patient_rules,
+        rescheduled=rescheduled,
+        patient=patient,
+        appointment_type=appointment_type,
+        provider=provider,
+        location=location,
+        room=room,
+        procedure_order=procedure_order,
+        idempotency_key=idempotency_key,
+        overbooked=overbook is not None,
+        overbook_reason=overbook or "",
+    )
+
+
+def _book(
+    start: datetime,
+    need: Need,
+    *,
+    by: Actor,
+    patient_rules: bool,
+    rescheduled: bool,
+    **fields: Any,
+) -> Appointment:
+    """The write: the order's safety check, the row and its messages, in one transaction;
+    a constraint's refusal becomes a 409 with the free slots nearby."""
+    location, procedure_order = fields["location"], fields["procedure_order"]
     planned_day = start.astimezone(location.zone).date()
     if procedure_order is not None:
         # Kept even if the booking below is refused, so a clinician can act on it.
@@ -142,44 +202,156 @@ def appointment_book(
     try:
         with transaction.atomic():
             if patient_rules:
-                _refuse_over_cap(patient)  # under the patient's lock, so parallel books queue
+                _refuse_over_cap(
+                    fields["patient"]
+                )  # under the patient's lock: parallel books queue
             findings = []
             if procedure_order is not None:
                 order = order_schedule(order=procedure_order, planned_date=planned_day, by=by)
                 findings = order.findings
-            appointment = _insert(
-                start,
-                need,
-                patient=patient,
-                appointment_type=appointment_type,
-                provider=provider,
-                location=location,
-                room=room,
-                procedure_order=procedure_order,
-                findings=findings,
-                booked_by=by.user,
-                idempotency_key=idempotency_key,
-            )
+            appointment = _insert(start, need, findings=findings, booked_by=by.user, **fields)
             appointment_booked(appointment, rescheduled=rescheduled)
             return appointment
     except IntegrityError as error:
         constraint = _constraint_of(error)
         if constraint == "appointment_idempotency_key_unique":
-            existing = _existing(by, idempotency_key)  # the same request, won by a retry
+            existing = _existing(by, fields["idempotency_key"])  # the same request, retried
             if existing is None:  # that booking is gone again: report the clash as it was
                 raise
             return existing
         if constraint not in OVERLAP_CODES:
             raise
-        code, detail = OVERLAP_CODES[constraint]
-        nearby = nearest_slots(
-            for_staff=by.is_clinic_staff,
+        raise _overlap_conflict(constraint, by, start, fields) from None
+
+
+def _overlap_conflict(constraint: str, by: Actor, start: datetime, fields: dict) -> Conflict:
+    code, detail = OVERLAP_CODES[constraint]
+    nearby = nearest_slots(
+        for_staff=by.is_clinic_staff,
+        appointment_type=fields["appointment_type"],
+        location=fields["location"],
+        start=start,
+        procedure_order=fields["procedure_order"],
+    )
+    return Conflict(detail, code=code, alternatives=nearby)
+
+
+# Staff are held to what availability offers on these channels; the system (the demo seed,
+# imports, beat) and a deliberate overbook are not.
+OFFERED_ONLY_CHANNELS = frozenset({ActorChannel.DESK, ActorChannel.API, ActorChannel.ADMIN})
+NEAREST_NAMED = 3
+
+
+def _held_to_offers(by: Actor, offered_by_clinic: bool) -> bool:
+    """A move (a drag on the calendar) is held too: outside hours or on top of another visit
+    is only ever a deliberate overbook."""
+    return by.is_clinic_staff and by.channel in OFFERED_ONLY_CHANNELS and not offered_by_clinic
+
+
+def _overbook_reason(by: Actor, reason: str | None) -> str | None:
+    """None when no overbook is asked for; else its reason, once the role may overbook."""
+    if reason is None:
+        return None
+    allowed = BookingPolicy.current().overbook_roles
+    if not by.is_clinic_staff or by.role not in allowed:
+        names = ", ".join(r.replace("_", " ") for r in allowed) or "no role"
+        raise Forbidden(
+            f"Your role may not overbook; the booking policy allows: {names}.",
+            code="overbook_not_allowed",
+        )
+    if not reason.strip():
+        raise ValidationFailed({"overbook_reason": ["Say why this visit is overbooked."]})
+    return reason.strip()[:300]
+
+
+def _slot_dict(slot: Slot) -> dict:
+    return {
+        "start": slot.start.isoformat(),
+        "end": slot.end.isoformat(),
+        "provider": str(slot.provider.pk),
+        "room": str(slot.room.pk) if slot.room else None,
+        "location": str(slot.location.pk),
+    }
+
+
+def _offered_room(
+    *,
+    appointment_type: AppointmentType,
+    provider: Provider,
+    location: Location,
+    room: Room | None,
+    start: datetime,
+    procedure_order: ProcedureOrder | None,
+    need: Need,
+) -> Room | None:
+    """The room to book when availability offers this provider at this start (the named
+    room, or the one the slot carries); otherwise a 409 when the provider's or the room's
+    time is taken, a 400 on `start` naming the nearest offered times when it is not. One
+    availability read of that provider's one day."""
+    zone = location.zone
+    day = start.astimezone(zone).date()
+    slots = free_slots(
+        appointment_type=appointment_type,
+        location=location,
+        provider=provider,
+        procedure_type=procedure_order.procedure_type if procedure_order else None,
+        levels=len(procedure_order.levels) if procedure_order else 1,
+        start_date=day,
+        end_date=day,
+        for_staff=True,
+    )
+    wanted = start.astimezone(UTC)  # PEP 495: a time of the repeated hour never equals across zones
+    offered = next((slot for slot in slots if slot.start == wanted), None)
+    if offered is not None:
+        return room if room is not None else offered.room
+    taken_by = _taken(provider, room, start, need)
+    if taken_by:
+        code, detail = OVERLAP_CODES[taken_by]
+        alternatives = nearest_slots(
+            for_staff=True,
             appointment_type=appointment_type,
             location=location,
             start=start,
             procedure_order=procedure_order,
         )
-        raise Conflict(detail, code=code, alternatives=nearby) from None
+        raise Conflict(detail, code=code, alternatives=alternatives)
+    slots.sort(key=lambda slot: abs(slot.start - start))
+    nearest = slots[:NEAREST_NAMED]
+    when = start.astimezone(zone)
+    text = f"{when:%a %b %d}, {_clock(when)} is not offered for {provider.display_name}"
+    if nearest:
+        times = ", ".join(_clock(slot.local_start) for slot in sorted(nearest, key=_start))
+        text += f"; the nearest offered times that day: {times}."
+    else:
+        text += " on that day: choose another day, or overbook with a reason."
+    error = ValidationFailed({"start": [text]})
+    error.extra["alternatives"] = [_slot_dict(slot) for slot in nearest]
+    raise error
+
+
+def _start(slot: Slot) -> datetime:
+    return slot.start
+
+
+def _clock(moment: datetime) -> str:
+    return f"{moment:%I:%M %p}".lstrip("0")
+
+
+def _taken(provider: Provider, room: Room | None, start: datetime, need: Need) -> str:
+    """The constraint an active visit would trip, holding the provider's time (a visit not
+    overbooked) or the room's; "" when neither is held."""
+    start = start.astimezone(UTC)
+    span = Q(
+        status__in=HOLDS_TIME,
+        block_start__lt=start + timedelta(minutes=need.minutes + need.after),
+        block_end__gt=start - timedelta(minutes=need.before),
+    )
+    visits = Appointment.objects.filter(span)
+    if visits.filter(provider=provider, overbooked=False).exists():
+        return "appointment_no_provider_overlap"
+    if room is not None and visits.filter(room=room).exists():
+        return "appointment_no_room_overlap"
+    return ""
 
 
 ALTERNATIVES = 3
@@ -260,6 +432,6 @@ def _patient_rule_errors(appointment_type, provider, location, start, procedure_
         start_date=day,
         end_date=day,
     )
-    if not any(slot.start == start for slot in offered):
+    if not any(slot.start == start.astimezone(UTC) for slot in offered):
         return {"start": ["This time is not offered: choose one of the free slots."]}
     return {}

@@ -1,20 +1,36 @@
 """Moving an appointment through its states: check-in, in room, complete, no-show, cancel,
-reschedule, the patient's confirmation, and visits entered afterwards."""
+reschedule, undoing a no-show or a cancellation, the patient's confirmation, and visits
+entered afterwards. Every move is stamped and logged (AppointmentStatusChange)."""
 
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from clinic.core.errors import Conflict, ValidationFailed
+from clinic.core.errors import Conflict, Forbidden, ValidationFailed
 from clinic.core.states import move_state
 from clinic.users.actor import Actor
 from patients.models import Patient
-from procedures.services import order_unschedule
+from procedures.models import OrderStatus, ProcedureOrder
+from procedures.services import order_schedule, order_unschedule
 from sites.models import Location, Provider, Room
 
-from ..messages import appointment_cancelled, appointment_closed
-from ..models import Appointment, AppointmentStatus, AppointmentType
+from ..messages import (
+    appointment_cancelled,
+    appointment_closed,
+    appointment_restored,
+    waitlist_offer_closed,
+)
+from ..models import (
+    Appointment,
+    AppointmentStatus,
+    AppointmentStatusChange,
+    AppointmentType,
+    OfferStatus,
+    WaitlistOffer,
+    WaitlistStatus,
+)
+from ..selectors import RELEASES, RESCHEDULED, local_label, undoable_release
 from .booking import (
     OVERLAP_CODES,
     _booking_errors,
@@ -26,7 +42,7 @@ from .booking import (
 )
 from .waitlist import offer_freed_slot
 
-TRANSITIONS = {
+TRANSITIONS: dict[str, set[str]] = {
     AppointmentStatus.BOOKED: {
         AppointmentStatus.CHECKED_IN,
         AppointmentStatus.CANCELLED,
@@ -40,8 +56,75 @@ TRANSITIONS = {
 }
 
 
+# The stamp each move sets on the appointment, so the board shows the waits.
+STAMPS: dict[str, str] = {
+    AppointmentStatus.CHECKED_IN: "checked_in_at",
+    AppointmentStatus.IN_ROOM: "in_room_at",
+    AppointmentStatus.COMPLETED: "completed_at",
+}
+# Moves that only make sense on the visit's own local day, and those only after its start.
+ON_THE_DAY = {AppointmentStatus.CHECKED_IN, AppointmentStatus.NO_SHOW}
+AFTER_START = {AppointmentStatus.NO_SHOW}
+# How a refused early move is named to the desk.
+MOVE_WORDS: dict[str, str] = {
+    AppointmentStatus.CHECKED_IN: "checked in",
+    AppointmentStatus.NO_SHOW: "marked a no-show",
+}
+
+
 def _move(appointment: Appointment, to: str) -> None:
     move_state(appointment, to, TRANSITIONS, "An appointment")
+
+
+def _refuse_early(appointment: Appointment, to: str, now: datetime) -> None:
+    """Check-in and no-show on the visit's local day only, a no-show after its start."""
+    zone = appointment.location.zone
+    when = local_label(appointment.start, appointment.location)
+    if (
+        to in ON_THE_DAY
+        and appointment.start.astimezone(zone).date() != now.astimezone(zone).date()
+    ):
+        raise Conflict(
+            f"This visit is on {when}: it can be {MOVE_WORDS[to]} only on its day.",
+            code="not_today",
+            status=appointment.status,
+            to=to,
+        )
+    if to in AFTER_START and now < appointment.start:
+        raise Conflict(
+            f"This visit starts at {when}: it can be marked a no-show only after it starts.",
+            code="not_started",
+            status=appointment.status,
+            to=to,
+        )
+
+
+def _log(
+    appointment: Appointment,
+    *,
+    from_status: str,
+    by: Actor,
+    at: datetime,
+    reason: str = "",
+    undo: bool = False,
+) -> AppointmentStatusChange:
+    return AppointmentStatusChange.objects.create(
+        appointment=appointment,
+        from_status=from_status,
+        to_status=appointment.status,
+        at=at,
+        by=by.user,
+        channel=by.channel,
+        reason=reason[:300],
+        undo=undo,
+    )
+
+
+def _release_order(order: ProcedureOrder | None, by: Actor) -> ProcedureOrder | None:
+    """The visit no longer holds its procedure order: it is authorized again (to book)."""
+    if order is None or order.status != OrderStatus.SCHEDULED:
+        return order
+    return order_unschedule(order=order, by=by)
 
 
 @transaction.atomic
@@ -54,7 +137,9 @@ def appointment_reschedule(
     room: Room | None = None,
 ) -> Appointment:
     """Move a booked appointment in one transaction: if the new time cannot be booked, the
-    old appointment stays exactly as it was."""
+    old appointment stays exactly as it was. The old one is logged as cancelled
+    ("Rescheduled"), which is not undone: the visit is moved again instead. Its procedure
+    order goes back to authorized and the new booking schedules it for the new day."""
     old = (
         Appointment.objects.select_for_update(of=("self",))
         .select_related(
@@ -69,13 +154,12 @@ def appointment_reschedule(
             status=old.status,
         )
     _refuse_late_patient_change(old, by)
-    old.status, old.cancel_reason = AppointmentStatus.CANCELLED, "Rescheduled"
+    old.status, old.cancel_reason = AppointmentStatus.CANCELLED, RESCHEDULED
     old.cancelled_by = by.user
     old.save(update_fields=["status", "cancel_reason", "cancelled_by", "updated_at"])
+    _log(old, from_status=AppointmentStatus.BOOKED, by=by, at=timezone.now(), reason=RESCHEDULED)
     appointment_cancelled(old, notify=False)  # the new booking's confirmation says it moved
-    order = old.procedure_order
-    if order is not None:
-        order = order_unschedule(order=order, by=by)
+    order = _release_order(old.procedure_order, by)
     return appointment_book(
         patient=old.patient,
         appointment_type=old.appointment_type,
@@ -93,30 +177,107 @@ def appointment_reschedule(
 def appointment_move(
     *, appointment: Appointment, to: str, by: Actor, reason: str = ""
 ) -> Appointment:
-    """Check in, in room, complete, no-show or cancel (a cancellation needs a reason)."""
+    """Check in, in room, complete, no-show or cancel (a cancellation needs a reason). An
+    illegal move is a 409 `illegal_transition`; a check-in or no-show on another day than
+    the visit's is `not_today`, a no-show before the start `not_started`."""
     appointment = (
         Appointment.objects.select_for_update(of=("self",))
-        .select_related("location")
+        .select_related("location", "procedure_order")
         .get(pk=appointment.pk)
     )
     if to == AppointmentStatus.CANCELLED:
         _refuse_late_patient_change(appointment, by)
+    now = timezone.now()
+    was = appointment.status
     _move(appointment, to)  # an illegal move is a 409 before any missing reason
+    _refuse_early(appointment, to, now)
     if to == AppointmentStatus.CANCELLED and not reason.strip():
         raise ValidationFailed({"reason": ["Say why the appointment is cancelled."]})
     if to == AppointmentStatus.CANCELLED:
         appointment.cancel_reason, appointment.cancelled_by = reason.strip()[:300], by.user
+    if to in STAMPS:
+        setattr(appointment, STAMPS[to], now)
     appointment.save()
+    _log(appointment, from_status=was, by=by, at=now, reason=reason.strip())
     if to == AppointmentStatus.CANCELLED:
         appointment_cancelled(appointment, notify=True)
         offer_freed_slot(appointment)
     else:
         appointment_closed(appointment)
-    if (
-        to in (AppointmentStatus.CANCELLED, AppointmentStatus.NO_SHOW)
-        and appointment.procedure_order is not None
+    if to in RELEASES:
+        _release_order(appointment.procedure_order, by)
+    return appointment
+
+
+# --- Undo ---------------------------------------------------------------------------------
+
+
+def _withdraw_offers(appointment: Appointment) -> None:
+    """The freed slot is taken again: its open waitlist offers close, their patients wait."""
+    offers = WaitlistOffer.objects.select_for_update().select_related("entry")
+    for offer in offers.filter(
+        status=OfferStatus.OPEN,
+        provider=appointment.provider_id,
+        location=appointment.location_id,
+        start=appointment.start,
     ):
-        order_unschedule(order=appointment.procedure_order, by=by)
+        offer.status = OfferStatus.EXPIRED
+        offer.save(update_fields=["status"])
+        waitlist_offer_closed(offer)
+        offer.entry.status = WaitlistStatus.WAITING
+        offer.entry.save(update_fields=["status"])
+
+
+def _take_slot_again(appointment: Appointment, fields: list[str]) -> None:
+    try:
+        with transaction.atomic():
+            appointment.save(update_fields=fields)
+    except IntegrityError as error:
+        overlap = OVERLAP_CODES.get(_constraint_of(error))
+        if overlap is None:
+            raise
+        code, detail = overlap
+        raise Conflict(f"{detail} The visit cannot be restored.", code=code) from None
+
+
+def _schedule_order_again(appointment: Appointment, by: Actor, today) -> None:
+    order = appointment.procedure_order
+    if order is None:
+        return
+    if order.status != OrderStatus.AUTHORIZED:
+        raise Conflict(
+            f"Its procedure order is now {order.get_status_display().lower()}; book the "
+            "procedure again from the order.",
+            code="order_moved",
+            order_status=order.status,
+        )
+    day = appointment.start.astimezone(appointment.location.zone).date()
+    order_schedule(order=order, planned_date=day, by=by, today=today)
+
+
+@transaction.atomic
+def appointment_undo(*, appointment: Appointment, by: Actor) -> Appointment:
+    """Staff undo a no-show or a cancellation the same local day, while the slot is still
+    free: the status before it comes back, the procedure order is scheduled again, the
+    reminders still ahead are planned again and the undo is logged. 409 otherwise."""
+    if not by.is_clinic_staff:
+        raise Forbidden("Only the clinic's staff may undo a no-show or a cancellation.")
+    appointment = (
+        Appointment.objects.select_for_update(of=("self",))
+        .select_related("location", "procedure_order", "appointment_type", "patient")
+        .get(pk=appointment.pk)
+    )
+    now = timezone.now()
+    last = undoable_release(appointment, now)
+    was = appointment.status
+    appointment.status = last.from_status
+    appointment.cancel_reason, appointment.cancelled_by = "", None
+    _take_slot_again(appointment, ["status", "cancel_reason", "cancelled_by", "updated_at"])
+    _schedule_order_again(appointment, by, now.astimezone(appointment.location.zone).date())
+    _withdraw_offers(appointment)
+    appointment_restored(appointment)
+    undone = f"Undid the {last.get_to_status_display().lower()}."
+    _log(appointment, from_status=was, by=by, at=now, reason=undone, undo=True)
     return appointment
 
 

@@ -1,6 +1,8 @@
+from datetime import time
+
 import factory
 
-from scheduling.models import AppointmentType
+from scheduling.models import AppointmentType, WorkingHours
 from sites.models import Location, Provider, ProviderKind, Room, RoomKind
 
 
@@ -49,3 +51,20 @@ class AppointmentTypeFactory(factory.django.DjangoModelFactory):
     duration_minutes = 20
     buffer_after_minutes = 10
     room_kind = RoomKind.CONSULT
+
+
+def works_every_day(
+    provider: Provider, location: Location, start: time | None = None, end: time | None = None
+) -> None:
+    """`provider` works at `location` every day of the week, 8:00-18:00 unless told, so
+    the times a test books are ones availability offers (staff book only those)."""
+    WorkingHours.objects.bulk_create(
+        WorkingHours(
+            provider=provider,
+            location=location,
+            weekday=weekday,
+            start_time=start or time(8),
+            end_time=end or time(18),
+        )
+        for weekday in range(7)
+    )

@@ -113,6 +113,13 @@ def test_a_local_time_the_clocks_skip_is_a_clear_400(api_as, front_desk_user, si
 def test_a_repeated_local_time_means_its_first_occurrence(
     api_as, front_desk_user, site, other_patient
 ):
+    WorkingHours.objects.create(  # a night session, so 1:30 is an offered time
+        provider=site["doctor"],
+        location=site["location"],
+        weekday=6,
+        start_time=time(0),
+        end_time=time(6),
+    )
     response = api_as(front_desk_user).post(
         "/api/v1/appointments/", body(site, other_patient, "2030-11-03T01:30:00")
     )
@@ -178,13 +185,14 @@ def test_patients_see_and_cancel_only_their_own(
     assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
 
 
-def test_state_moves_and_illegal_ones(api_as, front_desk_user, site, other_patient):
+def test_state_moves_and_illegal_ones(api_as, front_desk_user, site, other_patient, clock):
     client = api_as(front_desk_user)
     appointment = client.post(
         "/api/v1/appointments/", body(site, other_patient, local(next_weekday(3), 9))
     ).json()
     base = f"/api/v1/appointments/{appointment['id']}/"
     assert client.post(base + "complete/").status_code == 409
+    clock.move_to(datetime.fromisoformat(appointment["start"]) - timedelta(minutes=10))
     for action, state in (
         ("check-in/", "checked_in"),
         ("in-room/", "in_room"),
@@ -305,14 +313,15 @@ def test_staff_get_alternatives_inside_the_patients_notice_period(
 
 
 def test_an_illegal_cancel_is_a_409_even_without_a_reason(
-    api_as, front_desk_user, site, other_patient
+    api_as, front_desk_user, site, other_patient, clock
 ):
     client = api_as(front_desk_user)
     appointment = client.post(
         "/api/v1/appointments/", body(site, other_patient, local(next_weekday(3), 10))
     ).json()
     base = f"/api/v1/appointments/{appointment['id']}/"
-    client.post(base + "no-show/")
+    clock.move_to(datetime.fromisoformat(appointment["start"]) + timedelta(minutes=15))
+    assert client.post(base + "no-show/").status_code == 200
     response = client.post(base + "cancel/", {"reason": "Called in"})
     assert response.status_code == 409 and response.json()["code"] == "illegal_transition"
     from clinic.core.errors import Conflict

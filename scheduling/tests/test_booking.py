@@ -77,6 +77,8 @@ class TestOverlaps:
         assert book(clinic, front_desk_user, at=next_monday_at(9, 30))
 
     def test_back_to_back_is_allowed_for_a_patient(self, clinic, front_desk_user):
+        clinic["type"].slot_step_minutes = 10  # so 9:20, right after 9:00-9:20, is offered
+        clinic["type"].save(update_fields=["slot_step_minutes"])
         patient = PatientFactory()
         book(clinic, front_desk_user, patient=patient)
         second = book(
@@ -90,15 +92,19 @@ class TestOverlaps:
         assert second.start == next_monday_at(9, 20)
 
     @pytest.mark.parametrize("freed_by", [AppointmentStatus.CANCELLED, AppointmentStatus.NO_SHOW])
-    def test_cancelled_and_no_show_free_the_time(self, clinic, front_desk_user, freed_by):
+    def test_cancelled_and_no_show_free_the_time(self, clinic, front_desk_user, freed_by, clock):
         first = book(clinic, front_desk_user)
+        if freed_by == AppointmentStatus.NO_SHOW:
+            clock.move_to(first.start + timedelta(minutes=15))  # a no-show is after the start
         appointment_move(
             appointment=first,
             to=freed_by,
             by=Actor.desk(front_desk_user),
             reason="Called to cancel",
         )
-        assert book(clinic, front_desk_user).status == AppointmentStatus.BOOKED
+        clock.move_to(first.start - timedelta(days=1))  # before it again: its time is free
+        again = book(clinic, front_desk_user, at=first.start)
+        assert again.status == AppointmentStatus.BOOKED
 
 
 @pytest.mark.django_db
@@ -125,8 +131,9 @@ class TestRules:
         assert "time zone" in caught.value.fields["start"][0]
         assert not Appointment.objects.exists()
 
-    def test_states_move_forward_only(self, clinic, front_desk_user):
+    def test_states_move_forward_only(self, clinic, front_desk_user, clock):
         appointment = book(clinic, front_desk_user)
+        clock.move_to(appointment.start - timedelta(minutes=10))  # check-in on the day
         for to in (
             AppointmentStatus.CHECKED_IN,
             AppointmentStatus.IN_ROOM,

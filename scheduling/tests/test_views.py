@@ -1,7 +1,7 @@
 """The front desk's day board and booking page."""
 
 import re
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -9,6 +9,7 @@ import pytest
 from clinic.users.actor import Actor
 from patients.tests.factories import PatientFactory
 from scheduling import services
+from scheduling.forms import slot_value
 from scheduling.models import Appointment, AppointmentStatus, WorkingHours
 from scheduling.tests.factories import (
     AppointmentTypeFactory,
@@ -70,17 +71,16 @@ def board(client, site, day, **params):
     return client.get("/desk/", {"location": str(site["location"].pk), "date": str(day), **params})
 
 
-def column(page: str, heading_id: str) -> str:
-    """The HTML of one board column, found by its heading's id."""
-    start = page.index(f'id="{heading_id}"')
-    end = page.find("</section>", start)
-    return page[start:end]
-
-
 # --- Showing the board ------------------------------------------------------------------
 
 
-def test_board_puts_each_appointment_in_its_provider_and_room_column(client, front_desk_user, site):
+def window_visits(response) -> dict[str, dict]:
+    """The visits of the day's window that comes with the page, by id."""
+    events = response.context["initial_window"]["events"]
+    return {e["id"]: e for e in events if e.get("extendedProps", {}).get("kind") == "visit"}
+
+
+def test_board_is_the_calendar_with_the_days_window(client, front_desk_user, site):
     day = next_weekday(1)
     first = book(site, day=day, hour=9, doctor=0, room=0)
     second = book(site, day=day, hour=10, doctor=1, room=1)
@@ -88,25 +88,29 @@ def test_board_puts_each_appointment_in_its_provider_and_room_column(client, fro
     client.force_login(front_desk_user)
     response = board(client, site, day)
     assert response.status_code == 200
+    window = response.context["initial_window"]
+    assert [r["title"] for r in window["resources"]] == [d.display_name for d in site["doctors"]]
+    shown = window_visits(response)
+    assert set(shown) == {str(first.pk), str(second.pk)}
+    assert shown[str(first.pk)]["start"] == f"{day}T09:00:00", "the site's wall clock"
+    assert shown[str(first.pk)]["resourceIds"] == [str(site["doctors"][0].pk)]
+    assert shown[str(first.pk)]["extendedProps"]["color"] == "#aa3377", "the type's colour"
     page = response.content.decode()
-    alpha = column(page, f"col-p-{site['doctors'][0].pk}")
-    beta = column(page, f"col-p-{site['doctors'][1].pk}")
-    exam1 = column(page, f"col-r-{site['rooms'][0].pk}")
-    exam2 = column(page, f"col-r-{site['rooms'][1].pk}")
-    assert first.patient.full_name in alpha and first.patient.full_name not in beta
-    assert second.patient.full_name in beta and second.patient.full_name not in alpha
-    assert first.patient.full_name in exam1 and second.patient.full_name in exam2
-    assert "9:00 AM\u20139:20 AM" in alpha, "local times in the site's zone"
-    assert "border-left-color: #aa3377" in alpha, "the type's colour"
-    assert "Check in" in alpha and "No-show" in alpha and "Cancel" in alpha
-    assert page.count('<li class="appt ') == 4, "two cards, each in a provider and a room column"
-    assert "Next free slots" in page
+    assert 'id="calendar-initial"' in page and first.patient.full_name in page
+    assert "vendor/event-calendar/event-calendar.min.js" in page and "js/calendar.js" in page
+    assert 'data-events-url="/desk/calendar/events/"' in page
+    rooms = board(client, site, day, by="room")
+    assert [r["title"] for r in rooms.context["initial_window"]["resources"]] == [
+        "Exam 1",
+        "Exam 2",
+    ]
 
 
 def test_board_empty_states(client, front_desk_user, site):
     client.force_login(front_desk_user)
-    page = board(client, site, next_weekday(2)).content.decode()
-    assert "No appointments on this day" in page
+    response = board(client, site, next_weekday(2))
+    assert response.status_code == 200
+    assert window_visits(response) == {}
 
 
 def test_board_without_locations_explains_what_to_do(client, front_desk_user):
@@ -156,9 +160,10 @@ def test_a_patient_gets_403_and_anonymous_goes_to_login(client, patient_user, si
 # --- Moving appointments ----------------------------------------------------------------
 
 
-def test_check_in_then_cancel_through_the_page(client, front_desk_user, site):
+def test_check_in_then_cancel_through_the_page(client, front_desk_user, site, clock):
     day = next_weekday(1)
     appointment = book(site, day=day, hour=9)
+    clock.move_to(appointment.start - timedelta(minutes=10))  # check-in is on the visit's day
     client.force_login(front_desk_user)
     url = f"/desk/appointments/{appointment.pk}/move/"
     response = client.post(url, {"to": "checked_in"})
@@ -195,14 +200,16 @@ def test_an_illegal_move_is_a_409(client, front_desk_user, site):
     assert appointment.status == AppointmentStatus.BOOKED
 
 
-def test_no_shows_are_listed(client, front_desk_user, site):
+def test_no_shows_are_listed(client, front_desk_user, site, clock):
     day = next_weekday(1)
     appointment = book(site, day=day, hour=9)
+    clock.move_to(appointment.start + timedelta(minutes=15))  # a no-show is after the start
     client.force_login(front_desk_user)
-    client.post(f"/desk/appointments/{appointment.pk}/move/", {"to": "no_show"})
-    page = board(client, site, day).content.decode()
-    no_shows = page[page.index('id="no-shows-title"') :]
-    assert appointment.patient.full_name in no_shows[: no_shows.index("</section>")]
+    moved = client.post(f"/desk/appointments/{appointment.pk}/move/", {"to": "no_show"})
+    assert moved.status_code == 302
+    shown = window_visits(board(client, site, day))[str(appointment.pk)]
+    assert shown["extendedProps"]["status"] == "no_show" and "visit-released" in shown["classNames"]
+    assert shown["extendedProps"]["can_undo"] is True, "undone the same day"
 
 
 def test_reschedule_through_the_page(client, front_desk_user, site):
@@ -238,34 +245,38 @@ def test_reschedule_into_a_taken_slot_keeps_the_appointment(client, front_desk_u
 # --- Booking ----------------------------------------------------------------------------
 
 
+def _slot(site, day, hour, minute=0, doctor=0, room=0) -> str:
+    start = datetime.combine(day, time(hour, minute)).replace(tzinfo=DENVER).astimezone(UTC)
+    return slot_value(site["doctors"][doctor].pk, site["rooms"][room].pk, start)
+
+
 def test_booking_through_the_page(client, front_desk_user, site):
     patient = PatientFactory(legal_first_name="Zelda", legal_last_name="Quintero")
     day = next_weekday(2)
     client.force_login(front_desk_user)
-    search = client.get("/desk/book/", {"location": str(site["location"].pk), "q": "Quintero"})
+    where = {"location": str(site["location"].pk)}
+    search = client.post("/desk/book/", {**where, "q": "Quintero", "action": "search"})
     assert search.status_code == 200
     assert f'value="{patient.pk}"' in search.content.decode()
     response = client.post(
         "/desk/book/",
         {
-            "location": str(site["location"].pk),
+            **where,
             "q": "Quintero",
             "patient": str(patient.pk),
             "appointment_type": str(site["type"].pk),
-            "provider": str(site["doctors"][0].pk),
-            "room": str(site["rooms"][0].pk),
-            "start": f"{day}T10:15",
+            "day": str(day),
+            "slot": _slot(site, day, 10, 15),
+            "action": "book",
         },
     )
     assert response.status_code == 302, response.content.decode()[:3000]
     booked = Appointment.objects.get()
     assert booked.patient == patient and booked.booked_by == front_desk_user
     assert booked.start == datetime.combine(day, time(10, 15)).replace(tzinfo=DENVER)
-    page = client.get(response["Location"]).content.decode()
-    assert "Zelda Quintero" in page
 
 
-def test_booking_a_taken_slot_offers_alternatives(client, front_desk_user, site):
+def test_booking_a_slot_taken_meanwhile_is_a_409_with_fresh_offers(client, front_desk_user, site):
     day = next_weekday(2)
     book(site, day=day, hour=10, doctor=0, room=0)
     patient = PatientFactory()
@@ -275,40 +286,32 @@ def test_booking_a_taken_slot_offers_alternatives(client, front_desk_user, site)
         "patient": str(patient.pk),
         "appointment_type": str(site["type"].pk),
         "provider": str(site["doctors"][0].pk),
-        "room": str(site["rooms"][0].pk),
-        "start": f"{day}T10:00",
+        "day": str(day),
+        "slot": _slot(site, day, 10),
+        "action": "book",
     }
     response = client.post("/desk/book/", data)
     assert response.status_code == 409
     page = response.content.decode()
-    assert "Free times nearby" in page
-    offered = re.findall(r'name="start" value="([0-9T:-]+)"', page)
-    assert len(offered) >= 3
-    chosen = response.context["alternatives"][0]
-    retaken = client.post(
-        "/desk/book/",
-        data
-        | {
-            "start": chosen["start_value"],
-            "provider": chosen["provider_id"],
-            "room": chosen["room_id"],
-        },
-    )
+    assert "The provider is already booked at that time." in page
+    offered = re.findall(r'name="slot" id="slot-\d+" value="([^"]+)"', page)
+    assert offered and _slot(site, day, 10) not in offered
+    retaken = client.post("/desk/book/", data | {"slot": offered[0]})
     assert retaken.status_code == 302
     assert Appointment.objects.filter(patient=patient).count() == 1
 
 
 def test_booking_with_bad_input_is_a_400_with_field_errors(client, front_desk_user, site):
     client.force_login(front_desk_user)
+    past = datetime(2001, 1, 1, 17, tzinfo=UTC)
     response = client.post(
         "/desk/book/",
         {
             "location": str(site["location"].pk),
             "patient": str(PatientFactory().pk),
             "appointment_type": str(site["type"].pk),
-            "provider": str(site["doctors"][0].pk),
-            "room": str(site["rooms"][0].pk),
-            "start": "2001-01-01T10:00",
+            "slot": slot_value(site["doctors"][0].pk, site["rooms"][0].pk, past),
+            "action": "book",
         },
     )
     assert response.status_code == 400
@@ -328,9 +331,10 @@ def test_board_query_count_is_fixed(
         doctor, slot = index % 2, index // 2
         book(site, day=day, hour=7 + slot // 2, minute=30 * (slot % 2), doctor=doctor, room=doctor)
     client.force_login(front_desk_user)
-    # session, user, groups (role); locations; providers; rooms; appointments; the slot type;
-    # free_slots: providers, their locations, opening hours, hours, exceptions, rooms, busy times
-    with django_assert_num_queries(15):
+    # session, user, groups (role); locations; providers (the week's picker); the day's
+    # window (scheduling.calendar_selectors: 9 with no released visit, see
+    # test_calendar_window.py)
+    with django_assert_num_queries(14):
         response = board(client, site, day)
     assert response.status_code == 200
-    assert len(response.context["cards"]) == count
+    assert len(window_visits(response)) == count

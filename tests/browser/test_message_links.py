@@ -16,6 +16,7 @@ from notifications.tests.conftest import days_ahead_at, email_patient, sms_patie
 from notifications.tests.test_links import performed, send_now
 from procedures.catalog import load_reference_data
 from procedures.models import ProcedureOutcome
+from scheduling.models import WorkingHours
 from scheduling.services import appointment_book
 from scheduling.tests.factories import (
     AppointmentTypeFactory,
@@ -38,9 +39,18 @@ def site(settings):
     load_reference_data(apps)  # transactional tests empty the tables the migrations filled
     settings.NOTIFICATIONS_QUEUE = "unit-tests-discarded"  # no worker sends these for real
     location = LocationFactory(time_zone="America/Chicago", phone="+13125550100")
+    provider = ProviderFactory(locations=[location])
+    for weekday in range(7):  # the desk books only offered times
+        WorkingHours.objects.create(
+            provider=provider,
+            location=location,
+            weekday=weekday,
+            start_time=time(8),
+            end_time=time(17),
+        )
     return {
         "location": location,
-        "provider": ProviderFactory(locations=[location]),
+        "provider": provider,
         "room": RoomFactory(location=location, kind=RoomKind.CONSULT),
         "type": AppointmentTypeFactory(min_notice_hours=0),
     }

@@ -16,6 +16,8 @@ DEMO_SEEDERS = [
     "patients.demo.seed_intakes",
     # After the patients and the portal login: procedure histories and open orders.
     "procedures.demo.seed",
+    # Books the visits of the orders made ready above (a visit is what schedules an order).
+    "scheduling.demo.seed_procedure_visits",
     # Last: what the bookings and procedures above planned becomes the message history.
     "notifications.demo.seed",
 ]

@@ -52,7 +52,7 @@ ANTITHROMBOTIC = BLEEDING_RISK_CLASSES - {DrugClass.NSAID}
 EXPECTED_CLASSES = {
     "gabapentin": DrugClass.GABAPENTINOID,
     "pregabalin": DrugClass.GABAPENTINOID,
-    "duloxetine": DrugClass.ANTIDEPRESSANT,
+    "duloxetine": DrugClass.SNRI,  # the drug vocabulary's class (drug_names.csv, Cymbalta)
     "cyclobenzaprine": DrugClass.MUSCLE_RELAXANT,
     "meloxicam": DrugClass.NSAID,
     "naproxen": DrugClass.NSAID,
@@ -153,6 +153,7 @@ def check_medications_are_believable():
     pain = [
         DrugClass.GABAPENTINOID,
         DrugClass.ANTIDEPRESSANT,
+        DrugClass.SNRI,
         DrugClass.MUSCLE_RELAXANT,
         DrugClass.NSAID,
         DrugClass.OPIOID,

@@ -30,3 +30,14 @@ def test_patients_keep_30_idle_minutes(client, patient_user, clock):
     response = portal.get("/portal/")
     assert response.status_code == 302
     assert "login" in response["Location"]
+
+
+def test_a_pages_own_refresh_does_not_keep_the_desk_signed_in(client, front_desk_user, clock):
+    desk = signed_in(client, front_desk_user)
+    for _ in range(3):  # the calendar polls; nobody touches anything
+        clock.shift(minutes=4)
+        assert desk.get("/patients/", HTTP_X_CLINIC_POLL="1").status_code == 200
+    clock.shift(minutes=4)  # 16 minutes since the person's last request
+    response = desk.get("/patients/")
+    assert response.status_code == 302
+    assert "login" in response["Location"]

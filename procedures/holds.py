@@ -1,0 +1,453 @@
+"""Medication holds, the labs they need, and medications nobody has classified yet.
+
+Part of the safety check (procedures/safety.py registers `medication_findings` and
+`platelet_findings` as rules). A medication's hold rules are found by its resolved
+generic(s) (patients/vocabulary.py), so a brand name holds exactly like its generic and a
+combination product holds for each component. Where the rule depends on why the drug is
+taken (aspirin: primary or secondary prevention; enoxaparin: prophylactic or therapeutic
+dose) the recorded indication picks it, and an unknown indication takes the stricter rule
+and says so. Every number is a SafetyThreshold or an AnticoagulantRule a manager edits.
+
+Dates: a hold of N days means N whole days without the drug before the procedure day.
+The last dose is the day before the first day without it; restart follows the guideline's
+restart column (anticoagulants.csv), counted from the procedure.
+"""
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+from patients.models import (
+    BLEEDING_RISK_CLASSES,
+    Classification,
+    Indication,
+    LabKind,
+    LabResult,
+    Medication,
+)
+from patients.vocabulary import name_key
+
+from .models import AnticoagulantRule, HoldDecision
+from .safety import BLOCK, INFO, WARN, Context, Finding
+
+INDICATION_WORDS: dict[str, str] = {
+    Indication.PRIMARY_PREVENTION: "primary prevention",
+    Indication.SECONDARY_PREVENTION: "secondary prevention",
+    Indication.PROPHYLACTIC_DOSE: "prophylactic dose",
+    Indication.THERAPEUTIC_DOSE: "therapeutic dose",
+}
+INR_RISKS = frozenset({"intermediate", "high"})
+# anticoagulants.csv: "dabigatran, 4-5 days (5-6 days with renal impairment)" for high risk.
+RENAL_DRUG = "dabigatran"
+RENAL_RISKS = frozenset({"high"})
+LAB_NAMES: dict[str, str] = {
+    LabKind.INR: "INR",
+    LabKind.PLATELETS: "platelet count",
+    LabKind.CRCL: "creatinine clearance (CrCl)",
+    LabKind.EGFR: "eGFR",
+}
+
+
+def _num(value: Decimal) -> str:
+    return format(value.normalize(), "f")
+
+
+def _iso(day: date) -> str:
+    return f"{day:%Y-%m-%d}"
+
+
+def _plain(day: date) -> str:
+    return f"{day:%A %-d %B %Y}"
+
+
+def procedure_of(risk: str) -> str:
+    article = "an" if risk == "intermediate" else "a"
+    return f"{article} {risk}-risk procedure"
+
+
+def _describe(decision: str, hours: int | None) -> str:
+    if decision == HoldDecision.NO_HOLD:
+        return "no hold"
+    amount = (
+        "" if hours is None else (f"{hours // 24} days" if hours % 24 == 0 else f"{hours} hours")
+    )
+    if decision == HoldDecision.SHARED:
+        return "a shared decision with the prescriber" + (f" (if held, {amount})" if amount else "")
+    return f"hold {amount}"
+
+
+# --- Labs -----------------------------------------------------------------------------------------
+
+
+def _lab_missing(ctx: Context, kind: str, since: date, why: str) -> Finding:
+    name = LAB_NAMES[kind]
+    return Finding(
+        f"lab_missing:{kind}",
+        WARN,
+        f"No {name} is on record for {why}: one taken between {_iso(since)} and "
+        f"{_iso(ctx.planned_date)} is needed by {_iso(ctx.planned_date)}.",
+        "Safety thresholds (clinic defaults to confirm); ASRA 2018 (N18)",
+        {"lab": kind, "needed_from": _iso(since), "needed_by": _iso(ctx.planned_date)},
+    )
+
+
+def _window_start(ctx: Context, max_age_key: str) -> date:
+    return ctx.planned_date - timedelta(days=int(ctx.threshold(max_age_key)))
+
+
+@dataclass
+class InrCheck:
+    need: str  # "a normal INR (at most 1.2) taken on or after ..."
+    normal: bool
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def requirement(self) -> str:
+        return f" and {self.need}"
+
+
+def _inr(ctx: Context, medication: Medication, risk: str) -> InrCheck:
+    limit = ctx.threshold("inr_normal_max")
+    since = _window_start(ctx, "inr_max_age_days")
+    requirement = f"a normal INR (at most {_num(limit)}) taken on or after {_iso(since)}"
+    lab = ctx.latest_lab(LabKind.INR, max_age_key="inr_max_age_days")
+    if lab is None:
+        why = f"{medication.name} before {procedure_of(risk)}"
+        return InrCheck(requirement, False, [_lab_missing(ctx, LabKind.INR, since, why)])
+    if lab.value > limit:
+        finding = Finding(
+            "inr_abnormal",
+            BLOCK,
+            f"INR {_num(lab.value)} on {_iso(lab.taken_on)} is above {_num(limit)}: "
+            f"{medication.name} needs a normal INR before {procedure_of(risk)}.",
+            "ASRA 2018 (N18); INR limit is a clinic default to confirm",
+            {"inr": str(lab.value), "taken_on": _iso(lab.taken_on)},
+        )
+        return InrCheck(requirement, False, [finding])
+    return InrCheck(
+        f"{requirement} (INR {_num(lab.value)} on {_iso(lab.taken_on)} is normal)", True
+    )
+
+
+def _renal_lab(ctx: Context) -> LabResult | None:
+    return ctx.latest_lab(LabKind.CRCL, max_age_key="renal_lab_max_age_days") or ctx.latest_lab(
+        LabKind.EGFR, max_age_key="renal_lab_max_age_days"
+    )
+
+
+def _renal(
+    ctx: Context, rule: AnticoagulantRule, risk: str, hours: int | None
+) -> tuple[int | None, str, list[Finding]]:
+    """Dabigatran's longer hold with renal impairment: (hours, sentence, findings)."""
+    if RENAL_DRUG not in rule.match_names or risk not in RENAL_RISKS or hours is None:
+        return hours, "", []
+    renal_hours = max(hours, int(ctx.threshold("dabigatran_renal_hold_days")) * 24)
+    cutoff = ctx.threshold("dabigatran_renal_crcl")
+    lab = _renal_lab(ctx)
+    if lab is None:
+        since = _window_start(ctx, "renal_lab_max_age_days")
+        missing = _lab_missing(ctx, LabKind.CRCL, since, f"dabigatran before {procedure_of(risk)}")
+        return (
+            renal_hours,
+            " No creatinine clearance is on record, so the longer hold for renal impairment "
+            "is applied.",
+            [missing],
+        )
+    measured = f"{LAB_NAMES[lab.kind]} {_num(lab.value)} {lab.unit} on {_iso(lab.taken_on)}"
+    if lab.value < cutoff:
+        return renal_hours, f" Renal impairment ({measured}, below {_num(cutoff)}).", []
+    return hours, f" Kidney function: {measured}.", []
+
+
+# --- Indication -------------------------------------------------------------------------------
+
+
+def _for_indication(
+    rules: list[AnticoagulantRule], indication: str
+) -> tuple[list[AnticoagulantRule], bool]:
+    """The rules for the recorded indication; (all of them, True) when it is unknown."""
+    if len(rules) < 2:
+        return rules, False
+    words = INDICATION_WORDS.get(indication)
+    chosen = [r for r in rules if words and words in r.drug]
+    return (chosen, False) if chosen else (rules, True)
+
+
+def _strictness(risk: str):
+    def key(rule: AnticoagulantRule) -> tuple[bool, int]:
+        decision, hours = rule.hold_for(risk)
+        return decision == HoldDecision.HOLD, hours or 0
+
+    return key
+
+
+def _indication_note(rules: list[AnticoagulantRule], rule: AnticoagulantRule, risk: str) -> str:
+    others = [r for r in rules if r is not rule and r.hold_for(risk) != rule.hold_for(risk)]
+    if not others:
+        return ""
+    alternatives = "; ".join(f"if it is {r.drug}, {_describe(*r.hold_for(risk))}" for r in others)
+    return (
+        f" The indication is not recorded, so the stricter rule ({rule.drug}) is applied; "
+        f"{alternatives}. Record the indication on the chart."
+    )
+
+
+# --- Hold findings ----------------------------------------------------------------------------
+
+
+@dataclass
+class Plan:
+    """One medication's hold for this procedure, as the rule and the labs decide it."""
+
+    medication: Medication
+    rule: AnticoagulantRule
+    risk: str
+    decision: str
+    hours: int | None
+    notes: str
+    source: str
+    inr: InrCheck | None
+
+
+def _restart(rule: AnticoagulantRule, planned: date) -> tuple[str, str, date | None]:
+    """(clinician sentence, patient sentence, restart date where the column gives hours)."""
+    text = rule.restart_after.strip()
+    if not text:
+        return "", " Ask your clinician when to start it again.", None
+    exact = re.fullmatch(r"(\d+)\s*hours?", text)
+    on = planned + timedelta(days=-(-int(exact.group(1)) // 24)) if exact else None
+    if on is not None and int(exact.group(1)) >= 24:  # type: ignore[union-attr]  # exact is set when on is
+        return (
+            f" Restart: {text} after the procedure (from {_iso(on)}) if there is no bleeding concern.",
+            f" Start it again on {_plain(on)} ({text} after the procedure), unless your "
+            "clinician tells you otherwise.",
+            on,
+        )
+    return (
+        f" Restart: {text} after the procedure if there is no bleeding concern.",
+        f" Start it again {text} after the procedure, unless your clinician tells you otherwise.",
+        None,
+    )
+
+
+def _days_hold(ctx: Context, plan: Plan) -> Finding:
+    hours = plan.hours or 0
+    name, risk = plan.medication.name, plan.risk
+    whole_days = -(-hours // 24)  # a part of a day counts as a whole one (stricter)
+    days = _num(Decimal(hours) / 24)
+    first = ctx.planned_date - timedelta(days=whole_days)
+    last = first - timedelta(days=1)
+    restart, restart_plain, restart_on = _restart(plan.rule, ctx.planned_date)
+    inr = plan.inr.requirement if plan.inr else ""
+    details = {
+        "hold_start": _iso(first),
+        "hold_hours": hours,
+        "last_dose": _iso(last),
+        "first_day_without": _iso(first),
+        "restart_after": plan.rule.restart_after,
+        "restart_on": _iso(restart_on) if restart_on else None,
+    }
+    timing = (
+        f"last dose on {_iso(last)}, first day without it {_iso(first)} ({days} days before "
+        f"{procedure_of(risk)} on {_iso(ctx.planned_date)})"
+    )
+    stopped = plan.medication.end_date
+    if stopped is not None and stopped <= first:
+        waiting = plan.inr is not None and not plan.inr.normal
+        return Finding(
+            f"hold:{plan.rule.drug}",
+            WARN if waiting else INFO,
+            f"{name} was stopped on {_iso(stopped)}, in time for {procedure_of(risk)} on "
+            f"{_iso(ctx.planned_date)} (hold {days} days{' and a normal INR' if plan.inr else ''})"
+            f"{'; it still needs ' + plan.inr.need if waiting and plan.inr else inr}."
+            f"{plan.notes}{restart}",
+            plan.source,
+            # Already stopped: no hold left to start, so no "start pausing" message.
+            {k: v for k, v in details.items() if k != "hold_start"},
+        )
+    if stopped is not None:
+        return Finding(
+            f"hold:{plan.rule.drug}",
+            BLOCK,
+            f"{name} stops on {_iso(stopped)}, but must stop in time: {timing}{inr}.{plan.notes}{restart}",
+            plan.source,
+            details,
+        )
+    if first < ctx.today:
+        earliest = ctx.today + timedelta(days=whole_days)
+        return Finding(
+            f"hold:{plan.rule.drug}",
+            BLOCK,
+            f"{name} must be stopped {days} days before {procedure_of(risk)}{inr}; that was "
+            f"due by {_iso(first)}, too late for {_iso(ctx.planned_date)}. If it is not taken "
+            f"from today, the earliest safe date is {_iso(earliest)}.{plan.notes}{restart}",
+            plan.source,
+            details | {"earliest_safe_date": _iso(earliest)},
+        )
+    lab_plain = (
+        f" You need a blood test (INR) on or after {_plain(_window_start(ctx, 'inr_max_age_days'))}."
+        if plan.inr and not plan.inr.normal
+        else ""
+    )
+    details["patient_text"] = (
+        f"{name}: take your last dose on {_plain(last)}. Do not take it from {_plain(first)} "
+        f"until after your procedure on {_plain(ctx.planned_date)}.{lab_plain}{restart_plain}"
+    )
+    return Finding(
+        f"hold:{plan.rule.drug}",
+        WARN,
+        f"{name}: {timing}{inr}.{plan.notes}{restart}",
+        plan.source,
+        details,
+    )
+
+
+def _hours_hold(ctx: Context, plan: Plan) -> Finding:
+    restart, restart_plain, _ = _restart(plan.rule, ctx.planned_date)
+    inr = plan.inr.requirement if plan.inr else ""
+    name = plan.medication.name
+    return Finding(
+        f"hold:{plan.rule.drug}",
+        WARN,
+        f"{name}: take the last dose at least {plan.hours} hours before {procedure_of(plan.risk)} "
+        f"on {_iso(ctx.planned_date)}{inr}.{plan.notes}{restart}",
+        plan.source,
+        {
+            "hold_hours": plan.hours,
+            "restart_after": plan.rule.restart_after,
+            "patient_text": f"{name}: take your last dose at least {plan.hours} hours before "
+            f"your procedure on {_plain(ctx.planned_date)}.{restart_plain}",
+        },
+    )
+
+
+def _plan_finding(ctx: Context, plan: Plan) -> Finding:
+    name, risk, rule = plan.medication.name, plan.risk, plan.rule
+    if plan.decision == HoldDecision.NO_HOLD:
+        return Finding(
+            f"hold:{rule.drug}",
+            INFO,
+            f"{name}: no hold needed for {procedure_of(risk)}.{plan.notes}",
+            plan.source,
+        )
+    if plan.decision == HoldDecision.SHARED or plan.hours is None:
+        restart, _, _ = _restart(rule, ctx.planned_date)
+        held = ""
+        if plan.hours and plan.hours >= 24:
+            first = ctx.planned_date - timedelta(days=-(-plan.hours // 24))
+            held = f" If it is held: last dose on {_iso(first - timedelta(days=1))}, first day without it {_iso(first)}."
+        return Finding(
+            f"hold:{rule.drug}",
+            WARN,
+            f"{name}: holding it before {procedure_of(risk)} is a shared decision with the "
+            f"prescriber ({rule.note}).{held}{plan.notes}{restart}",
+            plan.source,
+        )
+    if plan.hours < 24:
+        return _hours_hold(ctx, plan)
+    return _days_hold(ctx, plan)
+
+
+def _hold_findings(
+    ctx: Context, medication: Medication, rules: list[AnticoagulantRule]
+) -> list[Finding]:
+    risk = ctx.procedure_type.bleeding_risk
+    candidates, unknown = _for_indication(rules, medication.indication)
+    rule = max(candidates, key=_strictness(risk))
+    decision, hours = rule.hold_for(risk)
+    hours, renal_note, found = _renal(ctx, rule, risk, hours)
+    inr = None
+    if rule.requires_normal_inr and risk in INR_RISKS and decision == HoldDecision.HOLD:
+        inr = _inr(ctx, medication, risk)
+        found += inr.findings
+    notes = renal_note + (_indication_note(candidates, rule, risk) if unknown else "")
+    plan = Plan(
+        medication=medication,
+        rule=rule,
+        risk=risk,
+        decision=decision,
+        hours=hours,
+        notes=notes,
+        source=f"{rule.source} ({'confirmed' if rule.certain else 'unconfirmed value'})",
+        inr=inr,
+    )
+    return [_plan_finding(ctx, plan), *found]
+
+
+def _rule_groups(ctx: Context, medication: Medication) -> list[list[AnticoagulantRule]]:
+    """The hold rules of each generic the medication resolves to (a combination product has
+    one group per component); a name never resolved is matched by the words in it."""
+    groups: list[list[AnticoagulantRule]] = []
+    if medication.generics:
+        for generic in medication.generics:
+            rules = [r for r in ctx.hold_rules if generic.lower() in r.match_names]
+            if rules and rules not in groups:
+                groups.append(rules)
+        return groups
+    name = medication.name.lower()
+    rules = [r for r in ctx.hold_rules if any(n in name for n in r.match_names)]
+    return [rules] if rules else []
+
+
+def _unclassified(medication: Medication) -> Finding:
+    return Finding(
+        f"unclassified:{name_key(medication.name)}",
+        WARN,
+        f"{medication.name} is not in the drug vocabulary and no clinician has classified it: "
+        "classify it on the chart (it may affect bleeding or sedation).",
+        "Drug vocabulary (vocabulary/drug_names.csv)",
+    )
+
+
+def _no_rule(medication: Medication) -> list[Finding]:
+    classes = set(medication.drug_classes) | {medication.drug_class}
+    if not classes & BLEEDING_RISK_CLASSES:
+        return []
+    return [
+        Finding(
+            f"hold_unknown:{medication.name.lower()}",
+            WARN,
+            f"{medication.name} affects bleeding and has no hold rule here; "
+            "check the hold with the prescriber (ASRA 2018 gives its own).",
+            "ASRA 2018 (N18)",
+        )
+    ]
+
+
+def medication_findings(ctx: Context) -> list[Finding]:
+    found: list[Finding] = []
+    for medication in ctx.medications:
+        if medication.classification == Classification.UNRECOGNISED:
+            found.append(_unclassified(medication))
+        groups = _rule_groups(ctx, medication)
+        if not groups:
+            found += _no_rule(medication)
+        for rules in groups:
+            found += _hold_findings(ctx, medication, rules)
+    unique: dict[str, Finding] = {}
+    for finding in found:
+        unique.setdefault(finding.code, finding)
+    return list(unique.values())
+
+
+def platelet_findings(ctx: Context) -> list[Finding]:
+    if ctx.procedure_type.bleeding_risk != "high":
+        return []
+    since = _window_start(ctx, "platelet_max_age_days")
+    lab = ctx.latest_lab(LabKind.PLATELETS, max_age_key="platelet_max_age_days")
+    if lab is None:
+        return [_lab_missing(ctx, LabKind.PLATELETS, since, "a high-risk procedure")]
+    minimum = ctx.threshold("platelet_min_high_risk")
+    if lab.value >= minimum:
+        return []
+    return [
+        Finding(
+            "platelets_low",
+            BLOCK,
+            f"Platelet count {_num(lab.value)} {lab.unit} on {_iso(lab.taken_on)} is below "
+            f"{_num(minimum)} for a high-risk procedure.",
+            "Safety threshold platelet_min_high_risk (clinic default to confirm); ASRA 2018 (N18)",
+            {"platelets": str(lab.value), "taken_on": _iso(lab.taken_on)},
+        )
+    ]
