@@ -205,6 +205,9 @@ SPECTACULAR_SETTINGS = {
         "SideEnum": "procedures.models.Side",
         "OrderStatusEnum": "procedures.models.OrderStatus",
         "AuthStatusEnum": "procedures.models.AuthStatus",
+        "DrugClassEnum": "patients.models.DrugClass",
+        "EntrySourceEnum": "patients.models.EntrySource",
+        "UrgentSourceEnum": "patients.models.UrgentSource",
     },
 }
 
