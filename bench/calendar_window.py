@@ -26,20 +26,21 @@ machine's load average and the git commit. The target is under 150 ms.
 """
 
 import argparse
-import os
 import random
-import shutil
-import statistics
-import subprocess
 import sys
-import time
 import uuid
 from datetime import date, datetime, timedelta
 from datetime import time as clock
-from pathlib import Path
 from urllib.parse import urlsplit
 
-from patient_search import drop_database, percentile, recreate_database, server_url, setup_django
+from benchkit import (
+    drop_database,
+    machine_line,
+    measure,
+    recreate_database,
+    server_url,
+    setup_django,
+)
 
 BENCH_DB = "clinic_bench_calendar"
 PROVIDERS = 12
@@ -54,22 +55,6 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=2026, help="random seed for the data")
     parser.add_argument("--keep", action="store_true", help=f"keep the {BENCH_DB} database")
     return parser.parse_args()
-
-
-def git_commit() -> str:
-    """The commit the figures are of (read-only git calls)."""
-    git = shutil.which("git")
-    if git is None:
-        return "unknown"
-    root = Path(__file__).resolve().parents[1]
-    head = subprocess.run(  # noqa: S603 - a fixed git command, no outside input
-        [git, "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True, check=False
-    )
-    dirty = subprocess.run(  # noqa: S603 - a fixed git command, no outside input
-        [git, "status", "--porcelain"], cwd=root, capture_output=True, text=True, check=False
-    )
-    changed = " (with uncommitted changes)" if dirty.stdout.strip() else ""
-    return (head.stdout.strip() or "unknown") + changed
 
 
 # --- The clinic ------------------------------------------------------------------------------
@@ -211,32 +196,6 @@ def build(clinic: Clinic, args: argparse.Namespace) -> date:
 # --- The measurements ------------------------------------------------------------------------
 
 
-def measure(label: str, call, repeat: int) -> dict:
-    from django.db import connection
-
-    queries: list[str] = []
-
-    def count(execute, sql, params, many, context):
-        queries.append(sql)
-        return execute(sql, params, many, context)
-
-    call()  # warm-up
-    with connection.execute_wrapper(count):
-        size = call()
-    timings = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        call()
-        timings.append((time.perf_counter() - started) * 1000)
-    return {
-        "what": label,
-        "p50": statistics.median(timings),
-        "p95": percentile(timings, 0.95),
-        "queries": len(queries),
-        "size": size,
-    }
-
-
 def time_window(clinic: Clinic, day: date, repeat: int) -> list[dict]:
     from django.test import Client
 
@@ -272,22 +231,12 @@ def time_window(clinic: Clinic, day: date, repeat: int) -> list[dict]:
 
 
 def print_report(rows: list[dict], args: argparse.Namespace, visits: int) -> None:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT version()")
-        (version,) = cursor.fetchone()
-    load = os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
     print()
     print(
         f"Desk calendar window: {PROVIDERS} providers, {visits} visits on the day, "
         f"{args.other_days} other days of the same load"
     )
-    print(
-        f"{version.split(' on ')[0]}, {os.cpu_count()} CPUs, load average "
-        f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f} at the end, commit {git_commit()}; "
-        f"{args.repeat} runs each after one warm-up"
-    )
+    print(f"{machine_line()}; {args.repeat} runs each after one warm-up")
     print()
     header = f"{'measured':<24} {'p50 ms':>7} {'p95 ms':>7} {'queries':>7} {'size':>10}"
     print(header)

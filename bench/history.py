@@ -28,17 +28,21 @@ page and the API each write one ChartAccess row per request, as they do in produ
 """
 
 import argparse
-import os
 import random
-import statistics
 import sys
-import time
 import uuid
 from datetime import timedelta
 from decimal import Decimal
 from urllib.parse import urlsplit
 
-from patient_search import drop_database, percentile, recreate_database, server_url, setup_django
+from benchkit import (
+    drop_database,
+    machine_line,
+    measure,
+    recreate_database,
+    server_url,
+    setup_django,
+)
 
 BENCH_DB = "clinic_bench_history"
 # How a chart's events are shared out among the kinds: the timeline's kinds, weighted. A
@@ -310,34 +314,6 @@ def insert_history(clinic: Clinic, patient, events: int, rng: random.Random) -> 
 # --- The measurements -------------------------------------------------------------------
 
 
-def measure(label: str, call, repeat: int) -> dict:
-    """One warm-up, the queries of one call, then `repeat` timed calls."""
-    from django.db import connection
-
-    queries = []
-
-    def count(execute, sql, params, many, context):
-        # Counted as they run: the query log is reset at each request's start.
-        queries.append(sql)
-        return execute(sql, params, many, context)
-
-    call()  # warm-up: connection, plan cache, template loading
-    with connection.execute_wrapper(count):
-        size = call()
-    timings = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        call()
-        timings.append((time.perf_counter() - started) * 1000)
-    return {
-        "what": label,
-        "p50": statistics.median(timings),
-        "p95": percentile(timings, 0.95),
-        "queries": len(queries),
-        "size": size,
-    }
-
-
 def time_patient(clinic: Clinic, patient, repeat: int) -> list[dict]:
     from django.test import Client
 
@@ -366,17 +342,8 @@ def time_patient(clinic: Clinic, patient, repeat: int) -> list[dict]:
 
 
 def print_report(results: list[tuple[int, dict, list[dict]]], repeat: int) -> None:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT version()")
-        (version,) = cursor.fetchone()
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print()
-    print(
-        f"Physician's view ({version.split(' on ')[0]}, {os.cpu_count()} CPUs, "
-        f"load average {load:.2f} at the end), {repeat} runs each after one warm-up"
-    )
+    print(f"Physician's view ({machine_line()}), {repeat} runs each after one warm-up")
     print()
     header = (
         f"{'events':>6}  {'measured':<20} {'p50 ms':>7} {'p95 ms':>7} {'queries':>7} {'size':>9}"

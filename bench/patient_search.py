@@ -13,19 +13,24 @@ first page of 25, evaluated). See bench/README.md for the figures on the referen
 """
 
 import argparse
-import os
 import random
 import re
 import statistics
 import sys
 import time
 from datetime import date, timedelta
-from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+from benchkit import (
+    drop_database,
+    machine_line,
+    percentile,
+    recreate_database,
+    server_url,
+    setup_django,
+)
+
 BENCH_DB = "clinic_bench"
-DEFAULT_SERVER = "postgres://postgres@127.0.0.1:5432"
 PAGE = 25
 BATCH = 5000
 
@@ -47,68 +52,6 @@ def parse_args() -> argparse.Namespace:
         "--plan-lines", type=int, default=24, help="lines of each EXPLAIN ANALYZE to print"
     )
     return parser.parse_args()
-
-
-# --- The database of its own ------------------------------------------------------------
-
-
-def server_url() -> str:
-    """DATABASE_URL without its database name (the server the benchmark runs on)."""
-    url = os.environ.get("DATABASE_URL") or DEFAULT_SERVER
-    parts = urlsplit(url)
-    if parts.scheme not in ("postgres", "postgresql", "pgsql"):
-        sys.exit(f"DATABASE_URL must be a PostgreSQL URL, got {parts.scheme!r}")
-    return urlunsplit((parts.scheme, parts.netloc, "", "", ""))
-
-
-def with_database(server: str, name: str) -> str:
-    parts = urlsplit(server)
-    return urlunsplit(("postgresql", parts.netloc, f"/{name}", "", ""))
-
-
-def admin_execute(server: str, *statements) -> None:
-    """Run statements on the server's maintenance database, outside any transaction."""
-    import psycopg2
-
-    connection = psycopg2.connect(with_database(server, "postgres"))
-    try:
-        connection.autocommit = True
-        with connection.cursor() as cursor:
-            for statement in statements:
-                cursor.execute(statement)
-    finally:
-        connection.close()
-
-
-def recreate_database(server: str, name: str = BENCH_DB) -> None:
-    from psycopg2 import sql
-
-    admin_execute(
-        server,
-        sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)),
-        sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)),
-    )
-
-
-def drop_database(server: str, name: str = BENCH_DB) -> None:
-    from psycopg2 import sql
-
-    admin_execute(
-        server, sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-    )
-
-
-def setup_django(server: str, name: str = BENCH_DB) -> None:
-    """Django on the benchmark's own database, its cache keys apart from the dev server's."""
-    os.environ["DATABASE_URL"] = with_database(server, name)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "clinic.settings.local"
-    # DEBUG off: no query log, so the timings are those of the work, not of the logging.
-    os.environ.setdefault("DJANGO_DEBUG", "false")
-    os.environ.setdefault("CACHE_KEY_PREFIX", name)
-    sys.path.insert(0, str(BASE_DIR))
-    import django
-
-    django.setup()
 
 
 # --- The patients -----------------------------------------------------------------------
@@ -204,12 +147,6 @@ QUERY_KINDS = [
     ("full phone", lambda p: format_phone(p.phone), None),
     ("last 4 of phone", lambda p: p.phone[-4:], None),
 ]
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    index = max(0, min(len(ordered) - 1, round(fraction * len(ordered) + 0.5) - 1))
-    return ordered[index]
 
 
 def plan_summary(plan: str) -> str:
@@ -382,17 +319,8 @@ def print_plans(rows: list[dict]) -> None:
 
 
 def report(count, insert_seconds, searches, duplicates) -> None:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT version()")
-        (version,) = cursor.fetchone()
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print()
-    print(
-        f"Patient search on {count:,} patients ({version.split(' on ')[0]}, "
-        f"{os.cpu_count()} CPUs, load average {load:.2f} at the end)"
-    )
+    print(f"Patient search on {count:,} patients ({machine_line()})")
     print(f"Inserted in {insert_seconds:.1f} s (bulk_create, batches of {BATCH:,})")
     print()
     print_table(searches, duplicates)
@@ -412,9 +340,9 @@ def main() -> None:
     args = parse_args()
     server = server_url()
     print(f"Recreating database {BENCH_DB} on {urlsplit(server).hostname} ...", flush=True)
-    recreate_database(server)
+    recreate_database(server, BENCH_DB)
     try:
-        setup_django(server)
+        setup_django(server, BENCH_DB)
         from django.core.management import call_command
         from django.db import connections
 
@@ -441,7 +369,7 @@ def main() -> None:
                 from django.db import connections
 
                 connections.close_all()
-            drop_database(server)
+            drop_database(server, BENCH_DB)
             print(f"Dropped database {BENCH_DB}.")
 
 
