@@ -222,3 +222,14 @@ class BookingPolicyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(AppointmentStatusChange)
+class AppointmentStatusChangeAdmin(ServiceOnlyAdmin):
+    """Every status move of every visit (an undo included), for looking back: read-only."""
+
+    list_display = ("at", "appointment", "from_status", "to_status", "by", "channel", "undo")
+    list_filter = ("to_status", "channel", "undo")
+    list_select_related = ("appointment", "by")
+    raw_id_fields = ("appointment",)
+    date_hierarchy = "at"

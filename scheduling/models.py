@@ -1,5 +1,6 @@
 import uuid
 
+import pghistory
 from django.conf import settings
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import ArrayField, DateTimeRangeField, RangeOperators
@@ -197,6 +198,12 @@ HOLDS_TIME = [
 ]
 
 
+@pghistory.track(
+    pghistory.InsertEvent(),
+    pghistory.UpdateEvent(),
+    exclude=["updated_at"],
+    model_name="AppointmentEvent",
+)
 class Appointment(models.Model):
     """A booked visit. PostgreSQL itself refuses two active appointments that overlap for
     one provider, one room or one patient (exclusion constraints on [start, end) spans)."""

@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from clinic.audit.writes import written_as_actor
 from clinic.core.errors import Conflict, Forbidden, ValidationFailed
 from clinic.users.actor import Actor, ActorChannel
 from patients.models import Patient
@@ -102,6 +103,7 @@ def _existing(by: Actor, idempotency_key: str) -> Appointment | None:
     return Appointment.objects.filter(booked_by=by.user, idempotency_key=idempotency_key).first()
 
 
+@written_as_actor
 def appointment_book(
     *,
     patient,

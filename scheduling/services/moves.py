@@ -7,6 +7,7 @@ from datetime import datetime
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from clinic.audit.writes import written_as_actor
 from clinic.core.errors import Conflict, Forbidden, ValidationFailed
 from clinic.core.states import move_state
 from clinic.users.actor import Actor
@@ -127,6 +128,7 @@ def _release_order(order: ProcedureOrder | None, by: Actor) -> ProcedureOrder | 
     return order_unschedule(order=order, by=by)
 
 
+@written_as_actor
 @transaction.atomic
 def appointment_reschedule(
     *,
@@ -173,6 +175,7 @@ def appointment_reschedule(
     )
 
 
+@written_as_actor
 @transaction.atomic
 def appointment_move(
     *, appointment: Appointment, to: str, by: Actor, reason: str = ""
@@ -182,7 +185,7 @@ def appointment_move(
     the visit's is `not_today`, a no-show before the start `not_started`."""
     appointment = (
         Appointment.objects.select_for_update(of=("self",))
-        .select_related("location", "procedure_order")
+        .select_related("location", "procedure_order", "appointment_type")
         .get(pk=appointment.pk)
     )
     if to == AppointmentStatus.CANCELLED:
@@ -255,6 +258,7 @@ def _schedule_order_again(appointment: Appointment, by: Actor, today) -> None:
     order_schedule(order=order, planned_date=day, by=by, today=today)
 
 
+@written_as_actor
 @transaction.atomic
 def appointment_undo(*, appointment: Appointment, by: Actor) -> Appointment:
     """Staff undo a no-show or a cancellation the same local day, while the slot is still
@@ -281,6 +285,7 @@ def appointment_undo(*, appointment: Appointment, by: Actor) -> Appointment:
     return appointment
 
 
+@written_as_actor
 @transaction.atomic
 def appointment_confirm(*, appointment: Appointment, by: Actor) -> Appointment:
     """The patient says they will come (from a reminder's link)."""
@@ -299,6 +304,7 @@ PAST_OUTCOMES = (
 )
 
 
+@written_as_actor
 def appointment_backfill(
     *,
     patient: Patient,

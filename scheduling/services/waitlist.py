@@ -7,6 +7,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from clinic.audit.writes import written_as_actor
 from clinic.core.errors import Conflict, Forbidden, ValidationFailed
 from clinic.users.actor import Actor
 from patients.models import Patient
@@ -109,6 +110,7 @@ def _make_offer(
     return offer
 
 
+@written_as_actor
 @transaction.atomic
 def offer_accept(*, offer: WaitlistOffer, by: Actor) -> Appointment:
     """Book the offered slot for the waiting patient (a 409 if it expired or was taken)."""
