@@ -241,9 +241,15 @@ def other_patient(db):
 
 def catalog_is_missing() -> bool:
     from patients.models import DrugName
-    from procedures.models import AnticoagulantRule, ProcedureType, SafetyThreshold, Steroid
+    from procedures.models import (
+        AnticoagulantRule,
+        ProcedureType,
+        SafetyRule,
+        SafetyThreshold,
+        Steroid,
+    )
 
-    tables = [ProcedureType, AnticoagulantRule, SafetyThreshold, Steroid, DrugName]
+    tables = [ProcedureType, AnticoagulantRule, SafetyThreshold, Steroid, DrugName, SafetyRule]
     return not all(model.objects.exists() for model in tables)
 
 
@@ -252,11 +258,16 @@ def restore_reference_data() -> None:
     permissions back from post_migrate, see clinic/users/apps.py)."""
     from django.apps import apps
 
-    from procedures.catalog import load_drug_vocabulary, load_reference_data
+    from procedures.catalog import (
+        add_missing_safety_rules,
+        load_drug_vocabulary,
+        load_reference_data,
+    )
 
     if catalog_is_missing():
         load_reference_data(apps)
         load_drug_vocabulary(apps)
+        add_missing_safety_rules(apps)
 
 
 def is_transactional(node: pytest.Item) -> bool:

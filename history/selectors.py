@@ -40,6 +40,7 @@ from procedures.models import (
     SafetyThreshold,
     Steroid,
 )
+from procedures.payer_rules import rule_set_for
 from scheduling.models import HOLDS_TIME, Appointment
 
 KINDS = {
@@ -162,7 +163,10 @@ def load(patient, today: date) -> Loaded:
         conditions=list(Condition.objects.filter(patient=patient).order_by("kind")),
         devices=list(ImplantedDevice.objects.filter(patient=patient).order_by("kind")),
         labs=list(LabResult.objects.filter(patient=patient, taken_on__lte=today)),
-        thresholds={t.key: t.value for t in SafetyThreshold.objects.all()},
+        # The payer's own limits over the Medicare LCD's (no query without a payer).
+        thresholds=rule_set_for(patient).thresholds(
+            {t.key: t.value for t in SafetyThreshold.objects.all()}
+        ),
         steroids={s.name: s for s in Steroid.objects.all()},
         hold_rules=list(AnticoagulantRule.objects.all()),
         pathway_types={t.code: t for t in ProcedureType.objects.filter(code__in=PATHWAY_CODES)},

@@ -24,6 +24,8 @@ from .models import (
     Medication,
     Patient,
     PatientMerge,
+    Payer,
+    UrgentFlag,
 )
 from .services import (
     DEMOGRAPHIC_FIELDS,
@@ -79,6 +81,15 @@ class PatientAdminForm(forms.ModelForm):
         return cleaned
 
 
+@admin.register(Payer)
+class PayerAdmin(admin.ModelAdmin):
+    """Payers; their rule values (procedures.PayerRule) are edited under Procedures."""
+
+    list_display = ("name", "kind", "is_active")
+    list_filter = ("kind", "is_active")
+    search_fields = ("name", "aliases")
+
+
 @admin.register(Patient)
 class PatientAdmin(admin.ModelAdmin):
     form = PatientAdminForm
@@ -118,7 +129,10 @@ class PatientAdmin(admin.ModelAdmin):
                 )
             },
         ),
-        ("Insurance", {"fields": ("insurance_payer", "insurance_member_id", "insurance_group")}),
+        (
+            "Insurance",
+            {"fields": ("insurance_payer", "payer", "insurance_member_id", "insurance_group")},
+        ),
         (
             "Referral and clinic",
             {
@@ -329,3 +343,21 @@ class PatientMergeAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(UrgentFlag)
+class UrgentFlagAdmin(ServiceOnlyAdmin):
+    """Danger signs and their acknowledgements: raised and acknowledged through the services
+    (patients/urgent.py) only."""
+
+    list_display = (
+        "patient",
+        "reason",
+        "source",
+        "raised_at",
+        "acknowledged_by",
+        "acknowledged_at",
+    )
+    list_filter = ("reason", "source")
+    list_select_related = ("patient", "acknowledged_by")
+    raw_id_fields = ("patient",)

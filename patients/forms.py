@@ -8,7 +8,16 @@ from clinic.core.errors import ValidationFailed
 from clinic.core.forms import choice_field, model_choice_field
 from sites.models import Location
 
-from .models import ContactChannel, DrugClass, Indication, LabKind, Patient, PatientStatus, Sex
+from .models import (
+    ContactChannel,
+    DrugClass,
+    Indication,
+    LabKind,
+    Patient,
+    PatientStatus,
+    Payer,
+    Sex,
+)
 
 DATE_INPUT_FORMATS = ["%Y-%m-%d", "%m/%d/%Y"]
 
@@ -31,7 +40,7 @@ PATIENT_FIELDSETS = (
             "emergency_contact_phone",
         ),
     ),
-    ("Insurance", ("insurance_payer", "insurance_member_id", "insurance_group")),
+    ("Insurance", ("insurance_payer", "payer", "insurance_member_id", "insurance_group")),
     (
         "Referring physician",
         ("referring_physician_name", "referring_physician_phone", "referring_physician_npi"),
@@ -103,7 +112,14 @@ class PatientForm(forms.Form):
     emergency_contact_relationship = _text("Relationship", "emergency_contact_relationship")
     emergency_contact_phone = _phone("Phone")
 
-    insurance_payer = _text("Payer", "insurance_payer")
+    insurance_payer = _text("Insurance company (as on the card)", "insurance_payer")
+    payer = forms.ModelChoiceField(
+        label="Payer",
+        queryset=Payer.objects.none(),
+        required=False,
+        empty_label="Unknown (Medicare LCD rules)",
+        help_text="Its rules decide the procedure frequency limits the safety check applies.",
+    )
     insurance_member_id = _text("Member ID", "insurance_member_id")
     insurance_group = _text("Group number", "insurance_group")
 
@@ -136,6 +152,10 @@ class PatientForm(forms.Form):
         if patient is not None and patient.home_location_id:
             locations |= Q(pk=patient.home_location_id)
         model_choice_field(self, "home_location").queryset = Location.objects.filter(locations)
+        payers = Q(is_active=True)
+        if patient is not None and patient.payer_id:
+            payers |= Q(pk=patient.payer_id)
+        model_choice_field(self, "payer").queryset = Payer.objects.filter(payers)
         self.fields["state"].widget.attrs.update(size=2, autocomplete="address-level1")
         if patient is not None:
             for field in self.fields.values():
@@ -154,9 +174,10 @@ class PatientForm(forms.Form):
 
 
 def _initial_of(patient: Patient) -> dict:
-    names = set(PatientForm.base_fields) - {"home_location"}
+    names = set(PatientForm.base_fields) - {"home_location", "payer"}
     return {name: getattr(patient, name) for name in names} | {
-        "home_location": patient.home_location_id  # the id: no query for the location
+        "home_location": patient.home_location_id,  # the id: no query for the location
+        "payer": patient.payer_id,
     }
 
 

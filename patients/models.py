@@ -188,6 +188,42 @@ class DeviceKind(models.TextChoices):
     OTHER = "other", "Other"
 
 
+# --- Payers ---------------------------------------------------------------------------
+
+
+class PayerKind(models.TextChoices):
+    MEDICARE = "medicare", "Medicare"
+    MEDICARE_ADVANTAGE = "medicare_advantage", "Medicare Advantage"
+    COMMERCIAL = "commercial", "Commercial"
+    WORKERS_COMP = "workers_comp", "Workers' compensation"
+    OTHER = "other", "Other"
+
+
+class Payer(models.Model):
+    """Who pays for a patient's procedures. Its rule set (procedures.PayerRule) overrides
+    the Medicare LCD rules where the payer's own policy differs; managers edit both."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=120, unique=True)
+    kind = models.CharField(max_length=20, choices=PayerKind.choices)
+    aliases = ArrayField(
+        models.CharField(max_length=120),
+        default=list,
+        blank=True,
+        help_text="Other names as written on insurance cards (lower case); used to match the "
+        "free-text insurance company to this payer.",
+    )
+    is_active = models.BooleanField("active", default=True)
+    notes = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [choice_check("kind", PayerKind, "payer_kind_valid")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 # --- The patient ------------------------------------------------------------------------
 
 
@@ -221,7 +257,17 @@ class Patient(models.Model):
     emergency_contact_relationship = models.CharField(max_length=60, blank=True)
     emergency_contact_phone = models.CharField(max_length=20, blank=True)
 
-    insurance_payer = models.CharField(max_length=120, blank=True)
+    insurance_payer = models.CharField(
+        max_length=120, blank=True, help_text="The insurance company as written on the card."
+    )
+    payer = models.ForeignKey(
+        Payer,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="patients",
+        help_text="The payer whose rules the safety check applies; empty: Medicare LCD rules.",
+    )
     insurance_member_id = models.CharField(max_length=60, blank=True)
     insurance_group = models.CharField(max_length=60, blank=True)
 

@@ -113,7 +113,7 @@ def patients_listed_for(user) -> QuerySet[Patient]:
 def patient_for(user, patient_id) -> Patient:
     """The patient if this user may see it, else 404 (never a hint that it exists)."""
     try:
-        return patients_visible_to(user).select_related("home_location").get(pk=patient_id)
+        return patients_visible_to(user).select_related("home_location", "payer").get(pk=patient_id)
     except (Patient.DoesNotExist, *NOT_AN_ID):
         raise Http404 from None
 

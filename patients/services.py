@@ -45,6 +45,7 @@ from .models import (
     PatientMerge,
     PatientStatus,
 )
+from .payers import payer_match
 from .questionnaire import RED_FLAGS, clean_answers
 
 MRN_SEQUENCE = "patients_mrn_seq"
@@ -71,6 +72,7 @@ DEMOGRAPHIC_FIELDS = (
     "emergency_contact_relationship",
     "emergency_contact_phone",
     "insurance_payer",
+    "payer",
     "insurance_member_id",
     "insurance_group",
     "referring_physician_name",
@@ -85,7 +87,7 @@ DEMOGRAPHIC_FIELDS = (
 INTAKE_DEMOGRAPHIC_FIELDS = tuple(
     name
     for name in DEMOGRAPHIC_FIELDS
-    if name not in ("home_location", "status", "needs_verification")
+    if name not in ("home_location", "payer", "status", "needs_verification")
 )
 
 # An entry of one of the chart's lists.
@@ -166,6 +168,8 @@ def patient_create(*, by: Actor, user: User | None = None, **fields: Any) -> Pat
     if unknown:
         raise ValidationFailed({name: ["Unknown field."] for name in sorted(unknown)})
     errors = _normalise_contact(fields) | _birth_date_errors(fields.get("date_of_birth"))
+    if not fields.get("payer") and fields.get("insurance_payer"):
+        fields["payer"] = payer_match(fields["insurance_payer"])  # the card's name, matched
     patient = Patient(mrn=next_mrn(), user=user, **fields)
     full_clean_or_fail(patient, errors=errors)
     patient.save()
@@ -181,6 +185,8 @@ def patient_update(*, patient: Patient, **changes) -> Patient:
     errors = _normalise_contact(changes) | _birth_date_errors(changes.get("date_of_birth"))
     for name, value in changes.items():
         setattr(patient, name, value)
+    if "insurance_payer" in changes and "payer" not in changes and patient.payer_id is None:
+        patient.payer = payer_match(patient.insurance_payer)  # the card's name, matched
     try:
         full_clean_or_fail(patient, errors=errors)
     except ValidationFailed:

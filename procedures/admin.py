@@ -2,10 +2,14 @@
 
 from typing import Any
 
+import pghistory
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
 
 from clinic.core.admin import ServiceOnlyAdmin, service_action
 from clinic.users.access import signed_in_user
@@ -13,19 +17,69 @@ from clinic.users.actor import Actor
 
 from .models import (
     AnticoagulantRule,
+    PayerRule,
     ProcedureOrder,
     ProcedureOutcome,
     ProcedureRecord,
     ProcedureType,
     SafetyOverride,
+    SafetyRule,
     SafetyThreshold,
     Steroid,
 )
+from .rule_history import rule_edits
 from .services import order_cancel
 
 
+def _editor(request: HttpRequest) -> pghistory.context:
+    """The context the rule tables' triggers store with each edit: who, and on which page."""
+    user = request.user
+    return pghistory.context(
+        user=str(user.pk) if user.is_authenticated else None,
+        username=user.get_username() if user.is_authenticated else "",
+        url=request.path,
+    )
+
+
+class RuleHistoryAdmin(admin.ModelAdmin):
+    """A rule table: every edit made here is recorded (who, when, old and new value, by
+    django-pghistory's triggers) and the change form's History shows them."""
+
+    object_history_template = "admin/procedures/rule_history.html"
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        with _editor(request):
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def changelist_view(self, request, extra_context=None):
+        with _editor(request):  # list_editable values are saved here
+            return super().changelist_view(request, extra_context)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        with _editor(request):
+            return super().delete_view(request, object_id, extra_context)
+
+    def history_view(self, request, object_id, extra_context=None):
+        obj = self.get_object(request, unquote(object_id))
+        if obj is None:
+            raise Http404("No such rule.")
+        if not self.has_view_or_change_permission(request, obj):
+            raise PermissionDenied
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Edit history: {obj}",
+            "subtitle": None,
+            "object": obj,
+            "opts": self.opts,
+            "edits": rule_edits(obj),
+            **(extra_context or {}),
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, self.object_history_template, context)
+
+
 @admin.register(ProcedureType)
-class ProcedureTypeAdmin(admin.ModelAdmin):
+class ProcedureTypeAdmin(RuleHistoryAdmin):
     list_display = (
         "name",
         "code",
@@ -44,7 +98,16 @@ class ProcedureTypeAdmin(admin.ModelAdmin):
         ("Coding and guidance", {"fields": ("cpt_codes", "imaging", "room_kind")}),
         (
             "Medicines and sedation",
-            {"fields": ("steroid", "contrast", "sedation", "needs_driver", "fasting_hours")},
+            {
+                "fields": (
+                    "steroid",
+                    "nonparticulate_steroid_only",
+                    "contrast",
+                    "sedation",
+                    "needs_driver",
+                    "fasting_hours",
+                )
+            },
         ),
         (
             "Safety",
@@ -68,7 +131,7 @@ class ProcedureTypeAdmin(admin.ModelAdmin):
 
 
 @admin.register(SafetyThreshold)
-class SafetyThresholdAdmin(admin.ModelAdmin):
+class SafetyThresholdAdmin(RuleHistoryAdmin):
     list_display = ("key", "value", "unit", "description", "source", "certain")
     list_editable = ("value",)
     list_filter = ("certain",)
@@ -76,8 +139,19 @@ class SafetyThresholdAdmin(admin.ModelAdmin):
     readonly_fields = ("updated_at",)
 
 
+@admin.register(PayerRule)
+class PayerRuleAdmin(RuleHistoryAdmin):
+    """A payer's own rule values; without a row a payer keeps the Medicare LCD threshold."""
+
+    list_display = ("payer", "key", "value", "source", "certain")
+    list_filter = ("payer", "key", "certain")
+    list_select_related = ("payer",)
+    search_fields = ("payer__name", "key", "source")
+    readonly_fields = ("updated_at",)
+
+
 @admin.register(AnticoagulantRule)
-class AnticoagulantRuleAdmin(admin.ModelAdmin):
+class AnticoagulantRuleAdmin(RuleHistoryAdmin):
     list_display = (
         "drug",
         "drug_class",
@@ -94,7 +168,7 @@ class AnticoagulantRuleAdmin(admin.ModelAdmin):
 
 
 @admin.register(Steroid)
-class SteroidAdmin(admin.ModelAdmin):
+class SteroidAdmin(RuleHistoryAdmin):
     list_display = (
         "name",
         "methylprednisolone_factor",
@@ -102,6 +176,23 @@ class SteroidAdmin(admin.ModelAdmin):
         "particulate",
         "certain",
     )
+
+
+@admin.register(SafetyRule)
+class SafetyRuleAdmin(RuleHistoryAdmin):
+    """Allergy, condition, device and medication rules: severity, advice and source."""
+
+    list_display = ("key", "severity", "applies_when", "certain")
+    list_editable = ("severity",)
+    list_filter = ("severity", "certain")
+    search_fields = ("key", "applies_when", "advice")
+    readonly_fields = ("key", "updated_at")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # a rule exists because the check has code for it
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
 
 
 class ReadOnlyInline(admin.TabularInline):

@@ -578,6 +578,34 @@ THRESHOLDS = [
         "Longest usual duration (bupivacaine 4-8 h); clinic to confirm",
         False,
     ),
+    # Diabetes and a steroid (issue 14 point 8; the rule diabetes_steroid).
+    (
+        "diabetes_glucose_max",
+        "250",
+        "mg/dL",
+        "Diabetes before a steroid: the blood glucose on the day above which the steroid "
+        "injection is deferred",
+        "Clinic default (intake.md: a glucose check on the day, threshold practice-configurable)",
+        False,
+    ),
+    # Intrathecal pump refills (issue 14 point 12; procedures/pumps.py).
+    (
+        "pump_refill_margin_days",
+        "7",
+        "days",
+        "An intrathecal pump refill is due this many days before the reservoir would be empty",
+        "Clinic default to confirm (procedures.csv itp_refill: a missed refill can cause "
+        "dangerous withdrawal)",
+        False,
+    ),
+    (
+        "pump_low_reservoir_alarm_ml",
+        "2",
+        "mL",
+        "Volume left in an intrathecal pump's reservoir when its low-reservoir alarm sounds",
+        "Usual programmed value (2 mL); not confirmed against the pump manufacturer's manual",
+        False,
+    ),
 ]
 
 # Per-session maxima from LCD-ESI; equivalence to methylprednisolone from the usual
@@ -735,3 +763,187 @@ def add_rfa_level_limit(apps, schema_editor=None) -> None:
     model = apps.get_model("procedures", "ProcedureType")
     for code in RFA_MAX_LEVELS_CODES:
         model.objects.filter(code=code, max_levels__isnull=True).update(max_levels=MAX_LEVELS[code])
+
+
+# --- Chart-driven safety rules (SafetyRule) -------------------------------------------------------
+
+# (key, applies when, severity, advice, source, certain). The severity, advice and source are a
+# manager's to edit; when each rule applies is its function in procedures/safety.py.
+SAFETY_RULES = [
+    (
+        "contrast_allergy",
+        "An iodinated contrast allergy (not anaphylaxis) before a procedure that uses or may "
+        "use contrast",
+        "warn",
+        "Premedicate (ACR elective regimen: prednisone 50 mg by mouth 13, 7 and 1 hours before "
+        "contrast, plus diphenhydramine 50 mg 1 hour before; or methylprednisolone 32 mg by "
+        "mouth 12 and 2 hours before) or plan without contrast (ultrasound guidance is allowed "
+        "for ESI and SI injections).",
+        "ACR Manual on Contrast Media (premedication; values from its published summaries, to "
+        "confirm); intake.md",
+        False,
+    ),
+    (
+        "contrast_allergy_severe",
+        "Anaphylaxis to iodinated contrast before a procedure that uses or may use contrast",
+        "block",
+        "A prior severe reaction: plan without contrast (ultrasound guidance is allowed for ESI "
+        "and SI injections); premedication does not prevent every repeat reaction.",
+        "ACR Manual on Contrast Media; intake.md",
+        False,
+    ),
+    (
+        "pregnancy_fluoroscopy",
+        "Pregnancy before a procedure guided by fluoroscopy or CT",
+        "block",
+        "Pregnant: no fluoroscopy or CT without a documented decision.",
+        "intake.md",
+        True,
+    ),
+    (
+        "pregnancy_augmentation",
+        "Pregnancy before vertebral augmentation",
+        "block",
+        "Pregnancy is an absolute contraindication to vertebral augmentation.",
+        "intake.md",
+        True,
+    ),
+    (
+        "cardiac_device",
+        "A pacemaker or ICD (condition or implanted device) before radiofrequency ablation or "
+        "spinal cord stimulation",
+        "block",
+        "Pacemaker or ICD: radiofrequency ablation and spinal cord stimulation can interfere. "
+        "Document the device plan (magnet or reprogramming, cardiology or the device "
+        "representative).",
+        "intake.md",
+        True,
+    ),
+    (
+        "cardiac_device_pns",
+        "A pacemaker or ICD (condition or implanted device) before peripheral nerve stimulation",
+        "block",
+        "Pacemaker or ICD: a peripheral nerve stimulator's pulses can be sensed by the cardiac "
+        "device. Check the stimulator's labelling for cardiac devices and document the device "
+        "plan (cardiology or the device representative).",
+        "intake.md (devices), extended to peripheral nerve stimulation; stimulator labelling "
+        "to confirm",
+        False,
+    ),
+    (
+        "active_infection",
+        "An active infection before any procedure but a pump refill",
+        "block",
+        "Active infection is a contraindication to injections.",
+        "intake.md",
+        True,
+    ),
+    (
+        "active_infection_refill",
+        "An active infection before an intrathecal pump refill",
+        "warn",
+        "Active infection: refill with strict asepsis and do not delay it; a missed refill can "
+        "cause dangerous withdrawal (baclofen).",
+        "intake.md; procedures.csv",
+        True,
+    ),
+    (
+        "allergy:corticosteroid",
+        "A corticosteroid allergy before a procedure that may use a steroid",
+        "warn",
+        "Corticosteroid allergy and this procedure may use a steroid: plan the injectate.",
+        "intake.md",
+        True,
+    ),
+    (
+        "allergy:local_anaesthetic",
+        "A local anaesthetic allergy before any procedure",
+        "warn",
+        "Local anaesthetic allergy: check ester versus amide and choose the other class.",
+        "intake.md",
+        True,
+    ),
+    (
+        "allergy:bone_cement",
+        "A bone cement or opacifier allergy before vertebral augmentation",
+        "block",
+        "Bone cement or opacifier allergy before vertebral augmentation.",
+        "intake.md",
+        True,
+    ),
+    (
+        "allergy:chlorhexidine",
+        "A chlorhexidine allergy before any procedure",
+        "warn",
+        "Chlorhexidine allergy: use another skin preparation.",
+        "intake.md",
+        True,
+    ),
+    (
+        "allergy:latex",
+        "A latex allergy before any procedure",
+        "info",
+        "Latex allergy: latex-free room and supplies.",
+        "intake.md",
+        True,
+    ),
+    (
+        "cancer_history",
+        "A history of cancer before an epidural steroid injection",
+        "warn",
+        "History of cancer: make sure new or changed pain was evaluated (metastasis, cord "
+        "compression) before an epidural steroid injection.",
+        "intake.md",
+        True,
+    ),
+    (
+        "diabetes_steroid",
+        "Diabetes before a procedure that may use a steroid",
+        "warn",
+        "Diabetes and a steroid: check blood glucose on the day; steroids raise it for days.",
+        "intake.md (glucose check; threshold practice-configurable)",
+        True,
+    ),
+    (
+        "bleeding_disorder",
+        "A bleeding disorder before an intermediate- or high-risk procedure",
+        "warn",
+        "Bleeding disorder: plan with haematology.",
+        "ASRA 2018 (N18)",
+        True,
+    ),
+    (
+        "opioid_sedation",
+        "An opioid on the medication list before a procedure with planned or possible sedation",
+        "warn",
+        "Opioids and sedation add up to respiratory depression: titrate sedatives to effect, "
+        "monitor ventilation (capnography) and have naloxone at hand; do not stop the opioid "
+        "before the procedure (withdrawal).",
+        "ASA 2018 moderate sedation guideline (opioid-tolerant patients); Opioid Risk Tool: "
+        "Webster 2005 (misuse risk)",
+        False,
+    ),
+]
+
+
+def safety_rule_rows() -> list[dict]:
+    return [
+        {
+            "key": key,
+            "applies_when": applies_when,
+            "severity": severity,
+            "advice": advice,
+            "source": source,
+            "certain": certain,
+        }
+        for key, applies_when, severity, advice, source, certain in SAFETY_RULES
+    ]
+
+
+def add_missing_safety_rules(apps, schema_editor=None) -> None:
+    """RunPython: the chart-driven rules and the thresholds added since (new rows only: a
+    manager's edits are kept)."""
+    model = apps.get_model("procedures", "SafetyRule")
+    for row in safety_rule_rows():
+        model.objects.get_or_create(key=row["key"], defaults=row)
+    add_missing_thresholds(apps, schema_editor)

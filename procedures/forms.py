@@ -21,6 +21,8 @@ from sites.models import Location, Provider
 from .models import (
     STEROID_NEEDS_DOSE,
     AuthStatus,
+    ConcentrationUnit,
+    DoseUnit,
     Guidance,
     OrderStatus,
     ProcedureOrder,
@@ -257,6 +259,17 @@ class OverrideForm(Form):
 # --- Performed procedures and outcomes --------------------------------------------------------
 
 
+def _decimal(label: str, digits: int, places: int) -> forms.DecimalField:
+    return forms.DecimalField(
+        label=label,
+        max_digits=digits,
+        decimal_places=places,
+        required=False,
+        min_value=0,
+        widget=forms.NumberInput(attrs={"step": "any", "min": "0", "inputmode": "decimal"}),
+    )
+
+
 class RecordForm(Form):
     """What was done. `performed_at` is read in the chosen location's time zone."""
 
@@ -312,12 +325,23 @@ class RecordForm(Form):
         label="Complications", required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
     notes = forms.CharField(label="Notes", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    pump_reservoir_ml = _decimal("Reservoir volume filled (mL)", 6, 2)
+    pump_concentration = _decimal("Drug concentration", 10, 4)
+    pump_concentration_unit = forms.ChoiceField(
+        label="Concentration unit",
+        choices=[("", "Choose the unit"), *ConcentrationUnit.choices],
+        required=False,
+    )
+    pump_daily_dose = _decimal("Daily dose", 10, 4)
+    pump_dose_unit = forms.ChoiceField(
+        label="Dose unit", choices=[("", "Choose the unit"), *DoseUnit.choices], required=False
+    )
     next_refill_due = forms.DateField(
         label="Next pump refill due",
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
-        help_text="Intrathecal pumps only: from the reservoir volume and daily dose. The "
-        "patient is reminded before it.",
+        help_text="Leave empty when the fill is given above: the refill date is then calculated "
+        "(a safety margin before the reservoir is empty). The patient is reminded before it.",
     )
 
     FIELDSETS = (
@@ -328,7 +352,17 @@ class RecordForm(Form):
             ("steroid", "steroid_dose_mg", "local_anaesthetic", "contrast"),
         ),
         ("Pain and course", ("pre_nrs", "post_nrs", "complications", "notes")),
-        ("Follow-up", ("next_refill_due",)),
+        (
+            "Intrathecal pump refill",
+            (
+                "pump_reservoir_ml",
+                "pump_concentration",
+                "pump_concentration_unit",
+                "pump_daily_dose",
+                "pump_dose_unit",
+                "next_refill_due",
+            ),
+        ),
     )
 
     def __init__(self, *args, order: ProcedureOrder, provider_id=None, **kwargs):

@@ -13,7 +13,7 @@ from notifications.clock import at_local, local_day
 from notifications.kinds import new_link, portal_link
 from notifications.models import LinkPurpose, Message, MessageKind, NotificationPolicy, SubjectType
 from notifications.registry import SubjectKind, register_subject
-from notifications.services import message_schedule
+from notifications.services import message_reopen, message_schedule
 
 from .models import ProcedureRecord
 
@@ -60,16 +60,46 @@ def procedure_recorded(record: ProcedureRecord) -> None:
     if plan.get("follow_up_visit", True):
         due = at_local(day + timedelta(days=policy.follow_up_visit_days), at_time, zone)
         plan_message(MessageKind.FOLLOW_UP_VISIT, due, expires=due + timedelta(days=14))
-    if record.next_refill_due:
-        refill = record.next_refill_due
-        due = at_local(refill - timedelta(days=policy.refill_reminder_days), at_time, zone)
-        expires = at_local(refill + timedelta(days=1), at_time, zone)
+    refill = refill_reminder_plan(record, policy)
+    if refill is not None:
+        due, variant, expires = refill
         plan_message(
-            MessageKind.PUMP_REFILL,
-            max(due, timezone.now()),
-            variant=refill.isoformat(),
-            expires=expires,
+            MessageKind.PUMP_REFILL, max(due, timezone.now()), variant=variant, expires=expires
         )
+
+
+def refill_reminder_plan(
+    record: ProcedureRecord, policy: NotificationPolicy
+) -> tuple[datetime, str, datetime] | None:
+    """When the pump refill reminder is due (the policy's days before the refill date the
+    record calculated), its variant and until when it is of use; None without a date."""
+    if not record.next_refill_due:
+        return None
+    refill, zone, at_time = record.next_refill_due, record.location.zone, policy.day_message_time
+    due = at_local(refill - timedelta(days=policy.refill_reminder_days), at_time, zone)
+    return due, refill.isoformat(), at_local(refill + timedelta(days=1), at_time, zone)
+
+
+def refill_reminder_replan(record: ProcedureRecord) -> Message | None:
+    """The refill reminder again, after the refill visit that cancelled it was itself
+    cancelled (scheduling/refill_messages.py): pending once more, at its time (now if that
+    has passed), unless the refill date is already behind."""
+    policy = NotificationPolicy.current()
+    planned = refill_reminder_plan(record, policy)
+    if planned is None or planned[2] <= timezone.now():
+        return None
+    due, variant, expires = planned
+    return message_reopen(
+        patient=record.patient,
+        kind=MessageKind.PUMP_REFILL,
+        subject_type=SubjectType.PROCEDURE_RECORD,
+        subject_id=record.pk,
+        due_at=max(due, timezone.now()),
+        location=record.location,
+        variant=variant,
+        expires_at=expires,
+        policy=policy,
+    )
 
 
 def _load_record(subject_id: UUID) -> ProcedureRecord | None:

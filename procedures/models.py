@@ -1,5 +1,6 @@
 import uuid
 
+import pghistory
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
@@ -7,6 +8,19 @@ from django.db import models
 
 from clinic.core.db import choice_check
 from sites.models import RoomKind
+
+
+# Every edit of a rule value is kept (docs/decisions/0025): database triggers store the row as it
+# was and as it became on each update ("change_from", "change_to"), and each insert and delete,
+# with the context the admin sets (who, which page). `updated_at` alone is not an edit.
+def rule_events() -> tuple[pghistory.RowEvent, ...]:
+    """New trackers for each model (a tracker keeps the fields of the model it tracks)."""
+    return (
+        pghistory.InsertEvent(),
+        pghistory.UpdateEvent("change_from", row=pghistory.Old),
+        pghistory.UpdateEvent("change_to", row=pghistory.New),
+        pghistory.DeleteEvent(),
+    )
 
 
 class BleedingRisk(models.TextChoices):
@@ -43,6 +57,7 @@ class Side(models.TextChoices):
     NOT_APPLICABLE = "", "Not applicable"
 
 
+@pghistory.track(*rule_events())
 class ProcedureType(models.Model):
     """One catalog entry, loaded from procedures.csv; managers edit it in the admin."""
 
@@ -120,6 +135,7 @@ class ProcedureType(models.Model):
         return self.default_minutes + extra
 
 
+@pghistory.track(*rule_events(), exclude=["updated_at"])
 class SafetyThreshold(models.Model):
     """A number the safety check uses, with its source. Never a literal in code."""
 
@@ -138,12 +154,99 @@ class SafetyThreshold(models.Model):
         return f"{self.key} = {self.value} {self.unit}"
 
 
+class PayerRuleKey(models.TextChoices):
+    """The rule values a payer's own policy may set; a payer without a row for one keeps the
+    Medicare LCD value (SafetyThreshold). The short ESI window exists only in payer rules."""
+
+    ESI_MAX_SESSIONS = "esi_max_sessions", "ESI sessions per region in the window"
+    ESI_RETRY_MIN_DAYS = "esi_retry_min_days", "Least days between ESI sessions in a region"
+    ESI_REPEAT_MIN_RELIEF = "esi_repeat_min_relief", "Relief needed before a repeat ESI (%)"
+    ESI_REPEAT_MIN_DAYS = "esi_repeat_min_days", "Days that relief must have lasted"
+    ESI_SHORT_WINDOW_DAYS = "esi_short_window_days", "A second, shorter ESI window (days)"
+    ESI_SHORT_WINDOW_MAX = (
+        "esi_short_window_max_sessions",
+        "ESI sessions per region in the shorter window",
+    )
+    FACET_MAX_DIAGNOSTIC = "facet_max_diagnostic", "Diagnostic MBB sessions in the window"
+    FACET_MAX_THERAPEUTIC = "facet_max_therapeutic", "Therapeutic facet sessions in the window"
+    RFA_MAX_SESSIONS = "rfa_max_sessions", "Facet RFA sessions in the window"
+    RFA_REPEAT_MIN_RELIEF = "rfa_repeat_min_relief", "Improvement needed before a repeat RFA (%)"
+    RFA_REPEAT_MIN_DAYS = "rfa_repeat_min_days", "Days that improvement must have lasted"
+    MBB_POSITIVE_RELIEF = "mbb_positive_relief", "Relief that makes an MBB positive (%)"
+    MBB_BLOCKS_FOR_RFA = "mbb_positive_blocks_for_rfa", "Positive MBBs needed before RFA"
+    MBB_SECOND_BLOCK_DAYS = "mbb_second_block_min_days", "Days between the diagnostic blocks"
+    SI_MAX_DIAGNOSTIC = "si_max_diagnostic", "Diagnostic SI sessions in the window"
+    SI_MAX_THERAPEUTIC = "si_max_therapeutic", "Therapeutic SI sessions in the window"
+    SI_POSITIVE_RELIEF = "si_positive_relief", "Relief that makes an SI block positive (%)"
+    TPI_MAX_SESSIONS = "tpi_max_sessions", "Trigger point sessions in the window"
+    FREQUENCY_WINDOW_DAYS = "frequency_window_days", "The rolling window for session limits"
+
+
+@pghistory.track(*rule_events(), exclude=["updated_at"])
+class PayerRule(models.Model):
+    """One value of a payer's rule set that differs from the Medicare LCD rules (for example
+    a private payer's ESI interval), with the policy it comes from. Managers edit these."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    payer = models.ForeignKey("patients.Payer", on_delete=models.CASCADE, related_name="rules")
+    key = models.CharField(max_length=60, choices=PayerRuleKey.choices)
+    value = models.DecimalField(max_digits=8, decimal_places=2)
+    source = models.CharField(max_length=200, help_text="The payer's policy, as findings name it.")
+    certain = models.BooleanField(default=False)
+    note = models.TextField(blank=True, help_text="The policy's own wording.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["payer", "key"]
+        constraints = [
+            models.UniqueConstraint(fields=["payer", "key"], name="payer_rule_once_per_key"),
+            choice_check("key", PayerRuleKey, "payer_rule_key_valid"),
+            models.CheckConstraint(
+                condition=models.Q(value__gte=0), name="payer_rule_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} = {self.value}"
+
+
+class Severity(models.TextChoices):
+    BLOCK = "block", "Block (a clinician must override it)"
+    WARN = "warn", "Warning"
+    INFO = "info", "Information"
+
+
+@pghistory.track(*rule_events(), exclude=["updated_at"])
+class SafetyRule(models.Model):
+    """A chart-driven safety rule (an allergy, condition, device or medication before some
+    procedures): its severity, advice and source, editable by a manager. When it applies
+    is the rule's code in procedures/safety.py, described in `applies_when`."""
+
+    key = models.CharField(max_length=60, primary_key=True)
+    applies_when = models.CharField(max_length=300, help_text="When the safety check uses it.")
+    severity = models.CharField(max_length=8, choices=Severity.choices)
+    advice = models.TextField(help_text="What the finding tells the clinician.")
+    source = models.CharField(max_length=200)
+    certain = models.BooleanField(
+        default=True, help_text="Unticked until a clinician confirms it against the source."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["key"]
+        constraints = [choice_check("severity", Severity, "safetyrule_severity_valid")]
+
+    def __str__(self) -> str:
+        return self.key
+
+
 class HoldDecision(models.TextChoices):
     HOLD = "hold", "Hold"
     SHARED = "shared_decision", "Shared decision with the prescriber"
     NO_HOLD = "no_hold", "No hold"
 
 
+@pghistory.track(*rule_events())
 class AnticoagulantRule(models.Model):
     """How long before a procedure a drug is held, by bleeding-risk class (ASRA 2018)."""
 
@@ -180,6 +283,7 @@ class AnticoagulantRule(models.Model):
         return getattr(self, f"{risk}_decision"), getattr(self, f"{risk}_hours")
 
 
+@pghistory.track(*rule_events())
 class Steroid(models.Model):
     """Corticosteroids given in injections, with methylprednisolone equivalence."""
 
@@ -316,6 +420,21 @@ class Guidance(models.TextChoices):
 
 nrs_validators = [MinValueValidator(0), MaxValueValidator(10)]
 
+PUMP_FILL_INCOMPLETE = (
+    "A pump refill needs the reservoir volume, the concentration and the daily dose, each "
+    "above zero and with its unit."
+)
+
+
+class ConcentrationUnit(models.TextChoices):
+    MG_PER_ML = "mg/mL", "mg/mL"
+    MCG_PER_ML = "mcg/mL", "mcg/mL"
+
+
+class DoseUnit(models.TextChoices):
+    MG_PER_DAY = "mg/day", "mg/day"
+    MCG_PER_DAY = "mcg/day", "mcg/day"
+
 
 class ProcedureRecord(models.Model):
     """A performed procedure, as the clinician recorded it."""
@@ -359,6 +478,27 @@ class ProcedureRecord(models.Model):
         help_text="Intrathecal pumps: when the reservoir needs its next refill (from its volume "
         "and daily dose). The patient is reminded before it.",
     )
+    # Intrathecal pump refills: what was filled and at which dose; the refill and alarm dates
+    # are calculated from them (procedures/pumps.py).
+    pump_reservoir_ml = models.DecimalField(
+        "reservoir volume (mL)", max_digits=6, decimal_places=2, null=True, blank=True
+    )
+    pump_concentration = models.DecimalField(
+        "drug concentration", max_digits=10, decimal_places=4, null=True, blank=True
+    )
+    pump_concentration_unit = models.CharField(
+        max_length=8, choices=ConcentrationUnit.choices, blank=True
+    )
+    pump_daily_dose = models.DecimalField(
+        "daily dose", max_digits=10, decimal_places=4, null=True, blank=True
+    )
+    pump_dose_unit = models.CharField(max_length=8, choices=DoseUnit.choices, blank=True)
+    pump_alarm_date = models.DateField(
+        "low-reservoir alarm date",
+        null=True,
+        blank=True,
+        help_text="When the pump's low-reservoir alarm is expected to sound.",
+    )
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -381,6 +521,24 @@ class ProcedureRecord(models.Model):
                 violation_error_message=STEROID_NEEDS_DOSE,
             ),
             choice_check("guidance", Guidance, "record_guidance_valid"),
+            models.CheckConstraint(
+                condition=models.Q(
+                    pump_reservoir_ml__isnull=True,
+                    pump_concentration__isnull=True,
+                    pump_daily_dose__isnull=True,
+                    pump_concentration_unit="",
+                    pump_dose_unit="",
+                )
+                | models.Q(
+                    pump_reservoir_ml__gt=0,
+                    pump_concentration__gt=0,
+                    pump_daily_dose__gt=0,
+                    pump_concentration_unit__in=ConcentrationUnit.values,
+                    pump_dose_unit__in=DoseUnit.values,
+                ),
+                name="record_pump_fill_complete",
+                violation_error_message=PUMP_FILL_INCOMPLETE,
+            ),
         ]
 
     def __str__(self) -> str:

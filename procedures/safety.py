@@ -15,14 +15,16 @@ from decimal import Decimal
 from django.db.models import Prefetch
 from django.utils import timezone
 
-from patients.instruments import percent_relief
+from patients.instruments import Instrument, percent_relief
 from patients.models import (
     Allergy,
     AllergySeverity,
+    Assessment,
     ClinicalEntry,
     Condition,
     ConditionKind,
     DeviceKind,
+    DrugClass,
     ImplantedDevice,
     LabResult,
     Medication,
@@ -30,6 +32,7 @@ from patients.models import (
     ProcedureAllergyClass,
 )
 
+from .catalog import safety_rule_rows
 from .models import (
     AnticoagulantRule,
     AuthStatus,
@@ -37,11 +40,13 @@ from .models import (
     ProcedureOutcome,
     ProcedureRecord,
     ProcedureType,
+    SafetyRule,
     SafetyThreshold,
     Sedation,
     Steroid,
     Usage,
 )
+from .payer_rules import NOT_APPLIED, RuleSet, rule_set_for
 
 BLOCK, WARN, INFO = "block", "warn", "info"
 SEVERITY_ORDER = {BLOCK: 0, WARN: 1, INFO: 2}
@@ -92,9 +97,29 @@ class Context:
     hold_rules: list[AnticoagulantRule]
     steroids: dict[str, Steroid]
     labs: list[LabResult]
+    rules: dict[str, SafetyRule] = field(default_factory=dict)
+    rule_set: RuleSet = NOT_APPLIED  # the payer's rules (payer_rules.py)
 
     def threshold(self, key: str) -> Decimal:
         return self.thresholds[key]
+
+    def rule(self, key: str) -> SafetyRule:
+        """The chart-driven rule `key` as a manager left it (the shipped row if the caller
+        did not load the rules)."""
+        return self.rules.get(key) or DEFAULT_RULES[key]
+
+    def latest_ort(self) -> Assessment | None:
+        """The newest Opioid Risk Tool on or before the planned day (read only when a rule
+        needs it)."""
+        return (
+            Assessment.objects.filter(
+                patient=self.patient,
+                instrument=Instrument.ORT,
+                taken_at__date__lte=self.planned_date + timedelta(days=1),
+            )
+            .order_by("-taken_at")
+            .first()
+        )
 
     def latest_lab(self, kind: str, *, max_age_key: str) -> LabResult | None:
         """The newest lab of `kind` taken in the window the threshold `max_age_key` gives
@@ -132,6 +157,25 @@ class ChartRows:
     labs: list[LabResult]
 
 
+# The chart-driven rules as shipped (catalog.SAFETY_RULES); the rows a manager edits win.
+DEFAULT_RULES: dict[str, SafetyRule] = {row["key"]: SafetyRule(**row) for row in safety_rule_rows()}
+
+
+def rule_finding(
+    ctx: Context,
+    key: str,
+    code: str,
+    *,
+    before: str = "",
+    after: str = "",
+    details: dict | None = None,
+) -> Finding:
+    """A finding whose severity, advice and source are the editable rule `key`."""
+    rule = ctx.rule(key)
+    source = rule.source if rule.certain else f"{rule.source} (unconfirmed)"
+    return Finding(code, rule.severity, f"{before}{rule.advice}{after}", source, details or {})
+
+
 # Medications that ended shortly before the planned day still matter: a drug stopped
 # inside its hold window was stopped too late. Longer than any hold in anticoagulants.csv;
 # the threshold "medication_recent_days" (editable) replaces this default.
@@ -166,9 +210,13 @@ def context_from_rows(
     side: str = "",
     levels: Iterable[str] = (),
     order: ProcedureOrder | None = None,
+    rules: dict[str, SafetyRule] | None = None,
+    rule_set: RuleSet = NOT_APPLIED,
 ) -> Context:
     """The context the rules read, from rows already loaded (the check loads them itself;
-    the physician's view passes the ones it shows). `records` newest first."""
+    the physician's view passes the ones it shows). `records` newest first. `rule_set`: the
+    patient's payer's rules over the Medicare LCD thresholds."""
+    thresholds = rule_set.thresholds(thresholds)
     history_start = planned_date - timedelta(days=HISTORY_DAYS)
     recent = int(thresholds.get("medication_recent_days", RECENTLY_STOPPED_DAYS))
     return Context(
@@ -188,6 +236,8 @@ def context_from_rows(
         hold_rules=hold_rules,
         steroids=steroids,
         labs=list(chart.labs),
+        rules=rules or {},
+        rule_set=rule_set,
     )
 
 
@@ -233,6 +283,8 @@ def load_context(
         side=side,
         levels=levels,
         order=order,
+        rules={r.key: r for r in SafetyRule.objects.all()},
+        rule_set=rule_set_for(patient),
     )
 
 
@@ -308,12 +360,11 @@ def contrast_allergy_rule(ctx: Context) -> list[Finding]:
     severe = any(a.severity == AllergySeverity.ANAPHYLAXIS for a in allergies)
     planned = "uses" if ctx.procedure_type.contrast == Usage.YES else "may use"
     return [
-        Finding(
+        rule_finding(
+            ctx,
+            "contrast_allergy_severe" if severe else "contrast_allergy",
             "contrast_allergy",
-            BLOCK if severe else WARN,
-            f"Iodinated contrast allergy and this procedure {planned} contrast: premedicate or plan "
-            "without contrast (ultrasound guidance is allowed for ESI and SI injections).",
-            "intake.md (contrast allergy); LCD-ESI",
+            before=f"Iodinated contrast allergy and this procedure {planned} contrast: ",
         )
     ]
 
@@ -328,30 +379,37 @@ def pregnancy_rule(ctx: Context) -> list[Finding]:
     if ConditionKind.PREGNANCY not in ctx.conditions:
         return []
     if kind.family == "vertebral_augmentation":
-        return [
-            Finding(
-                "pregnancy",
-                BLOCK,
-                "Pregnancy is an absolute contraindication to vertebral augmentation.",
-                "intake.md",
-            )
-        ]
+        return [rule_finding(ctx, "pregnancy_augmentation", "pregnancy")]
     if not _uses_xray(kind):
         return []
-    alternative = " or plan ultrasound guidance" if "ultrasound" in kind.imaging.lower() else ""
+    alternative = (
+        " Or plan ultrasound guidance, an option for this procedure."
+        if "ultrasound" in kind.imaging.lower()
+        else ""
+    )
     return [
-        Finding(
+        rule_finding(
+            ctx,
+            "pregnancy_fluoroscopy",
             "pregnancy",
-            BLOCK,
-            f"Pregnant: no fluoroscopy or CT without a documented decision{alternative}.",
-            "intake.md",
+            after=alternative,
+            details={"imaging": kind.imaging},
         )
     ]
 
 
+# Procedures whose current a pacemaker or ICD may sense (intake.md), by rule.
+def _device_rule_key(kind: ProcedureType) -> str | None:
+    if kind.family == "rfa" or kind.code.startswith("scs"):
+        return "cardiac_device"
+    if kind.code.startswith("pns"):
+        return "cardiac_device_pns"
+    return None
+
+
 def cardiac_device_rule(ctx: Context) -> list[Finding]:
-    kind = ctx.procedure_type
-    if kind.family != "rfa" and not kind.code.startswith("scs"):
+    key = _device_rule_key(ctx.procedure_type)
+    if key is None:
         return []
     has_device = ConditionKind.PACEMAKER_ICD in ctx.conditions or ctx.devices & {
         DeviceKind.PACEMAKER,
@@ -359,119 +417,106 @@ def cardiac_device_rule(ctx: Context) -> list[Finding]:
     }
     if not has_device:
         return []
-    return [
-        Finding(
-            "cardiac_device",
-            BLOCK,
-            "Pacemaker or ICD: radiofrequency ablation and spinal cord stimulation can interfere. "
-            "Document the device plan (magnet or reprogramming, cardiology or the device representative).",
-            "intake.md",
-        )
-    ]
+    return [rule_finding(ctx, key, "cardiac_device")]
 
 
 def infection_rule(ctx: Context) -> list[Finding]:
     if ConditionKind.ACTIVE_INFECTION not in ctx.conditions:
         return []
-    if ctx.procedure_type.code == "itp_refill":
-        # A missed refill can cause dangerous withdrawal (procedures.csv): do not delay it.
-        return [
-            Finding(
-                "active_infection",
-                WARN,
-                "Active infection: refill with strict asepsis and do not delay it; a missed refill "
-                "can cause dangerous withdrawal (baclofen).",
-                "intake.md; procedures.csv",
-            )
-        ]
+    # A missed refill can cause dangerous withdrawal (procedures.csv): not blocked by default.
+    refill = ctx.procedure_type.code == "itp_refill"
     return [
-        Finding(
-            "active_infection",
-            BLOCK,
-            "Active infection is a contraindication to injections.",
-            "intake.md",
+        rule_finding(
+            ctx, "active_infection_refill" if refill else "active_infection", "active_infection"
         )
     ]
 
 
-# Allergy class -> (applies to the procedure?, severity, advice). Contrast has its own rule.
-ALLERGY_RULES: dict[str, tuple[Callable[[ProcedureType], bool], str, str]] = {
-    ProcedureAllergyClass.CORTICOSTEROID: (
-        lambda kind: kind.steroid != Usage.NO,
-        WARN,
-        "Corticosteroid allergy and this procedure may use a steroid: plan the injectate.",
-    ),
-    ProcedureAllergyClass.LOCAL_ANAESTHETIC: (
-        lambda kind: True,
-        WARN,
-        "Local anaesthetic allergy: check ester versus amide and choose the other class.",
-    ),
-    ProcedureAllergyClass.BONE_CEMENT: (
-        lambda kind: kind.family == "vertebral_augmentation",
-        BLOCK,
-        "Bone cement or opacifier allergy before vertebral augmentation.",
-    ),
-    ProcedureAllergyClass.CHLORHEXIDINE: (
-        lambda kind: True,
-        WARN,
-        "Chlorhexidine allergy: use another skin preparation.",
-    ),
-    ProcedureAllergyClass.LATEX: (
-        lambda kind: True,
-        INFO,
-        "Latex allergy: latex-free room and supplies.",
-    ),
+# Allergy class -> when it applies to the procedure; severity and advice are the rule
+# "allergy:<class>". Contrast has its own rule.
+ALLERGY_RULES: dict[str, Callable[[ProcedureType], bool]] = {
+    ProcedureAllergyClass.CORTICOSTEROID: lambda kind: kind.steroid != Usage.NO,
+    ProcedureAllergyClass.LOCAL_ANAESTHETIC: lambda kind: True,
+    ProcedureAllergyClass.BONE_CEMENT: lambda kind: kind.family == "vertebral_augmentation",
+    ProcedureAllergyClass.CHLORHEXIDINE: lambda kind: True,
+    ProcedureAllergyClass.LATEX: lambda kind: True,
 }
 
 
 def allergy_rule(ctx: Context) -> list[Finding]:
     found = []
     for allergy_class in sorted({a.procedure_class for a in ctx.allergies} & set(ALLERGY_RULES)):
-        applies, severity, advice = ALLERGY_RULES[allergy_class]
-        if applies(ctx.procedure_type):
-            found.append(Finding(f"allergy:{allergy_class}", severity, advice, "intake.md"))
+        if ALLERGY_RULES[allergy_class](ctx.procedure_type):
+            key = f"allergy:{allergy_class}"
+            found.append(rule_finding(ctx, key, key))
     return found
 
 
 def cancer_rule(ctx: Context) -> list[Finding]:
     if ConditionKind.CANCER_HISTORY not in ctx.conditions or ctx.procedure_type.family != "esi":
         return []
-    return [
-        Finding(
-            "cancer_history",
-            WARN,
-            "History of cancer: make sure new or changed pain was evaluated (metastasis, cord "
-            "compression) before an epidural steroid injection.",
-            "intake.md",
-        )
-    ]
+    return [rule_finding(ctx, "cancer_history", "cancer_history")]
 
 
 def diabetes_rule(ctx: Context) -> list[Finding]:
     if ConditionKind.DIABETES not in ctx.conditions or ctx.procedure_type.steroid == Usage.NO:
         return []
+    limit = ctx.threshold("diabetes_glucose_max")
     return [
-        Finding(
+        rule_finding(
+            ctx,
             "diabetes_steroid",
-            WARN,
-            "Diabetes and a steroid: check blood glucose on the day; steroids raise it for days.",
-            "intake.md",
+            "diabetes_steroid",
+            after=f" Defer the steroid if the glucose is above {_num(limit)} mg/dL "
+            "(diabetes_glucose_max, a clinic default to confirm).",
+            details={"glucose_max_mg_dl": str(limit)},
         )
     ]
 
 
 def bleeding_disorder_rule(ctx: Context) -> list[Finding]:
-    if (
-        ConditionKind.BLEEDING_DISORDER not in ctx.conditions
-        or ctx.procedure_type.bleeding_risk == "low"
-    ):
+    risk = ctx.procedure_type.bleeding_risk
+    if ConditionKind.BLEEDING_DISORDER not in ctx.conditions or risk == "low":
         return []
     return [
-        Finding(
+        rule_finding(
+            ctx,
             "bleeding_disorder",
-            WARN,
-            f"Bleeding disorder before a {ctx.procedure_type.bleeding_risk}-risk procedure: plan with haematology.",
-            "ASRA 2018 (N18)",
+            "bleeding_disorder",
+            after=f" This is a {risk}-risk procedure.",
+        )
+    ]
+
+
+def _is_opioid(medication: Medication) -> bool:
+    return DrugClass.OPIOID in {*medication.drug_classes, medication.drug_class}
+
+
+def opioid_sedation_rule(ctx: Context) -> list[Finding]:
+    """Opioids with planned (or possible) sedation, with the Opioid Risk Tool if recorded."""
+    sedation = ctx.procedure_type.sedation
+    opioids = sorted({m.name for m in ctx.medications if _is_opioid(m)})
+    if sedation == Sedation.NONE or not opioids:
+        return []
+    when = "If sedation is given: " if sedation == Sedation.OPTIONAL else "Sedation planned: "
+    ort = ctx.latest_ort()
+    details: dict = {"opioids": opioids}
+    after = " No Opioid Risk Tool is on record."
+    if ort is not None:
+        band = f" ({ort.band})" if ort.band else ""
+        after = (
+            f" Opioid Risk Tool {_num(ort.total)}{band} on {ort.taken_at:%Y-%m-%d} "
+            "(risk of opioid misuse: agree peri-procedural analgesia with the prescriber)."
+        )
+        details |= {"ort_total": str(ort.total), "ort_band": ort.band}
+    return [
+        rule_finding(
+            ctx,
+            "opioid_sedation",
+            "opioid_sedation",
+            before=f"{when}{', '.join(opioids)} (opioid). ",
+            after=after,
+            details=details,
         )
     ]
 
@@ -817,6 +862,35 @@ def esi_repeat_rule(ctx: Context) -> list[Finding]:
     ]
 
 
+def esi_short_window_rule(ctx: Context) -> list[Finding]:
+    """A payer's second, shorter ESI window (eviCore: at most 3 per 6 months), when its
+    rule set has one; the Medicare LCD rules have only the 12-month cap."""
+    short = {"esi_short_window_days", "esi_short_window_max_sessions"}
+    if ctx.procedure_type.family != "esi" or not short <= ctx.thresholds.keys():
+        return []
+    window = int(ctx.threshold("esi_short_window_days"))
+    maximum = int(ctx.threshold("esi_short_window_max_sessions"))
+    since = ctx.planned_date - timedelta(days=window)
+    done = [
+        day
+        for day in session_days(ctx.records_of(family="esi", since=since))
+        if day != ctx.planned_date
+    ]
+    if len(done) < maximum:
+        return []
+    return [
+        Finding(
+            "esi_short_window",
+            BLOCK,
+            f"{len(done)} epidural steroid injection sessions in this region in the {window} "
+            f"days before {ctx.planned_date:%Y-%m-%d}; this payer allows {maximum}. "
+            + SESSION_NOTE,
+            "Payer rule",
+            {"count": len(done), "limit": maximum, "window_days": window},
+        )
+    ]
+
+
 # family -> (relief key, lasting days key, what, source) for the repeat-response rules.
 REPEAT_RESPONSE: dict[str, tuple[str, str, str, str]] = {
     "tpi": (
@@ -998,6 +1072,106 @@ def methylprednisolone_equivalent(record: ProcedureRecord, steroids: dict[str, S
     return record.steroid_dose_mg * steroids[record.steroid_id].methylprednisolone_factor
 
 
+# --- Steroid per session (LCD-ESI: a maximum per steroid for one session) -----------------------
+
+
+def session_steroid_share(doses: Iterable[tuple[Steroid, Decimal]]) -> Decimal:
+    """How much of the per-session maximum `doses` use together (1 is all of it): each dose
+    over its own steroid's maximum, so that mixed steroids add up; a steroid without a
+    maximum adds nothing."""
+    return sum(
+        (dose / s.max_dose_per_session_mg for s, dose in doses if s.max_dose_per_session_mg),
+        Decimal(0),
+    )
+
+
+def _doses_text(doses: list[tuple[Steroid, Decimal]]) -> str:
+    totals: dict[str, Decimal] = {}
+    for s, dose in doses:
+        totals[s.name] = totals.get(s.name, Decimal(0)) + dose
+    return ", ".join(f"{name} {_num(mg)} mg" for name, mg in totals.items())
+
+
+def _maxima_text(doses: list[tuple[Steroid, Decimal]]) -> str:
+    maxima = {s.name: s.max_dose_per_session_mg for s, _ in doses if s.max_dose_per_session_mg}
+    return ", ".join(f"{name} {_num(mg)} mg" for name, mg in maxima.items())
+
+
+def same_session(
+    records: Iterable[ProcedureRecord], region: str, day: date
+) -> list[ProcedureRecord]:
+    """The records with a steroid in the session of `region` on the local `day` (the one
+    definition of a session: everything in one region on one day, see session_days)."""
+    return [
+        r
+        for r in records
+        if r.steroid_id and r.procedure_type.region == region and day in session_days([r])
+    ]
+
+
+def steroid_session_excess(
+    *, patient, procedure_type: ProcedureType, performed_at, location, steroid, dose
+) -> str:
+    """'' or why a recorded dose takes the session above its steroid maximum, counting the
+    doses already recorded that day in the region (a bilateral ESI as two rows is one
+    session)."""
+    if not (steroid and dose and performed_at and location):
+        return ""
+    day = performed_at.astimezone(location.zone).date()
+    earlier = same_session(
+        ProcedureRecord.objects.filter(
+            patient=patient,
+            steroid__isnull=False,
+            procedure_type__region=procedure_type.region,
+            performed_at__date__range=(day - timedelta(days=1), day + timedelta(days=1)),
+        ).select_related("steroid", "location", "procedure_type"),
+        procedure_type.region,
+        day,
+    )
+    given = [
+        (r.steroid, r.steroid_dose_mg)
+        for r in earlier
+        if r.steroid is not None and r.steroid_dose_mg is not None
+    ]
+    if not given or session_steroid_share([*given, (steroid, dose)]) <= 1:
+        return ""
+    together = _doses_text([*given, (steroid, dose)])
+    return (
+        f"Above the per-session maximum ({_maxima_text([*given, (steroid, dose)])}): "
+        f"{_doses_text(given)} already given in this session on {day:%Y-%m-%d}, so "
+        f"{steroid.name} {_num(dose)} mg makes {together}. {SESSION_NOTE} (LCD-ESI)"
+    )
+
+
+def steroid_session_rule(ctx: Context) -> list[Finding]:
+    """A steroid procedure joining a session that already had steroid (the other side of a
+    bilateral ESI): what is left of the per-session maximum."""
+    kind = ctx.procedure_type
+    if kind.steroid == Usage.NO:
+        return []
+    given = [
+        (ctx.steroids[r.steroid_id], r.steroid_dose_mg)
+        for r in same_session(ctx.records, kind.region, ctx.planned_date)
+        if r.steroid_id is not None and r.steroid_dose_mg is not None
+    ]
+    share = session_steroid_share(given)
+    if not given or share == 0:
+        return []
+    used = (share * 100).quantize(Decimal("1"))
+    full = share >= 1
+    return [
+        Finding(
+            "steroid_session_max",
+            BLOCK if full and kind.steroid == Usage.YES else WARN,
+            f"Steroid already given in this session on {ctx.planned_date:%Y-%m-%d}: "
+            f"{_doses_text(given)}, {used}% of the per-session maximum "
+            f"({_maxima_text(given)}){'; none is left' if full else ''}. {SESSION_NOTE}",
+            "LCD-ESI (L39240): steroid per session",
+            {"used_percent": str(used)},
+        )
+    ]
+
+
 def steroid_rule(ctx: Context) -> list[Finding]:
     if ctx.procedure_type.steroid == Usage.NO:
         return []
@@ -1103,18 +1277,21 @@ RULES = [
     mbb_interval_rule,
     rfa_rule,
     esi_repeat_rule,
+    esi_short_window_rule,
     repeat_response_rule,
     augmentation_level_rule,
     genicular_rfa_rule,
     scs_rule,
     steroid_rule,
+    steroid_session_rule,
     prior_auth_rule,
     sedation_rule,
+    opioid_sedation_rule,
 ]
 
 
 def run_rules(ctx: Context) -> list[Finding]:
-    findings = [finding for rule in RULES for finding in rule(ctx)]
+    findings = [ctx.rule_set.name(finding) for rule in RULES for finding in rule(ctx)]
     return sorted(findings, key=lambda f: (SEVERITY_ORDER[f.severity], f.code))
 
 

@@ -18,9 +18,9 @@ def orders_visible_to(user) -> QuerySet[ProcedureOrder]:
     ones, and nothing of the staff's work on them."""
     orders = ProcedureOrder.objects.select_related("procedure_type")
     if user.is_clinic_staff:
-        return orders.select_related("patient", "ordered_by", "cancelled_by").prefetch_related(
-            "overrides__overridden_by"
-        )
+        return orders.select_related(
+            "patient__payer", "ordered_by", "cancelled_by"
+        ).prefetch_related("overrides__overridden_by")
     return orders.filter(patient__in=patients_visible_to(user), status=OrderStatus.SCHEDULED)
 
 

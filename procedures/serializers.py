@@ -216,13 +216,25 @@ class RecordSerializer(serializers.ModelSerializer):
             "post_nrs",
             "complications",
             "notes",
+            "pump_reservoir_ml",
+            "pump_concentration",
+            "pump_concentration_unit",
+            "pump_daily_dose",
+            "pump_dose_unit",
             "next_refill_due",
+            "pump_alarm_date",
             "best_relief_percent",
             "outcomes",
             "recorded_by",
             "recorded_at",
         )
-        read_only_fields = ("id", "best_relief_percent", "recorded_by", "recorded_at")
+        read_only_fields = (
+            "id",
+            "best_relief_percent",
+            "pump_alarm_date",
+            "recorded_by",
+            "recorded_at",
+        )
         # The service answers a second record for one order with a 409, not a field error.
         extra_kwargs = {
             "patient": {"required": False},

@@ -26,7 +26,8 @@ from .models import (
     ProcedureType,
     SafetyOverride,
 )
-from .safety import BLOCK, safety_check
+from .pumps import with_refill_dates
+from .safety import BLOCK, safety_check, steroid_session_excess
 
 TRANSITIONS = {
     OrderStatus.ORDERED: {OrderStatus.AUTHORIZED, OrderStatus.CANCELLED},
@@ -305,6 +306,23 @@ def _record_errors(procedure_type, fields) -> dict:
     return errors
 
 
+def _session_steroid_errors(patient: Patient, procedure_type: ProcedureType, fields) -> dict:
+    """The steroid of the whole session (one region, one local day) against its maximum; the
+    patient's row is locked so that two same-day records are checked one after the other."""
+    if not fields.get("steroid"):
+        return {}
+    Patient.objects.select_for_update().filter(pk=patient.pk).first()
+    excess = steroid_session_excess(
+        patient=patient,
+        procedure_type=procedure_type,
+        performed_at=fields.get("performed_at"),
+        location=fields.get("location"),
+        steroid=fields["steroid"],
+        dose=fields.get("steroid_dose_mg"),
+    )
+    return {"steroid_dose_mg": [excess]} if excess else {}
+
+
 @transaction.atomic
 def record_create(
     *,
@@ -325,6 +343,7 @@ def record_create(
         raise ValidationFailed(
             {"order": ["Give the order, or the patient and the procedure type."]}
         )
+    fields, pump_errors = with_refill_dates(procedure_type, fields)  # pumps.py
     record = ProcedureRecord(
         order=order,
         patient=patient,
@@ -332,7 +351,8 @@ def record_create(
         recorded_by=by.user,
         **fields,
     )
-    full_clean_or_fail(record, errors=_record_errors(procedure_type, fields))
+    errors = _session_steroid_errors(patient, procedure_type, fields)
+    full_clean_or_fail(record, errors=errors | _record_errors(procedure_type, fields) | pump_errors)
     record.save()
     if order is not None:
         order.save(update_fields=["status"])

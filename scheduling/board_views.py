@@ -27,6 +27,7 @@ from clinic.users.actor import Actor
 from sites.models import Location, Provider, Room
 
 from . import services
+from .alternatives import ISO_LOCAL, alternative_rows, when_label
 from .calendar_selectors import BY_CHOICES, MAX_WINDOW_DAYS, Window, calendar_window
 from .localtime import to_aware
 from .models import Appointment
@@ -48,6 +49,12 @@ def _board_url(location: Location, day: date | None = None) -> str:
     return f"{reverse('scheduling:day-board')}?{urlencode(query)}"
 
 
+def _print_url(location: Location, day: date, by: str) -> str:
+    """The printed schedule of the shown day, one page per provider or per room."""
+    query = {"location": str(location.pk), "date": day.isoformat(), "by": by}
+    return f"{reverse('scheduling:print-day')}?{urlencode(query)}"
+
+
 def _parse_day(text: str | None, default: date) -> tuple[date, str | None]:
     if not text:
         return default, None
@@ -64,7 +71,7 @@ def _board_context(request, *, location_id=None, day_text=None) -> dict:
     """The calendar page of a location and day (the events come from the JSON window)."""
     locations = _active_locations()
     if not locations:
-        return {"locations": [], "location": None, "errors": []}
+        return {"locations": [], "location": None}
     if location_id:
         location = next((loc for loc in locations if str(loc.pk) == str(location_id)), None)
         if location is None:
@@ -90,10 +97,10 @@ def _board_context(request, *, location_id=None, day_text=None) -> dict:
         "view": view,
         "by": by,
         "day_error": day_error,
-        "errors": [],
         "events_url": reverse("scheduling:calendar-events"),
         "move_url": reverse("scheduling:calendar-move"),
         "book_url": reverse("scheduling:book"),
+        "print_url": _print_url(location, day, by),
         "today_url": _board_url(location),
         "previous_url": _board_url(location, day - timedelta(days=1)),
         "next_url": _board_url(location, day + timedelta(days=1)),
@@ -186,7 +193,7 @@ def _window_body(window: Window) -> dict[str, Any]:
         "location": str(window.location.pk),
         "zone": window.location.time_zone,
         "zone_name": now.tzname(),
-        "now": now.strftime("%Y-%m-%dT%H:%M:%S"),
+        "now": now.strftime(ISO_LOCAL),
         "start": window.start.isoformat(),
         "end": window.end.isoformat(),
         "by": window.by,
@@ -244,38 +251,10 @@ def _placement(appointment: Appointment) -> dict[str, str]:
     location = appointment.location
     return {
         "appointment": str(appointment.pk),
-        "start": appointment.start.astimezone(location.zone).strftime("%Y-%m-%dT%H:%M:%S"),
+        "start": appointment.start.astimezone(location.zone).strftime(ISO_LOCAL),
         "provider": str(appointment.provider_id),
         "room": str(appointment.room_id or ""),
     }
-
-
-def _when(local: datetime) -> str:
-    """Tue Dec 8, 9:30 AM (no leading zeros)."""
-    return f"{local:%a %b} {local.day}, {local.hour % 12 or 12}:{local:%M %p}"
-
-
-def _alternatives(alternatives: list[dict], location: Location) -> list[dict]:
-    """A 409's free alternatives as the page shows them (two queries, whatever their number)."""
-    providers = Provider.objects.in_bulk([a["provider"] for a in alternatives])
-    rooms = Room.objects.in_bulk([a["room"] for a in alternatives if a.get("room")])
-    rows = []
-    for alternative in alternatives:
-        local_start = datetime.fromisoformat(alternative["start"]).astimezone(location.zone)
-        provider = providers.get(parse_uuid(alternative["provider"]))
-        room = rooms.get(parse_uuid(alternative.get("room")))
-        label = _when(local_start)
-        rows.append(
-            {
-                "start": local_start.strftime("%Y-%m-%dT%H:%M:%S"),
-                "provider": str(alternative["provider"]),
-                "room": str(alternative.get("room") or ""),
-                "label": label,
-                "provider_name": provider.display_name if provider else "another provider",
-                "room_name": room.name if room else "",
-            }
-        )
-    return rows
 
 
 @staff_json
@@ -301,11 +280,11 @@ def calendar_move(request):
         return _json_error(404, "not_found", "No such visit.", {"appointment": ["Not found."]})
     except ValidationFailed as exc:  # a time not offered names the nearest offered ones
         offered = exc.extra.get("alternatives") or []
-        alternatives = _alternatives(offered, appointment.location) if offered else []
+        alternatives = alternative_rows(offered, appointment.location) if offered else []
         return _json_error(400, exc.code, exc.detail, exc.fields, alternatives=alternatives)
     except Conflict as exc:
         extra = {k: v for k, v in exc.extra.items() if k != "alternatives"}
-        alternatives = _alternatives(exc.extra.get("alternatives") or [], location)
+        alternatives = alternative_rows(exc.extra.get("alternatives") or [], location)
         return _json_error(409, exc.code, exc.detail, alternatives=alternatives, **extra)
     after = _placement(moved)
     local_start = moved.start.astimezone(location.zone)
@@ -313,7 +292,7 @@ def calendar_move(request):
         {
             "before": before,
             "after": after,
-            "detail": f"{moved.patient.full_name} moved to {_when(local_start)} "
+            "detail": f"{moved.patient.full_name} moved to {when_label(local_start)} "
             f"{local_start.tzname()} with {moved.provider.display_name}.",
         }
     )

@@ -38,6 +38,7 @@ from procedures.services import order_findings, unresolved_blocks
 from sites.models import Location, Provider, Room
 
 from . import services
+from .alternatives import alternatives_text
 from .availability import Calendar, Slot, free_slots
 from .forms import BookForm, slot_value
 from .localtime import to_aware
@@ -349,6 +350,9 @@ def _call(request: HttpRequest, form: BookForm, booking: Booking, **fields):
         form.add_error(None, exc.detail)
         for finding in exc.extra.get("findings") or []:
             form.add_error(None, finding.get("reason", ""))
+        nearby = alternatives_text(exc.extra.get("alternatives") or [], booking.location)
+        if nearby:  # a slot taken meanwhile: the nearest free ones, named
+            form.add_error(None, nearby)
         return 409
     local_start = appointment.start.astimezone(booking.location.zone)
     extra = " (overbooked)" if appointment.overbooked else ""

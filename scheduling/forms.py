@@ -52,10 +52,6 @@ class MoveForm(forms.Form):
     reason = forms.CharField(label="Reason", max_length=300, required=False)
 
 
-class RescheduleForm(forms.Form):
-    start = LocalDateTimeField(label="New start")
-
-
 SLOT_SEPARATOR = "|"
 
 

@@ -30,6 +30,7 @@ from .models import (
     OfferStatus,
     WaitlistOffer,
 )
+from .refill_messages import refill_visit_booked, refill_visit_released
 
 # --- Appointments: the plan ------------------------------------------------------------------
 
@@ -115,6 +116,7 @@ def appointment_booked(appointment: Appointment, *, rescheduled: bool = False) -
     for planned in appointment_plan(appointment, policy):
         if planned.due_at > now or planned.late_ok:
             _schedule(appointment, planned, max(planned.due_at, now), policy)
+    refill_visit_booked(appointment)
 
 
 def appointment_restored(appointment: Appointment) -> None:
@@ -126,6 +128,7 @@ def appointment_restored(appointment: Appointment) -> None:
         reason="The cancellation was undone.",
         kinds=[MessageKind.APPOINTMENT_CANCELLED],
     )
+    refill_visit_booked(appointment)
     policy = NotificationPolicy.current()
     now = timezone.now()
     for planned in appointment_plan(appointment, policy):
@@ -178,6 +181,7 @@ def _procedure_preparation(appointment: Appointment, policy: NotificationPolicy)
 def appointment_cancelled(appointment: Appointment, *, notify: bool) -> None:
     """Nothing more is sent about it; the patient is told unless it was a reschedule."""
     messages_cancel(subject_id=appointment.pk, reason="The appointment was cancelled.")
+    refill_visit_released(appointment)
     if notify and appointment.start > timezone.now():
         _for_appointment(
             appointment, MessageKind.APPOINTMENT_CANCELLED, timezone.now(), expires_at=None
@@ -187,6 +191,8 @@ def appointment_cancelled(appointment: Appointment, *, notify: bool) -> None:
 def appointment_closed(appointment: Appointment) -> None:
     """A no-show or a visit that happened: its pending reminders are pointless."""
     messages_cancel(subject_id=appointment.pk, reason=f"The appointment is {appointment.status}.")
+    if appointment.status == AppointmentStatus.NO_SHOW:
+        refill_visit_released(appointment)
 
 
 # --- Waitlist offers: the plan ---------------------------------------------------------------

@@ -89,8 +89,9 @@ def upcoming_visits(patient: Patient, now: datetime | None = None) -> QuerySet[A
 
 
 def local_label(moment: datetime, location: Location) -> str:
+    """Tue Dec 8, 9:00 AM MST: the location's wall clock with its zone, no leading zeros."""
     local = moment.astimezone(location.zone)
-    return f"{local:%a %b %d, %I:%M %p} {local.tzname()}"
+    return f"{local:%a %b} {local.day}, {local.hour % 12 or 12}:{local:%M %p} {local.tzname()}"
 
 
 def last_release(appointment: Appointment) -> AppointmentStatusChange | None:

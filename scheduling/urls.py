@@ -1,6 +1,14 @@
 from django.urls import path
 
-from . import board_views, book_views, chart_views, print_views, views, waitlist_views
+from . import (
+    board_views,
+    book_views,
+    chart_views,
+    print_views,
+    refill_views,
+    views,
+    waitlist_views,
+)
 
 app_name = "scheduling"
 urlpatterns = [
@@ -19,11 +27,6 @@ urlpatterns = [
         views.appointment_undo,
         name="appointment-undo",
     ),
-    path(
-        "appointments/<uuid:appointment_id>/reschedule/",
-        views.appointment_reschedule,
-        name="appointment-reschedule",
-    ),
     path("waitlist/", waitlist_views.waitlist, name="waitlist"),
     path("waitlist/add/", waitlist_views.waitlist_add, name="waitlist-add"),
     path("waitlist/<uuid:entry_id>/", waitlist_views.waitlist_entry, name="waitlist-entry"),
@@ -34,5 +37,6 @@ urlpatterns = [
         name="waitlist-remove",
     ),
     path("print/", print_views.print_day, name="print-day"),
+    path("refills/", refill_views.pump_refills, name="pump-refills"),
     path("patients/<uuid:patient_id>/visits/", chart_views.chart_visits, name="chart-visits"),
 ]

@@ -12,6 +12,7 @@ NAVIGATION = {
         ("Waitlist", "scheduling:waitlist"),
         ("Patients", "patients:list"),
         ("Procedures", "procedures:orders"),
+        ("Pump refills", "scheduling:pump-refills"),
         ("Failed messages", "notifications:failed"),
     ],
     Role.CLINICIAN: [
@@ -19,6 +20,7 @@ NAVIGATION = {
         ("My patients", "patients:list"),
         ("Day board", "scheduling:day-board"),
         ("Procedures", "procedures:orders"),
+        ("Pump refills", "scheduling:pump-refills"),
     ],
     Role.MANAGER: [
         ("Overview", "overview:home"),
@@ -26,6 +28,7 @@ NAVIGATION = {
         ("Waitlist", "scheduling:waitlist"),
         ("Patients", "patients:list"),
         ("Procedures", "procedures:orders"),
+        ("Pump refills", "scheduling:pump-refills"),
         ("Failed messages", "notifications:failed"),
         ("Chart access log", "history:access-log"),
         ("Administration", "admin:index"),

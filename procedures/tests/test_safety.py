@@ -727,8 +727,8 @@ def test_every_catalog_procedure_can_be_checked(busy_patient):
 # --- 12. A fixed number of queries whatever the history size -------------------------------
 
 # thresholds, medications, allergies, conditions, devices, labs, records, their outcomes,
-# hold rules, steroids
-EXPECTED_QUERIES = 10
+# hold rules, steroids, the chart-driven rules (SafetyRule)
+EXPECTED_QUERIES = 11
 
 
 @pytest.mark.parametrize("history_size", [2, 20])

@@ -167,12 +167,13 @@ def test_check_in_then_cancel_through_the_page(client, front_desk_user, site, cl
     client.force_login(front_desk_user)
     url = f"/desk/appointments/{appointment.pk}/move/"
     response = client.post(url, {"to": "checked_in"})
-    assert response.status_code == 302
-    assert f"date={day}" in response["Location"]
+    assert response.status_code == 200
+    assert response.json()["status"] == "checked_in"
+    assert response.json()["detail"] == f"{appointment.patient.full_name}: checked in."
     appointment.refresh_from_db()
     assert appointment.status == AppointmentStatus.CHECKED_IN
     response = client.post(url, {"to": "cancelled", "reason": "Felt unwell"})
-    assert response.status_code == 302
+    assert response.status_code == 200
     appointment.refresh_from_db()
     assert appointment.status == AppointmentStatus.CANCELLED
     assert appointment.cancel_reason == "Felt unwell"
@@ -186,7 +187,8 @@ def test_cancel_without_reason_is_a_400_and_changes_nothing(client, front_desk_u
         f"/desk/appointments/{appointment.pk}/move/", {"to": "cancelled", "reason": "  "}
     )
     assert response.status_code == 400
-    assert "Say why the appointment is cancelled." in response.content.decode()
+    assert response.json()["detail"] == "Say why the appointment is cancelled."
+    assert response.json()["fields"] == {"reason": ["Say why the appointment is cancelled."]}
     appointment.refresh_from_db()
     assert appointment.status == AppointmentStatus.BOOKED
 
@@ -196,6 +198,44 @@ def test_an_illegal_move_is_a_409(client, front_desk_user, site):
     client.force_login(front_desk_user)
     response = client.post(f"/desk/appointments/{appointment.pk}/move/", {"to": "completed"})
     assert response.status_code == 409
+    assert response.json()["code"] == "illegal_transition"
+    appointment.refresh_from_db()
+    assert appointment.status == AppointmentStatus.BOOKED
+
+
+def test_a_check_in_of_next_weeks_visit_is_a_409_saying_its_day(client, front_desk_user, site):
+    appointment = book(site, day=next_weekday(1), hour=9)
+    client.force_login(front_desk_user)
+    response = client.post(f"/desk/appointments/{appointment.pk}/move/", {"to": "checked_in"})
+    assert response.status_code == 409
+    body = response.json()
+    local = appointment.start.astimezone(DENVER)
+    assert body["code"] == "not_today"
+    assert body["detail"] == (
+        f"This visit is on {local:%a %b} {local.day}, 9:00 AM {local.tzname()}: "
+        "it can be checked in only on its day."
+    )
+    appointment.refresh_from_db()
+    assert appointment.status == AppointmentStatus.BOOKED
+
+
+def test_an_unknown_move_or_visit_is_refused(client, front_desk_user, site):
+    appointment = book(site, day=next_weekday(1), hour=9)
+    client.force_login(front_desk_user)
+    url = f"/desk/appointments/{appointment.pk}/move/"
+    assert client.post(url, {"to": "booked"}).status_code == 400
+    assert client.get(url).status_code == 405
+    other = "/desk/appointments/00000000-0000-0000-0000-000000000000/move/"
+    assert client.post(other, {"to": "checked_in"}).json()["code"] == "not_found"
+
+
+def test_the_moves_are_for_staff(client, patient_user, site):
+    appointment = book(site, day=next_weekday(1), hour=9)
+    url = f"/desk/appointments/{appointment.pk}/move/"
+    assert client.post(url, {"to": "checked_in"}).status_code == 401
+    client.force_login(patient_user)
+    assert client.post(url, {"to": "checked_in"}).status_code == 403
+    assert client.post(f"/desk/appointments/{appointment.pk}/undo/").status_code == 403
     appointment.refresh_from_db()
     assert appointment.status == AppointmentStatus.BOOKED
 
@@ -206,40 +246,26 @@ def test_no_shows_are_listed(client, front_desk_user, site, clock):
     clock.move_to(appointment.start + timedelta(minutes=15))  # a no-show is after the start
     client.force_login(front_desk_user)
     moved = client.post(f"/desk/appointments/{appointment.pk}/move/", {"to": "no_show"})
-    assert moved.status_code == 302
+    assert moved.status_code == 200 and moved.json()["status"] == "no_show"
     shown = window_visits(board(client, site, day))[str(appointment.pk)]
     assert shown["extendedProps"]["status"] == "no_show" and "visit-released" in shown["classNames"]
     assert shown["extendedProps"]["can_undo"] is True, "undone the same day"
 
 
-def test_reschedule_through_the_page(client, front_desk_user, site):
-    day = next_weekday(1)
-    appointment = book(site, day=day, hour=9)
+def test_the_calendar_links_the_print_of_the_shown_day(client, front_desk_user, site):
+    day = next_weekday(2)
     client.force_login(front_desk_user)
-    response = client.post(
-        f"/desk/appointments/{appointment.pk}/reschedule/", {"start": f"{day}T14:30"}
+    page = client.get("/desk/", {"location": str(site["location"].pk), "date": str(day)})
+    assert page.status_code == 200
+    link = re.search(r'id="print-day" href="([^"]+)"', page.content.decode())
+    assert link, "the calendar has a Print the day link"
+    assert link.group(1) == (
+        f"/desk/print/?location={site['location'].pk}&amp;date={day}&amp;by=provider"
     )
-    assert response.status_code == 302, response.content.decode()[:2000]
-    appointment.refresh_from_db()
-    assert appointment.status == AppointmentStatus.CANCELLED
-    moved = Appointment.objects.get(status=AppointmentStatus.BOOKED)
-    assert moved.start == datetime.combine(day, time(14, 30)).replace(tzinfo=DENVER)
-    assert moved.patient == appointment.patient
-
-
-def test_reschedule_into_a_taken_slot_keeps_the_appointment(client, front_desk_user, site):
-    day = next_weekday(1)
-    appointment = book(site, day=day, hour=9)
-    book(site, day=day, hour=11)  # Dr Alpha, Exam 1
-    client.force_login(front_desk_user)
-    response = client.post(
-        f"/desk/appointments/{appointment.pk}/reschedule/", {"start": f"{day}T11:00"}
+    by_room = client.get(
+        "/desk/", {"location": str(site["location"].pk), "date": str(day), "by": "room"}
     )
-    assert response.status_code == 409
-    assert "Free nearby" in response.content.decode()
-    appointment.refresh_from_db()
-    assert appointment.status == AppointmentStatus.BOOKED
-    assert Appointment.objects.count() == 2
+    assert f"date={day}&amp;by=room" in by_room.content.decode()
 
 
 # --- Booking ----------------------------------------------------------------------------
@@ -294,6 +320,9 @@ def test_booking_a_slot_taken_meanwhile_is_a_409_with_fresh_offers(client, front
     assert response.status_code == 409
     page = response.content.decode()
     assert "The provider is already booked at that time." in page
+    nearby = re.search(r"Free nearby: ([^<]+)", page)
+    assert nearby and "with Dr. " in nearby.group(1), "the 409's alternatives, named"
+    assert nearby.group(1).startswith(f"{day:%a %b} {day.day}, ")
     offered = re.findall(r'name="slot" id="slot-\d+" value="([^"]+)"', page)
     assert offered and _slot(site, day, 10) not in offered
     retaken = client.post("/desk/book/", data | {"slot": offered[0]})

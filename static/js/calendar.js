@@ -80,7 +80,9 @@
         ec.setOption("slotMaxTime", data.slots.max);
       }
     }
-    $("live-status").textContent = "Updated " + new Date().toLocaleTimeString() + " · refreshes every 3 seconds";
+    // The location's clock (the server's answer), not the desk computer's.
+    var at = data.now ? clock(hm(data.now.slice(11, 16))) + " " + data.zone_name : new Date().toLocaleTimeString();
+    $("live-status").textContent = "Updated " + at + " · refreshes every 3 seconds";
   }
 
   function loadEvents(info) {
@@ -210,31 +212,33 @@
     postStatus(state.openEvent.extendedProps.move_url, { to: "cancelled", reason: $("visit-cancel-reason").value });
   });
 
-  function errorsFrom(html) {
-    var doc = new DOMParser().parseFromString(html, "text/html");
-    var items = doc.querySelectorAll(".error-summary li");
-    if (!items.length) return "That did not work.";
-    return Array.prototype.map.call(items, function (li) { return li.textContent.trim(); }).join(" ");
-  }
-
-  // The status views answer a page: a redirect when done, the board with its errors if not.
+  // The status views answer JSON: {status, detail} when done, {code, detail} when refused
+  // (a check-in of next week's visit is a 409 whose detail says the visit's day).
   function postStatus(url, fields) {
     var body = new FormData();
     body.append("csrfmiddlewaretoken", csrf);
     Object.keys(fields).forEach(function (k) { body.append(k, fields[k]); });
-    return fetch(url, { method: "POST", body: body, credentials: "same-origin", redirect: "manual" })
+    var message = $("visit-message");
+    message.hidden = true;
+    return fetch(url, { method: "POST", body: body, credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (response) {
-        if (response.type === "opaqueredirect" || response.ok) {
+        if (response.status === 401) { window.location.reload(); return null; }
+        return response.json()
+          .catch(function () { return { detail: "The server did not answer (" + response.status + "); nothing was changed." }; })
+          .then(function (data) { return { ok: response.ok, data: data }; });
+      })
+      .catch(function () { return { ok: false, data: { detail: "The server could not be reached; nothing was changed." } }; })
+      .then(function (result) {
+        if (!result) return;
+        if (result.ok) {
           dialog.close();
-          say("Saved.");
+          say(result.data.detail || "Saved.");
           ec.refetchEvents();
           return;
         }
-        return response.text().then(function (html) {
-          var message = $("visit-message");
-          message.textContent = errorsFrom(html);
-          message.hidden = false;
-        });
+        message.textContent = result.data.detail || "That did not work.";
+        message.hidden = false;
+        message.focus();
       });
   }
 
@@ -348,6 +352,15 @@
     url.searchParams.set("by", state.by);
     url.searchParams.set("date", isoDate(ec.getOption("date")));
     window.history.replaceState(null, "", url.toString());
+    printLink(ec.getOption("date"));
+  }
+
+  // "Print the day" prints the day shown, per provider or per room as the columns are.
+  function printLink(day) {
+    var link = $("print-day");
+    if (!link) return;
+    var q = new URLSearchParams({ location: cfg.location, date: isoDate(day), by: state.view === "day" ? state.by : "provider" });
+    link.href = link.dataset.printUrl + "?" + q.toString();
   }
 
   document.querySelectorAll("button[data-view]").forEach(function (button) {
@@ -367,6 +380,7 @@
   function datesSet(info) {
     var title = info.view.title || "";
     $("calendar-range").textContent = title;
+    printLink(ec ? ec.getOption("date") : info.view.currentStart);
     placeCursor();
   }
 

@@ -151,6 +151,11 @@ def test_the_day_by_provider_then_by_room(desk_page, live_server, clinic_day):
     assert card(page, "Rosa").bounding_box()["x"] < card(page, "James").bounding_box()["x"]
     screenshot(page, "calendar-day-rooms")
     page.get_by_role("button", name="Week").click()
+    # The week is one provider's: Dr Lind's first (James), then Dr Okafor's (Rosa).
+    card(page, "Rosa").wait_for(state="detached")
+    card(page, "James").wait_for()
+    page.get_by_label("Provider", exact=True).select_option(label="Dr. Maya Okafor, MD")
+    card(page, "James").wait_for(state="detached")
     card(page, "Rosa").wait_for()
     page.get_by_role("button", name="Month").click()
     page.locator(".ec-event.day-load", has_text="2 visits").wait_for()

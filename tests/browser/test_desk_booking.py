@@ -11,6 +11,7 @@ from procedures.models import OrderStatus
 from scheduling.models import Appointment
 from scheduling.tests.test_desk_booking import DENVER, authorized_rfa, desk_site
 from tests.browser.conftest import screenshot
+from tests.browser.test_calendar import AXE
 from tests.browser.test_login import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -78,3 +79,38 @@ def test_the_desk_books_an_authorized_rfa_after_seeing_its_findings(page, live_s
     assert visit.procedure_order == order and visit.room == desk["suite"]
     order.refresh_from_db()
     assert order.status == OrderStatus.SCHEDULED
+
+
+def axe_violations(page) -> list[str]:
+    page.add_script_tag(path=str(AXE))
+    return page.evaluate(
+        """() => axe.run(document).then(r => r.violations.map(
+            v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).slice(0, 3).join(', ')))"""
+    )
+
+
+def test_axe_finds_no_violation_on_the_booking_steps(page, live_server, desk):
+    """The search step (with its results), the list of offered times, and a procedure's
+    review of its safety findings."""
+    PatientFactory(legal_first_name="Rosa", legal_last_name="Quintero")
+    james = PatientFactory(legal_first_name="James", legal_last_name="Knight")
+    order = authorized_rfa(james, desk["clinician"], override=True)
+    sign_in(page, live_server.url, "desk", TEST_PASSWORD)
+    page.wait_for_url(f"{live_server.url}/desk/**")
+    page.goto(f"{live_server.url}/desk/book/?location={desk['location'].pk}")
+    page.get_by_label("Find the patient").press_sequentially("quint", delay=30)
+    page.get_by_label("Rosa Quintero").wait_for()
+    assert axe_violations(page) == [], "the search step"
+    page.get_by_label("Rosa Quintero").check()
+    page.get_by_role("button", name="Next day →").click()
+    page.locator('input[name="slot"]').first.wait_for()
+    assert axe_violations(page) == [], "the offered times"
+    screenshot(page, "desk-book-axe-slots")
+
+    page.goto(f"{live_server.url}/desk/book/?order={order.pk}")
+    page.get_by_role("button", name="Next day →").click()
+    page.locator('input[name="slot"]').first.check()
+    page.get_by_role("button", name="Review the safety check").click()
+    page.locator("#review").wait_for()
+    assert axe_violations(page) == [], "the procedure's review"
+    screenshot(page, "desk-book-axe-review")
