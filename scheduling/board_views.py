@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from clinic.core.errors import Conflict, ValidationFailed
 from clinic.core.ids import parse_uuid
+from clinic.core.times import short_zone_name
 from clinic.users.access import staff_required
 from clinic.users.actor import Actor
 from sites.models import Location, Provider, Room
@@ -91,7 +92,7 @@ def _board_context(request, *, location_id=None, day_text=None) -> dict:
         "location": location,
         "providers": list(Provider.objects.filter(is_active=True, locations=location)),
         "now": now,
-        "zone_name": now.tzname(),
+        "zone_name": short_zone_name(now),
         "day": day,
         "today": now.date(),
         "view": view,
@@ -192,7 +193,7 @@ def _window_body(window: Window) -> dict[str, Any]:
     return {
         "location": str(window.location.pk),
         "zone": window.location.time_zone,
-        "zone_name": now.tzname(),
+        "zone_name": short_zone_name(now),
         "now": now.strftime(ISO_LOCAL),
         "start": window.start.isoformat(),
         "end": window.end.isoformat(),
@@ -293,6 +294,6 @@ def calendar_move(request):
             "before": before,
             "after": after,
             "detail": f"{moved.patient.full_name} moved to {when_label(local_start)} "
-            f"{local_start.tzname()} with {moved.provider.display_name}.",
+            f"{short_zone_name(local_start)} with {moved.provider.display_name}.",
         }
     )

@@ -26,6 +26,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from clinic.core.errors import Conflict, Forbidden, ValidationFailed
 from clinic.core.ids import NOT_AN_ID
+from clinic.core.times import short_zone_name
 from clinic.users.access import signed_in_user, staff_required
 from clinic.users.actor import Actor
 from patients.forms import add_service_errors
@@ -474,7 +475,7 @@ def _context(request, form: BookForm, booking: Booking, locations) -> dict[str, 
         "booking": booking,
         "location": booking.location,
         "locations": locations,
-        "zone_name": timezone.now().astimezone(zone).tzname(),
+        "zone_name": short_zone_name(timezone.now().astimezone(zone)),
         "slot_rows": [
             {"value": _value(slot), "slot": slot, "checked": _value(slot) == booking.chosen}
             for slot in booking.slots

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from clinic.core.errors import Conflict
 from clinic.core.ids import NOT_AN_ID
+from clinic.core.times import format_local
 from patients.models import Patient
 from patients.selectors import patients_visible_to
 from sites.models import Location
@@ -89,9 +90,8 @@ def upcoming_visits(patient: Patient, now: datetime | None = None) -> QuerySet[A
 
 
 def local_label(moment: datetime, location: Location) -> str:
-    """Tue Dec 8, 9:00 AM MST: the location's wall clock with its zone, no leading zeros."""
-    local = moment.astimezone(location.zone)
-    return f"{local:%a %b} {local.day}, {local.hour % 12 or 12}:{local:%M %p} {local.tzname()}"
+    """Tue Dec 8, 9:00 AM MT: the location's wall clock with its zone, no leading zeros."""
+    return format_local(moment, location)
 
 
 def last_release(appointment: Appointment) -> AppointmentStatusChange | None:

@@ -61,7 +61,7 @@ def test_check_in_of_next_weeks_visit_is_refused_and_changes_nothing(
     appointment = visit(site, PatientFactory(), at(morning, 10, days=7))
     error = refused(move, appointment, S.CHECKED_IN, front_desk_user)
     assert error.code == "not_today"
-    assert "only on its day" in error.detail and "MST" in error.detail
+    assert "only on its day" in error.detail and "MT" in error.detail
     appointment.refresh_from_db()
     assert appointment.status == S.BOOKED and appointment.checked_in_at is None
     assert not AppointmentStatusChange.objects.exists()

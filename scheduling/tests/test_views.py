@@ -212,7 +212,7 @@ def test_a_check_in_of_next_weeks_visit_is_a_409_saying_its_day(client, front_de
     local = appointment.start.astimezone(DENVER)
     assert body["code"] == "not_today"
     assert body["detail"] == (
-        f"This visit is on {local:%a %b} {local.day}, 9:00 AM {local.tzname()}: "
+        f"This visit is on {local:%a %b} {local.day}, 9:00 AM MT: "
         "it can be checked in only on its day."
     )
     appointment.refresh_from_db()

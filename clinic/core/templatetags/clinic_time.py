@@ -10,63 +10,13 @@ IANA name. Without one (an order has no location) the clinic's default zone is u
 (`settings.TIME_ZONE`, from CLINIC_DEFAULT_TIME_ZONE), never the server's.
 """
 
-from datetime import datetime, tzinfo
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import datetime
 
 from django import template
-from django.conf import settings
+
+from clinic.core.times import format_local, short_zone_name, zone_of
 
 register = template.Library()
-
-# zoneinfo's abbreviations mapped to the names US patients and staff use.
-SHORT_NAMES = {
-    "EST": "ET",
-    "EDT": "ET",
-    "CST": "CT",
-    "CDT": "CT",
-    "MST": "MT",
-    "MDT": "MT",
-    "PST": "PT",
-    "PDT": "PT",
-    "AKST": "AKT",
-    "AKDT": "AKT",
-    "HST": "HT",
-    "HDT": "HT",
-}
-FORMATS = {
-    "full": "%a %b %-d, %-I:%M %p",
-    "time": "%-I:%M %p",
-    "short": "%Y-%m-%d %H:%M",
-}
-
-
-def zone_of(where: object) -> tzinfo:
-    """The zone of a location, a zone or a zone's name; the clinic's default otherwise."""
-    if isinstance(where, tzinfo):
-        return where
-    zone = getattr(where, "zone", None)
-    if isinstance(zone, tzinfo):
-        return zone
-    name = where if isinstance(where, str) and where else settings.TIME_ZONE
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo(settings.TIME_ZONE)
-
-
-def short_zone_name(moment: datetime) -> str:
-    """The short name: MT for a Denver time in winter or summer; the abbreviation itself elsewhere."""
-    abbreviation = moment.tzname() or ""
-    return SHORT_NAMES.get(abbreviation, abbreviation)
-
-
-def format_local(value: object, where: object = None, style: str = "full") -> str:
-    if not isinstance(value, datetime):
-        return ""
-    if value.tzinfo is None:  # never expected (USE_TZ); shown as it is rather than guessed
-        return value.strftime(FORMATS[style])
-    moment = value.astimezone(zone_of(where))
-    return f"{moment.strftime(FORMATS[style])} {short_zone_name(moment)}"
 
 
 @register.filter
