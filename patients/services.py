@@ -996,13 +996,17 @@ def _move_related_rows(merged: Patient, survivor: Patient) -> dict:
 
 
 def _fill_blanks(merged: Patient, survivor: Patient) -> list[str]:
+    """The survivor's empty text fields and unset links (the payer) take the merged
+    record's values; what the survivor has wins."""
     filled = []
     for name in DEMOGRAPHIC_FIELDS:
         field = Patient._meta.get_field(name)
-        if field.get_internal_type() in ("CharField", "EmailField") and not getattr(survivor, name):
-            value = getattr(merged, name)
+        fillable = field.is_relation or field.get_internal_type() in ("CharField", "EmailField")
+        attname = getattr(field, "attname", name)
+        if fillable and not getattr(survivor, attname):
+            value = getattr(merged, attname)
             if value:
-                setattr(survivor, name, value)
+                setattr(survivor, attname, value)
                 filled.append(name)
     return filled
 

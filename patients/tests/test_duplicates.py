@@ -80,7 +80,8 @@ def test_a_merge_moves_every_related_row_and_is_recorded(
     assert survivor.phone == "+19195550150", "the survivor's own values win"
     assert record.merged_by == front_desk_user
     assert record.moved["patients.allergy"] == 1
-    assert set(record.moved["filled_fields"]) == {"email", "insurance_payer"}
+    assert survivor.payer is not None and survivor.payer == merged.payer, "the payer link too"
+    assert set(record.moved["filled_fields"]) == {"email", "insurance_payer", "payer"}
     assert record.merged_snapshot["legal_first_name"] == "Katharine"
     candidate.refresh_from_db()
     assert candidate.status == "merged"
