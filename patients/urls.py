@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import medication_views, urgent_views, views
+from . import assessment_views, medication_views, urgent_views, views
 
 app_name = "patients"
 urlpatterns = [
@@ -34,6 +34,11 @@ urlpatterns = [
         name="medication-classify",
     ),
     path("<uuid:patient_id>/labs/add/", medication_views.lab_add, name="lab-add"),
+    path(
+        "<uuid:patient_id>/assessments/new/",
+        assessment_views.assessment_record,
+        name="assessment-record",
+    ),
     path(
         "<uuid:patient_id>/urgent/acknowledge/",
         urgent_views.urgent_acknowledge,
