@@ -2,6 +2,7 @@
 
 from rest_framework import serializers
 
+from clinic.core.bounds import NOTES_MAX
 from clinic.users.models import User
 
 from .instruments import Instrument
@@ -49,6 +50,7 @@ class PatientBriefSerializer(serializers.ModelSerializer):
 
 
 class ClinicalEntrySerializer(serializers.ModelSerializer):
+    notes = serializers.CharField(required=False, allow_blank=True, max_length=NOTES_MAX)
     recorded_by: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
         slug_field="username", read_only=True
     )
@@ -104,7 +106,10 @@ class MedicationSerializer(ClinicalEntrySerializer):
 class LabResultSerializer(serializers.ModelSerializer):
     kind = serializers.ChoiceField(choices=LabKind.choices)
     unit = serializers.CharField(
-        required=False, allow_blank=True, help_text="Optional; the lab's unit when given."
+        required=False,
+        allow_blank=True,
+        max_length=40,
+        help_text="Optional; the lab's unit when given.",
     )
     recorded_by: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
         slug_field="username", read_only=True

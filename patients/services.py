@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.db.models.functions import Concat
 from django.utils import timezone
 
+from clinic.core.bounds import date_bound_errors
 from clinic.core.db import concrete_field
 from clinic.core.errors import Conflict, Forbidden, ValidationFailed
 from clinic.core.phones import normalize_phone
@@ -140,7 +141,7 @@ def _normalise_contact(fields: dict) -> dict:
 def _birth_date_errors(born) -> dict:
     if isinstance(born, date) and born > timezone.localdate():
         return {"date_of_birth": ["The date of birth cannot be in the future."]}
-    return {}
+    return date_bound_errors({"date_of_birth": born})
 
 
 def patient_field_errors(fields: dict[str, Any]) -> dict[str, list[str]]:
@@ -262,6 +263,11 @@ def _build_entry(chart_list: str, *, patient: Patient, **fields: Any) -> ChartEn
     return model(patient=patient, **fields)
 
 
+def _refuse_dates_out_of_bounds(fields: dict[str, Any]) -> None:
+    if errors := date_bound_errors(fields):
+        raise ValidationFailed(errors)
+
+
 @transaction.atomic
 def clinical_entry_add(
     *,
@@ -273,6 +279,7 @@ def clinical_entry_add(
 ) -> ChartEntry:
     """Add an entry to one of the chart's lists: chart_list is "allergy", "medication",
     "condition" or "device" (named so, since conditions and devices have a `kind` field)."""
+    _refuse_dates_out_of_bounds(fields)
     entry = _build_entry(chart_list, patient=patient, **fields)
     entry.recorded_by = by.user
     entry.source = source
@@ -291,6 +298,7 @@ def clinical_entry_update(*, entry, **changes):
         blocked |= set(changes) & set(MEDICATION_COMPUTED)
     if blocked:
         raise ValidationFailed({name: ["This field cannot be changed."] for name in blocked})
+    _refuse_dates_out_of_bounds(changes)
     renamed = isinstance(entry, Medication) and changes.get("name", entry.name) != entry.name
     for name, value in changes.items():
         setattr(entry, name, value)
@@ -344,6 +352,7 @@ def lab_record(
         errors["value"] = [f"Enter a value between {low} and {high} {expected}."]
     if taken_on > _patient_today(patient):
         errors["taken_on"] = ["A lab cannot be taken in the future."]
+    errors |= date_bound_errors({"taken_on": taken_on})
     if errors:
         raise ValidationFailed(errors)
     lab = LabResult(
@@ -401,6 +410,7 @@ def assessment_record(
     body_region = body_region or ""
     if timezone.is_naive(taken_at):
         raise ValidationFailed({"taken_at": ["Give the time with its time zone."]})
+    _refuse_dates_out_of_bounds({"taken_at": taken_at})
     if taken_at > timezone.now() + timedelta(minutes=5):
         raise ValidationFailed({"taken_at": ["An assessment cannot be taken in the future."]})
     result = assessment_score(

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
+from clinic.core.bounds import parse_bounded_date
 from clinic.core.errors import Conflict, ValidationFailed
 from clinic.core.ratelimit import limit_posts
 from clinic.users.access import role_required
@@ -95,7 +96,7 @@ class Search:
 def _day(text, location) -> date:
     today = timezone.now().astimezone(location.zone).date()
     try:
-        return max(date.fromisoformat(text), today) if text else today
+        return max(parse_bounded_date(text), today) if text else today
     except ValueError:
         return today
 

@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from clinic.core.bounds import NOTES_MAX
 from clinic.users.models import User
 
 from .models import (
@@ -89,6 +90,7 @@ class OrderSerializer(serializers.ModelSerializer):
             "ordered_at",
             "cancel_reason",
         )
+        extra_kwargs = {"notes": {"max_length": NOTES_MAX}}
 
     def get_findings(self, order) -> list[dict]:
         overridden = {o.finding_code for o in order.overrides.all()}
@@ -146,7 +148,7 @@ class PatientOrderSerializer(serializers.ModelSerializer):
 
 class AuthorizationSerializer(serializers.Serializer):
     auth_status = serializers.ChoiceField(choices=AuthStatus.choices)
-    auth_number = serializers.CharField(required=False, allow_blank=True, default="")
+    auth_number = serializers.CharField(required=False, allow_blank=True, default="", max_length=40)
     auth_expires = serializers.DateField(required=False, allow_null=True, default=None)
 
 
@@ -156,7 +158,7 @@ class CancelSerializer(serializers.Serializer):
 
 class OverrideRequestSerializer(serializers.Serializer):
     finding_code = serializers.CharField(max_length=80)
-    reason = serializers.CharField()
+    reason = serializers.CharField(max_length=300)
 
 
 class SafetyCheckRequestSerializer(serializers.Serializer):
@@ -239,4 +241,6 @@ class RecordSerializer(serializers.ModelSerializer):
         extra_kwargs = {
             "patient": {"required": False},
             "order": {"required": False, "validators": []},
+            "complications": {"max_length": NOTES_MAX},
+            "notes": {"max_length": NOTES_MAX},
         }

@@ -11,6 +11,7 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from clinic.core.bounds import availability_cap_days
 from clinic.core.errors import ValidationFailed
 from clinic.core.ratelimit import BookingThrottle
 from clinic.users.access import IsClinicStaff
@@ -70,7 +71,8 @@ class AvailabilityApi(APIView):
         operation_id="availability",
     )
     def get(self, request):
-        query = AvailabilityQuerySerializer(data=request.query_params)
+        staff = request.user.is_clinic_staff
+        query = AvailabilityQuerySerializer(data=request.query_params, context={"staff": staff})
         query.is_valid(raise_exception=True)
         data = query.validated_data
         if not request.user.is_clinic_staff and not data["appointment_type"].patient_bookable:
@@ -81,6 +83,7 @@ class AvailabilityApi(APIView):
             end_date=data["end"],
             provider=data.get("provider"),
             location=data.get("location"),
+            max_days=availability_cap_days(staff=staff),
         )
         return Response(SlotSerializer(slots, many=True).data)
 

@@ -207,9 +207,11 @@ def free_slots(
     now: datetime | None = None,
     limit: int | None = None,
     for_staff: bool = False,
+    max_days: int = MAX_WINDOW_DAYS,
 ) -> list[Slot]:
-    """The bookable slots, earliest first. `start_date`/`end_date` are local dates. Notice
-    and horizon bind patients; for staff only the past is closed."""
+    """The bookable slots, earliest first. `start_date`/`end_date` are local dates (at most
+    `max_days` of them are read). Notice and horizon bind patients; for staff only the past
+    is closed."""
     now = now or timezone.now()
     need = Need.of(appointment_type, procedure_type, levels)
     if for_staff:
@@ -217,7 +219,7 @@ def free_slots(
     else:
         earliest = now + timedelta(hours=appointment_type.min_notice_hours)
         latest = now + timedelta(days=appointment_type.max_horizon_days)
-    end_date = min(end_date, start_date + timedelta(days=MAX_WINDOW_DAYS - 1))
+    end_date = min(end_date, start_date + timedelta(days=max_days - 1))
     locations = [location] if location else list(Location.objects.filter(is_active=True))
     candidates = Provider.objects.filter(
         is_active=True, locations__in=[loc.pk for loc in locations]

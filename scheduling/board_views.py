@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_POST
 
+from clinic.core.bounds import parse_bounded_date
 from clinic.core.errors import Conflict, ValidationFailed
 from clinic.core.ids import parse_uuid
 from clinic.core.times import short_zone_name
@@ -60,7 +61,7 @@ def _parse_day(text: str | None, default: date) -> tuple[date, str | None]:
     if not text:
         return default, None
     try:
-        return date.fromisoformat(text), None
+        return parse_bounded_date(text), None
     except ValueError:
         return default, f"“{text[:20]}” is not a date (YYYY-MM-DD); showing today."
 
@@ -145,9 +146,9 @@ def staff_json(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
 def _date_param(data, name: str) -> date:
     text = (data.get(name) or "").strip()
     try:
-        return date.fromisoformat(text[:10])
+        return parse_bounded_date(text[:10])
     except ValueError:
-        raise ValidationFailed({name: ["Give a date as YYYY-MM-DD."]}) from None
+        raise ValidationFailed({name: ["Give a date as YYYY-MM-DD, from 1900 to 2200."]}) from None
 
 
 def _location_param(data) -> Location:

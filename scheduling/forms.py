@@ -10,6 +10,7 @@ from uuid import UUID
 
 from django import forms
 
+from clinic.core.bounds import validate_sane_date
 from clinic.core.forms import model_choice_field
 from sites.models import Provider, Room
 
@@ -109,7 +110,10 @@ class BookForm(forms.Form):
         empty_label="Any provider",
     )
     day = forms.DateField(
-        label="Day", required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label="Day",
+        required=False,
+        validators=[validate_sane_date],
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
     slot = SlotField(label="Offered times", required=False)
     overbook_start = LocalDateTimeField(label="Start", required=False)

@@ -15,7 +15,10 @@ def to_aware(value: datetime, zone: ZoneInfo, field: str = "start") -> datetime:
     if value.tzinfo is not None:
         return value
     aware = value.replace(tzinfo=zone, fold=0)
-    round_trip = aware.astimezone(UTC).astimezone(zone).replace(tzinfo=None)
+    try:
+        round_trip = aware.astimezone(UTC).astimezone(zone).replace(tzinfo=None)
+    except OverflowError:
+        raise ValidationFailed({field: ["This time is out of range."]}) from None
     if round_trip != value:
         raise ValidationFailed(
             {

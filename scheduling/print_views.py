@@ -11,6 +11,7 @@ from typing import Any
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from clinic.core.bounds import parse_bounded_date
 from clinic.core.ids import NOT_AN_ID
 from clinic.users.access import staff_required
 from sites.models import Location
@@ -45,7 +46,7 @@ def _day(text: str | None, location: Location) -> date:
     if not text:
         return local_now(location).date()
     try:
-        return date.fromisoformat(text)
+        return parse_bounded_date(text)
     except ValueError:
         raise Http404 from None
 

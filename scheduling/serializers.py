@@ -1,6 +1,7 @@
 from django.utils import timezone
 from rest_framework import serializers
 
+from clinic.core.bounds import availability_window_errors
 from sites.models import Location, Provider, Room
 
 from .models import Appointment, AppointmentType, WaitlistEntry
@@ -74,7 +75,10 @@ class AvailabilityQuerySerializer(serializers.Serializer):
         slug_field="code", queryset=AppointmentType.objects.filter(is_active=True)
     )
     start = serializers.DateField(help_text="First local date.")
-    end = serializers.DateField(help_text="Last local date (at most 31 days after start).")
+    end = serializers.DateField(
+        help_text="Last local date: the window is at most 31 days for patients, 62 for staff "
+        "(AVAILABILITY_MAX_DAYS_*), a 400 naming the cap beyond."
+    )
     provider = serializers.PrimaryKeyRelatedField(
         queryset=Provider.objects.filter(is_active=True), required=False
     )
@@ -85,6 +89,10 @@ class AvailabilityQuerySerializer(serializers.Serializer):
     def validate(self, data):
         if data["end"] < data["start"]:
             raise serializers.ValidationError({"end": "The end date is before the start date."})
+        staff = bool(self.context.get("staff"))
+        errors = availability_window_errors(data["start"], data["end"], staff=staff)
+        if errors:
+            raise serializers.ValidationError(errors)
         return data
 
 

@@ -1,5 +1,6 @@
 """Settings shared by every environment. All configuration comes from the environment."""
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -39,7 +40,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -172,7 +173,7 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # --- Django REST framework and the OpenAPI schema ----------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "knox.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -193,6 +194,7 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Practice system for interventional pain clinics.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["clinic.users.access.IsClinicStaff"],  # schema and docs: staff only
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
@@ -241,6 +243,21 @@ RATELIMIT_TRUST_FORWARDED = env.bool("RATELIMIT_TRUST_FORWARDED", default=False)
 # Idle sign-outs (clinic/users/sessions.py): a session lapses after this long without a request.
 SESSION_IDLE_SECONDS_STAFF = env.int("SESSION_IDLE_SECONDS_STAFF", default=15 * 60)
 SESSION_IDLE_SECONDS_PATIENT = env.int("SESSION_IDLE_SECONDS_PATIENT", default=30 * 60)
+# API tokens (django-rest-knox: stored as SHA-512 digests) expire this long after sign-in.
+API_TOKEN_TTL_SECONDS_STAFF = env.int("API_TOKEN_TTL_SECONDS_STAFF", default=8 * 3600)
+API_TOKEN_TTL_SECONDS_PATIENT = env.int("API_TOKEN_TTL_SECONDS_PATIENT", default=8 * 3600)
+REST_KNOX = {
+    # Tokens made outside POST /api/v1/auth/token/ (the admin) get the staff lifetime.
+    "TOKEN_TTL": timedelta(seconds=API_TOKEN_TTL_SECONDS_STAFF),
+    "AUTO_REFRESH": False,
+    "AUTH_HEADER_PREFIX": "Token",
+}
+
+# Bounds on what a request may ask (clinic/core/bounds.py): bookings no further ahead than the
+# horizon, availability windows no wider than these many days (a 400 naming the cap beyond).
+BOOKING_HORIZON_DAYS = env.int("BOOKING_HORIZON_DAYS", default=2 * 365)
+AVAILABILITY_MAX_DAYS_PATIENT = env.int("AVAILABILITY_MAX_DAYS_PATIENT", default=31)
+AVAILABILITY_MAX_DAYS_STAFF = env.int("AVAILABILITY_MAX_DAYS_STAFF", default=62)
 
 CLINIC_NAME = env.str("CLINIC_NAME", default="Clinic")
 CLINIC_PHONE = env.str("CLINIC_PHONE", default="")

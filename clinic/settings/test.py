@@ -20,3 +20,7 @@ LOGGING["root"]["level"] = "WARNING"  # noqa: F405
 # Serve static files straight from the finders (app folders, node_modules) without collectstatic.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+
+# Many tests book on fixed dates in 2030 (clear of notice and horizon rules); the horizon tests
+# read this value (clinic/core/tests/test_bounds.py), the default is two years (base.py).
+BOOKING_HORIZON_DAYS = env.int("BOOKING_HORIZON_DAYS", default=10 * 365)

@@ -1,22 +1,81 @@
-from drf_spectacular.utils import extend_schema
-from rest_framework.authtoken.views import ObtainAuthToken
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from knox.auth import TokenAuthentication
+from knox.views import LogoutAllView, LogoutView
+from rest_framework import status
+from rest_framework.exceptions import NotFound
 from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from clinic.core.parsers import BoundedJSONParser
 from clinic.core.throttling import ResilientScopedRateThrottle
 
-from .selectors import user_profile
-from .serializers import MeSerializer
+from .selectors import user_profile, user_tokens
+from .serializers import (
+    MeSerializer,
+    TokenIssuedSerializer,
+    TokenListedSerializer,
+    TokenRequestSerializer,
+)
+from .tokens import token_issue, token_revoke_own
+
+REVOKED = OpenApiResponse(description="Revoked.")
 
 
-class TokenApi(ObtainAuthToken):
-    """POST username and password; returns {"token": ...} for `Authorization: Token ...`."""
+class TokenApi(APIView):
+    """POST username and password; returns {"token", "expiry"} for `Authorization: Token ...`.
 
+    Tokens are kept only as digests (django-rest-knox) and expire (settings
+    API_TOKEN_TTL_SECONDS_STAFF / _PATIENT, 8 hours by default)."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
     throttle_classes = [ResilientScopedRateThrottle]
     throttle_scope = "auth"
-    parser_classes = [BoundedJSONParser, FormParser, MultiPartParser]  # DRF's view names its own
+    parser_classes = [BoundedJSONParser, FormParser, MultiPartParser]
+
+    @extend_schema(
+        request=TokenRequestSerializer,
+        responses=TokenIssuedSerializer,
+        summary="Get an API token",
+        auth=[],
+    )
+    def post(self, request):
+        serializer = TokenRequestSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        instance, token = token_issue(user=serializer.validated_data["user"])
+        return Response(TokenIssuedSerializer({"token": token, "expiry": instance.expiry}).data)
+
+
+@extend_schema(request=None, responses={204: REVOKED}, summary="Revoke the token in use")
+class LogoutApi(LogoutView):
+    pass
+
+
+@extend_schema(request=None, responses={204: REVOKED}, summary="Revoke all of my tokens")
+class LogoutAllApi(LogoutAllView):
+    pass
+
+
+class TokenListApi(APIView):
+    @extend_schema(responses=TokenListedSerializer(many=True), summary="My API tokens")
+    def get(self, request):
+        current = (
+            request.auth
+            if isinstance(request.successful_authenticator, TokenAuthentication)
+            else None
+        )
+        rows = user_tokens(user=request.user, current=current)
+        return Response(TokenListedSerializer(rows, many=True).data)
+
+
+class TokenDetailApi(APIView):
+    @extend_schema(request=None, responses={204: REVOKED}, summary="Revoke one of my tokens")
+    def delete(self, request, token_id: str):
+        if not token_revoke_own(user=request.user, token_id=token_id):
+            raise NotFound()
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class MeApi(APIView):

@@ -27,8 +27,17 @@ class UsersConfig(AppConfig):
 
     def ready(self):
         from django.contrib.auth.signals import user_logged_in
+        from django.db.models.signals import post_save, pre_save
 
+        from .models import User
         from .sessions import expire_when_idle
+        from .tokens import note_credential_change, revoke_on_credential_change
 
         post_migrate.connect(_sync_roles, dispatch_uid="clinic.users.sync_roles")
         user_logged_in.connect(expire_when_idle, dispatch_uid="clinic.users.idle_expiry")
+        pre_save.connect(
+            note_credential_change, sender=User, dispatch_uid="clinic.users.token_credentials"
+        )
+        post_save.connect(
+            revoke_on_credential_change, sender=User, dispatch_uid="clinic.users.token_revoke"
+        )

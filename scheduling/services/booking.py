@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from clinic.audit.writes import written_as_actor
+from clinic.core.bounds import booking_horizon_errors
 from clinic.core.errors import Conflict, Forbidden, ValidationFailed
 from clinic.users.actor import Actor, ActorChannel
 from patients.models import Patient
@@ -62,6 +63,7 @@ def _booking_errors(
         return {"start": ["Give the time with its time zone."]}
     if start < timezone.now():
         errors["start"] = ["An appointment cannot start in the past."]
+    errors |= booking_horizon_errors(start)
     if not appointment_type.is_active:
         errors["appointment_type"] = ["This appointment type is no longer booked."]
     if not provider.is_active or not provider.locations.filter(pk=location.pk).exists():

@@ -3,7 +3,8 @@ import pytest
 pytestmark = pytest.mark.django_db
 
 
-def test_schema_documents_the_auth_and_me_endpoints(client):
+def test_schema_documents_the_auth_and_me_endpoints(client, front_desk_user):
+    client.force_login(front_desk_user)  # the schema and docs are for signed-in staff only
     response = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
     assert response.status_code == 200
     schema = response.json()
@@ -16,7 +17,8 @@ def test_schema_documents_the_auth_and_me_endpoints(client):
     assert me["responses"]["200"]
 
 
-def test_docs_page_loads_its_assets_from_this_server(client):
+def test_docs_page_loads_its_assets_from_this_server(client, front_desk_user):
+    client.force_login(front_desk_user)
     response = client.get("/api/docs/")
     assert response.status_code == 200
     page = response.content.decode()

@@ -3,7 +3,7 @@
 import json
 
 import pytest
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 
 from clinic.core.parsers import MAX_JSON_DEPTH, json_depth_exceeds
 from patients.tests.factories import PatientFactory
@@ -21,8 +21,8 @@ def test_a_page_for_a_signed_in_user_is_no_store(client, front_desk_user):
 
 
 def test_an_api_answer_to_a_token_is_no_store(client, clinician_user):
-    token = Token.objects.create(user=clinician_user)
-    response = client.get("/api/v1/me/", HTTP_AUTHORIZATION=f"Token {token.key}")
+    _, token = AuthToken.objects.create(user=clinician_user)
+    response = client.get("/api/v1/me/", HTTP_AUTHORIZATION=f"Token {token}")
     assert response.status_code == 200
     assert "no-store" in response["Cache-Control"]
 

@@ -1,5 +1,6 @@
 import pytest
-from rest_framework.authtoken.models import Token
+from knox.crypto import hash_token
+from knox.models import AuthToken
 
 from conftest import TEST_PASSWORD
 
@@ -12,7 +13,8 @@ def test_token_for_good_credentials_then_me_with_it(api_client, front_desk_user)
     )
     assert response.status_code == 200
     token = response.json()["token"]
-    assert Token.objects.get(user=front_desk_user).key == token
+    assert response.json()["expiry"]
+    assert AuthToken.objects.get(user=front_desk_user).digest == hash_token(token)
 
     api_client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     me = api_client.get("/api/v1/me/")
