@@ -2,13 +2,14 @@
 (never the dev database), Django set up on it, timing a call, and the line that says on
 what the figures were taken (PostgreSQL version, CPUs, load average, git commit)."""
 
+import contextlib
 import os
 import shutil
 import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -150,3 +151,36 @@ def machine_line() -> str:
         f"{version.split(' on ')[0]}, {os.cpu_count()} CPUs, load average "
         f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f} at the end, commit {git_commit()}"
     )
+
+
+@contextlib.contextmanager
+def own_database(name: str, *, keep: bool) -> Iterator[None]:
+    """A fresh database `name` on DATABASE_URL's server, Django set up on it and migrated;
+    dropped at the end unless `keep`."""
+    server = server_url()
+    print(f"Recreating database {name} on {urlsplit(server).hostname} ...", flush=True)
+    recreate_database(server, name)
+    try:
+        setup_django(server, name)
+        from django.core.management import call_command
+
+        print("Migrating ...", flush=True)
+        call_command("migrate", verbosity=0)
+        yield
+    finally:
+        if "django" in sys.modules:
+            from django.db import connections
+
+            connections.close_all()
+        if keep:
+            print(f"Kept database {name}; drop it with: dropdb {name}")
+        else:
+            drop_database(server, name)
+            print(f"Dropped database {name}.")
+
+
+def vacuum_analyze() -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")

@@ -27,20 +27,11 @@ machine's load average and the git commit. The target is under 150 ms.
 
 import argparse
 import random
-import sys
 import uuid
 from datetime import date, datetime, timedelta
 from datetime import time as clock
-from urllib.parse import urlsplit
 
-from benchkit import (
-    drop_database,
-    machine_line,
-    measure,
-    recreate_database,
-    server_url,
-    setup_django,
-)
+from benchkit import machine_line, measure, own_database, vacuum_analyze
 
 BENCH_DB = "clinic_bench_calendar"
 PROVIDERS = 12
@@ -254,38 +245,17 @@ def print_report(rows: list[dict], args: argparse.Namespace, visits: int) -> Non
 
 def main() -> None:
     args = parse_args()
-    server = server_url()
-    print(f"Recreating database {BENCH_DB} on {urlsplit(server).hostname} ...", flush=True)
-    recreate_database(server, BENCH_DB)
-    try:
-        setup_django(server, BENCH_DB)
-        from django.core.management import call_command
-        from django.db import connection, connections
-
-        print("Migrating ...", flush=True)
-        call_command("migrate", verbosity=0)
+    with own_database(BENCH_DB, keep=args.keep):
         rng = random.Random(args.seed)
         clinic = Clinic(rng)
         print(
             f"Inserting {args.visits} visits a day for {args.other_days + 1} days ...", flush=True
         )
         day = build(clinic, args)
-        with connection.cursor() as cursor:
-            cursor.execute("VACUUM ANALYZE")
+        vacuum_analyze()
         print(f"Timing ({args.repeat} runs each) ...", flush=True)
         rows = time_window(clinic, day, args.repeat)
         print_report(rows, args, args.visits)
-        connections.close_all()
-    finally:
-        if args.keep:
-            print(f"Kept database {BENCH_DB}; drop it with: dropdb {BENCH_DB}")
-        else:
-            if "django" in sys.modules:
-                from django.db import connections
-
-                connections.close_all()
-            drop_database(server, BENCH_DB)
-            print(f"Dropped database {BENCH_DB}.")
 
 
 if __name__ == "__main__":

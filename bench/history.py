@@ -29,20 +29,11 @@ page and the API each write one ChartAccess row per request, as they do in produ
 
 import argparse
 import random
-import sys
 import uuid
 from datetime import timedelta
 from decimal import Decimal
-from urllib.parse import urlsplit
 
-from benchkit import (
-    drop_database,
-    machine_line,
-    measure,
-    recreate_database,
-    server_url,
-    setup_django,
-)
+from benchkit import machine_line, measure, own_database, vacuum_analyze
 
 BENCH_DB = "clinic_bench_history"
 # How a chart's events are shared out among the kinds: the timeline's kinds, weighted. A
@@ -368,20 +359,7 @@ def print_report(results: list[tuple[int, dict, list[dict]]], repeat: int) -> No
 
 def main() -> None:
     args = parse_args()
-    server = server_url()
-    print(f"Recreating database {BENCH_DB} on {urlsplit(server).hostname} ...", flush=True)
-    recreate_database(server, BENCH_DB)
-    try:
-        setup_django(server, BENCH_DB)
-        from django.core.management import call_command
-        from django.db import connection, connections
-
-        print("Migrating ...", flush=True)
-        call_command("migrate", verbosity=0)
-        try:
-            import history.selectors  # noqa: F401
-        except ImportError:
-            sys.exit("history.selectors.patient_history is not there yet: nothing to time")
+    with own_database(BENCH_DB, keep=args.keep):
         rng = random.Random(args.seed)
         clinic = Clinic()
         print(f"Inserting {args.others:,} other patients with 10 events each ...", flush=True)
@@ -392,24 +370,12 @@ def main() -> None:
             print(f"Inserting a patient with {events} events ...", flush=True)
             patient = make_patient(rng, f"Events{events}")
             patients.append((events, patient, insert_history(clinic, patient, events, rng)))
-        with connection.cursor() as cursor:
-            cursor.execute("VACUUM ANALYZE")
+        vacuum_analyze()
         results = []
         for events, patient, counts in patients:
             print(f"Timing {events} events ({args.repeat} runs each) ...", flush=True)
             results.append((events, counts, time_patient(clinic, patient, args.repeat)))
         print_report(results, args.repeat)
-        connections.close_all()
-    finally:
-        if args.keep:
-            print(f"Kept database {BENCH_DB}; drop it with: dropdb {BENCH_DB}")
-        else:
-            if "django" in sys.modules:
-                from django.db import connections
-
-                connections.close_all()
-            drop_database(server, BENCH_DB)
-            print(f"Dropped database {BENCH_DB}.")
 
 
 if __name__ == "__main__":

@@ -19,16 +19,8 @@ import statistics
 import sys
 import time
 from datetime import date, timedelta
-from urllib.parse import urlsplit
 
-from benchkit import (
-    drop_database,
-    machine_line,
-    percentile,
-    recreate_database,
-    server_url,
-    setup_django,
-)
+from benchkit import machine_line, own_database, percentile
 
 BENCH_DB = "clinic_bench"
 PAGE = 25
@@ -338,18 +330,9 @@ def report(count, insert_seconds, searches, duplicates) -> None:
 
 def main() -> None:
     args = parse_args()
-    server = server_url()
-    print(f"Recreating database {BENCH_DB} on {urlsplit(server).hostname} ...", flush=True)
-    recreate_database(server, BENCH_DB)
-    try:
-        setup_django(server, BENCH_DB)
-        from django.core.management import call_command
-        from django.db import connections
-
+    with own_database(BENCH_DB, keep=args.keep):
         from patients.selectors import patient_search
 
-        print("Migrating ...", flush=True)
-        call_command("migrate", verbosity=0)
         rng = random.Random(args.seed)
         print(f"Inserting {args.patients:,} patients ...", flush=True)
         insert_seconds = insert_patients(args.patients, rng)
@@ -360,17 +343,6 @@ def main() -> None:
         )
         duplicates = time_duplicates(args.repeat, rng)
         report(args.patients, insert_seconds, searches, duplicates)
-        connections.close_all()
-    finally:
-        if args.keep:
-            print(f"Kept database {BENCH_DB}; drop it with: dropdb {BENCH_DB}")
-        else:
-            if "django" in sys.modules:
-                from django.db import connections
-
-                connections.close_all()
-            drop_database(server, BENCH_DB)
-            print(f"Dropped database {BENCH_DB}.")
 
 
 if __name__ == "__main__":

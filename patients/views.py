@@ -137,11 +137,14 @@ def _model_field(model, name: str):
 
 
 @staff_required
+@require_http_methods(["GET", "POST"])
 def patient_list(request):
-    """Find a patient by name, MRN, date of birth or phone."""
-    query = request.GET.get("q", "").strip()
+    """Find a patient by name, MRN, date of birth or phone. The terms (and the page of their
+    results) come by POST so they never reach a URL or an access log; GET lists everyone."""
+    data = request.POST if request.method == "POST" else {}
+    query = data.get("q", "").strip()[:100]
     page = Paginator(selectors.patient_search(query=query), PAGE_SIZE).get_page(
-        request.GET.get("page")
+        data.get("page") or request.GET.get("page")
     )
     page.object_list = list(page.object_list)
     context = {

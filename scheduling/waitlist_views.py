@@ -112,7 +112,9 @@ def _offers_by_status(request: HttpRequest, chosen: dict[str, Any]) -> dict[str,
 
 def _list_context(request: HttpRequest, add_form: AddForm | None = None) -> dict[str, Any]:
     filter_form, chosen = _filters(request)
-    query = (request.POST.get("q") or request.GET.get("q") or "").strip()
+    # The terms come by POST only (the search form posts): names, dates of birth and phones
+    # stay out of URLs and access logs.
+    query = (request.POST.get("q") or "").strip()[:100]
     results = list(patient_search(query=query)[:SEARCH_RESULTS]) if query else []
     today = timezone.localdate()
     offers = _offers_by_status(request, chosen)
@@ -131,6 +133,7 @@ def _list_context(request: HttpRequest, add_form: AddForm | None = None) -> dict
 
 
 @staff_required
+@require_http_methods(["GET", "POST"])
 def waitlist(request: HttpRequest) -> HttpResponse:
     """The waitlist of every location, filtered by kind, provider and location."""
     return render(request, "scheduling/waitlist.html", _list_context(request))

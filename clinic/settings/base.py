@@ -226,9 +226,17 @@ LOGGING: dict[str, Any] = {
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
     },
+    # Tokens in paths (message, verification, reset and feed links) become "…" in runserver's
+    # access log; gunicorn's uses the same patterns (gunicorn.conf.py).
+    "filters": {"redact_tokens": {"()": "clinic.core.logredact.RedactTokens"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "django.server": {"filters": ["redact_tokens"], "level": "INFO", "propagate": True},
+        # "Not Found: /m/<token>/" and the like
+        "django.request": {"filters": ["redact_tokens"], "propagate": True},
+    },
 }
 
 # Attempts per client IP and per account (clinic.core.ratelimit): "count/min|hour|day".

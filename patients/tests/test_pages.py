@@ -210,9 +210,30 @@ def test_search_finds_by_dob_in_both_formats_and_by_phone(client, front_desk_use
     PatientFactory(legal_last_name="Okoro", date_of_birth=date(1970, 1, 1), phone="+19195550999")
     client.force_login(front_desk_user)
     for query in ("1961-04-02", "04/02/1961", "(252) 555-0142", "5550142", rosa.mrn):
-        html = client.get("/patients/", {"q": query}).content.decode()
+        html = client.post("/patients/", {"q": query}).content.decode()
         assert f'href="/patients/{rosa.pk}/"' in html, query
         assert "Okoro" not in html, query
+
+
+def test_search_terms_never_go_into_a_url(client, front_desk_user):
+    """The form posts (with CSRF) to a bare path; paging posts the terms again; a term put in
+    the query string is not searched."""
+    PatientFactory.create_batch(26, legal_last_name="Quintero", date_of_birth=date(1961, 4, 2))
+    client.force_login(front_desk_user)
+    page = client.get("/patients/").content.decode()
+    form = re.search(r'<form method="(\w+)" action="([^"]*)" class="search"', page)
+    assert form and form.groups() == ("post", "/patients/")
+    response = client.post(form.group(2), {"q": "quintero"})
+    assert response.request["PATH_INFO"] == "/patients/"
+    assert response.request.get("QUERY_STRING", "") == ""
+    html = response.content.decode()
+    assert "csrfmiddlewaretoken" in html and "26 patients match" in html
+    assert "?q=" not in html and "quintero&" not in html
+    assert 'name="page" value="2"' in html and 'name="q" value="quintero"' in html
+    second = client.post("/patients/", {"q": "quintero", "page": "2"}).content.decode()
+    assert "Page 2 of 2" in second
+    ignored = client.get("/patients/", {"q": "zzz-nobody"}).content.decode()
+    assert "No patient matches" not in ignored and "Quintero" in ignored
 
 
 def test_search_page_links_new_patient_and_open_duplicates(client, front_desk_user):

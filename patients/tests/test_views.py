@@ -10,11 +10,11 @@ def test_patient_list_searches_by_name_and_mrn(client, clinician_user):
     rosa = PatientFactory(legal_first_name="Rosa", legal_last_name="Quintero")
     PatientFactory(legal_first_name="James", legal_last_name="Okoro")
     client.force_login(clinician_user)
-    by_name = client.get("/patients/", {"q": "quint"}).content.decode()
+    by_name = client.post("/patients/", {"q": "quint"}).content.decode()
     assert "Quintero, Rosa" in by_name and "Okoro" not in by_name
-    by_mrn = client.get("/patients/", {"q": rosa.mrn}).content.decode()
+    by_mrn = client.post("/patients/", {"q": rosa.mrn}).content.decode()
     assert "Quintero, Rosa" in by_mrn and "Okoro" not in by_mrn
-    assert "No patient matches" in client.get("/patients/", {"q": "zzz"}).content.decode()
+    assert "No patient matches" in client.post("/patients/", {"q": "zzz"}).content.decode()
 
 
 def test_empty_patient_list_says_so(client, front_desk_user):

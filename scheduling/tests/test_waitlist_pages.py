@@ -130,7 +130,7 @@ def test_the_list_filters_by_kind_provider_and_location(client, front_desk_user,
 def test_the_desk_adds_a_patient_found_inline(client, front_desk_user, denver):
     patient = PatientFactory(legal_first_name="Rosa", legal_last_name="Quintero")
     client.force_login(front_desk_user)
-    html = client.get(URL, {"q": "quintero"}).content.decode()
+    html = client.post(URL, {"q": "quintero"}).content.decode()
     assert f'value="{patient.pk}"' in html and "Rosa Quintero" in html
     day = next_monday()
     form = {

@@ -1,0 +1,61 @@
+"""Secrets in paths, redacted before an access log line is written.
+
+One list of patterns, used by gunicorn's access log (gunicorn.conf.py: `RedactingLogger`) and
+by runserver's `django.server` logger (`RedactTokens`, in LOGGING). A token in a message link,
+an email verification, a password reset or a calendar feed path is a key: whoever reads the
+log could open the page. The token becomes "…"; the rest of the path stays, to debug by.
+"""
+
+import logging
+import re
+from typing import Any
+
+REDACTED = "…"
+
+# (pattern, replacement): each keeps the path's fixed parts and drops the secret.
+PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
+    # /m/<token>/ (links/urls.py)
+    (re.compile(r"(/m/)[^/?\s\"]+"), rf"\1{REDACTED}"),
+    # /accounts/verify/<token>/ (portal/account_urls.py)
+    (re.compile(r"(/accounts/verify/)[^/?\s\"]+"), rf"\1{REDACTED}"),
+    # /accounts/password-reset/<uidb64>/<token>/ ("set-password" is Django's stand-in, no secret)
+    (
+        re.compile(r"(/accounts/password-reset/)(?!done/)[^/?\s\"]+/(?!set-password/)[^/?\s\"]+"),
+        rf"\1{REDACTED}/{REDACTED}",
+    ),
+    (
+        re.compile(r"(/accounts/password-reset/)(?!done/)[^/?\s\"]+(/set-password/)"),
+        rf"\1{REDACTED}\2",
+    ),
+    # /calendars/providers/<token>.ics (scheduling/feed_urls.py)
+    (re.compile(r"(/calendars/providers/)[^/?\s\"]+?(\.ics)"), rf"\1{REDACTED}\2"),
+)
+
+
+def redact(text: str) -> str:
+    """The text with every token in a known path replaced by "…"."""
+    for pattern, replacement in PATTERNS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def _redact_arg(value: Any) -> Any:
+    return redact(value) if isinstance(value, str) else value
+
+
+def redact_atoms(atoms: dict[str, Any]) -> dict[str, Any]:
+    """Gunicorn's access-log atoms (path, request line, query, referer...) redacted."""
+    return {key: _redact_arg(value) for key, value in atoms.items()}
+
+
+class RedactTokens(logging.Filter):
+    """Redacts the request line of `django.server` records (runserver's access log)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str):
+            record.msg = redact(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(_redact_arg(arg) for arg in record.args)
+        elif isinstance(record.args, dict):
+            record.args = {key: _redact_arg(value) for key, value in record.args.items()}
+        return True
