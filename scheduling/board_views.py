@@ -21,7 +21,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_POST
 
 from clinic.core.bounds import parse_bounded_date
-from clinic.core.errors import Conflict, ValidationFailed
+from clinic.core.errors import Conflict, ValidationFailed, error_body
 from clinic.core.ids import parse_uuid
 from clinic.core.times import short_zone_name
 from clinic.users.access import staff_required
@@ -124,8 +124,7 @@ def day_board(request):
 
 
 def _json_error(status: int, code: str, detail: str, fields: dict | None = None, **extra):
-    body = {"code": code, "detail": detail, "fields": fields or {}, **extra}
-    return JsonResponse(body, status=status)
+    return JsonResponse(error_body(code, detail, fields, **extra), status=status)
 
 
 def staff_json(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:

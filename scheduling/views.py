@@ -38,8 +38,7 @@ def _refusal(exc: ValidationFailed | Conflict) -> JsonResponse:
     """A refused move in words the dialog shows as they are (the field's message, if any)."""
     texts = [str(text) for texts in exc.fields.values() for text in _as_list(texts)]
     detail = " ".join(texts) if isinstance(exc, ValidationFailed) and texts else exc.detail
-    status = 409 if isinstance(exc, Conflict) else 400
-    return _json_error(status, exc.code, detail, exc.fields)
+    return _json_error(exc.status_code, exc.code, detail, exc.fields)
 
 
 def _as_list(texts) -> list:
