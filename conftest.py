@@ -14,8 +14,9 @@ from django.conf import settings
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from clinic.users.roles import Role
+from clinic.users.roles import STAFF_ROLES, Role
 from clinic.users.services import user_upsert
+from tests.signin import SignedInClient, give_authenticator
 
 TEST_PASSWORD = "correct-horse-battery"  # noqa: S105
 
@@ -173,10 +174,26 @@ def _clock_before_other_fixtures(
 
 @pytest.fixture
 def make_user(db):
-    def make(username: str, role: Role, **fields):
-        return user_upsert(username=username, password=TEST_PASSWORD, role=role, **fields)
+    """A user in `role` with TEST_PASSWORD. Staff get a confirmed authenticator app (the
+    second factor they must have; `second_factor=False` leaves it to be set up at first
+    sign-in); patients get one only with `second_factor=True`."""
+
+    def make(username: str, role: Role, *, second_factor: bool | None = None, **fields):
+        user = user_upsert(username=username, password=TEST_PASSWORD, role=role, **fields)
+        if second_factor is None:
+            second_factor = role in STAFF_ROLES or user.is_superuser
+        if second_factor:
+            give_authenticator(user)
+        return user
 
     return make
+
+
+@pytest.fixture
+def client() -> SignedInClient:
+    """Django's test client, plus `client.sign_in(user)`: signed in and past the second step
+    (plain `force_login` leaves a staff session that still owes it)."""
+    return SignedInClient()
 
 
 @pytest.fixture
@@ -258,6 +275,8 @@ def restore_reference_data() -> None:
     permissions back from post_migrate, see clinic/users/apps.py)."""
     from django.apps import apps
 
+    from patients.models import Payer
+    from patients.payers import SEED_PAYERS
     from procedures.catalog import (
         add_missing_safety_rules,
         load_drug_vocabulary,
@@ -268,6 +287,9 @@ def restore_reference_data() -> None:
         load_reference_data(apps)
         load_drug_vocabulary(apps)
         add_missing_safety_rules(apps)
+    if not Payer.objects.exists():
+        for name, kind, aliases in SEED_PAYERS:
+            Payer.objects.create(name=name, kind=kind, aliases=list(aliases))
 
 
 def is_transactional(node: pytest.Item) -> bool:

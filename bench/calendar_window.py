@@ -188,12 +188,11 @@ def build(clinic: Clinic, args: argparse.Namespace) -> date:
 
 
 def time_window(clinic: Clinic, day: date, repeat: int) -> list[dict]:
-    from django.test import Client
-
     from scheduling.calendar_selectors import Window, calendar_window
+    from tests.signin import SignedInClient
 
-    client = Client(SERVER_NAME="localhost")
-    client.force_login(clinic.desk)
+    client = SignedInClient(SERVER_NAME="localhost")
+    client.sign_in(clinic.desk)  # past the second step too: staff pages need it
     location = str(clinic.location.pk)
 
     def selector():

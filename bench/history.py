@@ -306,12 +306,11 @@ def insert_history(clinic: Clinic, patient, events: int, rng: random.Random) -> 
 
 
 def time_patient(clinic: Clinic, patient, repeat: int) -> list[dict]:
-    from django.test import Client
-
     from history.selectors import patient_history
+    from tests.signin import SignedInClient
 
-    client = Client(SERVER_NAME="localhost")
-    client.force_login(clinic.clinician)
+    client = SignedInClient(SERVER_NAME="localhost")
+    client.sign_in(clinic.clinician)  # past the second step too: staff pages need it
 
     def selector():
         patient_history(patient=patient)

@@ -61,6 +61,9 @@ if not getattr(kombu_redis.Channel.close, _PATCHED_MARK, False):
 
 DEFAULT_QUEUE = "default"
 NOTIFICATIONS_QUEUE = "notifications"
+DISPATCH_QUEUE = "dispatch"
+DISPATCH_TASK = "notifications.tasks.dispatch_due_messages"
+DISPATCH_SECONDS = float(os.environ.get("NOTIFY_DISPATCH_SECONDS", "5"))
 
 app.conf.update(
     task_serializer="json",
@@ -101,8 +104,11 @@ app.conf.update(
             "schedule": 60.0,
         },
         "dispatch-due-messages": {
-            "task": "notifications.tasks.dispatch_due_messages",
-            "schedule": float(os.environ.get("NOTIFY_DISPATCH_SECONDS", "60")),
+            "task": DISPATCH_TASK,
+            "schedule": DISPATCH_SECONDS,
+            # Runs queued while no worker takes them (an outage) lapse instead of piling up;
+            # long enough that a run waiting behind busy workers still goes.
+            "options": {"expires": max(60.0, 2 * DISPATCH_SECONDS)},
         },
         "purge-registrations": {
             "task": "portal.tasks.purge_registrations",
@@ -118,11 +124,14 @@ app.autodiscover_tasks()
 
 
 def route_task(name, args, kwargs, options, task=None, **kw):
-    """Messages to patients go to their own queue (its name is a setting, so a test can give
-    its worker a private one); everything else to the default queue."""
-    if name.startswith("notifications.tasks."):
-        from django.conf import settings
+    """The dispatcher has a queue of its own, so thousands of queued sends never delay it;
+    messages to patients go to theirs; everything else to the default queue. The queue
+    names are settings, so a test can give its worker private ones."""
+    from django.conf import settings
 
+    if name == DISPATCH_TASK:
+        return {"queue": getattr(settings, "NOTIFY_DISPATCH_QUEUE", DISPATCH_QUEUE)}
+    if name.startswith("notifications.tasks."):
         return {"queue": getattr(settings, "NOTIFICATIONS_QUEUE", NOTIFICATIONS_QUEUE)}
     return {"queue": DEFAULT_QUEUE}
 

@@ -6,7 +6,6 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from clinic.audit.services import chart_access_record
 from clinic.users.access import HasRole, role_required
 from clinic.users.roles import Role
 from patients.selectors import patient_for
@@ -21,7 +20,6 @@ def history_page(request, patient_id):
     patient = patient_for(request.user, patient_id)
     filters = history_filters(request.GET, strict=False)
     history = patient_history(patient=patient, **filters)
-    chart_access_record(user=request.user, patient=patient, via="history")
     flags = history["urgent_flags"]
     context = {
         **history,
@@ -58,5 +56,4 @@ class HistoryApi(APIView):
         patient = patient_for(request.user, patient_id)
         filters = history_filters(request.query_params, strict=True)
         history = patient_history(patient=patient, **filters)
-        chart_access_record(user=request.user, patient=patient, via="api")
         return Response(history_as_json(history))

@@ -13,7 +13,6 @@ from zoneinfo import ZoneInfo
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from clinic.audit.models import ChartAccess
 from patients.models import IntakeSubmission, UrgentFlag
 from patients.selectors import intake_queue
 from patients.urgent import reason_label
@@ -43,7 +42,6 @@ DAY_STATUSES = (
 )
 # At most this many rows per list section; the page says when there are more.
 SECTION_LIMIT = 100
-ACCESS_LOG_PAGE_SIZE = 100
 
 
 @dataclass
@@ -209,16 +207,3 @@ def clinician_worklist(*, user, now: datetime | None = None) -> dict[str, Sectio
         "intakes": urgent_intakes(user=user),
         "poor_relief": poor_relief_surveys(now=now),
     }
-
-
-def chart_access_log(*, mrn: str = "", username: str = "") -> QuerySet[ChartAccess]:
-    """Chart accesses, newest first, optionally for one patient (exact MRN) or one user
-    (username, any case). For managers only: callers check the role."""
-    accesses = ChartAccess.objects.select_related("user", "patient").prefetch_related(
-        "user__groups"  # each user's role
-    )
-    if mrn:
-        accesses = accesses.filter(patient__mrn=mrn)
-    if username:
-        accesses = accesses.filter(user__username__iexact=username)
-    return accesses.order_by("-accessed_at", "pk")

@@ -1,6 +1,5 @@
-"""Pages: the clinician's worklist and the managers' log of who opened which chart."""
+"""Pages: the clinician's worklist."""
 
-from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.utils import timezone
 
@@ -9,8 +8,6 @@ from clinic.users.roles import CLINICAL_ROLES, Role
 from patients.views import urgent_reason_label
 
 from . import worklist as selectors
-
-FILTER_MAX_LENGTH = 150  # longer than any MRN or username: anything longer matches nothing
 
 
 @role_required(*CLINICAL_ROLES)
@@ -30,17 +27,3 @@ def worklist(request):
         "poor_relief_days": selectors.POOR_RELIEF_DAYS,
     }
     return render(request, "history/worklist.html", context)
-
-
-def _filter(request, name: str) -> str:
-    return request.GET.get(name, "").strip()[:FILTER_MAX_LENGTH]
-
-
-@role_required(Role.MANAGER)
-def access_log(request):
-    """Who opened whose history, newest first; by patient MRN or by username."""
-    mrn, username = _filter(request, "mrn"), _filter(request, "user")
-    accesses = selectors.chart_access_log(mrn=mrn, username=username)
-    page = Paginator(accesses, selectors.ACCESS_LOG_PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {"page": page, "mrn": mrn, "username": username, "filtered": bool(mrn or username)}
-    return render(request, "history/access_log.html", context)

@@ -3,6 +3,7 @@ text messages through the backend named by SMS_BACKEND. Every send carries the m
 id as its idempotency key, and a backend that can look a key up lets recovery after a crash
 know whether the provider already took the message."""
 
+import contextlib
 import json
 import logging
 import os
@@ -12,6 +13,7 @@ import urllib.parse
 import urllib.request
 from base64 import b64encode
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
@@ -157,21 +159,41 @@ def sms_backend() -> BaseSmsBackend:
 KEY_HEADER = "X-Clinic-Message"
 
 
-def send_email(*, key: str, to: str, subject: str, body: str) -> str:
-    message_id = f"<{key}@{settings.EMAIL_MESSAGE_ID_DOMAIN}>"
-    email = EmailMessage(
-        subject=subject,
-        body=body,
-        to=[to],
-        headers={"Message-ID": message_id, KEY_HEADER: key},
-    )
-    try:
-        sent = get_connection(fail_silently=False).send_messages([email])
-    except (OSError, ConnectionError) as error:  # smtplib's errors are OSErrors
-        raise DeliveryError(f"email server: {type(error).__name__}") from None
-    if not sent:
-        raise DeliveryError("the email backend did not take the message")
-    return message_id
+class EmailSession:
+    """One connection to the email server for many messages (Django's get_connection, kept
+    open between send_messages calls), opened at the first message. Each message is handed
+    over on its own, so each has its own outcome; after an error the connection is dropped
+    and the next message opens a fresh one."""
+
+    def __init__(self) -> None:
+        self._connection: Any = None
+
+    def send(self, *, key: str, to: str, subject: str, body: str) -> str:
+        message_id = f"<{key}@{settings.EMAIL_MESSAGE_ID_DOMAIN}>"
+        try:
+            if self._connection is None:
+                self._connection = get_connection(fail_silently=False)
+                self._connection.open()
+            email = EmailMessage(
+                subject=subject,
+                body=body,
+                to=[to],
+                headers={"Message-ID": message_id, KEY_HEADER: key},
+                connection=self._connection,
+            )
+            sent = self._connection.send_messages([email])
+        except (OSError, ConnectionError) as error:  # smtplib's errors are OSErrors
+            self.close()
+            raise DeliveryError(f"email server: {type(error).__name__}") from None
+        if not sent:
+            raise DeliveryError("the email backend did not take the message")
+        return message_id
+
+    def close(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            with contextlib.suppress(OSError, ConnectionError):  # gone: nothing left on it
+                connection.close()
 
 
 def email_delivered(key: str) -> str | None:

@@ -1,24 +1,38 @@
-"""Sending one message, exactly once.
+"""Sending messages, each exactly once. A send task delivers a batch of ids, over one email
+connection (and one SMS backend) for the whole batch, in two steps:
 
-1. Claim: lock the row; only a pending, due, fresh row becomes `sending` (attempts + 1).
-   A second task for the same id finds it locked or no longer pending and does nothing.
-2. Hand it to the channel with the message id as idempotency key.
-3. Record the outcome: `sent` with the provider's id; on an error, `pending` again after a
-   backoff, or `failed` after the policy's last attempt (staff see it and can retry).
-A worker killed between 1 and 3 leaves the row `sending`; the dispatcher recovers it
-(`recover_stale`), asking the channel whether the provider already took it."""
+1. Prepare, for the whole batch in one transaction: lock the rows (SKIP LOCKED), and for each
+   one still pending, due and fresh, check it still makes sense (its subject, consent, quiet
+   hours) and render its text, its links written in one statement. Nothing is claimed yet.
+2. Then one message after another:
+   a. Claim: one conditional UPDATE makes it `sending` (attempts + 1, with its text) only if
+      it is still pending and its plan unchanged since step 1. A second task for the same
+      id, or a redelivered batch, finds it no longer pending and does nothing.
+   b. Hand it to the channel with the message id as idempotency key.
+   c. Record the outcome: `sent` with the provider's id; on an error, `pending` again after
+      a backoff, or `failed` after the policy's last attempt (staff see it and can retry).
+A worker killed between a and c leaves that one row `sending` (the rest of its batch is
+still pending); the dispatcher recovers it (`recover_stale`), asking the channel whether the
+provider already took it, and gives the rest of the batch back to be handed over again."""
 
 import logging
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
-from .channels import DeliveryError, email_delivered, send_email, sms_backend
+from .channels import (
+    BaseSmsBackend,
+    DeliveryError,
+    EmailSession,
+    email_delivered,
+    sms_backend,
+)
 from .clock import after_quiet_hours, in_quiet_hours
 from .consent import NO_CHANNEL, choose_channel
-from .kinds import load_subject, render, stale_reason
+from .kinds import links_written_together, load_subject, render, stale_reason
 from .models import Channel, Message, MessageState, NotificationPolicy
 
 logger = logging.getLogger(__name__)
@@ -29,16 +43,110 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(60 * 2 ** max(attempts - 1, 0), 3600))
 
 
+class Senders:
+    """The channels of one batch: an email connection opened at the first email and kept
+    for the rest, and one SMS backend. Use as a context manager: it closes the connection."""
+
+    def __init__(self) -> None:
+        self.email = EmailSession()
+        self._sms: BaseSmsBackend | None = None
+
+    @property
+    def sms(self) -> BaseSmsBackend:
+        if self._sms is None:
+            self._sms = sms_backend()
+        return self._sms
+
+    def __enter__(self) -> "Senders":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.email.close()
+
+
+def deliver_batch(message_ids: list[str]) -> list[str]:
+    """Send each message still due to go; returns what happened to each (for logs and
+    tests). An id listed twice, or a batch run twice, sends nothing twice: only a pending
+    row is claimed."""
+    policy = NotificationPolicy.current()
+    prepared = _prepare(message_ids, policy)
+    with Senders() as senders:
+        return [_send(prepared[message_id], senders, policy) for message_id in message_ids]
+
+
 def deliver(message_id: str) -> str:
-    """Send the message if it is still due to go; returns what happened (for logs/tests)."""
-    claimed = _claim(message_id)
-    if isinstance(claimed, str):
+    """Send one message if it is still due to go; returns what happened (for logs/tests)."""
+    return deliver_batch([message_id])[0]
+
+
+def dispatch_clock(message: Message) -> datetime:
+    """The time the dispatcher handed the message over: its clock decides what is due (the
+    tests drive it), and a hand-over too old to trust is sent back to be looked at again."""
+    return message.enqueued_at or timezone.now()
+
+
+class Ready:
+    """A message prepared to go: rendered, not claimed. `plan` is when it was due and handed
+    over as prepared; the claim goes ahead only if that is unchanged."""
+
+    def __init__(self, message: Message) -> None:
+        self.message = message
+        self.plan = {"enqueued_at": message.enqueued_at, "send_after": message.send_after}
+
+
+@transaction.atomic
+def _prepare(message_ids: list[str], policy: NotificationPolicy) -> dict[str, Ready | str]:
+    rows = {
+        str(message.pk): message
+        for message in Message.objects.select_for_update(skip_locked=True, of=("self",))
+        .select_related("patient", "location")
+        .filter(pk__in=set(message_ids))
+    }
+    with links_written_together():
+        return {
+            message_id: _prepare_one(rows[message_id], policy)
+            if message_id in rows
+            else "busy-or-missing"
+            for message_id in dict.fromkeys(message_ids)
+        }
+
+
+def _prepare_one(message: Message, policy: NotificationPolicy) -> Ready | str:
+    if message.state != MessageState.PENDING:
+        return f"already-{message.state}"
+    now = timezone.now()
+    at = dispatch_clock(message)
+    if now - at > timedelta(seconds=settings.NOTIFY_DISPATCH_MAX_LAG_SECONDS):
+        message.enqueued_at = None  # waited too long in the queue: the dispatcher decides again
+        message.save(update_fields=["enqueued_at", "updated_at"])
+        return "requeued-stale"
+    if message.send_after > at:
+        return "not-due"
+    ready = Ready(message)
+    subject = load_subject(message)
+    reason = _why_not(message, subject, at)
+    if reason:
+        message.state, message.cancel_reason = MessageState.CANCELLED, reason[:200]
+        message.save(update_fields=["state", "cancel_reason", "updated_at"])
+        return "cancelled"
+    if _must_wait_for_morning(message, at, policy):
+        return "quiet-hours"
+    if not message.body:
+        message.email_subject, message.body = render(message, subject, policy)
+    return ready
+
+
+def _send(prepared: Ready | str, senders: Senders, policy: NotificationPolicy) -> str:
+    if isinstance(prepared, str):
+        return prepared
+    claimed = _claim(prepared)
+    if claimed != "claimed":
         return claimed
-    message = claimed
+    message = prepared.message
     try:
-        provider_id = _hand_over(message)
+        provider_id = _hand_over(message, senders)
     except DeliveryError as error:
-        return _record_failure(message, error)
+        return _record_failure(message, error, policy)
     Message.objects.filter(pk=message.pk, state=MessageState.SENDING).update(
         state=MessageState.SENT,
         sent_at=timezone.now(),
@@ -50,47 +158,28 @@ def deliver(message_id: str) -> str:
     return "sent"
 
 
-def dispatch_clock(message: Message) -> datetime:
-    """The time the dispatcher handed the message over: its clock decides what is due (the
-    tests drive it), and a hand-over too old to trust is sent back to be looked at again."""
-    return message.enqueued_at or timezone.now()
-
-
-@transaction.atomic
-def _claim(message_id: str) -> Message | str:
-    message = (
-        Message.objects.select_for_update(skip_locked=True, of=("self",))
-        .select_related("patient", "location")
-        .filter(pk=message_id)
-        .first()
-    )
-    if message is None:
-        return "busy-or-missing"
-    if message.state != MessageState.PENDING:
-        return f"already-{message.state}"
+def _claim(prepared: Ready) -> str:
+    """pending -> sending in one statement, only if nobody claimed, cancelled or moved it
+    since it was prepared; the text goes with the claim."""
+    message = prepared.message
     now = timezone.now()
-    at = dispatch_clock(message)
-    if now - at > timedelta(seconds=settings.NOTIFY_DISPATCH_MAX_LAG_SECONDS):
-        message.enqueued_at = None  # waited too long in the queue: the dispatcher decides again
-        message.save(update_fields=["enqueued_at", "updated_at"])
-        return "requeued-stale"
-    if message.send_after > at:
-        return "not-due"
-    policy = NotificationPolicy.current()
-    subject = load_subject(message)
-    reason = _why_not(message, subject, at)
-    if reason:
-        message.state, message.cancel_reason = MessageState.CANCELLED, reason[:200]
-        message.save(update_fields=["state", "cancel_reason", "updated_at"])
-        return "cancelled"
-    if _must_wait_for_morning(message, at, policy):
-        return "quiet-hours"
-    if not message.body:
-        message.email_subject, message.body = render(message, subject, policy)
+    claimed = Message.objects.filter(
+        pk=message.pk, state=MessageState.PENDING, **prepared.plan
+    ).update(
+        state=MessageState.SENDING,
+        claimed_at=now,
+        attempts=F("attempts") + 1,
+        channel=message.channel,
+        email_subject=message.email_subject,
+        body=message.body,
+        updated_at=now,
+    )
+    if not claimed:  # a duplicate task got there first, or it was cancelled or moved meanwhile
+        state = Message.objects.filter(pk=message.pk).values_list("state", flat=True).first()
+        return "moved" if state == MessageState.PENDING else f"already-{state}"
     message.state, message.claimed_at = MessageState.SENDING, now
     message.attempts += 1
-    message.save()
-    return message
+    return "claimed"
 
 
 def _why_not(message: Message, subject, at: datetime) -> str | None:
@@ -121,12 +210,14 @@ def _must_wait_for_morning(message: Message, at: datetime, policy) -> bool:
     return True
 
 
-def _hand_over(message: Message) -> str:
+def _hand_over(message: Message, senders: Senders) -> str:
     key = str(message.pk)
     patient = message.patient
     if message.channel == Channel.SMS:
-        return sms_backend().send(key=key, to=patient.phone, body=message.body)
-    return send_email(key=key, to=patient.email, subject=message.email_subject, body=message.body)
+        return senders.sms.send(key=key, to=patient.phone, body=message.body)
+    return senders.email.send(
+        key=key, to=patient.email, subject=message.email_subject, body=message.body
+    )
 
 
 def already_delivered(message: Message) -> str | None:
@@ -137,8 +228,7 @@ def already_delivered(message: Message) -> str | None:
     return email_delivered(key)
 
 
-def _record_failure(message: Message, error: DeliveryError) -> str:
-    policy = NotificationPolicy.current()
+def _record_failure(message: Message, error: DeliveryError, policy: NotificationPolicy) -> str:
     final = error.permanent or message.attempts >= policy.max_attempts
     now = timezone.now()
     Message.objects.filter(pk=message.pk, state=MessageState.SENDING).update(

@@ -1,10 +1,14 @@
-"""The dispatcher, run by beat every minute: claim due messages in small batches with
-SELECT ... FOR UPDATE SKIP LOCKED, hand their ids to send tasks after commit, and recover
-messages whose worker died while sending. Two dispatchers at once claim disjoint rows."""
+"""The dispatcher, run by beat every few seconds on a queue of its own: claim due messages
+with SELECT ... FOR UPDATE SKIP LOCKED, hand their ids to send tasks in batches after commit,
+and recover messages whose worker died while sending. It claims until nothing is due (a run
+that uses up its time budget queues the next one at once), so due rows never wait for the
+next beat. Two dispatchers at once claim disjoint rows."""
 
 import logging
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from celery import current_app
 from celery.exceptions import SoftTimeLimitExceeded
@@ -16,7 +20,7 @@ from django.utils import timezone
 from .delivery import already_delivered
 from .models import Message, MessageState, NotificationPolicy
 
-SEND_MESSAGE_TASK = "notifications.tasks.send_message"
+SEND_MESSAGES_TASK = "notifications.tasks.send_messages"
 
 logger = logging.getLogger(__name__)
 
@@ -27,13 +31,23 @@ class DispatchReport:
     recovered_sent: int = 0
     recovered_pending: int = 0
     recovered_failed: int = 0
+    # The run stopped at its time budget with rows possibly still due: run again at once.
+    more: bool = False
+    # The run stopped because enough send tasks wait already: beat's next run goes on.
+    queue_full: bool = False
+
+
+def chunks(ids: list[str], size: int) -> list[list[str]]:
+    return [ids[start : start + size] for start in range(0, len(ids), size)]
 
 
 def publish(message_ids: list[str]) -> int:
-    """Queue a send task per id; returns how many reached the broker. At the first broker
-    error the rest are not tried (each try can block for seconds) and every unpublished row
-    is released for the next dispatcher run, so a broker outage delays but loses nothing."""
-    for index, message_id in enumerate(message_ids):
+    """Queue send tasks of up to NOTIFY_SEND_BATCH_SIZE ids each; returns how many ids reached
+    the broker. At the first broker error the rest are not tried (each try can block for
+    seconds) and every unpublished row is released for the next dispatcher run, so a broker
+    outage delays but loses nothing."""
+    published = 0
+    for batch in chunks(message_ids, settings.NOTIFY_SEND_BATCH_SIZE):
         try:
             # By name: the task module imports this one, and a producer needs no task code.
             # ignore_result: nothing reads a send's result (the row is the record), and
@@ -41,8 +55,8 @@ def publish(message_ids: list[str]) -> int:
             # backend, which, being the same Redis in production, retries for ~20 s there
             # when Redis is down instead of failing the publish at once.
             current_app.send_task(
-                SEND_MESSAGE_TASK,
-                args=[message_id],
+                SEND_MESSAGES_TASK,
+                args=[batch],
                 queue=settings.NOTIFICATIONS_QUEUE,
                 retry=False,
                 ignore_result=True,
@@ -50,7 +64,7 @@ def publish(message_ids: list[str]) -> int:
         except SoftTimeLimitExceeded:
             raise
         except Exception as error:  # the broker is down: these rows are still pending
-            unsent = message_ids[index:]
+            unsent = message_ids[published:]
             logger.warning(
                 "could not queue %s message(s) (%s); the next dispatch retries them",
                 len(unsent),
@@ -59,8 +73,28 @@ def publish(message_ids: list[str]) -> int:
             Message.objects.filter(pk__in=unsent, state=MessageState.PENDING).update(
                 enqueued_at=None
             )
-            return index
-    return len(message_ids)
+            return published
+        published += len(batch)
+    return published
+
+
+def send_queue_is_full() -> bool:
+    """NOTIFY_QUEUE_HIGH_WATER send tasks wait already. The rest stay due in PostgreSQL, where
+    a cancellation still reaches them, until the workers catch up; in the broker they would
+    wait long enough to be handed over again (NOTIFY_REQUEUE_SECONDS)."""
+    try:
+        # A connection of its own: a broker may close the channel of a failed passive
+        # declare (RabbitMQ does, for a queue that does not exist), never a publisher's.
+        with current_app.connection_for_write() as connection:
+            channel: Any = connection.default_channel  # the stubs' StdChannel lacks it
+            waiting = channel.queue_declare(
+                queue=settings.NOTIFICATIONS_QUEUE, passive=True
+            ).message_count
+    except SoftTimeLimitExceeded:
+        raise
+    except Exception:  # no such queue yet (nothing waits), or the broker is down
+        return False  # publish finds out and releases what it claimed
+    return waiting >= settings.NOTIFY_QUEUE_HIGH_WATER
 
 
 def _claim_batch(now: datetime, size: int) -> list[str]:
@@ -77,19 +111,34 @@ def _claim_batch(now: datetime, size: int) -> list[str]:
     return [str(i) for i in ids]
 
 
-def dispatch_due(*, now: datetime | None = None, batch_size: int | None = None) -> DispatchReport:
-    """Hand every due message to a worker. `now` is the dispatcher's clock (tests move it)."""
+def dispatch_due(
+    *,
+    now: datetime | None = None,
+    batch_size: int | None = None,
+    budget_seconds: float | None = None,
+) -> DispatchReport:
+    """Hand every due message to a worker. `now` is the dispatcher's clock (tests move it).
+    Claims `batch_size` rows per transaction until none is left, the broker refuses them
+    (they wait for the next run) or the time budget is spent (`report.more`)."""
     now = now or timezone.now()
     size = batch_size or settings.NOTIFY_BATCH_SIZE
+    budget = settings.NOTIFY_DISPATCH_BUDGET_SECONDS if budget_seconds is None else budget_seconds
+    deadline = time.monotonic() + budget
     report = DispatchReport()
     recover_stale(report=report)
-    for _ in range(settings.NOTIFY_MAX_BATCHES):
+    while True:
+        if send_queue_is_full():
+            report.queue_full = True
+            break
         ids = _claim_batch(now, size)
         if not ids:
             break
-        publish(ids)
+        published = publish(ids)
         report.handed_over.extend(ids)
-        if len(ids) < size:
+        if published < len(ids) or len(ids) < size:
+            break
+        if time.monotonic() >= deadline:
+            report.more = True
             break
     return report
 
@@ -109,10 +158,23 @@ def recover_stale(*, report: DispatchReport | None = None) -> DispatchReport:
                 .select_related("patient")
                 .filter(state=MessageState.SENDING, claimed_at__lt=now - lease)[:50]
             )
+            handed_at = {message.enqueued_at for message in stale if message.enqueued_at}
             for message in stale:
                 _recover_one(message, now, policy, report, already_delivered)
+            _release_batch_mates(handed_at)
         if len(stale) < 50:
             return report
+
+
+def _release_batch_mates(handed_at: set[datetime]) -> None:
+    """A worker that died mid-batch also held the rest of its batch: Redis gives that task
+    back only after its visibility timeout (an hour). The rows handed over in the same run
+    that nobody claimed yet go back to the dispatcher now. Some of them may still wait in
+    another task; whichever task comes first sends them, the other finds them sent."""
+    if handed_at:
+        Message.objects.filter(state=MessageState.PENDING, enqueued_at__in=handed_at).update(
+            enqueued_at=None
+        )
 
 
 def _recover_one(message, now, policy, report, already_delivered) -> None:

@@ -4,6 +4,9 @@ about a cancelled appointment or a taken offer is never sent."""
 
 import hashlib
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -37,10 +40,26 @@ def absolute(path: str) -> str:
     return str(settings.CLINIC_BASE_URL).rstrip("/") + path
 
 
+_links_to_write: ContextVar[list[LinkToken] | None] = ContextVar("links_to_write", default=None)
+
+
+@contextmanager
+def links_written_together() -> Iterator[None]:
+    """Links made inside the block are inserted in one statement as it ends: a send task
+    renders a whole batch of messages with one round trip for their links."""
+    links: list[LinkToken] = []
+    token = _links_to_write.set(links)
+    try:
+        yield
+        LinkToken.objects.bulk_create(links)
+    finally:
+        _links_to_write.reset(token)
+
+
 def new_link(*, purpose: str, message: Message, subject_id: UUID, expires_at: datetime) -> str:
     """A single-use link; the database keeps only its hash."""
     token = secrets.token_urlsafe(32)
-    LinkToken.objects.create(
+    link = LinkToken(
         digest=token_digest(token),
         purpose=purpose,
         message=message,
@@ -48,6 +67,11 @@ def new_link(*, purpose: str, message: Message, subject_id: UUID, expires_at: da
         subject_id=subject_id,
         expires_at=expires_at,
     )
+    batch = _links_to_write.get()
+    if batch is None:
+        link.save(force_insert=True)
+    else:
+        batch.append(link)
     return absolute(reverse("links:link", args=[token]))
 
 

@@ -6,6 +6,7 @@ from datetime import time
 
 from django.db import models
 
+from clinic.audit.reads import PatientData
 from clinic.core.db import SingleRow, choice_check
 
 
@@ -43,7 +44,7 @@ class MessageState(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
 
 
-class Message(models.Model):
+class Message(PatientData):
     """One message about one object. (subject, kind, variant) is unique, so scheduling the
     same message twice is a no-op and two dispatchers can never make two rows."""
 

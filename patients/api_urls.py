@@ -5,6 +5,7 @@ from . import apis, urgent_apis
 entry = "<uuid:entry_id>/"
 urlpatterns = [
     path("patients/", apis.PatientListApi.as_view(), name="api-patients"),
+    path("patients/search/", apis.PatientSearchApi.as_view(), name="api-patients-search"),
     path("patients/<uuid:patient_id>/", apis.PatientDetailApi.as_view(), name="api-patient"),
     path("patients/<uuid:patient_id>/allergies/", apis.AllergyListApi.as_view()),
     path("patients/<uuid:patient_id>/allergies/" + entry, apis.AllergyDetailApi.as_view()),

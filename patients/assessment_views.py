@@ -12,7 +12,6 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from clinic.audit.services import chart_access_record
 from clinic.core.errors import ValidationFailed
 from clinic.users.access import role_required
 from clinic.users.actor import Actor
@@ -24,14 +23,11 @@ from .instruments import Instrument
 from .models import Assessment, BodyRegion
 from .views import band_label
 
-AUDIT_VIA = "assess"
-
 
 @require_http_methods(["GET", "POST"])
 @role_required(*CLINICAL_ROLES)
 def assessment_record(request, patient_id):
     patient = selectors.clinical_patient_for(request.user, patient_id)
-    chart_access_record(user=request.user, patient=patient, via=AUDIT_VIA)
     data = request.POST if request.method == "POST" else request.GET
     chosen = str(data.get("instrument", ""))
     definition = DEFINITIONS.get(chosen)

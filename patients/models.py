@@ -1,12 +1,15 @@
 import uuid
 from datetime import date
 
+import pghistory
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
 from django.db.models.functions import Upper
 
+from clinic.audit.reads import PatientData
+from clinic.audit.writes import row_events
 from clinic.core.db import choice_check
 
 from .instruments import Instrument
@@ -227,7 +230,9 @@ class Payer(models.Model):
 # --- The patient ------------------------------------------------------------------------
 
 
-class Patient(models.Model):
+@pghistory.track(*row_events(), exclude=["updated_at"])
+class Patient(PatientData):
+    audit_patient_attname = "id"
     """A person the clinic treats: demographics, contact, consent and insurance."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -363,7 +368,7 @@ class Patient(models.Model):
 # --- Clinical lists ---------------------------------------------------------------------
 
 
-class ClinicalEntry(models.Model):
+class ClinicalEntry(PatientData):
     """What every clinical list entry has: dates, who recorded it and from where."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -393,6 +398,7 @@ def entry_constraints(prefix: str) -> list:
     ]
 
 
+@pghistory.track(*row_events(), exclude=["updated_at"])
 class Allergy(ClinicalEntry):
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="allergies")
     substance = models.CharField(max_length=120)
@@ -449,6 +455,7 @@ class DrugName(models.Model):
         super().save(*args, **kwargs)
 
 
+@pghistory.track(*row_events(), exclude=["updated_at"])
 class Medication(ClinicalEntry):
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="medications")
     name = models.CharField(max_length=120, help_text="As typed.")
@@ -507,7 +514,8 @@ class Medication(ClinicalEntry):
         return self.classification == Classification.UNRECOGNISED
 
 
-class LabResult(models.Model):
+@pghistory.track(*row_events())
+class LabResult(PatientData):
     """A laboratory value the safety check reads: INR, platelets, kidney function."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -534,6 +542,7 @@ class LabResult(models.Model):
         return f"Lab {self.id}"
 
 
+@pghistory.track(*row_events(), exclude=["updated_at"])
 class Condition(ClinicalEntry):
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="conditions")
     kind = models.CharField(max_length=24, choices=ConditionKind.choices)
@@ -554,6 +563,7 @@ class Condition(ClinicalEntry):
         return f"Condition {self.id}"
 
 
+@pghistory.track(*row_events(), exclude=["updated_at"])
 class ImplantedDevice(ClinicalEntry):
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="devices")
     kind = models.CharField(max_length=32, choices=DeviceKind.choices)
@@ -575,7 +585,8 @@ class ImplantedDevice(ClinicalEntry):
 # --- Assessments ------------------------------------------------------------------------
 
 
-class Assessment(models.Model):
+@pghistory.track(*row_events())
+class Assessment(PatientData):
     """One completed instrument: the item scores as answered and the computed result."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -620,7 +631,8 @@ class UrgentSource(models.TextChoices):
     ASSESSMENT = "assessment", "Assessment"
 
 
-class UrgentFlag(models.Model):
+@pghistory.track(*row_events())
+class UrgentFlag(PatientData):
     """A danger sign a clinician must see the same day: PHQ-9 item 9 above 0 or a positive
     red flag (instruments.md; intake.md), from whichever path it came in. The patient is
     urgent while any flag is open; a flag closes only by a clinician's acknowledgement
@@ -720,7 +732,8 @@ class Decision(models.TextChoices):
     REJECTED = "rejected", "Rejected"
 
 
-class IntakeSubmission(models.Model):
+@pghistory.track(*row_events())
+class IntakeSubmission(PatientData):
     """An intake questionnaire. Nothing in it reaches the chart until staff accept it."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -764,6 +777,7 @@ class IntakeSubmission(models.Model):
         return f"Intake {self.id}"
 
 
+@pghistory.track(*row_events())
 class IntakeItem(models.Model):
     """One proposed change to the chart, accepted or rejected on its own."""
 
@@ -810,7 +824,7 @@ class DuplicateStatus(models.TextChoices):
     MERGED = "merged", "Merged"
 
 
-class DuplicateCandidate(models.Model):
+class DuplicateCandidate(PatientData):
     """Two records that may be the same person, waiting for staff to merge or dismiss."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -841,7 +855,9 @@ class DuplicateCandidate(models.Model):
         return f"Possible duplicate {self.id}"
 
 
-class PatientMerge(models.Model):
+@pghistory.track(*row_events())
+class PatientMerge(PatientData):
+    audit_patient_attname = "survivor_id"
     """The record of a merge: who, when, what moved, and the merged record as it was."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)

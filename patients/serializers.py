@@ -260,3 +260,9 @@ class DuplicateSerializer(serializers.ModelSerializer):
 
 class MergeSerializer(serializers.Serializer):
     survivor = serializers.UUIDField(help_text="The record to keep: one of the pair.")
+
+
+class PatientSearchSerializer(serializers.Serializer):
+    search = serializers.CharField(
+        max_length=100, help_text="Name, MRN, date of birth or phone (in the body, never a URL)."
+    )

@@ -6,6 +6,8 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+import pghistory
+import pghistory.models
 from django.contrib.postgres.search import TrigramSimilarity
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, connection, models, transaction
@@ -996,6 +998,8 @@ def _move_related_rows(merged: Patient, survivor: Patient) -> dict:
             continue
         if relation.related_model is Patient:  # merged_into, handled by the caller
             continue
+        if issubclass(relation.related_model, pghistory.models.Event):
+            continue  # the write history stays as it was written (append-only)
         field = relation.field.name
         count = relation.related_model._base_manager.filter(**{field: merged}).update(
             **{field: survivor}

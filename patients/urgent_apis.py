@@ -5,7 +5,6 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from clinic.audit.services import chart_access_record
 from clinic.users.access import IsClinicStaff
 from clinic.users.actor import Actor
 from clinic.users.models import User
@@ -54,7 +53,6 @@ class UrgentFlagListApi(APIView):
     def get(self, request, patient_id):
         patient = selectors.clinical_patient_for(request.user, patient_id)
         flags = urgent.open_flags(patient).select_related("acknowledged_by")
-        chart_access_record(user=request.user, patient=patient, via="api")
         return Response(UrgentFlagSerializer(flags, many=True).data)
 
 

@@ -18,7 +18,6 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.views.decorators.http import require_http_methods, require_POST
 
-from clinic.audit.services import chart_access_record
 from clinic.core.errors import Conflict, Forbidden, ValidationFailed
 from clinic.core.forms import error_messages
 from clinic.core.phones import format_phone
@@ -221,7 +220,6 @@ def patient_chart(request, patient_id):
     """Who the patient is; for clinicians and managers also what matters before a procedure."""
     patient = selectors.patient_for(request.user, patient_id)
     clinical = selectors.may_see_clinical(request.user, patient)
-    chart_access_record(user=request.user, patient=patient, via="chart")
     context = {
         "patient": patient,
         "age": patient.age_on(timezone.localdate()),

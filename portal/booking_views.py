@@ -215,6 +215,7 @@ def _alternatives(search, wanted) -> list[dict]:
         location=search.location,
         start=wanted,
         procedure_order=search.choice.order,
+        provider=search.provider,
     )
     providers = {
         str(p.pk): p for p in Provider.objects.filter(pk__in=[s["provider"] for s in nearby])

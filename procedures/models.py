@@ -6,21 +6,10 @@ from django.contrib.postgres.fields import ArrayField
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 
+from clinic.audit.reads import PatientData
+from clinic.audit.writes import row_events
 from clinic.core.db import choice_check
 from sites.models import RoomKind
-
-
-# Every edit of a rule value is kept (docs/decisions/0025): database triggers store the row as it
-# was and as it became on each update ("change_from", "change_to"), and each insert and delete,
-# with the context the admin sets (who, which page). `updated_at` alone is not an edit.
-def rule_events() -> tuple[pghistory.RowEvent, ...]:
-    """New trackers for each model (a tracker keeps the fields of the model it tracks)."""
-    return (
-        pghistory.InsertEvent(),
-        pghistory.UpdateEvent("change_from", row=pghistory.Old),
-        pghistory.UpdateEvent("change_to", row=pghistory.New),
-        pghistory.DeleteEvent(),
-    )
 
 
 class BleedingRisk(models.TextChoices):
@@ -57,7 +46,10 @@ class Side(models.TextChoices):
     NOT_APPLICABLE = "", "Not applicable"
 
 
-@pghistory.track(*rule_events())
+# Every edit of a rule value is kept (docs/decisions/0025): database triggers store the row as it
+# was and as it became on each update ("change_from", "change_to"), and each insert and delete,
+# with the context the admin sets (who, which page). `updated_at` alone is not an edit.
+@pghistory.track(*row_events())
 class ProcedureType(models.Model):
     """One catalog entry, loaded from procedures.csv; managers edit it in the admin."""
 
@@ -135,7 +127,7 @@ class ProcedureType(models.Model):
         return self.default_minutes + extra
 
 
-@pghistory.track(*rule_events(), exclude=["updated_at"])
+@pghistory.track(*row_events(), exclude=["updated_at"])
 class SafetyThreshold(models.Model):
     """A number the safety check uses, with its source. Never a literal in code."""
 
@@ -182,7 +174,7 @@ class PayerRuleKey(models.TextChoices):
     FREQUENCY_WINDOW_DAYS = "frequency_window_days", "The rolling window for session limits"
 
 
-@pghistory.track(*rule_events(), exclude=["updated_at"])
+@pghistory.track(*row_events(), exclude=["updated_at"])
 class PayerRule(models.Model):
     """One value of a payer's rule set that differs from the Medicare LCD rules (for example
     a private payer's ESI interval), with the policy it comes from. Managers edit these."""
@@ -216,7 +208,7 @@ class Severity(models.TextChoices):
     INFO = "info", "Information"
 
 
-@pghistory.track(*rule_events(), exclude=["updated_at"])
+@pghistory.track(*row_events(), exclude=["updated_at"])
 class SafetyRule(models.Model):
     """A chart-driven safety rule (an allergy, condition, device or medication before some
     procedures): its severity, advice and source, editable by a manager. When it applies
@@ -246,7 +238,7 @@ class HoldDecision(models.TextChoices):
     NO_HOLD = "no_hold", "No hold"
 
 
-@pghistory.track(*rule_events())
+@pghistory.track(*row_events())
 class AnticoagulantRule(models.Model):
     """How long before a procedure a drug is held, by bleeding-risk class (ASRA 2018)."""
 
@@ -283,7 +275,7 @@ class AnticoagulantRule(models.Model):
         return getattr(self, f"{risk}_decision"), getattr(self, f"{risk}_hours")
 
 
-@pghistory.track(*rule_events())
+@pghistory.track(*row_events())
 class Steroid(models.Model):
     """Corticosteroids given in injections, with methylprednisolone equivalence."""
 
@@ -336,7 +328,8 @@ class AuthStatus(models.TextChoices):
     DENIED = "denied", "Denied"
 
 
-class ProcedureOrder(models.Model):
+@pghistory.track(*row_events())
+class ProcedureOrder(PatientData):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     patient = models.ForeignKey(
         "patients.Patient", on_delete=models.PROTECT, related_name="procedure_orders"
@@ -386,6 +379,7 @@ class ProcedureOrder(models.Model):
         return f"Order {self.id}"
 
 
+@pghistory.track(*row_events())
 class SafetyOverride(models.Model):
     """A clinician's decision to go ahead despite a blocking finding."""
 
@@ -436,7 +430,8 @@ class DoseUnit(models.TextChoices):
     MCG_PER_DAY = "mcg/day", "mcg/day"
 
 
-class ProcedureRecord(models.Model):
+@pghistory.track(*row_events())
+class ProcedureRecord(PatientData):
     """A performed procedure, as the clinician recorded it."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -545,6 +540,7 @@ class ProcedureRecord(models.Model):
         return f"Procedure record {self.id}"
 
 
+@pghistory.track(*row_events())
 class ProcedureOutcome(models.Model):
     """A follow-up pain score after a procedure, and its percent relief from the baseline."""
 

@@ -1,11 +1,18 @@
 """Free slots of an appointment type, from weekly hours, dated exceptions, the day's
 appointments, buffers, rooms, notice and horizon — in each location's own time zone.
 
-The work is bounded by the asked window: a fixed number of queries reads the hours, the
-exceptions and the appointments inside the window, never the clinic's history.
+The work is bounded by the asked window, not by the clinic's history: a fixed number of
+queries (7, or 8 without a location) reads the hours, the exceptions and the busy time
+that overlaps the window (`busy.py`: an index scan of the window only, whatever the
+history; `tests/test_availability_plan.py` checks the plan on an analyzed table). Each
+session is walked once on its grid of candidate starts in epoch microseconds: a candidate
+whose block meets the provider's busy run jumps past that run at once, and a room is
+found by bisection, so a call costs about O(free slots + busy runs), never their product.
 """
 
+from bisect import bisect_right
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -14,9 +21,8 @@ from django.utils import timezone
 
 from sites.models import Location, OpeningHours, Provider, Room
 
+from .busy import FREE, Busy, busy_in, micros, moment
 from .models import (
-    HOLDS_TIME,
-    Appointment,
     AppointmentType,
     ExceptionKind,
     ScheduleException,
@@ -26,7 +32,7 @@ from .models import (
 MAX_WINDOW_DAYS = 31
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Slot:
     """A bookable span, in UTC (datetimes of one zone compare and subtract on the wall
     clock, which is wrong across a DST change); `local_start` is for people."""
@@ -135,24 +141,23 @@ class Calendar:
                 date__lte=end_date + timedelta(days=1),
             )
         )
+        self.exceptions_on = defaultdict(list)
+        for exception in self.exceptions:
+            self.exceptions_on[exception.date].append(exception)
         self.rooms = defaultdict(list)
         if room_kind:
             for room in Room.objects.filter(
                 location__in=location_ids, kind=room_kind, is_active=True
             ):
                 self.rooms[room.location_id].append(room)
-        busy = Appointment.objects.filter(
-            Q(provider__in=provider_ids)
-            | Q(room__in=[r.pk for rooms in self.rooms.values() for r in rooms]),
-            status__in=HOLDS_TIME,
-            block_start__lt=last,
-            block_end__gt=first,
-        ).values_list("provider_id", "room_id", "block_start", "block_end")
-        self.provider_busy, self.room_busy = defaultdict(list), defaultdict(list)
-        for provider_id, room_id, start, end in busy:
-            self.provider_busy[provider_id].append((start, end))
-            if room_id:
-                self.room_busy[room_id].append((start, end))
+        room_ids = [r.pk for rooms in self.rooms.values() for r in rooms]
+        self.provider_busy, self.room_busy = busy_in(provider_ids, room_ids, first, last)
+
+    def provider_free(self, provider_id) -> Busy:
+        return self.provider_busy.get(provider_id, FREE)
+
+    def room_free(self, room_id) -> Busy:
+        return self.room_busy.get(room_id, FREE)
 
     def sessions(self, provider: Provider, location: Location, day: date) -> list[tuple]:
         zone = location.zone
@@ -162,7 +167,7 @@ class Calendar:
             if (h.valid_from is None or h.valid_from <= day)
             and (h.valid_until is None or day <= h.valid_until)
         ]
-        todays = [e for e in self.exceptions if e.date == day]
+        todays = self.exceptions_on.get(day, ())
         spans += [
             _exception_span(e, zone)
             for e in todays
@@ -191,8 +196,40 @@ class Calendar:
         ]
 
 
-def _free(busy: list[tuple], start: datetime, end: datetime) -> bool:
-    return all(end <= b_start or start >= b_end for b_start, b_end in busy)
+@dataclass(frozen=True)
+class Walk:
+    """How candidate starts are laid out in a session, in epoch microseconds: every `step`
+    from its start plus the buffer before, while the visit and the buffer after fit, inside
+    notice and horizon."""
+
+    before: int
+    visit: int
+    occupied: int  # from the visit's start to the end of what it blocks
+    step: int
+    earliest: int
+    latest: int
+    room_kind: str
+
+    @classmethod
+    def of(cls, need: Need, step_minutes: int, earliest: datetime, latest: datetime) -> "Walk":
+        minute = 60_000_000
+        return cls(
+            before=need.before * minute,
+            visit=need.minutes * minute,
+            occupied=(need.minutes + need.after) * minute,
+            step=step_minutes * minute,
+            earliest=micros(earliest),
+            latest=micros(latest),
+            room_kind=need.room_kind,
+        )
+
+    def bounds(self, session_start: datetime, session_end: datetime) -> tuple[int, int]:
+        """The first and last candidate starts; real time, so a session across a DST change
+        keeps its real minutes. The first is on the session's grid at or after `earliest`."""
+        first = micros(session_start) + self.before
+        if first < self.earliest:
+            first += self.step * -((first - self.earliest) // self.step)
+        return first, min(micros(session_end) - self.occupied, self.latest)
 
 
 def free_slots(
@@ -238,52 +275,103 @@ def free_slots(
         end_date=end_date,
         room_kind=need.room_kind,
     )
-    step = timedelta(minutes=appointment_type.slot_step_minutes)
-    slots = []
+    walk = Walk.of(need, appointment_type.slot_step_minutes, earliest, latest)
+    works_at = {doc.pk: {loc.pk for loc in doc.locations.all()} for doc in providers}
+    found = Found(providers, calendar)
     for loc in locations:
-        for day in _days(start_date, end_date):
-            for doc in providers:
-                if loc not in doc.locations.all():
-                    continue
-                for session_start, session_end in calendar.sessions(doc, loc, day):
-                    slots += _session_slots(
-                        calendar, need, doc, loc, session_start, session_end, step, earliest, latest
-                    )
-    slots.sort(key=lambda s: (s.start, s.provider.last_name, s.room.name if s.room else ""))
-    return slots[:limit] if limit else slots
+        rooms = [calendar.room_free(room.pk) for room in calendar.rooms[loc.pk]]
+        for doc in providers:
+            if loc.pk not in works_at[doc.pk]:
+                continue
+            busy, owner = calendar.provider_free(doc.pk), found.owner(doc, loc)
+            for day in _days(start_date, end_date):
+                for session in calendar.sessions(doc, loc, day):
+                    _session_slots(walk, busy, rooms, session, owner, found)
+    return found.slots(walk, limit)
 
 
-def _session_slots(calendar, need, doc, loc, session_start, session_end, step, earliest, latest):
-    found = []
-    # Walk in UTC so a session across a DST change keeps real minutes.
-    start = session_start.astimezone(UTC) + timedelta(minutes=need.before)
-    visit = timedelta(minutes=need.minutes)
-    while start + visit + timedelta(minutes=need.after) <= session_end:
-        block = (
-            start - timedelta(minutes=need.before),
-            start + visit + timedelta(minutes=need.after),
-        )
-        if earliest <= start <= latest and _free(calendar.provider_busy[doc.pk], *block):
-            room = _free_room(calendar, need, loc, block)
-            if room is not False:
-                found.append(
-                    Slot(
-                        start,
-                        start + visit,
-                        doc,
-                        room,
-                        loc,
-                    )
-                )
+class Found:
+    """The free slots as they are found, in lists of plain integers: ten thousand small
+    objects would cost more in garbage collection than the search itself. Each slot is a
+    sort key (start, then the provider's last name and the room's name, as ranks), its
+    start, and who holds it (provider, room, location); made Slots once sorted."""
+
+    def __init__(self, providers: list[Provider], calendar: Calendar) -> None:
+        self.calendar = calendar
+        self.name_rank = _ranks(p.last_name for p in providers)
+        rooms = [room for rooms in calendar.rooms.values() for room in rooms]
+        self.room_rank = _ranks([""] + [room.name for room in rooms])
+        self.span = len(self.name_rank) * len(self.room_rank)
+        self.keys: list[int] = []
+        self.starts: list[int] = []
+        self.owners: list[int] = []
+        self.holders: list[tuple] = []  # (provider, room, location) by owner number
+
+    def owner(self, doc: Provider, loc: Location) -> list[tuple[int, int]]:
+        """(sort key part, owner number) for each of the location's rooms, then for none."""
+        found = []
+        for room in [*self.calendar.rooms[loc.pk], None]:
+            rank = self.name_rank[doc.last_name] * len(self.room_rank)
+            rank += self.room_rank[room.name if room else ""]
+            found.append((rank, len(self.holders)))
+            self.holders.append((doc, room, loc))
+        return found
+
+    def slots(self, walk: Walk, limit: int | None) -> list[Slot]:
+        order = sorted(range(len(self.keys)), key=self.keys.__getitem__)
+        moments: dict[int, datetime] = {}
+
+        def at(instant: int) -> datetime:
+            made = moments.get(instant)
+            if made is None:
+                made = moments[instant] = moment(instant)
+            return made
+
+        return [
+            Slot(at(self.starts[n]), at(self.starts[n] + walk.visit), *self.holders[self.owners[n]])
+            for n in (order[:limit] if limit else order)
+        ]
+
+
+def _ranks(names: Iterable[str]) -> dict[str, int]:
+    return {name: rank for rank, name in enumerate(sorted(set(names)))}
+
+
+def _session_slots(
+    walk: Walk,
+    busy: Busy,
+    rooms: list[Busy],
+    session: tuple[datetime, datetime],
+    owner: list[tuple[int, int]],
+    found: Found,
+) -> None:
+    """The session's free slots, into `found`: a candidate whose block meets the provider's
+    busy run jumps past that run's end at once; a room is the first of the kind free."""
+    start, last = walk.bounds(*session)
+    before, occupied, step, span = walk.before, walk.occupied, walk.step, found.span
+    starts, ends = busy.starts, busy.ends  # Busy.blocked_until, inlined: the hot loop
+    runs = len(ends)
+    while start <= last:
+        block_start, block_end = start - before, start + occupied
+        run = bisect_right(ends, block_start)
+        if run < runs and starts[run] < block_end:
+            start += step * -((block_start - ends[run]) // step)
+            continue
+        room = _free_room(rooms, walk, block_start, block_end)
+        if room is not None:
+            rank, number = owner[room]
+            found.keys.append(start * span + rank)
+            found.starts.append(start)
+            found.owners.append(number)
         start += step
-    return found
 
 
-def _free_room(calendar, need, loc, block):
-    """A free room of the kind needed, None when no room is needed, False when none is free."""
-    if not need.room_kind:
-        return None
-    for room in calendar.rooms[loc.pk]:
-        if _free(calendar.room_busy[room.pk], *block):
-            return room
-    return False
+def _free_room(rooms: list[Busy], walk: Walk, block_start: int, block_end: int) -> int | None:
+    """The index of the first free room of the kind needed, len(rooms) when no room is
+    needed, None when none is free."""
+    if not walk.room_kind:
+        return len(rooms)
+    for index, busy in enumerate(rooms):
+        if busy.is_free(block_start, block_end):
+            return index
+    return None

@@ -387,9 +387,7 @@ def _overbook_warnings(booking: Booking, provider: Provider, start: datetime) ->
         warnings.append(f"{when} is at night.")
     if not any(begin <= start and end <= finish for begin, finish in sessions):
         warnings.append(f"{when} is outside {provider.display_name}'s hours that day.")
-    if any(
-        b_start < end and start < b_end for b_start, b_end in calendar.provider_busy[provider.pk]
-    ):
+    if calendar.provider_free(provider.pk).overlaps(start, end):
         warnings.append(f"{provider.display_name} already has a visit then.")
     return warnings
 

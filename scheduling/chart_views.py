@@ -9,7 +9,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from clinic.audit.services import chart_access_record
 from clinic.users.access import staff_required
 from notifications.selectors import messages_of
 from patients.selectors import patient_for
@@ -23,7 +22,6 @@ MESSAGES_SHOWN = 20
 @staff_required
 def chart_visits(request: HttpRequest, patient_id) -> HttpResponse:
     patient = patient_for(request.user, patient_id)
-    chart_access_record(user=request.user, patient=patient, via="visits")
     now = timezone.now()
     past = list(past_visits(patient, now)[: PAST_SHOWN + 1])
     context = {

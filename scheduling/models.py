@@ -4,9 +4,12 @@ import pghistory
 from django.conf import settings
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import ArrayField, DateTimeRangeField, RangeOperators
+from django.contrib.postgres.indexes import GistIndex
 from django.db import models
 from django.utils import timezone
 
+from clinic.audit.reads import PatientData
+from clinic.audit.writes import row_events
 from clinic.core.db import SingleRow, choice_check
 from clinic.users.roles import STAFF_ROLES, Role
 from sites.models import Location, Provider, Room, RoomKind, Weekday
@@ -204,7 +207,7 @@ HOLDS_TIME = [
     exclude=["updated_at"],
     model_name="AppointmentEvent",
 )
-class Appointment(models.Model):
+class Appointment(PatientData):
     """A booked visit. PostgreSQL itself refuses two active appointments that overlap for
     one provider, one room or one patient (exclusion constraints on [start, end) spans)."""
 
@@ -264,6 +267,22 @@ class Appointment(models.Model):
             models.Index(fields=["location", "start"], name="appointment_location_day_idx"),
             models.Index(fields=["provider", "start"], name="appointment_provider_day_idx"),
             models.Index(fields=["patient", "start"], name="appointment_patient_idx"),
+            # Availability's read of the providers' and rooms' time in a window (queried as
+            # an overlap on the same range expression, scheduling/availability.py). The
+            # exclusion constraints' indexes cannot serve it: the provider's leaves out
+            # overbooked visits, and the room's, range first, is searched once per room.
+            GistIndex(
+                "provider",
+                TsTzRange("block_start", "block_end", models.Value("[)")),
+                name="appointment_provider_busy_idx",
+                condition=models.Q(status__in=HOLDS_TIME),
+            ),
+            GistIndex(
+                "room",
+                TsTzRange("block_start", "block_end", models.Value("[)")),
+                name="appointment_room_busy_idx",
+                condition=models.Q(status__in=HOLDS_TIME, room__isnull=False),
+            ),
         ]
         constraints = [
             choice_check("status", AppointmentStatus, "appointment_status_valid"),
@@ -400,7 +419,8 @@ class WaitlistStatus(models.TextChoices):
     WITHDRAWN = "withdrawn", "Withdrawn"
 
 
-class WaitlistEntry(models.Model):
+@pghistory.track(*row_events())
+class WaitlistEntry(PatientData):
     """A patient waiting for an earlier slot of a kind of visit, within a window of days."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)

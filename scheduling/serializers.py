@@ -1,9 +1,12 @@
+from datetime import datetime
+
 from django.utils import timezone
 from rest_framework import serializers
 
 from clinic.core.bounds import availability_window_errors
 from sites.models import Location, Provider, Room
 
+from .availability import Slot
 from .models import Appointment, AppointmentType, WaitlistEntry
 
 
@@ -68,6 +71,35 @@ class SlotSerializer(serializers.Serializer):
     provider = serializers.UUIDField(source="provider.pk")
     room = serializers.UUIDField(source="room.pk", allow_null=True)
     location = serializers.UUIDField(source="location.pk")
+
+
+def slot_rows(slots: list[Slot]) -> list[dict[str, str | None]]:
+    """SlotSerializer's fields as plain strings, without a serializer per slot (a month of a
+    busy location is ten thousand slots): instants in UTC ("2030-01-07T14:00:00Z") and ids.
+    Each is turned into text once: the slots share their moments and their provider, room
+    and location objects (keyed by identity: a UUID hashes in Python, slowly)."""
+    texts: dict[int, str | None] = {id(None): None}
+    moments: dict[datetime, str] = {}
+    rows = []
+    for slot in slots:
+        start, end = moments.get(slot.start), moments.get(slot.end)
+        if start is None:
+            start = moments[slot.start] = slot.start.isoformat().replace("+00:00", "Z")
+        if end is None:
+            end = moments[slot.end] = slot.end.isoformat().replace("+00:00", "Z")
+        for thing in (slot.provider, slot.room, slot.location):
+            if id(thing) not in texts and thing is not None:
+                texts[id(thing)] = str(thing.pk)
+        rows.append(
+            {
+                "start": start,
+                "end": end,
+                "provider": texts[id(slot.provider)],
+                "room": texts[id(slot.room)],
+                "location": texts[id(slot.location)],
+            }
+        )
+    return rows
 
 
 class AvailabilityQuerySerializer(serializers.Serializer):

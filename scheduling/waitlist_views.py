@@ -17,7 +17,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from clinic.audit.services import chart_access_record
 from clinic.core.errors import Conflict, ValidationFailed
 from clinic.core.forms import error_messages
 from clinic.core.templatetags.clinic_time import format_local
@@ -230,7 +229,6 @@ def _entry_context(request: HttpRequest, entry: WaitlistEntry) -> dict[str, Any]
 def waitlist_entry(request: HttpRequest, entry_id) -> HttpResponse:
     """One waiting patient: the free slots that suit the entry, each offered with one click."""
     entry = waitlist_entry_for(request.user, entry_id)
-    chart_access_record(user=request.user, patient=entry.patient, via="waitlist")
     return render(request, "scheduling/waitlist_entry.html", _entry_context(request, entry))
 
 

@@ -17,6 +17,8 @@ cat <<MSG
 
   The clinic is at http://$CLINIC_HOST:$CLINIC_PORT/   (API docs: /api/docs/, health: /healthz)
   Demo logins: admin, frontdesk, physician, patient, each with password $DEMO_PASSWORD
+  Staff (admin, frontdesk, physician) then give a code: their app keys are printed above, or
+  get the current code with: .venv/bin/python manage.py demo_totp frontdesk
   Web, a Celery worker and Celery beat run below; press Ctrl-C to stop them all.
 
 MSG

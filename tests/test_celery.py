@@ -83,6 +83,12 @@ def test_configuration_is_safe_for_delivery():
     assert app.amqp.router.route({}, "notifications.tasks.send_message")["queue"].name == (
         "notifications"
     )
+    assert app.amqp.router.route({}, "notifications.tasks.send_messages")["queue"].name == (
+        "notifications"
+    )
+    assert app.amqp.router.route({}, "notifications.tasks.dispatch_due_messages")["queue"].name == (
+        "dispatch"
+    ), "the dispatcher never waits behind queued sends"
     assert app.amqp.router.route({}, "clinic.core.tasks.ping")["queue"].name == "default"
     assert "clinic.core.tasks.beat_heartbeat" in {
         entry["task"] for entry in conf.beat_schedule.values()

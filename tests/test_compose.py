@@ -51,3 +51,16 @@ def test_secrets_are_required_not_defaulted():
     env = compose()["services"]["web"]["environment"]
     assert env["DJANGO_SECRET_KEY"].startswith("${DJANGO_SECRET_KEY:?")
     assert ":?" in env["DATABASE_URL"]
+
+
+def test_the_dispatch_queue_has_a_worker_of_its_own_and_every_queue_a_consumer():
+    services = compose()["services"]
+
+    def queues(name: str) -> set[str]:
+        (flag,) = [arg for arg in services[name]["command"] if arg.startswith("--queues=")]
+        return set(flag.removeprefix("--queues=").split(","))
+
+    assert queues("dispatcher") == {"dispatch"}
+    assert {"default", "notifications", "dispatch"} <= queues("worker")
+    procfile = (ROOT / "Procfile").read_text()
+    assert "--queues=dispatch,default,notifications" in procfile

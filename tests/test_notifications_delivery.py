@@ -65,11 +65,16 @@ def child_database_url() -> str:
 
 @dataclass
 class Outbox:
-    """A private queue and the two file backends' folders of one test."""
+    """A private send queue and dispatch queue, and the two file backends' folders of one
+    test."""
 
     queue: str
     sms_dir: Path
     email_dir: Path
+
+    @property
+    def dispatch_queue(self) -> str:
+        return f"{self.queue}-dispatch"
 
     def env(self, **overrides: str) -> dict:
         """The environment of a worker or beat delivering this outbox."""
@@ -78,6 +83,7 @@ class Outbox:
                 DJANGO_SETTINGS_MODULE="clinic.settings.test",
                 DATABASE_URL=child_database_url(),
                 NOTIFICATIONS_QUEUE=self.queue,
+                NOTIFY_DISPATCH_QUEUE=self.dispatch_queue,
                 SMS_BACKEND=SMS_BACKEND,
                 SMS_FILE_PATH=str(self.sms_dir),
                 SMS_FILE_DELAY_SECONDS="0",
@@ -127,13 +133,14 @@ def outbox(settings, tmp_path):
     starts, and publishes to a queue only that worker reads."""
     box = Outbox(f"notify-{uuid.uuid4().hex[:10]}", tmp_path / "sms", tmp_path / "email")
     settings.NOTIFICATIONS_QUEUE = box.queue
+    settings.NOTIFY_DISPATCH_QUEUE = box.dispatch_queue
     settings.SMS_BACKEND = SMS_BACKEND
     settings.SMS_FILE_PATH = str(box.sms_dir)
     settings.SMS_FILE_DELAY_SECONDS = 0
     settings.EMAIL_BACKEND = EMAIL_BACKEND
     settings.EMAIL_FILE_PATH = str(box.email_dir)
     yield box
-    queue_cleanup(box.queue)
+    queue_cleanup(box.queue, box.dispatch_queue)
 
 
 @pytest.fixture
@@ -158,10 +165,11 @@ def processes(request):
 
 
 def worker_args(outbox: Outbox, name: str, *, concurrency: int = 1) -> list[str]:
+    """A worker on the test's two queues, as the Procfile's worker is on all of them."""
     return celery(
         "worker",
         "--queues",
-        outbox.queue,
+        f"{outbox.dispatch_queue},{outbox.queue}",
         "--concurrency",
         str(concurrency),
         "--pool",

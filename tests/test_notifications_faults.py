@@ -2,12 +2,14 @@
 dispatchers at once, and the broker going away during a burst. Whatever happens, every
 message is delivered exactly once (see test_notifications_delivery for how that is seen)."""
 
+import json
 import logging
 import os
 import shutil
 import signal
 import threading
 import time
+from base64 import b64decode
 from contextlib import contextmanager
 from datetime import timedelta
 
@@ -165,8 +167,10 @@ class PrivateRedis:
         stop(self.process)
 
     def queued(self, queue: str) -> int:
+        """How many message ids wait in the queue's send tasks (a task carries a batch)."""
         with redis.Redis.from_url(self.url, socket_timeout=2) as client:
-            return client.llen(queue)
+            tasks = [json.loads(raw) for raw in client.lrange(queue, 0, -1)]
+        return sum(len(json.loads(b64decode(task["body"]))[0][0]) for task in tasks)
 
 
 def private_redis(processes) -> PrivateRedis:

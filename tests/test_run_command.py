@@ -5,6 +5,7 @@ stops everything it started. The clinic must serve its login page, report the da
 broker and scheduler healthy, let a demo login in and run a task on its own worker.
 """
 
+import base64
 import http.cookiejar
 import json
 import os
@@ -17,6 +18,7 @@ import urllib.request
 import psycopg2
 import pytest
 from django.db import connection
+from django_otp.oath import TOTP
 
 from tests.support import ROOT, artifacts, child_env, free_port, start, stop, wait_for
 
@@ -55,7 +57,8 @@ def running_clinic(django_db_blocker):
         "CLINIC_PORT": str(port),
         "DEMO_PASSWORD": DEMO_PASSWORD,
     }
-    process = start(["bash", "scripts/run.sh"], env, artifacts("logs", "make-run.log"))
+    log = artifacts("logs", "make-run.log")
+    process = start(["bash", "scripts/run.sh"], env, log)
     base = f"http://127.0.0.1:{port}"
     try:
         wait_for(
@@ -63,7 +66,7 @@ def running_clinic(django_db_blocker):
             240,
             "the login page of the running clinic",
         )
-        yield {"base": base, "env": env, "process": process}
+        yield {"base": base, "env": env, "process": process, "log": log}
     finally:
         stop(process)
         drop_database()
@@ -103,6 +106,20 @@ def test_a_demo_login_reaches_its_home(running_clinic):
     ).encode()
     request = urllib.request.Request(
         f"{base}/accounts/login/", data=data, headers={"Referer": base}
+    )
+    with opener.open(request) as response:
+        assert response.geturl() == f"{base}/accounts/two-factor/?next=%2F"
+        form = response.read().decode()
+    # The second step, with the code an app set up from the key `make run` printed shows.
+    key = re.search(r"frontdesk\s+key: ([A-Z2-7 ]+)\n", running_clinic["log"].read_text())
+    assert key, "make run prints the demo front desk's authenticator key"
+    code = TOTP(base64.b32decode(key.group(1).replace(" ", ""))).token()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form).group(1)
+    data = urllib.parse.urlencode(
+        {"code": f"{code:06d}", "next": "/", "csrfmiddlewaretoken": token}
+    ).encode()
+    request = urllib.request.Request(
+        f"{base}/accounts/two-factor/", data=data, headers={"Referer": base}
     )
     with opener.open(request) as response:
         assert response.geturl() == f"{base}/desk/"

@@ -47,7 +47,7 @@ def test_failed_messages_show_each_row_in_its_locations_zone(client, front_desk_
     due = datetime(2026, 12, 15, 16, 30, tzinfo=UTC)  # 9:30 MT, 11:30 ET
     failed_message(PatientFactory(), sites["denver"], due)
     failed_message(PatientFactory(), sites["raleigh"], due + timedelta(minutes=5))
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     html = client.get("/messages/failed/").content.decode()
     assert "2026-12-15 09:30 MT" in html
     assert "2026-12-15 11:35 ET" in html
@@ -62,7 +62,7 @@ def test_the_intake_queue_in_the_patients_home_zone(client, front_desk_user, sit
         answers=answers(),
         demographics={"city": "Golden"},
     )
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     html = client.get("/patients/intakes/").content.decode()
     submitted = intake.submitted_at.astimezone(sites["denver"].zone)
     assert f"Submitted {submitted:%Y-%m-%d %H:%M} MT" in html
@@ -72,7 +72,7 @@ def test_a_procedure_record_in_its_locations_zone(client, clinician_user, sites)
     record = ProcedureRecordFactory(
         location=sites["denver"], performed_at=datetime(2026, 7, 14, 15, 30, tzinfo=UTC)
     )
-    client.force_login(clinician_user)
+    client.sign_in(clinician_user)
     html = client.get(f"/procedures/records/{record.pk}/").content.decode()
     assert "2026-07-14 09:30 MT" in html
     assert "MDT" not in html and "11:30" not in html

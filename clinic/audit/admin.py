@@ -1,21 +1,12 @@
-"""The chart-access log in the admin: read-only. Nobody adds, edits or deletes an entry
-here; clinic.audit.services.chart_access_record writes them, and managers also read them at /history/access-log/."""
+"""The audit rows in the admin: read-only (the table refuses changes anyway). Managers search
+and export them at /manage/audit/."""
 
 from django.contrib import admin
 
-from .models import ChartAccess
+from .models import AuditEvent, ChartAccess
 
 
-@admin.register(ChartAccess)
-class ChartAccessAdmin(admin.ModelAdmin):
-    list_display = ("accessed_at", "user", "patient", "via")
-    list_filter = ("via",)
-    search_fields = ("patient__mrn", "user__username")
-    date_hierarchy = "accessed_at"
-    list_select_related = ("user", "patient")
-    fields = ("accessed_at", "user", "patient", "via")
-    readonly_fields = fields
-    ordering = ("-accessed_at",)
+class ReadOnlyAdmin(admin.ModelAdmin):
     show_full_result_count = False  # the log only grows: no count(*) of all of it per page
 
     def has_add_permission(self, request) -> bool:
@@ -26,3 +17,19 @@ class ChartAccessAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    list_display = ("at", "username", "role", "channel", "action", "route", "status")
+    list_filter = ("action", "channel", "role")
+    search_fields = ("username", "route")
+    date_hierarchy = "at"
+    ordering = ("-at",)
+
+
+@admin.register(ChartAccess)
+class ChartAccessAdmin(ReadOnlyAdmin):
+    list_display = ("accessed_at", "user", "patient", "via")
+    list_select_related = ("user", "patient")
+    ordering = ("-accessed_at",)

@@ -36,3 +36,14 @@ def written_as_actor(service: Callable[P, R]) -> Callable[P, R]:
             return service(*args, **kwargs)
 
     return wrapper
+
+
+def row_events() -> tuple[pghistory.RowEvent, ...]:
+    """The trackers for an audited table: its rows as inserted, before and after each change,
+    and as deleted. New ones for each model (a tracker keeps the fields of its model)."""
+    return (
+        pghistory.InsertEvent(),
+        pghistory.UpdateEvent("change_from", row=pghistory.Old),
+        pghistory.UpdateEvent("change_to", row=pghistory.New),
+        pghistory.DeleteEvent(),
+    )

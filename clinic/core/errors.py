@@ -55,6 +55,18 @@ class Conflict(DomainError):
     code = "conflict"
 
 
+class Unavailable(DomainError):
+    """The database refused for a moment (a lock or statement timeout): try again shortly.
+    Answered 503 with Retry-After, never a 500."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    code = "busy"
+    retry_after_seconds = 5
+
+    def __init__(self, detail: str = "The clinic's system is busy; try again in a moment."):
+        super().__init__(detail)
+
+
 def error_body(code: str, detail: str, fields: dict | None = None, **extra) -> dict:
     return {"code": code, "detail": detail, "fields": fields or {}, **extra}
 
@@ -84,7 +96,10 @@ def api_exception_handler(exc, context):
         exc = ValidationFailed.from_django(exc)
     if isinstance(exc, DomainError):
         body = error_body(exc.code, exc.detail, exc.fields, **exc.extra)
-        return Response(body, status=exc.status_code)
+        headers = (
+            {"Retry-After": str(exc.retry_after_seconds)} if isinstance(exc, Unavailable) else None
+        )
+        return Response(body, status=exc.status_code, headers=headers)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):

@@ -27,8 +27,12 @@ PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
         re.compile(r"(/accounts/password-reset/)(?!done/)[^/?\s\"]+(/set-password/)"),
         rf"\1{REDACTED}\2",
     ),
+    # /accounts/unlock/<token>/ (clinic/users/urls.py; "sent/" is a page, no secret)
+    (re.compile(r"(/accounts/unlock/)(?!sent/)[^/?\s\"]+"), rf"\1{REDACTED}"),
     # /calendars/providers/<token>.ics (scheduling/feed_urls.py)
     (re.compile(r"(/calendars/providers/)[^/?\s\"]+?(\.ics)"), rf"\1{REDACTED}\2"),
+    # Any query string: a search (?search=, ?q=) may carry a name, a birth date or a phone.
+    (re.compile(r"\?[^\s\"]*"), f"?{REDACTED}"),
 )
 
 

@@ -1,6 +1,10 @@
 """Rate limits for pages and APIs, per client IP and per account, counted in the cache
 (Redis) in fixed windows. While Redis is down, requests are let through rather than
-refused: a lockout of every patient is worse than a short window without limits."""
+refused: a lockout of every patient is worse than a short window without limits.
+
+Sign-in is not limited here: django-axes does that on every path (clinic/users/
+signin_limits.py). The client's address comes from the one definition, clinic/core/clientip.py.
+"""
 
 import hashlib
 import logging
@@ -14,6 +18,8 @@ from redis import RedisError
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
+
+from .clientip import client_ip
 
 logger = logging.getLogger(__name__)
 
@@ -31,16 +37,6 @@ class Rate:
         if period.endswith("s") and period[:-1].isdigit():
             return cls(int(count), int(period[:-1]))
         return cls(int(count), units[period])
-
-
-def client_ip(request) -> str:
-    """The caller's address. Behind a proxy, the first X-Forwarded-For hop is trusted only
-    when RATELIMIT_TRUST_FORWARDED is on (the proxy must overwrite the header)."""
-    if getattr(settings, "RATELIMIT_TRUST_FORWARDED", False):
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            return forwarded.split(",")[0].strip()
-    return request.META.get("REMOTE_ADDR", "unknown")
 
 
 def _key(scope: str, kind: str, value: str) -> str:

@@ -6,7 +6,7 @@ from django.template.loader import render_to_string
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from .errors import error_body
+from .errors import Unavailable, error_body
 from .health import health_report
 from .outage import RETRY_AFTER_SECONDS, is_database_outage, outage_log
 
@@ -45,10 +45,25 @@ def database_unavailable(request: HttpRequest, error: BaseException) -> HttpResp
     return response
 
 
+def busy(request: HttpRequest, error: Unavailable) -> HttpResponse:
+    """503 for a page or call the database refused for a moment (a lock or statement timeout
+    in a booking): nothing was saved, trying again will do."""
+    response: HttpResponse
+    if _wants_json(request):
+        response = JsonResponse(error_body(error.code, error.detail), status=503)
+    else:
+        response = HttpResponse(render_to_string("503.html"), status=503)
+    response["Retry-After"] = str(error.retry_after_seconds)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
 def server_error(request):
     error = sys.exc_info()[1]
     if error is not None and is_database_outage(error):
         return database_unavailable(request, error)
+    if isinstance(error, Unavailable):
+        return busy(request, error)
     if _wants_json(request):
         body = error_body("server_error", "Something went wrong; the error has been recorded.")
         return JsonResponse(body, status=500)

@@ -1,11 +1,14 @@
 """Settings shared by every environment. All configuration comes from the environment."""
 
 from datetime import timedelta
+from ipaddress import ip_network
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import environ
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -31,7 +34,8 @@ ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin on our own site class: our sign-in page and the second factor.
+    "clinic.users.apps.ClinicAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -41,9 +45,14 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "rest_framework",
     "knox",
+    "axes",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "django_otp_webauthn",
     "pgtrigger",
     "pghistory",
     "clinic.core",
@@ -58,21 +67,29 @@ INSTALLED_APPS = [
     "portal",
     "links",
     "overview",
+    "csp",
 ]
 
 MIDDLEWARE = [
     "clinic.core.middleware.HealthCheckMiddleware",
     "clinic.core.outage.DatabaseOutageMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "clinic.core.middleware.NoStoreForSignedInMiddleware",
     "clinic.users.sessions.RenewIdleSessionMiddleware",
+    # After sign-in: who read whose data (clinic/audit/reads.py) and who wrote it.
+    "clinic.audit.middleware.AuditMiddleware",
+    "clinic.users.middleware.RequireSecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns a sign-in that django-axes paused into its page (clinic/users/signin_limits.py).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "clinic.urls"
@@ -124,6 +141,11 @@ CACHES = {
 
 # --- Auth ------------------------------------------------------------------------
 AUTH_USER_MODEL = "users.User"
+# django-axes first: it refuses a paused sign-in before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -186,7 +208,6 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "clinic.core.errors.api_exception_handler",
-    "DEFAULT_THROTTLE_RATES": {"auth": env.str("AUTH_THROTTLE_RATE", default="20/min")},
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 SPECTACULAR_SETTINGS = {
@@ -241,12 +262,48 @@ LOGGING: dict[str, Any] = {
 
 # Attempts per client IP and per account (clinic.core.ratelimit): "count/min|hour|day".
 RATE_LIMITS = {
-    "login": env.str("RATE_LIMIT_LOGIN", default="10/min"),
     "register": env.str("RATE_LIMIT_REGISTER", default="5/hour"),
     "password_reset": env.str("RATE_LIMIT_PASSWORD_RESET", default="5/hour"),
     "booking": env.str("RATE_LIMIT_BOOKING", default="20/hour"),
+    "unlock": env.str("RATE_LIMIT_UNLOCK", default="5/hour"),
 }
-RATELIMIT_TRUST_FORWARDED = env.bool("RATELIMIT_TRUST_FORWARDED", default=False)
+# The proxies (addresses or networks, e.g. 10.0.0.0/8) whose X-Forwarded-For is believed
+# (clinic/core/clientip.py). Empty: the client's address is REMOTE_ADDR, whatever the headers say.
+TRUSTED_PROXIES = [p.strip() for p in env.list("TRUSTED_PROXIES", default=[]) if p.strip()]
+for _proxy in TRUSTED_PROXIES:
+    try:
+        ip_network(_proxy, strict=False)
+    except ValueError:
+        raise ConfigurationError(
+            f"TRUSTED_PROXIES: {_proxy!r} is not an IP address or network (e.g. 10.0.0.0/8)"
+        ) from None
+
+# --- Sign-in limits (django-axes; clinic/users/signin_limits.py) ---------------------------------
+# Per account and per client address, each on its own: SIGNIN_FAILURE_LIMIT failures pause
+# sign-in for SIGNIN_FIRST_DELAY_SECONDS, doubling with each further failure up to
+# SIGNIN_MAX_DELAY_SECONDS; failures are remembered SIGNIN_FAILURE_MEMORY_SECONDS after the last.
+SIGNIN_FAILURE_LIMIT = env.int("SIGNIN_FAILURE_LIMIT", default=5)
+SIGNIN_FIRST_DELAY_SECONDS = env.int("SIGNIN_FIRST_DELAY_SECONDS", default=60)
+SIGNIN_MAX_DELAY_SECONDS = env.int("SIGNIN_MAX_DELAY_SECONDS", default=3600)
+SIGNIN_FAILURE_MEMORY_SECONDS = env.int("SIGNIN_FAILURE_MEMORY_SECONDS", default=24 * 3600)
+# The emailed unlock link works once, for this long; the browser that used it may sign in to
+# that account for a few minutes even while its address is paused.
+SIGNIN_UNLOCK_LINK_MINUTES = env.int("SIGNIN_UNLOCK_LINK_MINUTES", default=30)
+SIGNIN_UNLOCKED_BROWSER_SECONDS = env.int("SIGNIN_UNLOCKED_BROWSER_SECONDS", default=10 * 60)
+AXES_ENABLED = True
+AXES_HANDLER = "clinic.users.signin_limits.SignInAttemptHandler"
+AXES_FAILURE_LIMIT = SIGNIN_FAILURE_LIMIT
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_COOLOFF_TIME = "clinic.users.signin_limits.cool_off"
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # a refused try does not lengthen the pause
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "clinic.core.clientip.client_ip"
+AXES_USERNAME_CALLABLE = "clinic.users.signin_limits.attempt_username"
+AXES_WHITELIST_CALLABLE = "clinic.users.signin_limits.unlocked_in_this_browser"
+AXES_LOCKOUT_CALLABLE = "clinic.users.signin_limits.lockout_response"
+AXES_ENABLE_ACCESS_FAILURE_LOG = True  # the managers' list of failed sign-ins
+AXES_ENABLE_ADMIN = False  # registered read-only by clinic/users/admin.py
+AXES_VERBOSE = False
 
 # Idle sign-outs (clinic/users/sessions.py): a session lapses after this long without a request.
 SESSION_IDLE_SECONDS_STAFF = env.int("SESSION_IDLE_SECONDS_STAFF", default=15 * 60)
@@ -267,15 +324,60 @@ BOOKING_HORIZON_DAYS = env.int("BOOKING_HORIZON_DAYS", default=2 * 365)
 AVAILABILITY_MAX_DAYS_PATIENT = env.int("AVAILABILITY_MAX_DAYS_PATIENT", default=31)
 AVAILABILITY_MAX_DAYS_STAFF = env.int("AVAILABILITY_MAX_DAYS_STAFF", default=62)
 
+# --- Content-Security-Policy (django-csp; docs/decisions/0027-content-security-policy.md) -----
+# Scripts and styles only from our own files: no inline <script>, on*= handlers, style=
+# attributes or <style> blocks anywhere (clinic/core/tests/test_csp.py greps for them).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+
+# --- Audit (clinic/audit) -----------------------------------------------------------------------
+# Every table django-pghistory tracks keeps its events append-only: triggers refuse UPDATE and
+# DELETE on them (and on clinic.audit's AuditEvent), whoever asks.
+PGHISTORY_APPEND_ONLY = True
+
 CLINIC_NAME = env.str("CLINIC_NAME", default="Clinic")
 CLINIC_PHONE = env.str("CLINIC_PHONE", default="")
 # Links in messages are absolute: the address patients reach the site at.
 CLINIC_BASE_URL = env.str("CLINIC_BASE_URL", default="http://localhost:8000")
 
+# --- Second factor (django-otp, django-otp-webauthn; clinic/users/two_factor.py) ----------------
+# Staff always sign in with a second factor; patients once they turn it on. Wrong codes are
+# throttled by the devices themselves (1, 2, 4, 8... seconds after each failure).
+OTP_TOTP_ISSUER = CLINIC_NAME
+# Passkeys are bound to this domain (never an IP address) and checked against these origins.
+_base_url = urlsplit(CLINIC_BASE_URL)
+OTP_WEBAUTHN_RP_ID = env.str("WEBAUTHN_RP_ID", default=_base_url.hostname or "")
+OTP_WEBAUTHN_RP_NAME = CLINIC_NAME
+OTP_WEBAUTHN_ALLOWED_ORIGINS = env.list(
+    "WEBAUTHN_ALLOWED_ORIGINS", default=[f"{_base_url.scheme}://{_base_url.netloc}"]
+)
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False  # a passkey is the second step, never the only one
+
 # --- Messages to patients (notifications/) -------------------------------------------------------
 NOTIFICATIONS_QUEUE = env.str("NOTIFICATIONS_QUEUE", default="notifications")
-NOTIFY_BATCH_SIZE = env.int("NOTIFY_BATCH_SIZE", default=50)
-NOTIFY_MAX_BATCHES = env.int("NOTIFY_MAX_BATCHES", default=40)
+# The dispatcher's own queue: queued sends never stand in front of it.
+NOTIFY_DISPATCH_QUEUE = env.str("NOTIFY_DISPATCH_QUEUE", default="dispatch")
+# Rows the dispatcher claims per transaction, and message ids per send task (one email
+# connection per task).
+NOTIFY_BATCH_SIZE = env.int("NOTIFY_BATCH_SIZE", default=500)
+NOTIFY_SEND_BATCH_SIZE = env.int("NOTIFY_SEND_BATCH_SIZE", default=50)
+# The dispatcher stops handing over while this many send tasks wait (10,000 messages): the
+# rest wait as rows until the workers catch up, never long enough to be handed over twice.
+NOTIFY_QUEUE_HIGH_WATER = env.int("NOTIFY_QUEUE_HIGH_WATER", default=200)
+# A dispatcher run claims until nothing is due; past this it queues the next run and stops.
+NOTIFY_DISPATCH_BUDGET_SECONDS = env.float("NOTIFY_DISPATCH_BUDGET_SECONDS", default=60.0)
 # A hand-over older than this is not re-sent: the send task would be a duplicate in flight.
 NOTIFY_REQUEUE_SECONDS = env.int("NOTIFY_REQUEUE_SECONDS", default=300)
 # A send task that waited in the queue longer than this sends the message back for a fresh look.

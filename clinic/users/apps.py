@@ -1,4 +1,5 @@
 from django.apps import AppConfig, apps
+from django.contrib.admin import apps as admin_apps
 from django.db.models.signals import post_migrate
 
 
@@ -32,12 +33,24 @@ class UsersConfig(AppConfig):
         from .models import User
         from .sessions import expire_when_idle
         from .tokens import note_credential_change, revoke_on_credential_change
+        from .two_factor import note_second_factor_at_sign_in
 
         post_migrate.connect(_sync_roles, dispatch_uid="clinic.users.sync_roles")
         user_logged_in.connect(expire_when_idle, dispatch_uid="clinic.users.idle_expiry")
+        user_logged_in.connect(
+            note_second_factor_at_sign_in, dispatch_uid="clinic.users.second_factor"
+        )
         pre_save.connect(
             note_credential_change, sender=User, dispatch_uid="clinic.users.token_credentials"
         )
         post_save.connect(
             revoke_on_credential_change, sender=User, dispatch_uid="clinic.users.token_revoke"
         )
+
+
+class ClinicAdminConfig(admin_apps.AdminConfig):
+    """Django's admin, on a site that signs in through our own page and its second factor."""
+
+    default = False  # named in INSTALLED_APPS; "clinic.users" means UsersConfig
+
+    default_site = "clinic.users.admin_site.ClinicAdminSite"

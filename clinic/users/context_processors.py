@@ -30,7 +30,8 @@ NAVIGATION = {
         ("Procedures", "procedures:orders"),
         ("Pump refills", "scheduling:pump-refills"),
         ("Failed messages", "notifications:failed"),
-        ("Chart access log", "history:access-log"),
+        ("Audit log", "overview:audit-log"),
+        ("Sign-ins", "overview:sign-ins"),
         ("Administration", "admin:index"),
         ("API docs", "api-docs"),
     ],
@@ -49,9 +50,16 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     if user is None or not user.is_authenticated:
         return {"nav_links": [], "user_role": None, "clinic_name": settings.CLINIC_NAME}
     role = user.role
-    pages = [(label, reverse(name)) for label, name in NAVIGATION.get(role, [])]
+    # A session still owing its second factor reaches no page: it is shown none.
+    pending = getattr(request, "second_factor_pending", False)
+    pages = [] if pending else [(label, reverse(name)) for label, name in NAVIGATION.get(role, [])]
     # The longest matching address is the current page (/portal/book/ is not also /portal/).
     matching = [url for _, url in pages if request.path.startswith(url)]
     current = max(matching, key=len, default=None)
     links = [{"label": label, "url": url, "active": url == current} for label, url in pages]
-    return {"nav_links": links, "user_role": role, "clinic_name": settings.CLINIC_NAME}
+    return {
+        "nav_links": links,
+        "user_role": role,
+        "clinic_name": settings.CLINIC_NAME,
+        "second_factor_pending": pending,
+    }

@@ -69,6 +69,10 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "notifications.notificationpolicy": ("view", "change"),
         "portal.registration": VIEW,
         "audit.chartaccess": VIEW,
+        # Sign-in attempts and failures (django-axes), read-only.
+        "axes.accessattempt": VIEW,
+        "axes.accessfailurelog": VIEW,
+        "axes.accesslog": VIEW,
     },
     Role.CLINICIAN: {
         "patients.patient": EDIT,

@@ -1,4 +1,7 @@
-from django.db.models import Q
+from dataclasses import dataclass
+
+from axes.models import AccessAttempt, AccessFailureLog
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from knox.models import AuthToken
 
@@ -32,3 +35,25 @@ def user_tokens(*, user: User, current: AuthToken | None = None) -> list[dict]:
         }
         for token in live.order_by("-created")
     ]
+
+
+def signin_failures() -> QuerySet[AccessFailureLog]:
+    """Failed sign-ins (django-axes' failure log), newest first."""
+    return AccessFailureLog.objects.order_by("-attempt_time", "-pk")
+
+
+@dataclass(frozen=True)
+class CountedFailures:
+    """Who has failures that still count towards a pause: a pause can be lifted for them."""
+
+    usernames: frozenset[str]
+    addresses: frozenset[str]
+
+
+def signin_counted_failures() -> CountedFailures:
+    rows = AccessAttempt.objects.values_list("username", "ip_address")
+    usernames, addresses = set(), set()
+    for username, address in rows:
+        usernames.add(username)
+        addresses.add(address)
+    return CountedFailures(frozenset(usernames - {None}), frozenset(addresses - {None}))

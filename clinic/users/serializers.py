@@ -1,6 +1,8 @@
 from django.contrib.auth import authenticate
 from rest_framework import serializers
 
+from .two_factor import second_factor_check, second_factor_required
+
 
 class MeSerializer(serializers.Serializer):
     username = serializers.CharField()
@@ -15,6 +17,16 @@ class TokenRequestSerializer(serializers.Serializer):
     password = serializers.CharField(
         write_only=True, trim_whitespace=False, max_length=4096, style={"input_type": "password"}
     )
+    otp = serializers.CharField(
+        write_only=True,
+        required=False,
+        allow_blank=True,
+        max_length=32,
+        help_text=(
+            "The second factor: the 6-digit code of the authenticator app, or a recovery code. "
+            "Required for staff, and for a patient who turned two-step sign-in on."
+        ),
+    )
 
     def validate(self, attrs):
         user = authenticate(
@@ -26,8 +38,21 @@ class TokenRequestSerializer(serializers.Serializer):
             raise serializers.ValidationError(
                 "Unable to log in with provided credentials.", code="authorization"
             )
+        if second_factor_required(user):
+            self.check_second_factor(user, attrs.get("otp", ""))
         attrs["user"] = user
         return attrs
+
+    @staticmethod
+    def check_second_factor(user, code: str) -> None:
+        if not code:
+            raise serializers.ValidationError(
+                {"otp": ["This account signs in with a second factor: send its code."]},
+                code="required",
+            )
+        check = second_factor_check(user=user, code=code)
+        if not check.passed:
+            raise serializers.ValidationError({"otp": [check.message]}, code="invalid")
 
 
 class TokenIssuedSerializer(serializers.Serializer):

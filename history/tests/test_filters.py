@@ -9,7 +9,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def signed_in(client, clinician_user):
-    client.force_login(clinician_user)
+    client.sign_in(clinician_user)
     return client
 
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from clinic.audit.models import ChartAccess
+from clinic.audit.models import AuditEvent
 from clinic.users.actor import Actor
 from history.selectors import patient_history
 from patients.models import Assessment, DrugClass, Medication
@@ -240,7 +240,7 @@ class TestPagesAndApi:
         small, large = PatientFactory(), PatientFactory()
         many_events(small, 5)
         many_events(large, 500)
-        client.force_login(clinician_user)
+        client.sign_in(clinician_user)
         counts = {}
         for name, patient in (("small", small), ("large", large)):
             for url in (
@@ -257,22 +257,22 @@ class TestPagesAndApi:
         assert counts[("small", True)] == counts[("large", True)]
 
     def test_every_view_is_in_the_access_log(self, client, clinician_user, treated):
-        client.force_login(clinician_user)
+        client.sign_in(clinician_user)
         client.get(f"/patients/{treated.pk}/history/")
         client.get(f"/api/v1/patients/{treated.pk}/history/")
-        log = list(ChartAccess.objects.filter(patient=treated).order_by("accessed_at"))
-        assert [(a.user, a.via) for a in log] == [
-            (clinician_user, "history"),
-            (clinician_user, "api"),
+        log = list(AuditEvent.objects.filter(patients__contains=[treated.pk]).order_by("at"))
+        assert [(e.user, e.role, e.channel, e.route) for e in log] == [
+            (clinician_user, "clinician", "desk", "patient-history"),
+            (clinician_user, "clinician", "api", "api-patient-history"),
         ]
-        assert timezone.now() - log[0].accessed_at < timedelta(minutes=1)
+        assert timezone.now() - log[0].at < timedelta(minutes=1)
 
     @pytest.mark.parametrize("who", ["front_desk_user", "manager_user", "patient_user"])
     def test_only_clinicians(self, request, client, who, treated):
-        client.force_login(request.getfixturevalue(who))
+        client.sign_in(request.getfixturevalue(who))
         assert client.get(f"/patients/{treated.pk}/history/").status_code == 403
         assert client.get(f"/api/v1/patients/{treated.pk}/history/").status_code == 403
-        assert not ChartAccess.objects.exists()
+        assert not AuditEvent.objects.exists()
 
     def test_anonymous(self, client, treated):
         assert client.get(f"/patients/{treated.pk}/history/").status_code == 302
@@ -281,12 +281,12 @@ class TestPagesAndApi:
     def test_an_unknown_patient_is_404(self, client, clinician_user):
         import uuid
 
-        client.force_login(clinician_user)
+        client.sign_in(clinician_user)
         assert client.get(f"/patients/{uuid.uuid4()}/history/").status_code == 404
         assert client.get(f"/api/v1/patients/{uuid.uuid4()}/history/").status_code == 404
 
     def test_the_api_carries_the_numbers(self, client, clinician_user, treated):
-        client.force_login(clinician_user)
+        client.sign_in(clinician_user)
         body = client.get(f"/api/v1/patients/{treated.pk}/history/").json()
         lumbar = next(r for r in body["ledgers"]["regions"] if r["region"] == "lumbar_sacral")
         assert lumbar["steroid_mg_mpe"] == "173.332"
@@ -295,7 +295,7 @@ class TestPagesAndApi:
         assert len(body["chart"]["procedures"]) == 6
 
     def test_the_page_shows_the_ledger_and_the_print_summary(self, client, clinician_user, treated):
-        client.force_login(clinician_user)
+        client.sign_in(clinician_user)
         html = client.get(f"/patients/{treated.pk}/history/").content.decode()
         assert 'class="card print-summary"' in html
         assert "history-chart-data" in html
@@ -313,8 +313,9 @@ def test_numbers_in_the_timeline_are_written_plainly(treated):
 
 
 def test_opening_the_chart_page_is_in_the_access_log_too(client, front_desk_user, treated):
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     client.get(f"/patients/{treated.pk}/")
-    assert [(a.user, a.via) for a in ChartAccess.objects.filter(patient=treated)] == [
-        (front_desk_user, "chart")
+    log = AuditEvent.objects.filter(patients__contains=[treated.pk])
+    assert [(e.user, e.route, e.action) for e in log] == [
+        (front_desk_user, "patients:chart", "read")
     ]

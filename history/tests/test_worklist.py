@@ -99,7 +99,7 @@ def survey(relief, *, pgic=None, days_ago=2, source="survey", patient=None):
 
 
 def signed_in(client, user):
-    client.force_login(user)
+    client.sign_in(user)
     return client
 
 
@@ -319,9 +319,12 @@ class TestPage:
             urgent_intake(submitted_at=NOW - timedelta(minutes=n + 1))
             survey(10, pgic=6, days_ago=n % 20 + 1)
         client = signed_in(client, clinician_user)
-        # session, user, the user's role groups; the open urgent flags, the locations,
-        # today's appointments, the urgent intakes, the poor-relief surveys.
-        with django_assert_num_queries(9):  # session, user, groups, 6 for the sections
+        # session, user, the second factor's device, the user's role groups; the open urgent
+        # flags, the locations, today's appointments, the urgent intakes, the poor-relief
+        # surveys.
+        with django_assert_num_queries(
+            11
+        ):  # session, user, device, groups, 6 for the sections, the audit row
             response = client.get(URL)
         assert response.status_code == 200
         assert len(response.context["procedures"].rows) == rows

@@ -2,8 +2,10 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+import redis
 from django.core import mail
 
+from clinic.celery import app
 from clinic.users.actor import Actor
 from notifications.channels import LocmemSmsBackend
 from patients.tests.factories import PatientFactory
@@ -27,6 +29,8 @@ def empty_outboxes(settings):
     settings.NOTIFICATIONS_QUEUE = "unit-tests-discarded"
     yield
     LocmemSmsBackend.outbox.clear()
+    with redis.Redis.from_url(app.conf.broker_url, socket_timeout=2) as broker:
+        broker.delete(settings.NOTIFICATIONS_QUEUE)  # a full queue would hold the dispatcher back
 
 
 @pytest.fixture

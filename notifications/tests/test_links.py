@@ -13,6 +13,7 @@ from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
+from clinic.audit.models import AuditEvent
 from clinic.users.actor import Actor
 from notifications.delivery import deliver
 from notifications.kinds import new_link, token_digest
@@ -175,6 +176,14 @@ def test_opening_a_link_does_not_use_it(client, survey, record):
     assert client.get(url(survey)).status_code == 200
     assert link_row(survey).used_at is None
     assert outcomes(record) == []
+
+
+def test_a_link_page_is_in_the_audit_with_its_token_redacted(client, survey, patient):
+    assert client.get(url(survey)).status_code == 200
+    row = AuditEvent.objects.get(patients__contains=[patient.pk])
+    assert (row.channel, row.user, row.username, row.action) == ("message_link", None, "", "read")
+    assert row.route == "links:link" and row.path == "/m/…/"
+    assert survey not in row.path
 
 
 @pytest.mark.parametrize("purpose", ["confirm", "cancel"])

@@ -79,13 +79,13 @@ def pages(patient) -> list[str]:
 
 @pytest.mark.parametrize("role", STAFF)
 def test_staff_see_both_pages(client, request, role, other_patient):
-    client.force_login(request.getfixturevalue(role))
+    client.sign_in(request.getfixturevalue(role))
     for url in pages(other_patient):
         assert client.get(url).status_code == 200, url
 
 
 def test_a_patient_is_refused_both_pages_and_the_retry(client, patient_user, own_patient, failed):
-    client.force_login(patient_user)
+    client.sign_in(patient_user)
     for url in pages(own_patient):
         assert client.get(url).status_code == 403, url
     assert client.post(f"/messages/{failed.pk}/retry/").status_code == 403
@@ -104,7 +104,7 @@ def test_anonymous_users_are_sent_to_sign_in(client, other_patient, failed):
 
 
 def test_the_chart_links_to_the_patients_messages(client, front_desk_user, other_patient):
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     html = client.get(f"/patients/{other_patient.pk}/").content.decode()
     assert f'href="/messages/patient/{other_patient.pk}/"' in html
 
@@ -113,7 +113,7 @@ def test_the_chart_links_to_the_patients_messages(client, front_desk_user, other
 
 
 def test_the_failed_list_shows_each_failed_message_and_why(client, front_desk_user, failed):
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     html = client.get("/messages/failed/").content.decode()
     assert rows(html) == ["failed"]
     assert "Rosa Quintero" in html and failed.patient.mrn in html
@@ -126,20 +126,20 @@ def test_the_failed_list_shows_each_failed_message_and_why(client, front_desk_us
 def test_the_failed_list_leaves_out_what_did_not_fail(client, clinician_user, site, failed):
     pending = planned(book(site, clinician_user, email_patient(), slot(5)))
     assert {m.state for m in pending.values()} == {MessageState.PENDING}
-    client.force_login(clinician_user)
+    client.sign_in(clinician_user)
     assert rows(client.get("/messages/failed/").content.decode()) == ["failed"]
 
 
 def test_with_nothing_failed_the_list_says_so(client, front_desk_user, site):
     book(site, front_desk_user, email_patient(), slot(0))
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     html = client.get("/messages/failed/").content.decode()
     assert FAILED_EMPTY in html
     assert rows(html) == []
 
 
 def test_retry_sends_it_again_and_returns_to_the_list(client, front_desk_user, failed):
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     response = client.post(f"/messages/{failed.pk}/retry/", {"next": "/messages/failed/"})
     assert response.status_code == 302
     assert response.url == "/messages/failed/"
@@ -153,7 +153,7 @@ def test_retry_sends_it_again_and_returns_to_the_list(client, front_desk_user, f
 
 
 def test_the_retry_button_says_which_message_it_retries(client, front_desk_user, failed):
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     html = client.get("/messages/failed/").content.decode()
     button = re.search(r"<button[^>]*>Retry(.*?)</button>", html, re.S)
     name = re.sub(r"<[^>]+>", "", button.group(1))
@@ -164,7 +164,7 @@ def test_the_retry_button_says_which_message_it_retries(client, front_desk_user,
 def test_retrying_a_message_that_did_not_fail_changes_nothing(client, front_desk_user, site):
     appointment = book(site, front_desk_user, email_patient(), slot(0))
     message = planned(appointment)[(MessageKind.APPOINTMENT_REMINDER, "24h")]
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     response = client.post(f"/messages/{message.pk}/retry/", follow=True)
     assert response.redirect_chain == [("/messages/failed/", 302)]
     html = response.content.decode()
@@ -184,7 +184,7 @@ def test_a_sent_message_cannot_be_retried(client, clinician_user, site):
     appointment = book(site, clinician_user, email_patient(), slot(0))
     message = planned(appointment)[(MessageKind.APPOINTMENT_CONFIRMATION, "")]
     assert send_now(message) == "sent"
-    client.force_login(clinician_user)
+    client.sign_in(clinician_user)
     html = client.post(f"/messages/{message.pk}/retry/", follow=True).content.decode()
     assert "Only a failed message can be retried; this one is sent." in html
     message.refresh_from_db()
@@ -192,12 +192,12 @@ def test_a_sent_message_cannot_be_retried(client, clinician_user, site):
 
 
 def test_retry_of_an_unknown_message_is_404(client, front_desk_user):
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     assert client.post(f"/messages/{uuid.uuid4()}/retry/").status_code == 404
 
 
 def test_retry_is_post_only(client, front_desk_user, failed):
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     assert client.get(f"/messages/{failed.pk}/retry/").status_code == 405
     failed.refresh_from_db()
     assert failed.state == MessageState.FAILED
@@ -205,13 +205,13 @@ def test_retry_is_post_only(client, front_desk_user, failed):
 
 @pytest.mark.parametrize("back", ["//evil.example/", "https://evil.example/", "javascript:x"])
 def test_retry_never_redirects_off_the_site(client, front_desk_user, failed, back):
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     response = client.post(f"/messages/{failed.pk}/retry/", {"next": back})
     assert response.url == "/messages/failed/"
 
 
 def test_retry_from_the_patients_page_returns_there(client, clinician_user, failed):
-    client.force_login(clinician_user)
+    client.sign_in(clinician_user)
     page = f"/messages/patient/{failed.patient_id}/"
     html = client.get(page).content.decode()
     assert f'name="next" value="{page}"' in html
@@ -237,7 +237,7 @@ def delivered(site, front_desk_user):
 
 @pytest.mark.parametrize("role", STAFF)
 def test_staff_see_any_patients_messages_and_only_theirs(client, request, role, delivered):
-    client.force_login(request.getfixturevalue(role))
+    client.sign_in(request.getfixturevalue(role))
     html = client.get(f"/messages/patient/{delivered.patient_id}/").content.decode()
     assert "Messages to Rosa Quintero" in html
     assert len(rows(html)) == Message.objects.filter(patient=delivered.patient).count() == 3
@@ -247,18 +247,18 @@ def test_staff_see_any_patients_messages_and_only_theirs(client, request, role, 
 
 @pytest.mark.parametrize("role", STAFF)
 def test_an_unknown_patient_is_404(client, request, role):
-    client.force_login(request.getfixturevalue(role))
+    client.sign_in(request.getfixturevalue(role))
     assert client.get(f"/messages/patient/{uuid.uuid4()}/").status_code == 404
 
 
 def test_a_patient_with_no_messages_sees_the_empty_state(client, clinician_user, other_patient):
-    client.force_login(clinician_user)
+    client.sign_in(clinician_user)
     html = client.get(f"/messages/patient/{other_patient.pk}/").content.decode()
     assert "No messages yet." in html and rows(html) == []
 
 
 def test_the_front_desk_does_not_see_what_a_message_said(client, front_desk_user, delivered):
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     html = client.get(f"/messages/patient/{delivered.patient_id}/").content.decode()
     assert "Text sent" not in html
     assert delivered.email_subject not in html
@@ -268,7 +268,7 @@ def test_the_front_desk_does_not_see_what_a_message_said(client, front_desk_user
 
 @pytest.mark.parametrize("role", ["clinician_user", "manager_user"])
 def test_clinicians_and_managers_see_what_a_message_said(client, request, role, delivered):
-    client.force_login(request.getfixturevalue(role))
+    client.sign_in(request.getfixturevalue(role))
     html = client.get(f"/messages/patient/{delivered.patient_id}/").content.decode()
     assert "Text sent" in html
     assert delivered.email_subject in html
@@ -286,9 +286,10 @@ def test_failed_list_query_count_is_fixed(
 ):
     for n in range(count):
         failed_confirmation(site, front_desk_user, sms_patient(), n)
-    client.force_login(request.getfixturevalue(role))
-    # session, user, groups (role); the failed messages with their patients; the counts
-    with django_assert_num_queries(5):
+    client.sign_in(request.getfixturevalue(role))
+    # session, user, the second factor's device, groups (role); the failed messages with
+    # their patients; the counts
+    with django_assert_num_queries(7):
         response = client.get("/messages/failed/")
     assert len(rows(response.content.decode())) == count
 
@@ -306,8 +307,8 @@ def test_patients_messages_query_count_is_fixed(
             (MessageKind.APPOINTMENT_CONFIRMATION, "")
         ]
         assert send_now(message) == "sent"
-    client.force_login(request.getfixturevalue(role))
-    # session, user, groups (role); the patient; the messages
-    with django_assert_num_queries(5):
+    client.sign_in(request.getfixturevalue(role))
+    # session, user, the second factor's device, groups (role); the patient; the messages
+    with django_assert_num_queries(7):
         response = client.get(f"/messages/patient/{patient.pk}/")
     assert len(rows(response.content.decode())) == count

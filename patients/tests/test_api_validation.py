@@ -118,7 +118,7 @@ def test_a_bad_intake_is_a_400_with_nested_fields(api_as, patient_user):
 
 
 def test_schema_lists_the_patients_endpoints(client, front_desk_user):
-    client.force_login(front_desk_user)  # the schema is for signed-in staff only
+    client.sign_in(front_desk_user)  # the schema is for signed-in staff only
     paths = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()[
         "paths"
     ]

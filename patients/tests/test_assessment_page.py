@@ -9,7 +9,7 @@ import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
-from clinic.audit.models import ChartAccess
+from clinic.audit.models import AuditEvent
 from patients.assessment_forms import DEFINITIONS
 from patients.instruments import Instrument, InstrumentError, score
 from patients.models import Assessment, EntrySource, UrgentFlag
@@ -80,26 +80,26 @@ def test_every_instrument_has_a_definition_whose_values_the_scorer_takes(instrum
 
 
 def test_the_chart_links_to_the_page_for_clinicians_only(client, clinician_user, patient):
-    client.force_login(clinician_user)
+    client.sign_in(clinician_user)
     assert url(patient) in client.get(reverse("patients:chart", args=[patient.pk])).text
 
 
 def test_the_chart_has_no_link_for_the_front_desk(client, front_desk_user, patient):
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     assert url(patient) not in client.get(reverse("patients:chart", args=[patient.pk])).text
 
 
 def test_without_an_instrument_the_page_offers_every_one(client, clinician_user, patient):
-    client.force_login(clinician_user)
+    client.sign_in(clinician_user)
     response = client.get(url(patient))
     assert response.status_code == 200
     for value, label in Instrument.choices:
         assert f'<option value="{value}">{label}</option>' in response.text
-    assert ChartAccess.objects.filter(patient=patient, via="assess").count() == 1
+    assert AuditEvent.objects.filter(patients__contains=[patient.pk], action="read").count() == 1
 
 
 def test_phq9_renders_every_item_with_its_answers(client, clinician_user, patient):
-    client.force_login(clinician_user)
+    client.sign_in(clinician_user)
     response = client.get(url(patient), {"instrument": "phq9"})
     assert response.status_code == 200
     for n in range(1, 10):
@@ -110,7 +110,7 @@ def test_phq9_renders_every_item_with_its_answers(client, clinician_user, patien
 
 
 def test_odi_renders_every_section_with_its_name(client, manager_user, patient):
-    client.force_login(manager_user)
+    client.sign_in(manager_user)
     response = client.get(url(patient), {"instrument": "odi"})
     assert response.status_code == 200
     for n in range(1, 11):
@@ -121,7 +121,7 @@ def test_odi_renders_every_section_with_its_name(client, manager_user, patient):
 
 
 def test_nrs_asks_for_a_region_and_a_number(client, clinician_user, patient):
-    client.force_login(clinician_user)
+    client.sign_in(clinician_user)
     response = client.get(url(patient), {"instrument": "nrs"})
     assert '<select name="body_region" id="body_region" required>' in response.text
     assert 'type="number" name="score" id="item-score" value="" min="0" max="10"' in response.text
@@ -131,7 +131,7 @@ def test_nrs_asks_for_a_region_and_a_number(client, clinician_user, patient):
 
 
 def test_a_phq9_with_item9_is_recorded_and_flags_the_patient(client, clinician_user, patient):
-    client.force_login(clinician_user)
+    client.sign_in(clinician_user)
     response = client.post(url(patient), phq9(item9=1))
     assert response.status_code == 302
     assert response["Location"] == reverse("patients:chart", args=[patient.pk])
@@ -148,7 +148,7 @@ def test_a_phq9_with_item9_is_recorded_and_flags_the_patient(client, clinician_u
 
 
 def test_a_phq9_without_item9_flags_nothing(client, clinician_user, patient):
-    client.force_login(clinician_user)
+    client.sign_in(clinician_user)
     response = client.post(url(patient), phq9(item9=0, q2="3", q3="3", q4="3"))
     assert response.status_code == 302
     assert Assessment.objects.get(patient=patient).total == 11
@@ -157,7 +157,7 @@ def test_a_phq9_without_item9_flags_nothing(client, clinician_user, patient):
 
 
 def test_an_nrs_is_recorded_for_its_region(client, clinician_user, patient):
-    client.force_login(clinician_user)
+    client.sign_in(clinician_user)
     data = {"instrument": "nrs", "body_region": "low_back", "score": "6"}
     response = client.post(url(patient), data)
     assert response.status_code == 302
@@ -167,7 +167,7 @@ def test_an_nrs_is_recorded_for_its_region(client, clinician_user, patient):
 
 
 def test_an_odi_with_nine_sections_is_scored_as_a_percent(client, clinician_user, patient):
-    client.force_login(clinician_user)
+    client.sign_in(clinician_user)
     data = {"instrument": "odi"} | {f"s{n}": "2" for n in range(1, 10)}  # s10 left empty
     response = client.post(url(patient), data)
     assert response.status_code == 302
@@ -179,7 +179,7 @@ def test_an_odi_with_nine_sections_is_scored_as_a_percent(client, clinician_user
 
 
 def test_an_ort_takes_yes_and_no_and_the_charts_sex(client, clinician_user, patient):
-    client.force_login(clinician_user)
+    client.sign_in(clinician_user)
     data = {"instrument": "ort"} | {item.key: "no" for item in DEFINITIONS["ort"].items}
     response = client.post(url(patient), data | {"family_alcohol": "yes"})
     assert response.status_code == 302
@@ -201,7 +201,7 @@ def _nothing_written(patient) -> None:
 def test_out_of_range_and_missing_items_are_a_400_next_to_the_items(
     client, clinician_user, patient
 ):
-    client.force_login(clinician_user)
+    client.sign_in(clinician_user)
     data = phq9(item9=1, q1="7", q3="2")
     del data["q2"]
     response = client.post(url(patient), data)
@@ -217,7 +217,7 @@ def test_out_of_range_and_missing_items_are_a_400_next_to_the_items(
 
 
 def test_an_odi_with_too_few_sections_says_why_it_is_not_scored(client, clinician_user, patient):
-    client.force_login(clinician_user)
+    client.sign_in(clinician_user)
     data = {"instrument": "odi"} | {f"s{n}": "5" for n in range(1, 6)}
     response = client.post(url(patient), data)
     assert response.status_code == 400
@@ -227,7 +227,7 @@ def test_an_odi_with_too_few_sections_says_why_it_is_not_scored(client, clinicia
 
 
 def test_an_nrs_without_a_region_or_with_text_is_a_400(client, clinician_user, patient):
-    client.force_login(clinician_user)
+    client.sign_in(clinician_user)
     response = client.post(url(patient), {"instrument": "nrs", "score": "six"})
     assert response.status_code == 400
     _nothing_written(patient)
@@ -237,7 +237,7 @@ def test_an_nrs_without_a_region_or_with_text_is_a_400(client, clinician_user, p
 
 
 def test_an_unknown_instrument_is_a_400(client, clinician_user, patient):
-    client.force_login(clinician_user)
+    client.sign_in(clinician_user)
     response = client.post(url(patient), {"instrument": "promis", "q1": "3"})
     assert response.status_code == 400
     assert "Choose one of the instruments listed." in response.text
@@ -247,11 +247,11 @@ def test_an_unknown_instrument_is_a_400(client, clinician_user, patient):
 @pytest.mark.parametrize("role", ["front_desk_user", "patient_user"])
 def test_roles_the_api_refuses_are_refused_here(client, api_as, request, role, patient):
     user = request.getfixturevalue(role)
-    client.force_login(user)
+    client.sign_in(user)
     assert client.get(url(patient), {"instrument": "phq9"}).status_code == 403
     assert client.post(url(patient), phq9(item9=1)).status_code == 403
     _nothing_written(patient)
-    assert not ChartAccess.objects.filter(patient=patient).exists()
+    assert not AuditEvent.objects.filter(patients__contains=[patient.pk]).exists()
     api = api_as(user).post(
         f"/api/v1/patients/{patient.pk}/assessments/",
         {"instrument": "phq9", "items": {f"q{n}": 0 for n in range(1, 10)}},
@@ -262,6 +262,6 @@ def test_roles_the_api_refuses_are_refused_here(client, api_as, request, role, p
 
 
 def test_a_manager_may_record_as_in_the_api(client, manager_user, patient):
-    client.force_login(manager_user)
+    client.sign_in(manager_user)
     assert client.post(url(patient), phq9()).status_code == 302
     assert Assessment.objects.get(patient=patient).recorded_by == manager_user

@@ -201,7 +201,7 @@ def test_an_urgent_intake_without_changes_waits_for_a_clinician(
     assert intake.status == IntakeStatus.SUBMITTED
     with pytest.raises(Forbidden):
         services.intake_mark_reviewed(submission=intake, by=Actor.desk(front_desk_user))
-    client.force_login(clinician_user)
+    client.sign_in(clinician_user)
     assert "Mark reviewed" in client.get(f"/patients/intakes/{intake.pk}/").content.decode()
     response = client.post(f"/patients/intakes/{intake.pk}/reviewed/")
     assert response.status_code == 302

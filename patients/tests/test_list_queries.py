@@ -83,7 +83,7 @@ def submitted_intakes(count: int, decided_by) -> list[IntakeSubmission]:
 def test_patient_list(api_as, front_desk_user, django_assert_num_queries, rows):
     PatientFactory.create_batch(rows)
     client = api_as(front_desk_user)
-    with django_assert_num_queries(3):  # role, count, page
+    with django_assert_num_queries(4):  # role, count, page, the audit row
         response = client.get("/api/v1/patients/")
     assert response.json()["count"] == rows
 
@@ -92,7 +92,7 @@ def test_patient_list(api_as, front_desk_user, django_assert_num_queries, rows):
 def test_patient_list_with_a_search(api_as, front_desk_user, django_assert_num_queries, rows):
     PatientFactory.create_batch(rows, legal_last_name="Quintero")
     client = api_as(front_desk_user)
-    with django_assert_num_queries(3):  # role, count, page
+    with django_assert_num_queries(4):  # role, count, page, the audit row
         response = client.get("/api/v1/patients/", {"search": "quintero"})
     assert response.json()["count"] == rows
 
@@ -105,7 +105,9 @@ def test_chart_lists(api_as, clinician_user, django_assert_num_queries, chart_li
     model = type(make_row(patient, 0, clinician_user))
     model.objects.bulk_create(make_row(patient, n, clinician_user) for n in range(rows))
     client = api_as(clinician_user)
-    with django_assert_num_queries(4):  # role, patient, count, page with who recorded it
+    with django_assert_num_queries(
+        5
+    ):  # role, patient, count, page with who recorded it, the audit row
         response = client.get(f"/api/v1/patients/{patient.pk}/{chart_list}/")
     assert response.json()["count"] == rows
 
@@ -116,7 +118,9 @@ def test_a_patients_intakes(api_as, clinician_user, django_assert_num_queries, r
     patient = intakes[0].patient
     IntakeSubmission.objects.filter(pk__in=[i.pk for i in intakes]).update(patient=patient)
     client = api_as(clinician_user)
-    with django_assert_num_queries(5):  # role, patient, count, page, items with who decided
+    with django_assert_num_queries(
+        6
+    ):  # role, patient, count, page, items with who decided, the audit row
         response = client.get(f"/api/v1/patients/{patient.pk}/intakes/")
     assert response.json()["count"] == rows
 
@@ -126,7 +130,7 @@ def test_a_patients_intakes(api_as, clinician_user, django_assert_num_queries, r
 def test_intake_queue(api_as, request, clinician_user, django_assert_num_queries, role, rows):
     submitted_intakes(rows, clinician_user)
     client = api_as(request.getfixturevalue(role))
-    with django_assert_num_queries(3):  # role, count, page with the patients
+    with django_assert_num_queries(4):  # role, count, page with the patients, the audit row
         response = client.get("/api/v1/intakes/")
     assert response.json()["count"] == rows
 
@@ -138,6 +142,6 @@ def test_open_duplicates(api_as, front_desk_user, django_assert_num_queries, row
         for _ in range(rows)
     )
     client = api_as(front_desk_user)
-    with django_assert_num_queries(3):  # role, count, page with both records
+    with django_assert_num_queries(4):  # role, count, page with both records, the audit row
         response = client.get("/api/v1/duplicates/")
     assert response.json()["count"] == rows

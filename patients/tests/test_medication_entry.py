@@ -20,7 +20,7 @@ def patient(db):
 
 
 def test_chart_form_adds_a_brand_name_resolved(client, clinician_user, patient):
-    client.force_login(clinician_user)
+    client.sign_in(clinician_user)
     answer = client.post(
         reverse("patients:medication-add", args=[patient.pk]),
         {"name": "Eliquis 5 mg", "dose": "5 mg", "frequency": "twice daily"},
@@ -39,7 +39,7 @@ def test_chart_form_adds_a_brand_name_resolved(client, clinician_user, patient):
 def test_an_unknown_name_is_flagged_on_the_chart_and_a_clinician_classifies_it(
     client, clinician_user, patient
 ):
-    client.force_login(clinician_user)
+    client.sign_in(clinician_user)
     client.post(reverse("patients:medication-add", args=[patient.pk]), {"name": "Zorblatin"})
     medication = Medication.objects.get(patient=patient)
     assert medication.classification == Classification.UNRECOGNISED
@@ -58,7 +58,7 @@ def test_an_unknown_name_is_flagged_on_the_chart_and_a_clinician_classifies_it(
 
 
 def test_the_front_desk_cannot_add_medications_or_labs(client, front_desk_user, patient):
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     url = reverse("patients:medication-add", args=[patient.pk])
     assert client.post(url, {"name": "Eliquis"}).status_code == 403
     url = reverse("patients:lab-add", args=[patient.pk])
@@ -69,7 +69,7 @@ def test_the_front_desk_cannot_add_medications_or_labs(client, front_desk_user, 
 
 
 def test_chart_form_records_a_lab_and_refuses_a_bad_one(client, clinician_user, patient):
-    client.force_login(clinician_user)
+    client.sign_in(clinician_user)
     url = reverse("patients:lab-add", args=[patient.pk])
     today = timezone.localdate()
     client.post(url, {"kind": "platelets", "value": "180", "taken_on": today.isoformat()})
@@ -111,7 +111,7 @@ def test_the_intake_review_shows_what_the_vocabulary_makes_of_a_name(
             {"name": "Zorblatin", "drug_class": "other"},
         ],
     )
-    client.force_login(clinician_user)
+    client.sign_in(clinician_user)
     page = client.get(reverse("patients:intake", args=[intake.pk])).content.decode()
     assert "recognised: clopidogrel" in page
     assert "unrecognised — clinician to classify" in page

@@ -144,14 +144,14 @@ def some_of_everything(patient_user):
 
 @pytest.mark.parametrize("role", STAFF)
 def test_every_page_renders_for_each_staff_role(client, request, role, some_of_everything):
-    client.force_login(request.getfixturevalue(role))
+    client.sign_in(request.getfixturevalue(role))
     for url in _urls(*some_of_everything):
         response = client.get(url)
         assert response.status_code == 200, url
 
 
 def test_every_page_is_forbidden_to_a_patient(client, patient_user, some_of_everything):
-    client.force_login(patient_user)
+    client.sign_in(patient_user)
     for url in _urls(*some_of_everything):
         response = client.get(url)
         assert response.status_code == 403, url
@@ -167,7 +167,7 @@ def test_every_page_sends_anonymous_users_to_sign_in(client, some_of_everything)
 @pytest.mark.parametrize("role", STAFF)
 def test_unknown_ids_are_404(client, request, role, some_of_everything):
     _, intake, _ = some_of_everything
-    client.force_login(request.getfixturevalue(role))
+    client.sign_in(request.getfixturevalue(role))
     unknown = uuid.uuid4()
     for url in (
         f"/patients/{unknown}/",
@@ -186,7 +186,7 @@ def test_unknown_ids_are_404(client, request, role, some_of_everything):
 
 def test_posts_are_forbidden_to_a_patient(client, patient_user, some_of_everything):
     _, intake, candidate = some_of_everything
-    client.force_login(patient_user)
+    client.sign_in(patient_user)
     item = intake.items.get()
     decide = f"/patients/intakes/{intake.pk}/items/{item.pk}/decide/"
     assert client.post(decide, {"decision": "accept"}).status_code == 403
@@ -208,7 +208,7 @@ def test_search_finds_by_dob_in_both_formats_and_by_phone(client, front_desk_use
         phone="+12525550142",
     )
     PatientFactory(legal_last_name="Okoro", date_of_birth=date(1970, 1, 1), phone="+19195550999")
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     for query in ("1961-04-02", "04/02/1961", "(252) 555-0142", "5550142", rosa.mrn):
         html = client.post("/patients/", {"q": query}).content.decode()
         assert f'href="/patients/{rosa.pk}/"' in html, query
@@ -219,7 +219,7 @@ def test_search_terms_never_go_into_a_url(client, front_desk_user):
     """The form posts (with CSRF) to a bare path; paging posts the terms again; a term put in
     the query string is not searched."""
     PatientFactory.create_batch(26, legal_last_name="Quintero", date_of_birth=date(1961, 4, 2))
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     page = client.get("/patients/").content.decode()
     form = re.search(r'<form method="(\w+)" action="([^"]*)" class="search"', page)
     assert form and form.groups() == ("post", "/patients/")
@@ -238,7 +238,7 @@ def test_search_terms_never_go_into_a_url(client, front_desk_user):
 
 def test_search_page_links_new_patient_and_open_duplicates(client, front_desk_user):
     open_pair()
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     html = client.get("/patients/").content.decode()
     assert 'href="/patients/new/"' in html and "New patient" in html
     assert "1 possible duplicate record to review" in html
@@ -251,7 +251,7 @@ def test_search_page_links_new_patient_and_open_duplicates(client, front_desk_us
 @pytest.mark.parametrize("role", STAFF)
 def test_create_a_patient_and_land_on_the_chart(client, request, role):
     location = LocationFactory()
-    client.force_login(request.getfixturevalue(role))
+    client.sign_in(request.getfixturevalue(role))
     response = client.post(
         "/patients/new/", new_patient_data(home_location=str(location.pk)), follow=True
     )
@@ -266,7 +266,7 @@ def test_create_a_patient_and_land_on_the_chart(client, request, role):
 
 
 def test_create_form_groups_fields_and_labels_every_input(client, front_desk_user):
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     html = client.get("/patients/new/").content.decode()
     for legend in (
         "Name and birth",
@@ -283,7 +283,7 @@ def test_create_form_groups_fields_and_labels_every_input(client, front_desk_use
 
 
 def test_create_with_a_bad_phone_and_a_future_birth_date_shows_both_errors(client, front_desk_user):
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     future = (timezone.localdate() + timedelta(days=3)).isoformat()
     response = client.post("/patients/new/", new_patient_data(phone="555-01", date_of_birth=future))
     assert response.status_code == 400
@@ -299,7 +299,7 @@ def test_create_with_a_bad_phone_and_a_future_birth_date_shows_both_errors(clien
 
 
 def test_create_with_missing_names_is_a_400_from_the_form(client, front_desk_user):
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     response = client.post("/patients/new/", new_patient_data(legal_first_name=""))
     assert response.status_code == 400
     assert 'id="id_legal_first_name_error"' in response.content.decode()
@@ -308,7 +308,7 @@ def test_create_with_missing_names_is_a_400_from_the_form(client, front_desk_use
 
 def test_create_that_finds_a_duplicate_says_so_with_a_link(client, front_desk_user):
     PatientFactory(legal_first_name="Rosa", legal_last_name="Quintero", phone="+12525550142")
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     response = client.post("/patients/new/", new_patient_data(), follow=True)
     html = response.content.decode()
     assert "may be the same person as 1 other record" in html
@@ -319,7 +319,7 @@ def test_edit_changes_only_the_fields_the_user_changed(client, front_desk_user, 
     patient = PatientFactory(
         city="Durham", consent_sms=True, email="old@example.org", home_location=LocationFactory()
     )
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     values = form_values(client.get(f"/patients/{patient.pk}/edit/").content.decode())
     assert values["consent_sms"] == "on" and values["city"] == "Durham"
     # Someone else saves the email while this form is open.
@@ -348,7 +348,7 @@ def test_edit_changes_only_the_fields_the_user_changed(client, front_desk_user, 
 
 def test_edit_without_changes_writes_nothing(client, clinician_user, monkeypatch):
     patient = PatientFactory()
-    client.force_login(clinician_user)
+    client.sign_in(clinician_user)
     values = form_values(client.get(f"/patients/{patient.pk}/edit/").content.decode())
     monkeypatch.setattr(services, "patient_update", lambda **_: pytest.fail("no update"))
     response = client.post(f"/patients/{patient.pk}/edit/", values, follow=True)
@@ -357,7 +357,7 @@ def test_edit_without_changes_writes_nothing(client, clinician_user, monkeypatch
 
 def test_edit_with_a_bad_phone_is_400_and_keeps_the_record(client, front_desk_user):
     patient = PatientFactory(phone="+12525550142")
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     values = form_values(client.get(f"/patients/{patient.pk}/edit/").content.decode())
     response = client.post(
         f"/patients/{patient.pk}/edit/", values | {"phone": "12", "city": "Cary"}
@@ -397,7 +397,7 @@ def fill_chart(patient, entries: int, by):
 def test_front_desk_sees_no_clinical_lists(client, front_desk_user, clinician_user):
     patient = PatientFactory(insurance_payer="Aetna", emergency_contact_name="Luis Quintero")
     fill_chart(patient, 2, clinician_user)
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     html = client.get(f"/patients/{patient.pk}/").content.decode()
     assert "Aetna" in html and "Luis Quintero" in html and patient.mrn in html
     for clinical in ("Warfarin", "Iohexol", "Allergies", "Medications", "Latest scores"):
@@ -411,7 +411,7 @@ def test_clinician_sees_the_summary_with_anticoagulants_first_and_flagged(client
     )
     fill_chart(patient, 2, clinician_user)
     intake = submit_intake(patient, clinician_user, demographics={"city": "Cary"})
-    client.force_login(clinician_user)
+    client.sign_in(clinician_user)
     html = client.get(f"/patients/{patient.pk}/").content.decode()
     assert "(252) 555-0142" in html and "1961-04-02" in html
     assert f"(age {patient.age_on(timezone.localdate())})" in html
@@ -429,11 +429,11 @@ def test_clinician_sees_the_summary_with_anticoagulants_first_and_flagged(client
 @pytest.mark.parametrize(
     ("role", "queries"),
     [
-        # session, user, groups (role), patient with home location, the access-log insert,
-        # the open urgent flags (the banner)
-        ("front_desk_user", 6),
+        # session, user, the second factor's device, groups (role), patient with home
+        # location, the access-log insert, the open urgent flags (the banner)
+        ("front_desk_user", 7),
         # ... + allergies, medications, conditions, devices, assessments, labs, intakes
-        ("clinician_user", 13),
+        ("clinician_user", 14),
     ],
 )
 def test_chart_query_count_is_fixed(
@@ -443,7 +443,7 @@ def test_chart_query_count_is_fixed(
     fill_chart(patient, entries, clinician_user)
     for _ in range(entries // 10 + 1):
         submit_intake(patient, clinician_user, demographics={"city": "Cary"})
-    client.force_login(request.getfixturevalue(role))
+    client.sign_in(request.getfixturevalue(role))
     with django_assert_num_queries(queries):
         response = client.get(f"/patients/{patient.pk}/")
     assert response.status_code == 200
@@ -462,7 +462,7 @@ def test_queue_lists_urgent_first_with_reasons_in_plain_words(client, clinician_
         flags={"saddle_anaesthesia": True},
         assessments=[{"instrument": "phq9", "items": {f"q{i}": 1 for i in range(1, 10)}}],
     )
-    client.force_login(clinician_user)
+    client.sign_in(clinician_user)
     html = client.get("/patients/intakes/").content.decode()
     assert html.index(urgent.full_name) < html.index(calm.full_name)
     assert html.count('class="badge danger">Urgent<') == 1
@@ -481,7 +481,7 @@ def test_front_desk_queue_shows_urgency_but_not_the_clinical_reasons(
     )
     only_clinical = PatientFactory(legal_last_name="Clinicalonly")
     submit_intake(only_clinical, clinician_user, medications=[{"name": "X", "drug_class": "nsaid"}])
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     html = client.get("/patients/intakes/").content.decode()
     assert patient.full_name in html and "Urgent" in html
     assert RED_FLAGS["fever_or_chills"] not in html
@@ -489,7 +489,7 @@ def test_front_desk_queue_shows_urgency_but_not_the_clinical_reasons(
 
 
 def test_empty_queue_says_so(client, front_desk_user):
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     assert "No intakes are waiting for review." in client.get("/patients/intakes/").content.decode()
 
 
@@ -505,9 +505,9 @@ def test_queue_query_count_is_fixed(
             flags={"major_trauma": n % 2 == 0},
             demographics={"city": f"Town {n}"},
         )
-    client.force_login(request.getfixturevalue(role))
-    # session, user, groups (role), the queue with its patients
-    with django_assert_num_queries(4):
+    client.sign_in(request.getfixturevalue(role))
+    # session, user, the second factor's device, groups (role), the queue with its patients
+    with django_assert_num_queries(6):
         response = client.get("/patients/intakes/")
     assert response.content.decode().count("Submitted ") == intakes
 
@@ -536,7 +536,7 @@ def test_review_page_shows_answers_flags_and_items_to_a_clinician(
     client, clinician_user, reviewed_intake
 ):
     _, intake = reviewed_intake
-    client.force_login(clinician_user)
+    client.sign_in(clinician_user)
     html = client.get(f"/patients/intakes/{intake.pk}/").content.decode()
     assert "Low back pain down the left leg" in html
     assert RED_FLAGS["fever_or_chills"] in html
@@ -548,7 +548,7 @@ def test_review_page_shows_answers_flags_and_items_to_a_clinician(
 
 def test_front_desk_sees_only_demographic_items(client, front_desk_user, reviewed_intake):
     _, intake = reviewed_intake
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     html = client.get(f"/patients/intakes/{intake.pk}/").content.decode()
     assert "Aetna" in html
     for clinical in ("Apixaban", "Low back pain", RED_FLAGS["fever_or_chills"]):
@@ -558,7 +558,7 @@ def test_front_desk_sees_only_demographic_items(client, front_desk_user, reviewe
 
 def test_accept_and_reject_through_the_page(client, clinician_user, reviewed_intake):
     patient, intake = reviewed_intake
-    client.force_login(clinician_user)
+    client.sign_in(clinician_user)
     payer = intake.items.get(field="insurance_payer")
     medication = intake.items.get(kind="medication")
     phone = intake.items.get(field="phone")
@@ -589,7 +589,7 @@ def test_chart_changed_conflict_then_accept_and_replace(client, front_desk_user,
     patient, intake = reviewed_intake
     services.patient_update(patient=patient, phone="919-555-0122")  # meanwhile, at the desk
     item = intake.items.get(field="phone")
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     html = client.get(f"/patients/intakes/{intake.pk}/").content.decode()
     assert "The chart has changed since: it now says “(919) 555-0122”" in html
     response = client.post(decide_url(intake, item), {"decision": "accept", "note": "called"})
@@ -619,7 +619,7 @@ def test_chart_changed_conflict_then_accept_and_replace(client, front_desk_user,
 def test_front_desk_deciding_a_clinical_item_is_403(client, front_desk_user, reviewed_intake):
     _, intake = reviewed_intake
     item = intake.items.get(kind="medication")
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     response = client.post(decide_url(intake, item), {"decision": "accept"})
     assert response.status_code == 403
     item.refresh_from_db()
@@ -629,7 +629,7 @@ def test_front_desk_deciding_a_clinical_item_is_403(client, front_desk_user, rev
 def test_deciding_twice_is_a_message_not_an_error(client, front_desk_user, reviewed_intake):
     _, intake = reviewed_intake
     item = intake.items.get(field="insurance_payer")
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     client.post(decide_url(intake, item), {"decision": "reject"})
     response = client.post(decide_url(intake, item), {"decision": "accept"}, follow=True)
     assert response.redirect_chain[-1] == (f"/patients/intakes/{intake.pk}/", 302)
@@ -641,7 +641,7 @@ def test_deciding_twice_is_a_message_not_an_error(client, front_desk_user, revie
 def test_a_decision_without_accept_or_reject_is_400(client, front_desk_user, reviewed_intake):
     _, intake = reviewed_intake
     item = intake.items.get(field="insurance_payer")
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     response = client.post(decide_url(intake, item), {"decision": "maybe"})
     assert response.status_code == 400
     assert f'id="item-{item.pk}-error"' in response.content.decode()
@@ -652,7 +652,7 @@ def test_a_decision_without_accept_or_reject_is_400(client, front_desk_user, rev
 
 def test_duplicates_page_shows_each_pair_side_by_side(client, front_desk_user):
     _, first, second = open_pair()
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     html = client.get("/patients/duplicates/").content.decode()
     for patient in (first, second):
         assert patient.mrn in html and patient.email in html
@@ -663,7 +663,7 @@ def test_duplicates_page_shows_each_pair_side_by_side(client, front_desk_user):
 
 def test_merge_through_the_page(client, front_desk_user):
     candidate, first, second = open_pair()
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     prefix = f"merge-{candidate.pk}"
     response = client.post(
         f"/patients/duplicates/{candidate.pk}/merge/",
@@ -679,7 +679,7 @@ def test_merge_through_the_page(client, front_desk_user):
 
 def test_merge_needs_the_confirmation(client, front_desk_user):
     candidate, first, second = open_pair()
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     prefix = f"merge-{candidate.pk}"
     response = client.post(
         f"/patients/duplicates/{candidate.pk}/merge/", {f"{prefix}-survivor": str(first.pk)}
@@ -698,7 +698,7 @@ def test_merge_conflict_is_shown_not_a_500(client, front_desk_user, make_user):
     first = PatientFactory(phone="+12525550142", user=first_login)
     second = PatientFactory(phone="+12525550142", user=second_login)
     (candidate,) = services.duplicates_detect(patient=second)
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     prefix = f"merge-{candidate.pk}"
     response = client.post(
         f"/patients/duplicates/{candidate.pk}/merge/",
@@ -712,7 +712,7 @@ def test_merge_conflict_is_shown_not_a_500(client, front_desk_user, make_user):
 
 def test_dismiss_through_the_page(client, clinician_user):
     candidate, _, _ = open_pair()
-    client.force_login(clinician_user)
+    client.sign_in(clinician_user)
     response = client.post(f"/patients/duplicates/{candidate.pk}/dismiss/", follow=True)
     html = response.content.decode()
     assert "are marked as different people" in html
@@ -733,9 +733,9 @@ def test_duplicates_page_query_count_is_fixed(
         first = PatientFactory(phone=f"+1252555{n:04d}")
         second = PatientFactory(phone=first.phone)
         services.duplicates_detect(patient=second)
-    client.force_login(front_desk_user)
-    # session, user, groups (role), open pairs with both records
-    with django_assert_num_queries(4):
+    client.sign_in(front_desk_user)
+    # session, user, the second factor's device, groups (role), open pairs with both records
+    with django_assert_num_queries(6):
         response = client.get("/patients/duplicates/")
     assert response.content.decode().count("Not the same person") == pairs
 
@@ -743,11 +743,11 @@ def test_duplicates_page_query_count_is_fixed(
 def test_the_chart_links_to_the_patients_procedures(
     client, clinician_user, front_desk_user, own_patient
 ):
-    client.force_login(clinician_user)
+    client.sign_in(clinician_user)
     html = client.get(f"/patients/{own_patient.pk}/").content.decode()
     assert f"/procedures/orders/?patient={own_patient.pk}" in html
     assert f"/procedures/orders/new/?patient={own_patient.pk}" in html
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     html = client.get(f"/patients/{own_patient.pk}/").content.decode()
     assert f"/procedures/orders/?patient={own_patient.pk}" in html
     assert "/procedures/orders/new/" not in html

@@ -246,7 +246,7 @@ def test_api_lists_and_acknowledges(api_as, flagged, clinician_user, front_desk_
 
 def test_chart_banner_by_role_and_acknowledgement(client, flagged, front_desk_user, clinician_user):
     chart = f"/patients/{flagged.pk}/"
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     desk = client.get(chart).content.decode()
     assert 'id="urgent-banner"' in desk and "A clinician must see this patient today" in desk
     assert "self-harm" not in desk  # the front desk sees that it is urgent, not why
@@ -254,7 +254,7 @@ def test_chart_banner_by_role_and_acknowledgement(client, flagged, front_desk_us
     refused = client.post(f"/patients/{flagged.pk}/urgent/acknowledge/", {"note": "x"})
     assert refused.status_code == 403 and open_reasons(flagged) == [ITEM9]
 
-    client.force_login(clinician_user)
+    client.sign_in(clinician_user)
     page = client.get(chart).content.decode()
     assert "PHQ-9 item 9 above 0" in page and "item 9 answered 1 of 3" in page
     assert 'name="note"' in page
@@ -268,7 +268,7 @@ def test_chart_banner_by_role_and_acknowledgement(client, flagged, front_desk_us
 
 
 def test_history_banner_and_item9_beside_the_total(client, flagged, clinician_user):
-    client.force_login(clinician_user)
+    client.sign_in(clinician_user)
     page = client.get(f"/patients/{flagged.pk}/history/").content.decode()
     assert 'id="urgent-banner"' in page
     assert "PHQ-9: 1 (minimal) · item 9: 1 (thoughts of self-harm)" in page
@@ -279,7 +279,7 @@ def test_history_banner_and_item9_beside_the_total(client, flagged, clinician_us
 
 
 def test_worklist_lists_the_patient_until_acknowledged(client, flagged, clinician_user):
-    client.force_login(clinician_user)
+    client.sign_in(clinician_user)
     page = client.get("/history/worklist/").content.decode()
     section = page[page.index('id="urgent"') : page.index('id="procedures"')]
     assert "Rosa Quintero" in section and f"MRN {flagged.mrn}" in section

@@ -15,7 +15,6 @@ from django.utils import timezone
 from clinic.core.ratelimit import _key
 from clinic.users.models import User
 from clinic.users.roles import Role
-from conftest import TEST_PASSWORD
 from patients.models import DuplicateCandidate, Patient
 from patients.tests.factories import PatientFactory
 from portal import accounts
@@ -444,7 +443,7 @@ def test_a_patient_who_registered_signs_in_with_the_email(client):
 
 
 def test_a_signed_in_user_is_sent_home_from_the_registration_page(client, patient_user):
-    client.force_login(patient_user)
+    client.sign_in(patient_user)
     assert client.get(REGISTER)["Location"] == "/"
 
 
@@ -452,7 +451,7 @@ def test_the_admin_shows_registrations_read_only_without_the_password_hash(clien
     register(client)
     registration = Registration.objects.get()
     root = make_user("root", Role.MANAGER, is_superuser=True)
-    client.force_login(root)
+    client.sign_in(root)
     change = client.get(f"/admin/portal/registration/{registration.pk}/change/")
     assert change.status_code == 200
     body = change.content.decode()
@@ -484,9 +483,9 @@ def tight_limits(settings):
     clear()
 
 
-SCOPES = ("login", "register", "password_reset")
+# Sign-in has limits of its own (django-axes): clinic/users/tests/test_brute_force.py.
+SCOPES = ("register", "password_reset")
 FORMS = {
-    "login": (LOGIN, lambda account: {"username": account, "password": "wrong-password"}),
     "register": (REGISTER, lambda account: {**DETAILS, "email": account}),
     "password_reset": (RESET, lambda account: {"email": account}),
 }
@@ -515,17 +514,6 @@ def test_too_many_posts_for_one_account_are_refused_from_any_ip(client, tight_li
     # Case and spaces do not make it another account.
     assert client.post(url, data(" LIMIT1@example.org"), REMOTE_ADDR=IPS[4]).status_code == 429
     assert client.post(url, data(ACCOUNTS[1]), REMOTE_ADDR=IPS[4]).status_code != 429
-
-
-def test_the_login_limit_refuses_even_the_right_password(client, tight_limits, make_user):
-    make_user(ACCOUNTS[0], Role.PATIENT)
-    for _ in range(3):
-        client.post(LOGIN, {"username": ACCOUNTS[0], "password": "wrong"}, REMOTE_ADDR=IPS[0])
-    response = client.post(
-        LOGIN, {"username": ACCOUNTS[0], "password": TEST_PASSWORD}, REMOTE_ADDR=IPS[1]
-    )
-    assert response.status_code == 429
-    assert "_auth_user_id" not in client.session
 
 
 def test_the_limits_come_from_settings(client, tight_limits, settings):

@@ -63,7 +63,7 @@ def site(db):
 
 @pytest.fixture
 def patient_client(client, patient_user):
-    client.force_login(patient_user)
+    client.sign_in(patient_user)
     return client
 
 
@@ -452,7 +452,7 @@ class TestOtherPatients:
         assert theirs.pk.hex not in patient_client.get("/portal/appointments/").content.decode()
 
     def test_staff_do_not_use_the_portal(self, client, front_desk_user):
-        client.force_login(front_desk_user)
+        client.sign_in(front_desk_user)
         assert client.get("/portal/book/").status_code == 403
 
 
@@ -524,7 +524,7 @@ def test_booking_through_the_api_is_rate_limited_for_patients_not_staff(
         for _ in range(3)
     ]
     assert codes == [400, 400, 429]
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     staff = [
         client.post("/api/v1/appointments/", {}, content_type="application/json").status_code
         for _ in range(3)

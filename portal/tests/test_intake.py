@@ -114,7 +114,7 @@ def second_patient_user(make_user):
 def test_a_full_walk_sends_one_intake_to_the_staff_queue(
     client, patient_user, own_patient, clinician_user
 ):
-    client.force_login(patient_user)
+    client.sign_in(patient_user)
     home = client.get("/portal/").content.decode()
     assert "Fill in your intake before your first visit" in home
     assert 'href="/portal/intake/"' in home
@@ -191,11 +191,11 @@ def test_a_full_walk_sends_one_intake_to_the_staff_queue(
     assert medications == [APIXABAN, GABAPENTIN]
 
     queue = client  # the staff see it through the existing API too
-    queue.force_login(clinician_user)
+    queue.sign_in(clinician_user)
     listed = queue.get("/api/v1/intakes/").json()
     assert [row["id"] for row in listed["results"]] == [str(submission.pk)]
 
-    client.force_login(patient_user)
+    client.sign_in(patient_user)
     home = client.get("/portal/").content.decode()
     assert "Intake submitted, waiting for review" in home
     assert "Start your intake" not in home and "Fill in your intake" not in home
@@ -210,7 +210,7 @@ def test_a_full_walk_sends_one_intake_to_the_staff_queue(
 def test_the_draft_is_kept_between_requests_and_resumed_where_the_patient_left(
     client, patient_user, own_patient
 ):
-    client.force_login(patient_user)
+    client.sign_in(patient_user)
     assert post(client, "about", about_data(own_patient, city="Cary")).status_code == 302
     draft = draft_of(own_patient)
     assert draft.draft == {"about": {"city": "Cary"}} and draft.draft_step == "pain"
@@ -222,7 +222,7 @@ def test_the_draft_is_kept_between_requests_and_resumed_where_the_patient_left(
     assert "Your answers are saved" in home and "Continue your intake" in home
 
     client.logout()
-    client.force_login(patient_user)  # another day, another session
+    client.sign_in(patient_user)  # another day, another session
     assert client.get("/portal/intake/")["Location"] == STEP_URLS["pain"]
     page = client.get(STEP_URLS["pain"]).content.decode()
     assert "Neck pain since the accident" in page
@@ -236,7 +236,7 @@ def test_the_draft_is_kept_between_requests_and_resumed_where_the_patient_left(
 def test_only_changed_details_are_kept_and_changing_back_drops_them(
     client, patient_user, own_patient
 ):
-    client.force_login(patient_user)
+    client.sign_in(patient_user)
     post(client, "about", about_data(own_patient, city="Cary", insurance_payer="Aetna"))
     post(client, "about", about_data(own_patient, insurance_payer="Aetna"))
     assert draft_of(own_patient).draft["about"] == {"insurance_payer": "Aetna"}
@@ -245,7 +245,7 @@ def test_only_changed_details_are_kept_and_changing_back_drops_them(
 def test_an_invalid_step_is_a_400_with_errors_next_to_the_fields_and_nothing_is_lost(
     client, patient_user, own_patient
 ):
-    client.force_login(patient_user)
+    client.sign_in(patient_user)
     post(client, "about", about_data(own_patient, insurance_payer="Aetna"))
     post(client, "pain", pain_data())
     post(client, "medications", rows_data("med", [APIXABAN]))
@@ -285,7 +285,7 @@ def test_an_invalid_step_is_a_400_with_errors_next_to_the_fields_and_nothing_is_
 
 
 def test_rows_are_removed_without_javascript(client, patient_user, own_patient):
-    client.force_login(patient_user)
+    client.sign_in(patient_user)
     post(client, "medications", rows_data("med", [APIXABAN, GABAPENTIN]))
     removed = post(client, "medications", rows_data("med", [APIXABAN, GABAPENTIN]), "remove-0")
     assert removed.status_code == 302 and removed["Location"] == STEP_URLS["medications"]
@@ -298,7 +298,7 @@ def test_rows_are_removed_without_javascript(client, patient_user, own_patient):
 def test_submitting_with_a_step_missing_sends_the_patient_to_that_step(
     client, patient_user, own_patient
 ):
-    client.force_login(patient_user)
+    client.sign_in(patient_user)
     post(client, "pain", pain_data())
     post(client, "questionnaires", questionnaire_data())
     response = client.post(STEP_URLS["review"])
@@ -313,7 +313,7 @@ def test_submitting_with_a_step_missing_sends_the_patient_to_that_step(
 
 
 def test_a_partly_answered_questionnaire_is_asked_again(client, patient_user, own_patient):
-    client.force_login(patient_user)
+    client.sign_in(patient_user)
     response = post(client, "questionnaires", questionnaire_data(phq9=(), phq9_q1="2"))
     assert response.status_code == 400
     page = response.content.decode()
@@ -333,7 +333,7 @@ def test_a_red_flag_makes_the_intake_urgent(client, patient_user, own_patient, c
         answers={"chief_complaint": "Knee pain", "red_flags": dict.fromkeys(RED_FLAGS, False)},
         assessments=[{"instrument": "nrs", "body_region": "knee", "items": {"score": 3}}],
     )
-    client.force_login(patient_user)
+    client.sign_in(patient_user)
     walk(client, own_patient, red_flags=["saddle_anaesthesia"])
     assert client.post(STEP_URLS["review"])["Location"] == DONE
     submission = IntakeSubmission.objects.get(patient=own_patient)
@@ -343,7 +343,7 @@ def test_a_red_flag_makes_the_intake_urgent(client, patient_user, own_patient, c
 
 
 def test_phq9_item_9_makes_the_intake_urgent(client, patient_user, own_patient):
-    client.force_login(patient_user)
+    client.sign_in(patient_user)
     walk(client, own_patient, phq9=(0, 0, 0, 0, 0, 0, 0, 0, 1))
     client.post(STEP_URLS["review"])
     submission = IntakeSubmission.objects.get(patient=own_patient)
@@ -362,14 +362,14 @@ def test_the_database_allows_one_draft_per_patient(own_patient, other_patient):
 
 
 def test_saving_steps_keeps_one_draft(client, patient_user, own_patient):
-    client.force_login(patient_user)
+    client.sign_in(patient_user)
     for step, data in (("pain", pain_data()), ("safety", safety_data()), ("pain", pain_data())):
         assert post(client, step, data).status_code == 302
     assert IntakeSubmission.objects.filter(patient=own_patient).count() == 1
 
 
 def test_sending_twice_makes_one_submission(client, patient_user, own_patient):
-    client.force_login(patient_user)
+    client.sign_in(patient_user)
     walk(client, own_patient)
     first = client.post(STEP_URLS["review"])
     second = client.post(STEP_URLS["review"])  # a double click
@@ -474,12 +474,12 @@ def test_first_saves_from_two_tabs_at_once_make_one_draft(patient_user, own_pati
 def test_a_patient_never_sees_or_changes_another_patients_draft(
     client, api_as, patient_user, own_patient, second_patient_user
 ):
-    client.force_login(patient_user)
+    client.sign_in(patient_user)
     post(client, "pain", pain_data(chief_complaint="Alpha private complaint"))
     post(client, "about", about_data(own_patient, insurance_payer="Alpha Insurance"))
     mine = draft_of(own_patient)
 
-    client.force_login(second_patient_user)
+    client.sign_in(second_patient_user)
     other = second_patient_user.patient
     for url in [*STEP_URLS.values(), "/portal/intake/", "/portal/"]:
         page = client.get(url, follow=True).content.decode()
@@ -501,7 +501,7 @@ def test_a_patient_never_sees_or_changes_another_patients_draft(
 
 @pytest.mark.parametrize("role_user", ["front_desk_user", "clinician_user", "manager_user"])
 def test_staff_get_a_403(client, request, role_user, own_patient):
-    client.force_login(request.getfixturevalue(role_user))
+    client.sign_in(request.getfixturevalue(role_user))
     for url in ["/portal/intake/", *STEP_URLS.values(), DONE]:
         assert client.get(url).status_code == 403, url
     assert post(client, "pain", pain_data()).status_code == 403
@@ -520,7 +520,7 @@ def test_anonymous_visitors_are_sent_to_sign_in(client):
 
 
 def test_a_patient_login_without_a_record_is_told_what_happens_next(client, make_user):
-    client.force_login(make_user("newbie", Role.PATIENT))
+    client.sign_in(make_user("newbie", Role.PATIENT))
     for url in ["/portal/intake/", STEP_URLS["pain"], STEP_URLS["review"]]:
         response = client.get(url)
         assert response.status_code == 200
@@ -542,13 +542,13 @@ def test_a_step_page_runs_a_fixed_number_of_queries(
         data=[{"name": f"Medicine {n}", "drug_class": "other"} for n in range(rows)],
         by=Actor.portal(patient_user),
     )
-    client.force_login(patient_user)
+    client.sign_in(patient_user)
     # session, user, role groups, the patient, the draft
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(6):
         response = client.get(STEP_URLS["medications"])
     assert response.status_code == 200
     assert response.content.decode().count('class="card intake-row"') == rows
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(6):
         assert client.get(STEP_URLS["review"]).status_code == 200
 
 
@@ -556,10 +556,10 @@ def test_staff_never_see_or_close_a_draft(client, patient_user, own_patient, cli
     from clinic.core.errors import Conflict
     from patients.services import intake_mark_reviewed
 
-    client.force_login(patient_user)
+    client.sign_in(patient_user)
     post(client, "pain", pain_data())
     draft = draft_of(own_patient)
-    client.force_login(clinician_user)
+    client.sign_in(clinician_user)
     chart = client.get(f"/patients/{own_patient.pk}/").content.decode()
     assert str(draft.pk) not in chart
     assert client.get(f"/patients/intakes/{draft.pk}/").status_code == 404

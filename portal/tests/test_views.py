@@ -8,7 +8,7 @@ pytestmark = pytest.mark.django_db
 
 def test_portal_shows_only_the_signed_in_patients_record(client, patient_user):
     other = PatientFactory(legal_first_name="Zebulon", mrn="99999999")
-    client.force_login(patient_user)
+    client.sign_in(patient_user)
     page = client.get("/portal/").content.decode()
     assert f"Welcome, {patient_user.patient.first_name}" in page
     assert patient_user.patient.mrn in page
@@ -18,7 +18,7 @@ def test_portal_shows_only_the_signed_in_patients_record(client, patient_user):
 def test_a_patient_login_without_a_record_is_told_what_happens_next(client, make_user):
     from clinic.users.roles import Role
 
-    client.force_login(make_user("newbie", Role.PATIENT))
+    client.sign_in(make_user("newbie", Role.PATIENT))
     assert "not linked to a patient record yet" in client.get("/portal/").content.decode()
 
 
@@ -67,7 +67,7 @@ def test_portal_shows_the_patients_own_scheduled_procedures_only(
         indication_text="Myofascial pain",
         auth_status="not_needed",
     )
-    client.force_login(patient_user)
+    client.sign_in(patient_user)
     page = client.get("/portal/").content.decode()
     assert "Your upcoming procedures" in page
     assert mine.procedure_type.name in page
@@ -80,7 +80,7 @@ def test_portal_shows_the_patients_own_scheduled_procedures_only(
 
 
 def test_portal_says_when_no_procedure_is_scheduled(client, patient_user):
-    client.force_login(patient_user)
+    client.sign_in(patient_user)
     assert "You have no procedures scheduled." in client.get("/portal/").content.decode()
 
 
@@ -89,8 +89,8 @@ def test_portal_page_runs_a_fixed_number_of_queries(
 ):
     _scheduled(own_patient, clinician_user, "tfesi_ls", side="left", levels=["L5-S1"])
     _scheduled(own_patient, clinician_user, "trigger_point")
-    client.force_login(patient_user)
+    client.sign_in(patient_user)
     # session, user, role groups, the patient, their upcoming procedure visits (with the order
     # and its procedure type)
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(6):
         assert client.get("/portal/").status_code == 200

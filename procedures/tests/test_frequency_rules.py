@@ -708,7 +708,7 @@ NEW_THRESHOLDS = [
 def test_a_manager_edits_each_new_rule_value_in_the_admin(client, manager_user, key):
     row = SafetyThreshold.objects.get(key=key)
     assert row.source and row.description
-    client.force_login(manager_user)
+    client.sign_in(manager_user)
     url = f"/admin/procedures/safetythreshold/{key}/change/"
     page = client.get(url)
     assert page.status_code == 200

@@ -50,7 +50,7 @@ def test_procedure_types(api_as, front_desk_user, django_assert_num_queries, row
 def test_orders_for_staff(api_as, request, clinician_user, django_assert_num_queries, role, rows):
     orders_with_overrides(rows, clinician_user)
     client = api_as(request.getfixturevalue(role))
-    with django_assert_num_queries(5):  # role, count, page, overrides, who made them
+    with django_assert_num_queries(6):  # role, count, page, overrides, who made them, the audit row
         response = client.get("/api/v1/procedure-orders/")
     assert response.json()["count"] == rows
 
@@ -61,7 +61,7 @@ def test_orders_for_their_patient(
 ):
     orders_with_overrides(rows, clinician_user, patient=own_patient, status=OrderStatus.SCHEDULED)
     client = api_as(patient_user)
-    with django_assert_num_queries(3):  # role, count, page
+    with django_assert_num_queries(4):  # role, count, page, the audit row
         response = client.get("/api/v1/procedure-orders/")
     assert response.json()["count"] == rows
 
@@ -75,6 +75,6 @@ def test_records(api_as, clinician_user, django_assert_num_queries, rows):
         )
         ProcedureOutcomeFactory(record=record)
     client = api_as(clinician_user)
-    with django_assert_num_queries(4):  # role, count, page, outcomes
+    with django_assert_num_queries(5):  # role, count, page, outcomes, the audit row
         response = client.get("/api/v1/procedure-records/")
     assert response.json()["count"] == rows

@@ -63,7 +63,7 @@ def url(name, *args):
 
 
 def page(client, user, path, status=200):
-    client.force_login(user)
+    client.sign_in(user)
     response = client.get(path)
     assert response.status_code == status, response.content.decode()[:2000]
     return response.content.decode()
@@ -131,7 +131,7 @@ ROLES = ("front_desk_user", "clinician_user", "manager_user", "patient_user")
 @pytest.mark.parametrize("name", EXPECTED)
 def test_each_page_answers_each_role(client, request, pages, name):
     for role, status in zip(ROLES, EXPECTED[name], strict=True):
-        client.force_login(request.getfixturevalue(role))
+        client.sign_in(request.getfixturevalue(role))
         response = client.get(pages[name])
         assert response.status_code == status, (name, role)
     client.logout()
@@ -139,7 +139,7 @@ def test_each_page_answers_each_role(client, request, pages, name):
 
 
 def test_unknown_ids_are_404(client, clinician_user):
-    client.force_login(clinician_user)
+    client.sign_in(clinician_user)
     unknown = uuid.uuid4()
     for path in (
         url("order", unknown),
@@ -156,7 +156,7 @@ def test_unknown_ids_are_404(client, clinician_user):
 
 def test_a_patient_cannot_act_on_orders(client, patient_user, clinician_user, own_patient):
     order = new_order(own_patient, clinician_user)
-    client.force_login(patient_user)
+    client.sign_in(patient_user)
     for name in ("order-authorize", "order-cancel", "order-override", "order-check"):
         assert client.post(url(name, order.pk), {"reason": "x"}).status_code == 403
     order.refresh_from_db()
@@ -211,10 +211,10 @@ def test_the_list_runs_a_fixed_number_of_queries(
         reason="Treated",
         by=Actor.desk(clinician_user),
     )
-    client.force_login(front_desk_user)
-    # session, user, role groups, count, orders (+ patient, type, ordering user), overrides,
-    # the users who overrode
-    with django_assert_num_queries(7):
+    client.sign_in(front_desk_user)
+    # session, user, the second factor's device, role groups, count, orders (+ patient, type,
+    # ordering user), overrides, the users who overrode
+    with django_assert_num_queries(9):
         response = client.get(url("orders"))
     assert response.status_code == 200
     assert response.content.decode().count(">Blocked<") == count - 1
@@ -256,7 +256,7 @@ def test_a_clinician_creates_an_order_through_the_form(client, clinician_user, o
 def test_a_bad_icd10_code_is_a_field_error_and_nothing_is_written(
     client, clinician_user, own_patient
 ):
-    client.force_login(clinician_user)
+    client.sign_in(clinician_user)
     path = url("order-create") + f"?patient={own_patient.pk}"
     response = client.post(path, order_form(indication_code="M54-16"))
     assert response.status_code == 400
@@ -269,7 +269,7 @@ def test_a_bad_icd10_code_is_a_field_error_and_nothing_is_written(
 
 
 def test_other_bad_orders_are_field_errors(client, clinician_user, own_patient):
-    client.force_login(clinician_user)
+    client.sign_in(clinician_user)
     path = url("order-create") + f"?patient={own_patient.pk}"
     levels = client.post(path, order_form(levels="C5-C6"))
     assert (
@@ -321,11 +321,11 @@ def test_a_clinician_overrides_a_block_through_the_page(
 ):
     add_condition(own_patient, clinician_user, "active_infection")
     order = new_order(own_patient, clinician_user)
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     body = {"finding_code": "active_infection", "reason": "Treated; cleared by ID"}
     assert client.post(url("order-override", order.pk), body).status_code == 403
 
-    client.force_login(clinician_user)
+    client.sign_in(clinician_user)
     missing = client.post(url("order-override", order.pk), body | {"reason": ""})
     assert missing.status_code == 400 and "This field is required." in missing.content.decode()
     unknown = client.post(url("order-override", order.pk), body | {"finding_code": "nope"})
@@ -339,7 +339,7 @@ def test_a_clinician_overrides_a_block_through_the_page(
     html = page(client, clinician_user, url("order", order.pk))
     assert "Overridden by" in html and "Treated; cleared by ID" in html
     assert "a clinician must review" not in page(client, front_desk_user, url("order", order.pk))
-    client.force_login(clinician_user)
+    client.sign_in(clinician_user)
     again = client.post(url("order-override", order.pk), body)
     assert again.status_code == 409 and "already overridden" in again.content.decode()
     assert SafetyOverride.objects.count() == 1
@@ -357,7 +357,7 @@ def test_authorize_and_cancel_through_the_page_and_illegal_moves_are_409(
     client, front_desk_user, clinician_user, own_patient
 ):
     order = new_order(own_patient, clinician_user, auth_status=AuthStatus.PENDING)
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     refused = client.post(url("order-authorize", order.pk))
     assert refused.status_code == 409
     assert "Prior authorization is not approved" in refused.content.decode()
@@ -407,12 +407,12 @@ def test_the_order_page_runs_a_fixed_number_of_queries(
             services.order_override(
                 order=order, finding_code=code, reason="ok", by=Actor.desk(clinician_user)
             )
-    client.force_login(request.getfixturevalue(role))
-    # session, user, role groups, order (+ patient, type, users), overrides, overriding users
-    # (none to fetch when there is no override)
-    with django_assert_num_queries(5):
+    client.sign_in(request.getfixturevalue(role))
+    # session, user, the second factor's device, role groups, order (+ patient, type, users),
+    # overrides, overriding users (none to fetch when there is no override)
+    with django_assert_num_queries(7):
         assert client.get(url("order", few.pk)).status_code == 200
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(8):
         assert client.get(url("order", many.pk)).status_code == 200
 
 
@@ -452,7 +452,7 @@ def test_recording_through_the_page_makes_the_order_performed(
 
 def test_a_nonexistent_local_time_is_a_field_error(client, clinician_user, own_patient, site):
     order = schedule(new_order(own_patient, clinician_user), clinician_user)
-    client.force_login(clinician_user)
+    client.sign_in(clinician_user)
     response = client.post(
         url("record-create", order.pk), record_body(site, performed_at="2026-03-08T02:30")
     )
@@ -466,7 +466,7 @@ def test_a_nonexistent_local_time_is_a_field_error(client, clinician_user, own_p
 
 def test_a_repeated_local_time_is_its_first_occurrence(client, clinician_user, own_patient, site):
     order = schedule(new_order(own_patient, clinician_user), clinician_user)
-    client.force_login(clinician_user)
+    client.sign_in(clinician_user)
     response = client.post(
         url("record-create", order.pk), record_body(site, performed_at="2025-11-02T01:30")
     )
@@ -476,7 +476,7 @@ def test_a_repeated_local_time_is_its_first_occurrence(client, clinician_user, o
 
 def test_record_form_errors(client, clinician_user, own_patient, site):
     order = schedule(new_order(own_patient, clinician_user), clinician_user)
-    client.force_login(clinician_user)
+    client.sign_in(clinician_user)
     path = url("record-create", order.pk)
     no_dose = client.post(path, record_body(site, steroid_dose_mg=""))
     assert no_dose.status_code == 400 and "Give the steroid dose in mg" in no_dose.content.decode()
@@ -493,7 +493,7 @@ def test_record_form_errors(client, clinician_user, own_patient, site):
 
 def test_adding_a_follow_up_shows_the_percent_relief(client, clinician_user, front_desk_user):
     record = ProcedureRecordFactory(pre_nrs=8)
-    client.force_login(clinician_user)
+    client.sign_in(clinician_user)
     added = client.post(url("outcome-add", record.pk), {"nrs": "2"})
     assert added.status_code == 302
     client.post(url("outcome-add", record.pk), {"nrs": "5", "pgic": "3"})
@@ -507,5 +507,5 @@ def test_adding_a_follow_up_shows_the_percent_relief(client, clinician_user, fro
     )
     assert early.status_code == 400 and "cannot be before the procedure" in early.content.decode()
     assert ProcedureOutcome.objects.count() == 2
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     assert client.post(url("outcome-add", record.pk), {"nrs": "1"}).status_code == 403

@@ -239,7 +239,7 @@ def test_a_typed_insurance_company_finds_its_payer_when_none_is_chosen(front_des
 
 def test_staff_pick_the_payer_on_the_patient_form_and_the_chart_names_it(client, front_desk_user):
     patient = PatientFactory()
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     page = client.get(f"/patients/{patient.pk}/edit/").content.decode()
     assert '<select name="payer"' in page and "Unknown (Medicare LCD rules)" in page
     assert BCBS in page
@@ -277,7 +277,7 @@ def test_the_api_reads_and_sets_the_payer(api_as, front_desk_user, clinician_use
 
 
 def test_managers_edit_payers_and_their_rules_in_the_admin(client, manager_user):
-    client.force_login(manager_user)
+    client.sign_in(manager_user)
     rule = PayerRule.objects.get(payer__name=BCBS, key="esi_retry_min_days")
     assert client.get("/admin/patients/payer/").status_code == 200
     listed = client.get("/admin/procedures/payerrule/").content.decode()
@@ -319,7 +319,7 @@ def test_the_physicians_ledger_counts_against_the_payers_limit(payer_name, limit
 def test_the_order_page_names_the_rules_applied(client, clinician_user):
     from procedures.tests.factories import ProcedureOrderFactory
 
-    client.force_login(clinician_user)
+    client.sign_in(clinician_user)
     unknown = ProcedureOrderFactory(patient=PatientFactory())
     page = client.get(f"/procedures/orders/{unknown.pk}/").content.decode()
     assert "Frequency rules: payer unknown: Medicare LCD rules applied." in page

@@ -30,7 +30,7 @@ ADMIN = "/admin/procedures"
 def manager(client, manager_user):
     manager_user.is_staff = True
     manager_user.save(update_fields=["is_staff"])
-    client.force_login(manager_user)
+    client.sign_in(manager_user)
     return client
 
 
@@ -175,6 +175,6 @@ def test_rules_cannot_be_added_or_deleted_by_a_manager(manager):
 def test_the_front_desk_cannot_see_the_rule_history(client, front_desk_user):
     front_desk_user.is_staff = True
     front_desk_user.save(update_fields=["is_staff"])
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     response = client.get(f"{ADMIN}/safetythreshold/esi_max_sessions/history/")
     assert response.status_code in (302, 403)

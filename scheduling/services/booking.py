@@ -1,8 +1,18 @@
 """Booking a visit. PostgreSQL's exclusion constraints are the last word on overlaps; this
-turns their refusal into a 409 with nearby alternatives the caller can act on."""
+turns their refusal into a 409 with nearby alternatives the caller can act on.
 
-from datetime import UTC, datetime, timedelta
+Competing bookings queue before they insert (`lock_times`): an exclusion constraint is
+checked after the new row's index entry is in, so two transactions inserting clashing rows
+at the same moment each find the other's entry and wait for it — a deadlock PostgreSQL
+breaks by killing one (a 500 before). Waiting first on an advisory lock per provider, room
+and patient day turns that into plain queueing: the second sees the first's committed row
+and gets its 409. A deadlock or serialization failure left anyway is retried (the whole
+transaction) and then answered 409 `slot_taken` with alternatives, never a 500.
+"""
+
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from uuid import UUID
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -10,6 +20,7 @@ from django.utils import timezone
 
 from clinic.audit.writes import written_as_actor
 from clinic.core.bounds import booking_horizon_errors
+from clinic.core.db import lock_keys, retry_on_contention
 from clinic.core.errors import Conflict, Forbidden, ValidationFailed
 from clinic.users.actor import Actor, ActorChannel
 from patients.models import Patient
@@ -86,16 +97,56 @@ def _booking_errors(
     return errors
 
 
-def _insert(start: datetime, need: Need, **fields: Any) -> Appointment:
-    """The row: the visit [start, end) and the span it blocks for provider and room."""
+def spans(start: datetime, need: Need) -> dict[str, datetime]:
+    """The visit [start, end) and the span it blocks for provider and room, in UTC."""
     start = start.astimezone(UTC)  # arithmetic in UTC: a zone's datetimes add on the wall clock
     end = start + timedelta(minutes=need.minutes)
-    return Appointment.objects.create(
-        start=start,
-        end=end,
-        block_start=start - timedelta(minutes=need.before),
-        block_end=end + timedelta(minutes=need.after),
-        **fields,
+    return {
+        "start": start,
+        "end": end,
+        "block_start": start - timedelta(minutes=need.before),
+        "block_end": end + timedelta(minutes=need.after),
+    }
+
+
+def _insert(start: datetime, need: Need, **fields: Any) -> Appointment:
+    return Appointment.objects.create(**spans(start, need), **fields)
+
+
+def _utc_days(start: datetime, end: datetime) -> list[date]:
+    first, last = start.astimezone(UTC).date(), (end - timedelta.resolution).astimezone(UTC).date()
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+def lock_times(
+    *,
+    provider_id: UUID,
+    room_id: UUID | None,
+    patient_id: UUID,
+    start: datetime,
+    end: datetime,
+    block_start: datetime,
+    block_end: datetime,
+) -> None:
+    """Queue behind any other write of this provider's, room's or patient's UTC days (the
+    days the blocked span, or for the patient the visit, touches) until this transaction
+    ends. Call it first thing in the transaction, before any row is written."""
+    blocked = _utc_days(block_start, block_end)
+    keys = [f"provider:{provider_id}:{day}" for day in blocked]
+    keys += [f"room:{room_id}:{day}" for day in blocked if room_id is not None]
+    keys += [f"patient:{patient_id}:{day}" for day in _utc_days(start, end)]
+    lock_keys(*keys)
+
+
+def lock_times_of(appointment: Appointment) -> None:
+    lock_times(
+        provider_id=appointment.provider_id,
+        room_id=appointment.room_id,
+        patient_id=appointment.patient_id,
+        start=appointment.start,
+        end=appointment.end,
+        block_start=appointment.block_start,
+        block_end=appointment.block_end,
     )
 
 
@@ -105,7 +156,24 @@ def _existing(by: Actor, idempotency_key: str) -> Appointment | None:
     return Appointment.objects.filter(booked_by=by.user, idempotency_key=idempotency_key).first()
 
 
+def _taken_meanwhile(
+    *, appointment_type, location, start, by, provider, procedure_order=None, **_: Any
+) -> Conflict:
+    """Still contended after the retries: the time went to a competing booking."""
+    code, detail = OVERLAP_CODES["appointment_no_provider_overlap"]
+    alternatives = nearest_slots(
+        for_staff=by.is_clinic_staff,
+        appointment_type=appointment_type,
+        location=location,
+        start=start,
+        procedure_order=procedure_order,
+        provider=provider,
+    )
+    return Conflict(detail, code=code, alternatives=alternatives)
+
+
 @written_as_actor
+@retry_on_contention(exhausted=_taken_meanwhile)
 def appointment_book(
     *,
     patient,
@@ -205,6 +273,13 @@ def _book(
         order_refresh_findings(order=procedure_order, planned_date=planned_day)
     try:
         with transaction.atomic():
+            room = fields["room"]
+            lock_times(
+                provider_id=fields["provider"].pk,
+                room_id=room.pk if room is not None else None,
+                patient_id=fields["patient"].pk,
+                **spans(start, need),
+            )
             if patient_rules:
                 _refuse_over_cap(
                     fields["patient"]
@@ -236,6 +311,7 @@ def _overlap_conflict(constraint: str, by: Actor, start: datetime, fields: dict)
         location=fields["location"],
         start=start,
         procedure_order=fields["procedure_order"],
+        provider=fields["provider"],
     )
     return Conflict(detail, code=code, alternatives=nearby)
 
@@ -291,21 +367,22 @@ def _offered_room(
     """The room to book when availability offers this provider at this start (the named
     room, or the one the slot carries); otherwise a 409 when the provider's or the room's
     time is taken, a 400 on `start` naming the nearest offered times when it is not. One
-    availability read of that provider's one day."""
+    availability read of that provider's day and the days either side, which a 409's
+    alternatives reuse."""
     zone = location.zone
     day = start.astimezone(zone).date()
-    slots = free_slots(
+    nearby = free_slots(
         appointment_type=appointment_type,
         location=location,
         provider=provider,
         procedure_type=procedure_order.procedure_type if procedure_order else None,
         levels=len(procedure_order.levels) if procedure_order else 1,
-        start_date=day,
-        end_date=day,
+        start_date=day - timedelta(days=1),
+        end_date=day + timedelta(days=1),
         for_staff=True,
     )
     wanted = start.astimezone(UTC)  # PEP 495: a time of the repeated hour never equals across zones
-    offered = next((slot for slot in slots if slot.start == wanted), None)
+    offered = next((slot for slot in nearby if slot.start == wanted), None)
     if offered is not None:
         return room if room is not None else offered.room
     taken_by = _taken(provider, room, start, need)
@@ -317,8 +394,11 @@ def _offered_room(
             location=location,
             start=start,
             procedure_order=procedure_order,
+            provider=provider,
+            provider_slots=nearby,
         )
         raise Conflict(detail, code=code, alternatives=alternatives)
+    slots = [slot for slot in nearby if slot.local_start.date() == day]
     slots.sort(key=lambda slot: abs(slot.start - start))
     nearest = slots[:NEAREST_NAMED]
     when = start.astimezone(zone)
@@ -362,33 +442,46 @@ ALTERNATIVES = 3
 
 
 def nearest_slots(
-    *, appointment_type, location, start, procedure_order=None, for_staff: bool = False
+    *,
+    appointment_type,
+    location,
+    start,
+    procedure_order=None,
+    for_staff: bool = False,
+    provider: Provider | None = None,
+    provider_slots: list[Slot] | None = None,
 ) -> list[dict]:
-    """The free slots closest to a wanted start (any provider there), for a 409 answer."""
-
+    """The free slots closest to a wanted start, for a 409 answer: the asked provider's
+    first (that local day and the days either side; `provider_slots` when the caller has
+    read them already), then, when they have fewer than three, any provider's there.
+    Bounded work: one availability read of the provider's three days, and a second of the
+    location's only when needed."""
     day = start.astimezone(location.zone).date()
-    procedure_type = procedure_order.procedure_type if procedure_order is not None else None
-    levels = len(procedure_order.levels) if procedure_order is not None else 1
-    slots = free_slots(
-        appointment_type=appointment_type,
-        location=location,
-        procedure_type=procedure_type,
-        levels=levels,
-        start_date=day - timedelta(days=1),
-        end_date=day + timedelta(days=1),
-        for_staff=for_staff,
-    )
-    slots.sort(key=lambda slot: abs(slot.start - start))
-    return [
-        {
-            "start": slot.start.isoformat(),
-            "end": slot.end.isoformat(),
-            "provider": str(slot.provider.pk),
-            "room": str(slot.room.pk) if slot.room else None,
-            "location": str(slot.location.pk),
-        }
-        for slot in slots[:ALTERNATIVES]
-    ]
+    window = {
+        "appointment_type": appointment_type,
+        "location": location,
+        "procedure_type": procedure_order.procedure_type if procedure_order is not None else None,
+        "levels": len(procedure_order.levels) if procedure_order is not None else 1,
+        "start_date": day - timedelta(days=1),
+        "end_date": day + timedelta(days=1),
+        "for_staff": for_staff,
+    }
+    nearest = []
+    if provider is not None:
+        mine = (
+            provider_slots
+            if provider_slots is not None
+            else free_slots(provider=provider, **window)
+        )
+        nearest = _closest(mine, start)
+    if len(nearest) < ALTERNATIVES:
+        others = [slot for slot in free_slots(**window) if slot.provider != provider]
+        nearest += _closest(others, start)[: ALTERNATIVES - len(nearest)]
+    return [_slot_dict(slot) for slot in nearest]
+
+
+def _closest(slots: list[Slot], start: datetime) -> list[Slot]:
+    return sorted(slots, key=lambda slot: abs(slot.start - start))[:ALTERNATIVES]
 
 
 def _refuse_over_cap(patient: Patient) -> None:

@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from clinic.audit.writes import written_as_actor
+from clinic.core.db import retry_on_contention
 from clinic.core.errors import Conflict, Forbidden, ValidationFailed
 from clinic.core.states import move_state
 from clinic.users.actor import Actor
@@ -38,8 +39,12 @@ from .booking import (
     _constraint_of,
     _insert,
     appointment_book,
+    lock_times,
+    lock_times_of,
+    nearest_slots,
     need_of,
     patient_change_refusal,
+    spans,
 )
 from .waitlist import offer_freed_slot
 
@@ -128,7 +133,39 @@ def _release_order(order: ProcedureOrder | None, by: Actor) -> ProcedureOrder | 
     return order_unschedule(order=order, by=by)
 
 
+def _move_taken_meanwhile(
+    *, appointment: Appointment, start: datetime, by: Actor, provider: Provider | None = None, **_
+) -> Conflict:
+    """Still contended after the retries: the new time went to a competing booking."""
+    code, detail = OVERLAP_CODES["appointment_no_provider_overlap"]
+    alternatives = nearest_slots(
+        for_staff=by.is_clinic_staff,
+        appointment_type=appointment.appointment_type,
+        location=appointment.location,
+        start=start,
+        procedure_order=appointment.procedure_order,
+        provider=provider or appointment.provider,
+    )
+    return Conflict(detail, code=code, alternatives=alternatives)
+
+
+def _lock_move(appointment: Appointment, start: datetime, provider, room) -> None:
+    """The old time's provider, room and patient days and the new one's, before the old
+    row is touched (its update would otherwise hold the old slot against another booking
+    queued on these locks)."""
+    new = spans(start, need_of(appointment.appointment_type, appointment.procedure_order))
+    keep_room = room if room is not None else appointment.room
+    lock_times_of(appointment)
+    lock_times(
+        provider_id=provider.pk if provider is not None else appointment.provider_id,
+        room_id=keep_room.pk if keep_room is not None else None,
+        patient_id=appointment.patient_id,
+        **new,
+    )
+
+
 @written_as_actor
+@retry_on_contention(exhausted=_move_taken_meanwhile)
 @transaction.atomic
 def appointment_reschedule(
     *,
@@ -141,7 +178,10 @@ def appointment_reschedule(
     """Move a booked appointment in one transaction: if the new time cannot be booked, the
     old appointment stays exactly as it was. The old one is logged as cancelled
     ("Rescheduled"), which is not undone: the visit is moved again instead. Its procedure
-    order goes back to authorized and the new booking schedules it for the new day."""
+    order goes back to authorized and the new booking schedules it for the new day. A
+    deadlock or serialization failure reruns the whole move, then is a 409 `slot_taken`."""
+    if timezone.is_aware(start):
+        _lock_move(appointment, start, provider, room)
     old = (
         Appointment.objects.select_for_update(of=("self",))
         .select_related(
@@ -266,6 +306,7 @@ def appointment_undo(*, appointment: Appointment, by: Actor) -> Appointment:
     reminders still ahead are planned again and the undo is logged. 409 otherwise."""
     if not by.is_clinic_staff:
         raise Forbidden("Only the clinic's staff may undo a no-show or a cancellation.")
+    lock_times_of(appointment)  # as a booking does, before any row lock: its slot is taken again
     appointment = (
         Appointment.objects.select_for_update(of=("self",))
         .select_related("location", "procedure_order", "appointment_type", "patient")
@@ -342,6 +383,12 @@ def appointment_backfill(
         raise ValidationFailed(errors)
     try:
         with transaction.atomic():
+            lock_times(
+                provider_id=provider.pk,
+                room_id=room.pk if room is not None else None,
+                patient_id=patient.pk,
+                **spans(start, need),
+            )
             return _insert(
                 start,
                 need,

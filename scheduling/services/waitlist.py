@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from clinic.audit.writes import written_as_actor
+from clinic.core.db import retry_on_contention
 from clinic.core.errors import Conflict, Forbidden, ValidationFailed
 from clinic.users.actor import Actor
 from patients.models import Patient
@@ -110,7 +111,12 @@ def _make_offer(
     return offer
 
 
+def _offer_taken_meanwhile(**_) -> Conflict:
+    return Conflict("The offered time was taken meanwhile.", code="slot_taken")
+
+
 @written_as_actor
+@retry_on_contention(exhausted=_offer_taken_meanwhile)
 @transaction.atomic
 def offer_accept(*, offer: WaitlistOffer, by: Actor) -> Appointment:
     """Book the offered slot for the waiting patient (a 409 if it expired or was taken)."""

@@ -20,7 +20,7 @@ CHANGELIST = "/admin/scheduling/appointment/"
 def admin_client(client, manager_user):
     manager_user.is_staff = True
     manager_user.save(update_fields=["is_staff"])
-    client.force_login(manager_user)
+    client.sign_in(manager_user)
     return client
 
 

@@ -7,15 +7,16 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from clinic.core.errors import Conflict
 from clinic.users.actor import Actor
 from patients.tests.factories import PatientFactory
+from scheduling import availability
 from scheduling.availability import free_slots
-from scheduling.models import Appointment, ScheduleException, WorkingHours
+from scheduling.models import HOLDS_TIME, Appointment, ScheduleException, WorkingHours
 from scheduling.services import appointment_book
 from scheduling.tests.factories import (
     AppointmentTypeFactory,
@@ -23,6 +24,7 @@ from scheduling.tests.factories import (
     ProviderFactory,
     RoomFactory,
 )
+from sites.models import Room
 
 CHICAGO = ZoneInfo("America/Chicago")
 MONDAY = date(2030, 1, 7)  # far enough ahead for notice and horizon rules not to interfere
@@ -214,3 +216,167 @@ def test_opening_hours_clip_the_sessions(site):
     assert found[0] == "09:00" and found[-1] == "10:30"
     OpeningHours.objects.filter(location=site["location"]).update(weekday=1)
     assert starts(site) == [], "closed on Mondays"
+
+
+@pytest.mark.parametrize(("providers", "days"), [(1, 1), (6, 31)])
+def test_the_query_count_does_not_grow_with_the_window_or_the_providers(
+    site, django_assert_num_queries, providers, days
+):
+    for _ in range(providers - 1):
+        doctor = ProviderFactory(locations=[site["location"]])
+        WorkingHours.objects.bulk_create(
+            WorkingHours(
+                provider=doctor,
+                location=site["location"],
+                weekday=weekday,
+                start_time=time(8),
+                end_time=time(12),
+            )
+            for weekday in range(7)
+        )
+    for day in range(days):
+        book(site, at(MONDAY + timedelta(days=day), 9))
+    # providers, their locations, opening hours, hours, exceptions, rooms, appointments
+    with django_assert_num_queries(7):
+        slots = free_slots(
+            appointment_type=site["type"],
+            location=site["location"],
+            start_date=MONDAY,
+            end_date=MONDAY + timedelta(days=days - 1),
+            now=NOW,
+        )
+    assert len({slot.provider for slot in slots}) == providers
+
+
+# --- Brute force, the oracle ----------------------------------------------------------------
+
+
+def brute_force_slots(site, kind, earliest) -> list:
+    """Monday's slots the slow, obvious way: every start on the grid of the 8:00-12:00
+    session, tested against every visit holding time of the provider, then the first room
+    (in availability's order) free of every visit holding it."""
+    holding = Appointment.objects.filter(status__in=HOLDS_TIME)
+    rooms = list(
+        Room.objects.filter(location=site["location"], kind=kind.room_kind, is_active=True)
+    )
+    before, after = (
+        timedelta(minutes=kind.buffer_before_minutes),
+        timedelta(minutes=kind.buffer_after_minutes),
+    )
+    visit, step = (
+        timedelta(minutes=kind.duration_minutes),
+        timedelta(minutes=kind.slot_step_minutes),
+    )
+
+    def free(visits, start, end):
+        return all(end <= v.block_start or start >= v.block_end for v in visits)
+
+    slots = []
+    for doctor in site["doctors"]:
+        mine = [v for v in holding if v.provider_id == doctor.pk]
+        start = at(MONDAY, 8) + before
+        while start + visit + after <= at(MONDAY, 12):
+            block = (start - before, start + visit + after)
+            room = next(
+                (r for r in rooms if free([v for v in holding if v.room_id == r.pk], *block)), None
+            )
+            if start >= earliest and free(mine, *block) and room is not None:
+                slots.append(
+                    availability.Slot(
+                        start.astimezone(UTC), start + visit, doctor, room, site["location"]
+                    )
+                )
+            start += step
+    return sorted(slots, key=lambda s: (s.start, s.provider.last_name, s.room.name))
+
+
+@pytest.fixture
+def busy_site(site):
+    """Two more providers and a second room, all working 8:00-12:00 on Mondays, and a pool
+    of patients (one per generated visit, so no patient overlaps)."""
+    site["doctors"] = [site["doctor"]]
+    for _ in range(2):
+        doctor = ProviderFactory(locations=[site["location"]])
+        WorkingHours.objects.create(
+            provider=doctor,
+            location=site["location"],
+            weekday=0,
+            start_time=time(8),
+            end_time=time(12),
+        )
+        site["doctors"].append(doctor)
+    site["rooms"] = [site["room"], RoomFactory(location=site["location"])]
+    site["patients"] = [PatientFactory() for _ in range(12)]
+    return site
+
+
+visits = st.lists(
+    st.tuples(
+        st.integers(min_value=0, max_value=2),  # provider
+        st.integers(min_value=-1, max_value=1),  # room (-1: none)
+        st.integers(min_value=-6, max_value=54),  # start, in 5 minutes from 8:00
+        st.integers(min_value=1, max_value=12),  # length, in 5 minutes
+        st.booleans(),  # overbooked (may overlap the provider's other visits)
+        st.sampled_from(["booked", "completed", "cancelled", "no_show"]),
+    ),
+    max_size=12,
+)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    schedule=visits,
+    before=st.sampled_from([0, 5, 10]),
+    after=st.sampled_from([0, 10]),
+    step=st.sampled_from([5, 15]),
+    late=st.integers(min_value=0, max_value=250),  # minutes of the session notice closes
+    pick=st.integers(min_value=0, max_value=1000),
+)
+def test_property_the_sweep_offers_exactly_what_brute_force_finds_and_it_books(
+    busy_site, schedule, before, after, step, late, pick
+):
+    site = busy_site
+    kind = site["type"]
+    kind.buffer_before_minutes, kind.buffer_after_minutes = before, after
+    kind.slot_step_minutes = step
+    kind.save()
+    with transaction.atomic():
+        for n, (doctor, room, offset, length, overbooked, status) in enumerate(schedule):
+            start = at(MONDAY, 8) + timedelta(minutes=5 * offset)
+            try:
+                with transaction.atomic():  # a clash the constraints refuse is skipped
+                    Appointment.objects.create(
+                        patient=site["patients"][n],
+                        appointment_type=kind,
+                        provider=site["doctors"][doctor],
+                        location=site["location"],
+                        room=site["rooms"][room] if room >= 0 else None,
+                        start=start,
+                        end=start + timedelta(minutes=5 * length),
+                        block_start=start - timedelta(minutes=5),
+                        block_end=start + timedelta(minutes=5 * length + 5),
+                        status=status,
+                        overbooked=overbooked,
+                        overbook_reason="squeezed in" if overbooked else "",
+                    )
+            except IntegrityError:
+                pass
+        earliest = at(MONDAY, 8) + timedelta(minutes=late)
+        now = earliest - timedelta(hours=kind.min_notice_hours)
+        slots = free_slots(appointment_type=kind, start_date=MONDAY, end_date=MONDAY, now=now)
+        assert slots == brute_force_slots(site, kind, earliest)
+        if slots:
+            chosen = slots[pick % len(slots)]
+            booked = appointment_book(
+                patient=PatientFactory(),
+                appointment_type=kind,
+                provider=chosen.provider,
+                location=site["location"],
+                room=chosen.room,
+                start=chosen.start,
+                by=Actor.system(),
+            )
+            assert (booked.start, booked.end) == (chosen.start, chosen.end)
+        transaction.set_rollback(True)

@@ -108,7 +108,7 @@ def test_the_day_by_provider_has_each_visit_in_its_column_on_the_local_clock(
     first = book(site, day=day, hour=9, doctor=0, room=0)
     second = book(site, day=day, hour=10, minute=30, doctor=1, room=1)
     book(site, day=day + timedelta(days=1), hour=9)  # the next day: not in the window
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     response = window(client, site, day)
     assert response.status_code == 200
     body = response.json()
@@ -141,7 +141,7 @@ def test_the_day_by_provider_has_each_visit_in_its_column_on_the_local_clock(
 def test_by_room_puts_visits_in_room_columns(client, front_desk_user, site):
     day = next_weekday(2)
     first = book(site, day=day, hour=9, doctor=0, room=1)
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     body = window(client, site, day, by="room").json()
     assert [r["title"] for r in body["resources"]] == ["Exam 00", "Exam 01"]
     (shown,) = visits(body)
@@ -155,7 +155,7 @@ def test_the_week_of_one_provider_and_the_month_of_loads(client, front_desk_user
     book(site, day=day, hour=9, doctor=0)
     book(site, day=day, hour=10, doctor=0)
     book(site, day=day + timedelta(days=2), hour=9, doctor=1)
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     week = window(client, site, day, days=7, provider=str(site["doctors"][0].pk)).json()
     assert len(visits(week)) == 2, "only the chosen provider's visits"
     assert [r["title"] for r in week["resources"]] == [site["doctors"][0].display_name]
@@ -177,7 +177,7 @@ def test_exceptions_show_as_time_off_and_closed_days(client, front_desk_user, si
     ScheduleException.objects.create(
         kind=ExceptionKind.HOLIDAY, location=site["location"], date=day + timedelta(days=1)
     )
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     body = window(client, site, day, days=2).json()
     off = [e for e in body["events"] if e.get("classNames") == ["time-off"]]
     assert [(e["title"], e["start"], e["end"], e["resourceIds"]) for e in off] == [
@@ -226,7 +226,7 @@ def test_cards_carry_the_flags(client, front_desk_user, site):
     Appointment.objects.filter(pk=flagged.pk).update(
         overbooked=True, overbook_reason="Squeezed in after a call"
     )
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     shown = {e["id"]: e for e in visits(window(client, site, day).json())}
     assert shown[str(seen.pk)]["extendedProps"]["flags"] == []
     codes = [f["code"] for f in shown[str(flagged.pk)]["extendedProps"]["flags"]]
@@ -245,7 +245,7 @@ def test_waits_show_from_the_stamps(client, front_desk_user, site):
         in_room_at=arrived + timedelta(minutes=25),
         completed_at=arrived + timedelta(minutes=45),
     )
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     (shown,) = visits(window(client, site, day).json())
     waits = shown["extendedProps"]["waits"]
     assert waits == {
@@ -266,7 +266,7 @@ def test_a_rescheduled_visit_shows_once(client, front_desk_user, site):
         start=datetime.combine(day, time(11)).replace(tzinfo=DENVER),
         by=Actor.system(),
     )
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     shown = visits(window(client, site, day).json())
     assert [e["start"] for e in shown] == [f"{day}T11:00:00"]
 
@@ -282,7 +282,7 @@ def test_a_rescheduled_visit_shows_once(client, front_desk_user, site):
     ],
 )
 def test_bad_input_is_a_400_naming_the_field(client, front_desk_user, site, params, field):
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     day = next_weekday(1)
     query = {
         "location": str(site["location"].pk),
@@ -296,7 +296,7 @@ def test_bad_input_is_a_400_naming_the_field(client, front_desk_user, site, para
 
 
 def test_a_window_too_long_or_backwards_is_a_400(client, front_desk_user, site):
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     day = next_weekday(1)
     assert window(client, site, day, days=60).json()["fields"] == {
         "end": ["Ask for at most 42 days at once."]
@@ -308,7 +308,7 @@ def test_the_endpoints_are_for_staff(client, patient_user, site):
     day = next_weekday(1)
     assert window(client, site, day).status_code == 401
     assert client.post(MOVE, "{}", content_type="application/json").status_code == 401
-    client.force_login(patient_user)
+    client.sign_in(patient_user)
     assert window(client, site, day).status_code == 403
     assert client.post(MOVE, "{}", content_type="application/json").status_code == 403
 
@@ -343,7 +343,7 @@ def test_the_window_takes_a_fixed_number_of_queries_at_1_and_150_visits(client, 
     site["type"].save()
     day = next_weekday(2)
     selector = Window(location=site["location"], start=day, end=day + timedelta(days=1))
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     counts = {}
     for total in (1, 150):
         existing = Appointment.objects.count()
@@ -376,7 +376,7 @@ def post(client, data):
 def test_a_drop_moves_the_visit_to_another_time_and_provider(client, front_desk_user, site):
     day = next_weekday(1)
     visit = book(site, day=day, hour=9, doctor=0, room=0)
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     response = post(
         client,
         {
@@ -417,7 +417,7 @@ def test_a_drop_moves_the_visit_to_another_time_and_provider(client, front_desk_
 def test_a_drop_on_a_room_column_changes_the_room(client, front_desk_user, site):
     day = next_weekday(1)
     visit = book(site, day=day, hour=9, doctor=0, room=0)
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     response = post(
         client,
         {"appointment": str(visit.pk), "start": f"{day}T09:00", "room": str(site["rooms"][1].pk)},
@@ -431,7 +431,7 @@ def test_a_drop_on_a_taken_time_is_a_409_with_alternatives(client, front_desk_us
     day = next_weekday(1)
     visit = book(site, day=day, hour=9, doctor=0, room=0)
     book(site, day=day, hour=11, doctor=0, room=1)
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     response = post(client, {"appointment": str(visit.pk), "start": f"{day}T11:00"})
     assert response.status_code == 409
     body = response.json()
@@ -464,7 +464,7 @@ def test_a_drop_on_a_taken_time_is_a_409_with_alternatives(client, front_desk_us
 def test_a_bad_drop_is_a_400_naming_the_field(client, front_desk_user, site, change, field):
     day = next_weekday(1)
     visit = book(site, day=day, hour=9)
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     response = post(client, {"appointment": str(visit.pk), "start": f"{day}T10:00"} | change)
     assert response.status_code == 400
     assert field in response.json()["fields"]
@@ -474,14 +474,14 @@ def test_a_bad_drop_is_a_400_naming_the_field(client, front_desk_user, site, cha
 
 def test_a_drop_into_the_spring_forward_gap_is_a_400(client, front_desk_user, site):
     visit = book(site, day=next_weekday(1), hour=9)
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     response = post(client, {"appointment": str(visit.pk), "start": "2027-03-14T02:30"})
     assert response.status_code == 400
     assert "does not exist" in response.json()["fields"]["start"][0]
 
 
 def test_a_drop_of_an_unknown_visit_is_a_404(client, front_desk_user, site):
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     response = post(client, {"appointment": "00000000-0000-0000-0000-000000000000", "start": "x"})
     assert response.status_code == 404
     assert post(client, {"appointment": "garbage"}).status_code == 404
@@ -528,7 +528,7 @@ def test_a_procedure_with_a_hold_flags_the_visits_before_it_and_a_pending_author
             }
         ],
     )
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     shown = {e["id"]: e for e in visits(window(client, site, day, days=7).json())}
     consult_flags = {
         f["code"]: f["label"] for f in shown[str(consult.pk)]["extendedProps"]["flags"]

@@ -123,7 +123,7 @@ def test_renewing_the_link_revokes_the_old_one(client, make_user, booked):
     from clinic.users.roles import Role
 
     old = booked.provider.calendar_token
-    client.force_login(make_user("root", Role.MANAGER, is_superuser=True))
+    client.sign_in(make_user("root", Role.MANAGER, is_superuser=True))
     response = client.post(
         "/admin/sites/provider/",
         {"action": "renew_calendar_link", "_selected_action": [str(booked.provider.pk)]},

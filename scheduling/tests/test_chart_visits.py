@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
-from clinic.audit.models import ChartAccess
+from clinic.audit.models import AuditEvent
 from clinic.users.actor import Actor
 from notifications.models import Message, MessageKind
 from patients.tests.factories import PatientFactory
@@ -64,7 +64,7 @@ def url(patient):
 
 def test_the_chart_page_has_a_book_button_and_loads_the_visits(client, front_desk_user, site):
     patient = PatientFactory(home_location=site["location"])
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     html = client.get(f"/patients/{patient.pk}/").content.decode()
     book_url = f"/desk/book/?patient={patient.pk}&amp;location={site['location'].pk}"
     assert f'href="{book_url}"' in html
@@ -83,7 +83,7 @@ def test_upcoming_and_past_visits_with_times_in_mt(client, front_desk_user, site
         reason="Patient asked",
     )
     other = book(site, PatientFactory(), front_desk_user, datetime.combine(day, time(11), DENVER))
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     response = client.get(url(patient), HTTP_HX_REQUEST="true")
     html = response.content.decode()
     assert "<html" not in html  # the fragment htmx swaps in
@@ -93,7 +93,7 @@ def test_upcoming_and_past_visits_with_times_in_mt(client, front_desk_user, site
     assert f'data-visit="{cancelled.pk}"' in past and "Cancelled" in past
     assert f'data-visit="{other.pk}"' not in html
     assert "ET" not in upcoming.replace("data-", "")  # never the server's New York zone
-    assert ChartAccess.objects.filter(patient=patient, via="visits").count() == 1
+    assert AuditEvent.objects.filter(patients__contains=[patient.pk], action="read").count() == 1
     # Without htmx the same section is a page of its own.
     page = client.get(url(patient)).content.decode()
     assert "<html" in page and f'data-visit="{ahead.pk}"' in page
@@ -108,7 +108,7 @@ def test_the_patients_messages_without_their_text(client, front_desk_user, site)
     Message.objects.filter(pk=messages[0].pk).update(
         state="sent", sent_at=timezone.now(), body="SECRET BODY TEXT"
     )
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     html = client.get(url(patient), HTTP_HX_REQUEST="true").content.decode()
     section = html[html.index("chart-messages") :]
     for message in messages:
@@ -120,9 +120,9 @@ def test_the_patients_messages_without_their_text(client, front_desk_user, site)
 
 def test_patients_and_other_roles_get_no_visits(client, patient_user, site):
     stranger = PatientFactory()
-    client.force_login(patient_user)
+    client.sign_in(patient_user)
     assert client.get(url(stranger)).status_code == 403
-    assert not ChartAccess.objects.filter(patient=stranger).exists()
+    assert not AuditEvent.objects.filter(patients__contains=[stranger.pk]).exists()
 
 
 @pytest.mark.parametrize("visits", [1, 6])
@@ -131,8 +131,9 @@ def test_the_section_runs_a_fixed_number_of_queries(client, front_desk_user, sit
     day = datetime.now(DENVER).date() + timedelta(days=3)
     for n in range(visits):
         book(site, patient, front_desk_user, datetime.combine(day, time(7 + n), DENVER))
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     queries, response = page_queries(client, url(patient), HTTP_HX_REQUEST="true")
-    # session, user, groups, patient, the access-log insert, upcoming, past, messages
-    assert len(queries) == 8
+    # session, user, the second factor's device, groups, patient, the access-log insert,
+    # upcoming, past, messages
+    assert len(queries) == 9
     assert response.content.decode().count("data-visit=") == visits

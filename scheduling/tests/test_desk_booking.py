@@ -444,7 +444,7 @@ def form(site, **fields) -> dict:
 def test_the_page_lists_every_kind_and_offered_times_and_no_typed_time(
     client, front_desk_user, site
 ):
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     day = next_weekday()
     page = client.get("/desk/book/", {"location": str(site["location"].pk), "date": str(day)})
     assert page.status_code == 200
@@ -462,7 +462,7 @@ def test_the_page_lists_every_kind_and_offered_times_and_no_typed_time(
 
 def test_the_search_answers_as_the_desk_types_and_without_javascript(client, front_desk_user, site):
     patient = PatientFactory(legal_first_name="Rosa", legal_last_name="Quintero")
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     partial = client.post("/desk/book/patients/", {"q": "quintero"})
     assert partial.status_code == 200
     assert f'value="{patient.pk}"' in partial.content.decode()
@@ -474,7 +474,7 @@ def test_the_search_answers_as_the_desk_types_and_without_javascript(client, fro
 
 def test_the_desk_books_an_offered_slot(client, front_desk_user, site):
     patient = PatientFactory()
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     day = next_weekday()
     slot = offered(site, day, provider=site["doctors"][1])[2]
     response = client.post(
@@ -500,7 +500,7 @@ def test_the_desk_books_an_offered_slot(client, front_desk_user, site):
 
 
 def test_a_tampered_slot_is_refused_naming_the_nearest_offered_times(client, front_desk_user, site):
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     day = next_weekday()
     three_am = at(day, 3).astimezone(UTC)
     response = client.post(
@@ -523,7 +523,7 @@ def test_a_tampered_slot_is_refused_naming_the_nearest_offered_times(client, fro
 def test_a_click_on_the_calendar_preselects_its_slot_or_says_it_is_not_offered(
     client, front_desk_user, site
 ):
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     day = next_weekday()
     doctor = site["doctors"][1]
     slot = next(s for s in offered(site, day, provider=doctor) if s.local_start.hour == 10)
@@ -544,7 +544,7 @@ def test_a_procedure_shows_its_findings_before_the_desk_confirms(
 ):
     patient = PatientFactory()
     order = authorized_rfa(patient, clinician_user, override=True)
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     preset = client.get("/desk/book/", {"order": str(order.pk)})
     html = preset.content.decode()
     assert f'value="{order.pk}" checked' in html
@@ -587,7 +587,7 @@ def test_a_procedure_shows_its_findings_before_the_desk_confirms(
 def test_a_blocked_procedure_has_nothing_to_confirm(client, front_desk_user, clinician_user, site):
     patient = PatientFactory()
     order = authorized_rfa(patient, clinician_user)
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     day = next_weekday()
     slot = free_slots(
         appointment_type=site["procedure"],
@@ -617,7 +617,7 @@ def test_a_blocked_procedure_has_nothing_to_confirm(client, front_desk_user, cli
 
 def test_the_desk_overbooks_at_night_only_after_a_plain_warning(client, front_desk_user, site):
     patient = PatientFactory()
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     day = next_weekday()
     fields = form(
         site,
@@ -645,7 +645,7 @@ def test_the_desk_overbooks_at_night_only_after_a_plain_warning(client, front_de
 def test_an_overbook_inside_hours_needs_no_extra_confirmation(client, front_desk_user, site):
     day = next_weekday()
     book(site, Actor.desk(front_desk_user), at(day, 9))
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     fields = form(
         site,
         patient=PatientFactory().pk,
@@ -673,7 +673,7 @@ def test_a_role_the_policy_leaves_out_sees_no_overbook_and_is_refused(
     policy = BookingPolicy.current()
     policy.overbook_roles = ["manager"]
     policy.save()
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     page = client.get("/desk/book/", {"location": str(site["location"].pk)})
     assert "Overbook" not in page.content.decode()
     refused = client.post(
@@ -695,14 +695,14 @@ def test_a_role_the_policy_leaves_out_sees_no_overbook_and_is_refused(
 
 def test_the_order_page_links_to_the_booking_page(client, clinician_user, site):
     order = authorized_rfa(PatientFactory(), clinician_user)
-    client.force_login(clinician_user)
+    client.sign_in(clinician_user)
     page = client.get(f"/procedures/orders/{order.pk}/")
     assert f'href="/desk/book/?order={order.pk}"' in page.content.decode()
 
 
 def test_the_page_reads_a_fixed_number_of_queries(client, front_desk_user, site):
     """As many queries for a busy day with more providers as for an empty one."""
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     day = next_weekday()
     params = {"location": str(site["location"].pk), "date": str(day)}
 
@@ -728,7 +728,7 @@ def test_the_page_reads_a_fixed_number_of_queries(client, front_desk_user, site)
 
 
 def test_a_manager_sets_who_may_overbook_in_the_admin(client, manager_user):
-    client.force_login(manager_user)
+    client.sign_in(manager_user)
     BookingPolicy.current()
     url = "/admin/scheduling/bookingpolicy/1/change/"
     page = client.get(url)

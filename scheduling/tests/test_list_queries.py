@@ -139,7 +139,9 @@ def test_appointments_for_the_front_desk(
 ):
     appointments(rows, clinic)
     client = api_as(front_desk_user)
-    with django_assert_num_queries(3):  # role, count, page with its patient, type, people, place
+    with django_assert_num_queries(
+        4
+    ):  # role, count, page with its patient, type, people, place, the audit row
         response = client.get("/api/v1/appointments/")
     assert response.json()["count"] == rows
 
@@ -150,7 +152,9 @@ def test_appointments_for_their_patient(
 ):
     appointments(rows, clinic, patient=own_patient)
     client = api_as(patient_user)
-    with django_assert_num_queries(3):  # role, count, page with its type, provider and place
+    with django_assert_num_queries(
+        4
+    ):  # role, count, page with its type, provider and place, the audit row
         response = client.get("/api/v1/appointments/")
     assert response.json()["count"] == rows
 
@@ -162,7 +166,7 @@ def test_appointments_of_a_local_day(
     appointments(rows, clinic)
     client = api_as(front_desk_user)
     query = {"location": str(clinic["location"].pk), "date": str(a_monday_weeks_ahead())}
-    with django_assert_num_queries(4):  # role, the location, count, page
+    with django_assert_num_queries(5):  # role, the location, count, page, the audit row
         response = client.get("/api/v1/appointments/", query)
     assert response.json()["count"] == rows
 
@@ -173,7 +177,9 @@ def test_waitlist_for_the_front_desk(
 ):
     waitlist(rows, clinic)
     client = api_as(front_desk_user)
-    with django_assert_num_queries(4):  # role, count, page with the kind of visit, offers
+    with django_assert_num_queries(
+        5
+    ):  # role, count, page with the kind of visit, offers, the audit row
         response = client.get("/api/v1/waitlist/")
     assert response.json()["count"] == rows
 
@@ -185,6 +191,8 @@ def test_waitlist_for_their_patient(
     waitlist(rows, clinic, patient=own_patient)
     waitlist(1, clinic)  # someone else's, out of sight
     client = api_as(patient_user)
-    with django_assert_num_queries(4):  # role, count, page with the kind of visit, offers
+    with django_assert_num_queries(
+        5
+    ):  # role, count, page with the kind of visit, offers, the audit row
         response = client.get("/api/v1/waitlist/")
     assert response.json()["count"] == rows

@@ -138,7 +138,7 @@ def test_the_portal_home_and_my_appointments_agree(
     appointment = visit(site, own_patient, clock.day_at(5, time(9), DENVER), order=order)
     stray = authorized_order(own_patient, clinician_user)  # "scheduled" with no visit
     ProcedureOrder.objects.filter(pk=stray.pk).update(status=OrderStatus.SCHEDULED)
-    client.force_login(patient_user)
+    client.sign_in(patient_user)
 
     visit(site, own_patient, clock.day_at(4, time(9), DENVER))  # a follow-up: not a procedure
     assert _home_procedures(client) == [order.procedure_type.name]

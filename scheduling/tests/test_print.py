@@ -77,7 +77,7 @@ def sections(html: str) -> list[str]:
 
 def test_one_section_per_provider_with_visits_in_time_order(client, front_desk_user):
     site = print_day_fixture(front_desk_user)
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     response = client.get(URL, {"location": site["location"].pk, "date": site["day"]})
     assert response.status_code == 200
     html = response.content.decode()
@@ -93,7 +93,7 @@ def test_one_section_per_provider_with_visits_in_time_order(client, front_desk_u
 
 def test_nothing_to_click_on_the_printed_page(client, front_desk_user):
     site = print_day_fixture(front_desk_user)
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     html = client.get(URL, {"location": site["location"].pk, "date": site["day"]}).content.decode()
     for tag in ("<button", "<form", "<input", "<select", "<nav", "<textarea"):
         assert tag not in html
@@ -102,7 +102,7 @@ def test_nothing_to_click_on_the_printed_page(client, front_desk_user):
 
 def test_one_section_per_room(client, front_desk_user):
     site = print_day_fixture(front_desk_user)
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     query = {"location": site["location"].pk, "date": site["day"], "by": "room"}
     parts = sections(client.get(URL, query).content.decode())
     assert len(parts) == 2
@@ -115,17 +115,17 @@ def test_one_section_per_room(client, front_desk_user):
 
 def test_a_day_without_visits_prints_one_page_saying_so(client, front_desk_user):
     location = LocationFactory(time_zone="America/Denver")
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     html = client.get(URL, {"location": location.pk, "date": "2030-01-07"}).content.decode()
     assert len(sections(html)) == 1 and "No visits this day." in html
 
 
 def test_bad_input_is_a_404_and_patients_may_not_print(client, front_desk_user, patient_user):
     location = LocationFactory(time_zone="America/Denver")
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     assert client.get(URL, {"location": location.pk, "date": "someday"}).status_code == 404
     assert client.get(URL, {"location": "not-an-id"}).status_code == 404
-    client.force_login(patient_user)
+    client.sign_in(patient_user)
     assert client.get(URL, {"location": location.pk}).status_code == 403
 
 
@@ -143,9 +143,10 @@ def test_a_fixed_number_of_queries(client, front_desk_user, extra):
             start=datetime.combine(site["day"], time(13), DENVER) + timedelta(minutes=30 * n),
             by=Actor.desk(front_desk_user),
         )
-    client.force_login(front_desk_user)
-    # session, user, groups, the location, the day's visits with everything they show
+    client.sign_in(front_desk_user)
+    # session, user, the second factor's device, groups, the location, the day's visits with
+    # everything they show
     query = {"location": site["location"].pk, "date": site["day"]}
     queries, response = page_queries(client, URL, query)
-    assert len(queries) == 5
+    assert len(queries) == 7
     assert response.content.decode().count("data-visit=") == 4 + extra

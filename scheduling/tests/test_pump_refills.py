@@ -198,7 +198,7 @@ def test_the_list_shows_refills_due_within_30_days_with_dates_and_book_buttons(
     fill(site, clinician_user, booked, days_ago=5)  # due in 28 days, visit booked
     visit = book_refill(site, booked, front_desk_user, days_ahead=20)
     fill(site, clinician_user, overdue, days_ago=40)  # due 7 days ago
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     response = client.get("/desk/refills/")
     assert response.status_code == 200
     rows = {row.patient.pk: row for row in response.context["rows"]}
@@ -226,7 +226,7 @@ def test_the_list_shows_refills_due_within_30_days_with_dates_and_book_buttons(
 def test_the_list_takes_the_same_queries_for_one_patient_or_many(
     client, site, clinician_user, front_desk_user
 ):
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     fill(site, clinician_user, email_patient(), days_ago=10)
     with CaptureQueriesContext(connection) as one:
         assert len(client.get("/desk/refills/").context["rows"]) == 1
@@ -243,7 +243,7 @@ def test_only_staff_see_the_list_and_the_navigation_links_it(
     client, front_desk_user, clinician_user, manager_user, patient_user
 ):
     for user in (front_desk_user, clinician_user, manager_user):
-        client.force_login(user)
+        client.sign_in(user)
         assert 'href="/desk/refills/"' in client.get("/desk/refills/").content.decode()
-    client.force_login(patient_user)
+    client.sign_in(patient_user)
     assert client.get("/desk/refills/").status_code in (302, 403)

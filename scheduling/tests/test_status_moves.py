@@ -366,7 +366,7 @@ def test_the_desk_undoes_a_no_show_from_its_card(site, morning, client, front_de
     appointment = visit(site, PatientFactory(), at(morning, 10))
     morning.move_to(at(morning, 10, 20), tick=False)
     move(appointment, S.NO_SHOW, front_desk_user)
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     response = client.post(f"/desk/appointments/{appointment.pk}/undo/")
     assert response.status_code == 200 and response.json()["status"] == S.BOOKED
     appointment.refresh_from_db()

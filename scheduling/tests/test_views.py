@@ -85,7 +85,7 @@ def test_board_is_the_calendar_with_the_days_window(client, front_desk_user, sit
     first = book(site, day=day, hour=9, doctor=0, room=0)
     second = book(site, day=day, hour=10, doctor=1, room=1)
     book(site, day=day + timedelta(days=1), hour=9)  # another day: not on this board
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     response = board(client, site, day)
     assert response.status_code == 200
     window = response.context["initial_window"]
@@ -107,21 +107,21 @@ def test_board_is_the_calendar_with_the_days_window(client, front_desk_user, sit
 
 
 def test_board_empty_states(client, front_desk_user, site):
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     response = board(client, site, next_weekday(2))
     assert response.status_code == 200
     assert window_visits(response) == {}
 
 
 def test_board_without_locations_explains_what_to_do(client, front_desk_user):
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     assert "No locations are set up yet" in client.get("/desk/").content.decode()
 
 
 @pytest.mark.date_sensitive
 def test_board_defaults_to_the_first_location_and_today_in_its_zone(clock, client, manager_user):
     build_sites(2)
-    client.force_login(manager_user)
+    client.sign_in(manager_user)
     response = client.get("/desk/")
     assert response.status_code == 200
     first = response.context["location"]
@@ -137,7 +137,7 @@ def test_board_switches_location_and_date(client, clinician_user, site):
     ProviderFactory(locations=[other], first_name="Cy", last_name="Gamma")
     day = next_weekday(3)
     booked = book(site, day=day, hour=11)
-    client.force_login(clinician_user)
+    client.sign_in(clinician_user)
     page = board(client, site, day).content.decode()
     assert booked.patient.full_name in page
     assert f"date={day - timedelta(days=1)}" in page and f"date={day + timedelta(days=1)}" in page
@@ -152,7 +152,7 @@ def test_board_switches_location_and_date(client, clinician_user, site):
 
 def test_a_patient_gets_403_and_anonymous_goes_to_login(client, patient_user, site):
     assert client.get("/desk/").status_code == 302
-    client.force_login(patient_user)
+    client.sign_in(patient_user)
     assert client.get("/desk/").status_code == 403
     assert client.get("/desk/book/").status_code == 403
 
@@ -164,7 +164,7 @@ def test_check_in_then_cancel_through_the_page(client, front_desk_user, site, cl
     day = next_weekday(1)
     appointment = book(site, day=day, hour=9)
     clock.move_to(appointment.start - timedelta(minutes=10))  # check-in is on the visit's day
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     url = f"/desk/appointments/{appointment.pk}/move/"
     response = client.post(url, {"to": "checked_in"})
     assert response.status_code == 200
@@ -182,7 +182,7 @@ def test_check_in_then_cancel_through_the_page(client, front_desk_user, site, cl
 
 def test_cancel_without_reason_is_a_400_and_changes_nothing(client, front_desk_user, site):
     appointment = book(site, day=next_weekday(1), hour=9)
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     response = client.post(
         f"/desk/appointments/{appointment.pk}/move/", {"to": "cancelled", "reason": "  "}
     )
@@ -195,7 +195,7 @@ def test_cancel_without_reason_is_a_400_and_changes_nothing(client, front_desk_u
 
 def test_an_illegal_move_is_a_409(client, front_desk_user, site):
     appointment = book(site, day=next_weekday(1), hour=9)
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     response = client.post(f"/desk/appointments/{appointment.pk}/move/", {"to": "completed"})
     assert response.status_code == 409
     assert response.json()["code"] == "illegal_transition"
@@ -205,7 +205,7 @@ def test_an_illegal_move_is_a_409(client, front_desk_user, site):
 
 def test_a_check_in_of_next_weeks_visit_is_a_409_saying_its_day(client, front_desk_user, site):
     appointment = book(site, day=next_weekday(1), hour=9)
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     response = client.post(f"/desk/appointments/{appointment.pk}/move/", {"to": "checked_in"})
     assert response.status_code == 409
     body = response.json()
@@ -221,7 +221,7 @@ def test_a_check_in_of_next_weeks_visit_is_a_409_saying_its_day(client, front_de
 
 def test_an_unknown_move_or_visit_is_refused(client, front_desk_user, site):
     appointment = book(site, day=next_weekday(1), hour=9)
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     url = f"/desk/appointments/{appointment.pk}/move/"
     assert client.post(url, {"to": "booked"}).status_code == 400
     assert client.get(url).status_code == 405
@@ -233,7 +233,7 @@ def test_the_moves_are_for_staff(client, patient_user, site):
     appointment = book(site, day=next_weekday(1), hour=9)
     url = f"/desk/appointments/{appointment.pk}/move/"
     assert client.post(url, {"to": "checked_in"}).status_code == 401
-    client.force_login(patient_user)
+    client.sign_in(patient_user)
     assert client.post(url, {"to": "checked_in"}).status_code == 403
     assert client.post(f"/desk/appointments/{appointment.pk}/undo/").status_code == 403
     appointment.refresh_from_db()
@@ -244,7 +244,7 @@ def test_no_shows_are_listed(client, front_desk_user, site, clock):
     day = next_weekday(1)
     appointment = book(site, day=day, hour=9)
     clock.move_to(appointment.start + timedelta(minutes=15))  # a no-show is after the start
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     moved = client.post(f"/desk/appointments/{appointment.pk}/move/", {"to": "no_show"})
     assert moved.status_code == 200 and moved.json()["status"] == "no_show"
     shown = window_visits(board(client, site, day))[str(appointment.pk)]
@@ -254,7 +254,7 @@ def test_no_shows_are_listed(client, front_desk_user, site, clock):
 
 def test_the_calendar_links_the_print_of_the_shown_day(client, front_desk_user, site):
     day = next_weekday(2)
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     page = client.get("/desk/", {"location": str(site["location"].pk), "date": str(day)})
     assert page.status_code == 200
     link = re.search(r'id="print-day" href="([^"]+)"', page.content.decode())
@@ -279,7 +279,7 @@ def _slot(site, day, hour, minute=0, doctor=0, room=0) -> str:
 def test_booking_through_the_page(client, front_desk_user, site):
     patient = PatientFactory(legal_first_name="Zelda", legal_last_name="Quintero")
     day = next_weekday(2)
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     where = {"location": str(site["location"].pk)}
     search = client.post("/desk/book/", {**where, "q": "Quintero", "action": "search"})
     assert search.status_code == 200
@@ -306,7 +306,7 @@ def test_booking_a_slot_taken_meanwhile_is_a_409_with_fresh_offers(client, front
     day = next_weekday(2)
     book(site, day=day, hour=10, doctor=0, room=0)
     patient = PatientFactory()
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     data = {
         "location": str(site["location"].pk),
         "patient": str(patient.pk),
@@ -331,7 +331,7 @@ def test_booking_a_slot_taken_meanwhile_is_a_409_with_fresh_offers(client, front
 
 
 def test_booking_with_bad_input_is_a_400_with_field_errors(client, front_desk_user, site):
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     past = datetime(2001, 1, 1, 17, tzinfo=UTC)
     response = client.post(
         "/desk/book/",
@@ -359,11 +359,11 @@ def test_board_query_count_is_fixed(
     for index in range(count):
         doctor, slot = index % 2, index // 2
         book(site, day=day, hour=7 + slot // 2, minute=30 * (slot % 2), doctor=doctor, room=doctor)
-    client.force_login(front_desk_user)
-    # session, user, groups (role); locations; providers (the week's picker); the day's
-    # window (scheduling.calendar_selectors: 9 with no released visit, see
-    # test_calendar_window.py)
-    with django_assert_num_queries(14):
+    client.sign_in(front_desk_user)
+    # session, user, the second factor's device, groups (role); locations; providers (the
+    # week's picker); the day's window (scheduling.calendar_selectors: 9 with no released
+    # visit, see test_calendar_window.py)
+    with django_assert_num_queries(16):
         response = board(client, site, day)
     assert response.status_code == 200
     assert len(window_visits(response)) == count

@@ -10,7 +10,7 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
-from clinic.audit.models import ChartAccess
+from clinic.audit.models import AuditEvent
 from clinic.users.actor import Actor
 from notifications.models import Message, MessageKind, MessageState
 from patients.tests.factories import PatientFactory
@@ -81,7 +81,7 @@ def test_patients_and_strangers_never_see_the_waitlist(
 ):
     entry = join(denver, front_desk_user)
     assert client.get(URL).status_code == 302  # to the login page
-    client.force_login(patient_user)
+    client.sign_in(patient_user)
     assert client.get(URL).status_code == 403
     assert client.get(f"{URL}{entry.pk}/").status_code == 403
     assert client.post(f"{URL}{entry.pk}/remove/").status_code == 403
@@ -109,7 +109,7 @@ def test_the_list_filters_by_kind_provider_and_location(client, front_desk_user,
         PatientFactory(legal_last_name="Consultonly"),
         appointment_type=denver["consult"],
     )
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     html = client.get(URL).content.decode()
     for entry in (anyone, with_doctor, with_other, consult):
         assert entry.patient.full_name in html
@@ -129,7 +129,7 @@ def test_the_list_filters_by_kind_provider_and_location(client, front_desk_user,
 
 def test_the_desk_adds_a_patient_found_inline(client, front_desk_user, denver):
     patient = PatientFactory(legal_first_name="Rosa", legal_last_name="Quintero")
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     html = client.post(URL, {"q": "quintero"}).content.decode()
     assert f'value="{patient.pk}"' in html and "Rosa Quintero" in html
     day = next_monday()
@@ -161,7 +161,7 @@ def test_the_desk_adds_a_patient_found_inline(client, front_desk_user, denver):
 def test_adding_without_a_patient_or_with_a_backward_window_is_a_400(
     client, front_desk_user, denver
 ):
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     day = next_monday()
     base = {
         "appointment_type": str(denver["type"].pk),
@@ -189,11 +189,13 @@ def first_slot_form(html: str) -> dict[str, str]:
 def test_an_offer_by_hand_is_the_automatic_offer_with_its_message(client, front_desk_user, denver):
     patient = PatientFactory(consent_email=True)
     entry = join(denver, front_desk_user, patient, provider=denver["doctor"])
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     html = client.get(f"{URL}{entry.pk}/").content.decode()
     assert "8:00 AM MT" in html  # Denver's morning, not New York's (settings.TIME_ZONE)
     assert settings.TIME_ZONE == "America/New_York" and "10:00 AM ET" not in html
-    assert ChartAccess.objects.filter(patient=entry.patient, via="waitlist").count() == 1
+    assert (
+        AuditEvent.objects.filter(patients__contains=[entry.patient.pk], action="read").count() == 1
+    )
 
     form = first_slot_form(html)
     response = client.post(f"{URL}{entry.pk}/offer/", form)
@@ -219,7 +221,7 @@ def test_an_offer_by_hand_is_the_automatic_offer_with_its_message(client, front_
 
 def test_a_slot_taken_meanwhile_is_a_409_and_no_offer(client, front_desk_user, denver):
     entry = join(denver, front_desk_user, provider=denver["doctor"])
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     form = first_slot_form(client.get(f"{URL}{entry.pk}/").content.decode())
     appointment_book(
         patient=PatientFactory(),
@@ -240,7 +242,7 @@ def test_a_slot_taken_meanwhile_is_a_409_and_no_offer(client, front_desk_user, d
 
 def test_a_slot_outside_the_entrys_days_or_typed_by_hand_is_a_400(client, front_desk_user, denver):
     entry = join(denver, front_desk_user)
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     form = first_slot_form(client.get(f"{URL}{entry.pk}/").content.decode())
     later = datetime.fromisoformat(form["start"]) + timedelta(days=10)
     response = client.post(f"{URL}{entry.pk}/offer/", form | {"start": later.isoformat()})
@@ -261,7 +263,7 @@ def test_removing_an_entry_closes_its_open_offer_and_message(client, front_desk_
         start=start,
         by=Actor.desk(front_desk_user),
     )
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     assert client.post(f"{URL}{entry.pk}/remove/").status_code == 302
     entry.refresh_from_db()
     offer.refresh_from_db()
@@ -288,7 +290,7 @@ def test_offers_show_pending_accepted_and_expired_in_mt(client, front_desk_user,
         )
         WaitlistOffer.objects.filter(pk=offer.pk).update(status=status)
         states[status] = offer
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     html = client.get(URL).content.decode()
     sections = {
         key: html[html.index(f'class="table stack offers-{key}"') :].split("</table>")[0]
@@ -313,10 +315,10 @@ def test_the_list_runs_a_fixed_number_of_queries(client, front_desk_user, denver
                 + timedelta(minutes=30 * n),
                 by=Actor.desk(front_desk_user),
             )
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     queries, response = page_queries(client, URL)
-    # session, user, role groups, the offers of each of three states (+ patient, kind,
-    # places), the entries (+ patient, kind, places), their offers, the three lists of the
-    # filter form and of the add form
-    assert len(queries) == 14
+    # session, user, the second factor's device, role groups, the offers of each of three
+    # states (+ patient, kind, places), the entries (+ patient, kind, places), their offers,
+    # the three lists of the filter form and of the add form
+    assert len(queries) == 16
     assert response.content.decode().count("data-entry=") == count

@@ -5,19 +5,16 @@ records it with item 9 = 1; the chart shows the score and the urgent banner, the
 worklist lists the patient, and the clinician's acknowledgement clears both. axe-core finds
 no violation on the page (the picker, the items, the errors). Screenshots: assessment-*."""
 
-from pathlib import Path
-
 import pytest
 
 from clinic.users.roles import Role
 from conftest import TEST_PASSWORD
 from patients.models import Assessment, UrgentFlag
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import add_axe, screenshot
 from tests.browser.test_login import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 DESKTOP = {"width": 1366, "height": 768}
-AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 
 
 @pytest.fixture
@@ -42,7 +39,7 @@ def patient(make_user):
 
 
 def axe_violations(page) -> list[str]:
-    page.add_script_tag(path=str(AXE))
+    add_axe(page)
     return page.evaluate(
         """() => axe.run(document).then(r => r.violations.map(
             v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).slice(0, 3).join(', ')))"""

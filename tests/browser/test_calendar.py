@@ -6,7 +6,6 @@ Screenshots are kept under artifacts/screenshots/."""
 
 import re
 from datetime import datetime, time, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -23,12 +22,11 @@ from scheduling.tests.factories import (
     ProviderFactory,
     RoomFactory,
 )
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import add_axe, screenshot
 from tests.browser.test_login import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 DESKTOP = {"width": 1366, "height": 768}
-AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 ZONE = ZoneInfo("America/Chicago")
 SEEN_WITHIN_MS = 5_000
 
@@ -265,7 +263,7 @@ def test_escape_closes_the_visit_dialog(desk_page, live_server, clinic_day):
 def test_axe_finds_no_violation(desk_page, live_server, clinic_day):
     page = desk_page
     open_calendar(page, live_server.url, clinic_day)
-    page.add_script_tag(path=str(AXE))
+    add_axe(page)
     violations = page.evaluate(
         """() => axe.run(document).then(r => r.violations.map(
             v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).slice(0, 3).join(', ')))"""

@@ -10,8 +10,7 @@ from patients.tests.factories import PatientFactory
 from procedures.models import OrderStatus
 from scheduling.models import Appointment
 from scheduling.tests.test_desk_booking import DENVER, authorized_rfa, desk_site
-from tests.browser.conftest import screenshot
-from tests.browser.test_calendar import AXE
+from tests.browser.conftest import add_axe, screenshot
 from tests.browser.test_login import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -82,7 +81,7 @@ def test_the_desk_books_an_authorized_rfa_after_seeing_its_findings(page, live_s
 
 
 def axe_violations(page) -> list[str]:
-    page.add_script_tag(path=str(AXE))
+    add_axe(page)
     return page.evaluate(
         """() => axe.run(document).then(r => r.violations.map(
             v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).slice(0, 3).join(', ')))"""

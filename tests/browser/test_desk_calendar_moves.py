@@ -23,8 +23,8 @@ from scheduling.tests.factories import (
     ProviderFactory,
     RoomFactory,
 )
-from tests.browser.conftest import screenshot
-from tests.browser.test_calendar import AXE, DESKTOP, card
+from tests.browser.conftest import add_axe, screenshot
+from tests.browser.test_calendar import DESKTOP, card
 from tests.browser.test_login import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -119,7 +119,7 @@ def open_visit(page, first_name: str):
 
 
 def axe_violations(page) -> list[str]:
-    page.add_script_tag(path=str(AXE))
+    add_axe(page)
     return page.evaluate(
         """() => axe.run(document).then(r => r.violations.map(
             v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).slice(0, 3).join(', ')))"""

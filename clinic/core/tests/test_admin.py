@@ -30,7 +30,7 @@ def test_every_changelist_opens_for_an_administrator(client, make_user):
     from clinic.users.roles import Role
 
     PatientFactory()
-    client.force_login(make_user("root", Role.MANAGER, is_superuser=True))
+    client.sign_in(make_user("root", Role.MANAGER, is_superuser=True))
     for model in admin.site._registry:
         if model._meta.app_label not in PROJECT_APPS:
             continue
@@ -39,7 +39,7 @@ def test_every_changelist_opens_for_an_administrator(client, make_user):
 
 
 def test_a_manager_without_superuser_reaches_the_patient_admin(client, manager_user):
-    client.force_login(manager_user)
+    client.sign_in(manager_user)
     patient = PatientFactory()
     assert client.get(reverse("admin:patients_patient_changelist")).status_code == 200
     change = reverse("admin:patients_patient_change", args=[patient.pk])
@@ -47,6 +47,6 @@ def test_a_manager_without_superuser_reaches_the_patient_admin(client, manager_u
 
 
 def test_front_desk_has_no_admin_site(client, front_desk_user):
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     response = client.get(reverse("admin:index"))
     assert response.status_code == 302

@@ -4,7 +4,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_schema_documents_the_auth_and_me_endpoints(client, front_desk_user):
-    client.force_login(front_desk_user)  # the schema and docs are for signed-in staff only
+    client.sign_in(front_desk_user)  # the schema and docs are for signed-in staff only
     response = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
     assert response.status_code == 200
     schema = response.json()
@@ -18,7 +18,7 @@ def test_schema_documents_the_auth_and_me_endpoints(client, front_desk_user):
 
 
 def test_docs_page_loads_its_assets_from_this_server(client, front_desk_user):
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     response = client.get("/api/docs/")
     assert response.status_code == 200
     page = response.content.decode()

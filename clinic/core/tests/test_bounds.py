@@ -244,9 +244,9 @@ def test_overlong_notes_are_a_400(api_as, clinician_user, other_patient):
 @pytest.mark.parametrize("url", ["/api/schema/", "/api/docs/"])
 def test_schema_and_docs_are_for_signed_in_staff(client, url, patient_user, front_desk_user):
     assert client.get(url).status_code in (401, 403)
-    client.force_login(patient_user)
+    client.sign_in(patient_user)
     assert client.get(url).status_code == 403
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     assert client.get(url).status_code == 200
 
 
@@ -279,12 +279,12 @@ def test_pages_given_an_absurd_date_answer_without_a_500(
     client, front_desk_user, patient_user, site, day
 ):
     client.raise_request_exception = False
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     answers = {
         url: client.get(url.format(day=day, location=site["location"].pk)).status_code
         for url in DESK_PAGES
     }
-    client.force_login(patient_user)
+    client.sign_in(patient_user)
     times = f"/portal/book/times/?day={day}&what=type:{site['type'].pk}"
     answers[times] = client.get(f"{times}&location={site['location'].pk}").status_code
     assert all(code < 500 for code in answers.values()), answers

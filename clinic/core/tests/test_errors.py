@@ -54,7 +54,7 @@ def test_unknown_api_urls_are_404_in_the_error_shape(api_as, front_desk_user):
 
 
 def test_unknown_pages_are_a_friendly_404(client, front_desk_user):
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     response = client.get("/no-such-page/")
     assert response.status_code == 404
     assert "There is nothing at this address" in response.content.decode()

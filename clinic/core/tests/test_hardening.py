@@ -14,7 +14,7 @@ TOKEN_URL = "/api/v1/auth/token/"
 
 
 def test_a_page_for_a_signed_in_user_is_no_store(client, front_desk_user):
-    client.force_login(front_desk_user)
+    client.sign_in(front_desk_user)
     response = client.get("/patients/")
     assert response.status_code == 200
     assert "no-store" in response["Cache-Control"]

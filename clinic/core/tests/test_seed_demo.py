@@ -7,7 +7,7 @@ import pytest
 from django.contrib.auth import authenticate
 from django.core.management import CommandError, call_command
 from django.db.models import Count, Q
-from django.test import override_settings
+from django.test import RequestFactory, override_settings
 from django.utils import timezone
 
 from clinic.users.models import User
@@ -68,6 +68,11 @@ EXPECTED_CLASSES = {
 }
 
 
+def signing_in():
+    """authenticate() needs the request: sign-in limits (django-axes) count by its address."""
+    return RequestFactory().post("/accounts/login/")
+
+
 def seed(**options) -> str:
     out = StringIO()
     with override_settings(DEBUG=True):
@@ -125,7 +130,7 @@ def test_demo_accounts_sign_in_with_their_roles():
         "patient": Role.PATIENT,
     }
     for username, role in expected.items():
-        user = authenticate(username=username, password="demo-password-1")
+        user = authenticate(signing_in(), username=username, password="demo-password-1")
         assert user is not None, username
         assert user.role == role
     assert User.objects.get(username="admin").is_superuser
@@ -312,8 +317,8 @@ def test_seeding_twice_changes_nothing_but_the_password():
     assert "0 patients created, 0 charts built" in output
     assert demo_counts() == first
     assert set(Patient.objects.values_list("mrn", flat=True)) == mrns
-    assert authenticate(username="frontdesk", password="demo-password-2") is not None
-    assert authenticate(username="frontdesk", password="demo-password-1") is None
+    assert authenticate(signing_in(), username="frontdesk", password="demo-password-2")
+    assert authenticate(signing_in(), username="frontdesk", password="demo-password-1") is None
 
 
 def test_refuses_with_debug_off_unless_forced():

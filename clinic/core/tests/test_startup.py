@@ -48,6 +48,10 @@ def run_python(*args: str, **env_overrides: str) -> subprocess.CompletedProcess:
             {"CLINIC_DEFAULT_TIME_ZONE": "Mars/Olympus"},
             "clinic: configuration error: CLINIC_DEFAULT_TIME_ZONE='Mars/Olympus'",
         ),
+        (
+            {"TRUSTED_PROXIES": "10.0.0.0/8,proxy.example.org"},
+            "clinic: configuration error: TRUSTED_PROXIES: 'proxy.example.org' is not an IP",
+        ),
     ],
 )
 def test_bad_settings_stop_start_up_in_one_line(env, expected):

@@ -7,7 +7,7 @@ pytestmark = pytest.mark.django_db
 
 
 def signed_in(client, user):
-    client.force_login(user)  # sends user_logged_in, as the sign-in page does
+    client.sign_in(user)  # sends user_logged_in, as the sign-in page does
     return client
 
 

@@ -4,6 +4,7 @@ from django.db import transaction
 from django.utils.module_loading import import_string
 
 from clinic.core.demo import DEMO_ACCOUNTS, DEMO_SEEDERS, DemoContext
+from clinic.core.demo.accounts import staff_second_factors
 
 DEFAULT_PASSWORD = "clinic-demo-2026"  # noqa: S105  (demo logins only; DEBUG-gated)
 
@@ -40,3 +41,14 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"Demo clinic ready: {summary}."))
         for username, role in DEMO_ACCOUNTS:
             self.stdout.write(f"  {username:<10} ({role})  password: {password}")
+        self.stdout.write(
+            "Staff sign in with a second step: a code from an authenticator app set up with "
+            "the key (or URI) below, or the current code from `.venv/bin/python manage.py "
+            "demo_totp <username>`."
+        )
+        for username, secret, uri in staff_second_factors():
+            self.stdout.write(f"  {username:<10} key: {secret}")
+            self.stdout.write(f"  {'':<10} {uri}")
+            self.stdout.write(
+                f"  {'':<10} code now: .venv/bin/python manage.py demo_totp {username}"
+            )

@@ -1,0 +1,125 @@
+"""Never a 500 under contention: 200 bookings and reschedules from 20 threads at once, each
+on its own connection, on four overlapping times of three providers who share the one
+procedure room, for 40 patients. Every attempt ends booked (or moved) or as a 409, and
+PostgreSQL holds no two visits that overlap for a provider, a room or a patient."""
+
+import threading
+from collections import Counter
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from clinic.core.errors import Conflict
+from clinic.users.actor import Actor
+from patients.tests.factories import PatientFactory
+from scheduling.models import Appointment
+from scheduling.services import appointment_book, appointment_reschedule
+from scheduling.tests.factories import (
+    AppointmentTypeFactory,
+    LocationFactory,
+    ProviderFactory,
+    RoomFactory,
+    works_every_day,
+)
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+DENVER = ZoneInfo("America/Denver")
+THREADS, ROUNDS = 20, 10
+PATIENTS = 40
+
+# Two active visits that overlap for one provider (neither overbooked), one room or one
+# patient: what the exclusion constraints forbid, counted straight from the table.
+OVERLAPS_SQL = """
+SELECT count(*) FROM scheduling_appointment a
+JOIN scheduling_appointment b ON a.id < b.id
+WHERE a.status IN ('booked', 'checked_in', 'in_room', 'completed')
+  AND b.status IN ('booked', 'checked_in', 'in_room', 'completed')
+  AND (
+    (a.provider_id = b.provider_id AND NOT a.overbooked AND NOT b.overbooked
+     AND tstzrange(a.block_start, a.block_end) && tstzrange(b.block_start, b.block_end))
+    OR (a.room_id = b.room_id
+        AND tstzrange(a.block_start, a.block_end) && tstzrange(b.block_start, b.block_end))
+    OR (a.patient_id = b.patient_id AND tstzrange(a.start, a."end") && tstzrange(b.start, b."end"))
+  )
+"""
+
+
+@pytest.fixture
+def site(db):
+    location = LocationFactory(time_zone="America/Denver")
+    providers = [ProviderFactory(locations=[location]) for _ in range(3)]
+    for provider in providers:
+        works_every_day(provider, location)
+    day = (timezone.now().astimezone(DENVER) + timedelta(days=3)).date()
+    return {
+        "location": location,
+        "providers": providers,
+        "room": RoomFactory(location=location),  # the only one: every booking wants it
+        "type": AppointmentTypeFactory(),  # 20 minutes and 10 after: starts 15 apart clash
+        "patients": [PatientFactory() for _ in range(PATIENTS)],
+        "starts": [
+            datetime(day.year, day.month, day.day, 9, m, tzinfo=DENVER) for m in (0, 15, 30, 45)
+        ],
+    }
+
+
+def attempt(site, number: int, mine: list[Appointment]) -> str:
+    """Book, or every third round move the thread's last booking to another of the times."""
+    provider = site["providers"][number % 3]
+    start = site["starts"][(number // 3) % 4]
+    try:
+        if mine and number % 3 == 2:
+            moved = appointment_reschedule(appointment=mine[-1], start=start, by=Actor.system())
+            mine[-1] = moved
+            return "moved"
+        mine.append(
+            appointment_book(
+                patient=site["patients"][number % PATIENTS],
+                appointment_type=site["type"],
+                provider=provider,
+                location=site["location"],
+                room=site["room"],
+                start=start,
+                by=Actor.system(),
+            )
+        )
+        return "booked"
+    except Conflict as conflict:
+        return f"409 {conflict.code}"
+    except Exception as error:  # a 500 in production: the failure this test is about
+        return f"error {error!r}"
+
+
+def test_a_storm_of_bookings_and_moves_gets_only_bookings_and_409s(site):
+    outcomes: Counter = Counter()
+    lock = threading.Lock()
+    barrier = threading.Barrier(THREADS)
+
+    def run(thread: int) -> None:
+        mine: list[Appointment] = []
+        try:
+            barrier.wait(timeout=60)
+            for round_ in range(ROUNDS):
+                outcome = attempt(site, thread * ROUNDS + round_, mine)
+                with lock:
+                    outcomes[outcome] += 1
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not any(thread.is_alive() for thread in threads), "an attempt never finished"
+
+    assert sum(outcomes.values()) == THREADS * ROUNDS
+    assert set(outcomes) <= {"booked", "moved", "409 slot_taken", "409 patient_busy"}, outcomes
+    assert outcomes["booked"] >= 1 and outcomes["409 slot_taken"] >= 1, outcomes
+    with connection.cursor() as cursor:
+        cursor.execute(OVERLAPS_SQL)
+        assert cursor.fetchone()[0] == 0
