@@ -52,7 +52,7 @@ def parse_args() -> argparse.Namespace:
 
 
 class Clinic:
-    def __init__(self, rng: random.Random):
+    def __init__(self, rng: random.Random, *, code: str = "denver", kind_code: str = "follow_up"):
         from clinic.users.roles import Role
         from clinic.users.services import user_upsert
         from scheduling.models import AppointmentType, WorkingHours
@@ -60,7 +60,7 @@ class Clinic:
 
         self.rng = rng
         self.location = Location.objects.create(
-            code="denver", name="Denver Spine", time_zone="America/Denver"
+            code=code, name=f"{code.title()} Spine", time_zone="America/Denver"
         )
         self.providers = []
         for n in range(PROVIDERS):
@@ -89,7 +89,7 @@ class Clinic:
             for d in range(7)
         )
         self.kind = AppointmentType.objects.create(
-            code="follow_up",
+            code=kind_code,
             name="Follow-up",
             kind="follow_up",
             duration_minutes=VISIT_MINUTES,

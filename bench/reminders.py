@@ -476,17 +476,34 @@ def start_services(args, processes: Processes, folder: Path) -> tuple[list, str,
 def drop_queues(tag: str) -> None:
     import redis
     from django.conf import settings
+    from kombu import Connection
 
-    client = redis.Redis.from_url(settings.CELERY_BROKER_URL, socket_timeout=2)
+    from clinic.brokers import broker_kind
+
     names = [f"{tag}-notifications", f"{tag}-dispatch"]
+    if broker_kind(settings.CELERY_BROKER_URL) == "amqp":  # CELERY_BROKER_URL=amqp://...
+        with Connection(settings.CELERY_BROKER_URL, connect_timeout=3) as connection:
+            for name in names:
+                connection.default_channel.queue_delete(name)
+                connection.default_channel.exchange_delete(name)
+        return
+    client = redis.Redis.from_url(settings.CELERY_BROKER_URL, socket_timeout=2)
     client.delete(*names, *(f"_kombu.binding.{name}" for name in names))
+
+
+def broker_name() -> str:
+    from django.conf import settings
+
+    from clinic.brokers import broker_kind
+
+    return broker_kind(settings.CELERY_BROKER_URL)
 
 
 def print_report(args, runs: list[Run], load_at_start: float) -> None:
     print()
     print(
         f"{args.messages:,} reminders due at once, {args.workers} worker(s) x concurrency "
-        f"{args.concurrency}, email over {args.email}, {len(runs)} runs, load average "
+        f"{args.concurrency}, email over {args.email}, broker {broker_name()}, {len(runs)} runs, load average "
         f"{load_at_start:.2f} at the start"
     )
     header = (

@@ -1,4 +1,4 @@
-"""The Celery app: Redis broker, JSON only, late acks, bounded tasks, beat schedule in code."""
+"""The Celery app: Redis or RabbitMQ broker, JSON only, late acks, bounded tasks, beat in code."""
 
 import functools
 import os
@@ -84,19 +84,8 @@ app.conf.update(
     # Publishing while the broker is down fails fast instead of blocking a web request or
     # the dispatcher; outbox rows wait in PostgreSQL and are handed over on a later run.
     broker_connection_timeout=2,
-    # visibility_timeout: longer than any task may run, so Redis does not redeliver a task
-    # still running. max_retries 0: a publish that finds no connection makes one attempt to
-    # open one and gives up, without kombu's 2 s sleep before a second attempt (a failed
-    # publish closes its pooled connection, so the next publish opens a new one anyway).
-    # socket_connect_timeout/socket_timeout: a broker that does not answer at all (host
-    # gone, half-open connection) fails a publish in seconds, not the OS's minutes. See
-    # docs/decisions/0019-producer-recovery.md.
-    broker_transport_options={
-        "visibility_timeout": 3600,
-        "max_retries": 0,
-        "socket_connect_timeout": 2,
-        "socket_timeout": 5,
-    },
+    # broker_transport_options come from the settings, made for the broker the URL names
+    # (Redis or RabbitMQ): see clinic/brokers.py and docs/decisions/0019-producer-recovery.md.
     worker_hijack_root_logger=False,
     beat_schedule={
         "beat-heartbeat": {

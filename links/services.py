@@ -2,20 +2,29 @@
 a link used twice at once acts once."""
 
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 from django.db import models, transaction
 from django.http import QueryDict
 from django.utils import timezone
 
-from clinic.core.errors import ValidationFailed
+from clinic.core.errors import Conflict, ValidationFailed
 from clinic.users.actor import Actor
 from notifications.kinds import token_digest
-from notifications.models import LinkPurpose, LinkToken
+from notifications.models import VISIT_PURPOSES, LinkPurpose, LinkToken
 from procedures.models import ProcedureOutcome, ProcedureRecord
 from procedures.services import outcome_record
 from scheduling.models import Appointment, AppointmentStatus, WaitlistOffer
-from scheduling.services import appointment_confirm, appointment_move, offer_accept
+from scheduling.services import (
+    appointment_confirm,
+    appointment_move,
+    appointment_reschedule,
+    offer_accept,
+    patient_change_refusal,
+)
+
+from .visits import MAX_BIRTH_DATE_TRIES, offered_time
 
 
 class LinkUnusable(Exception):
@@ -37,11 +46,30 @@ def link_find(token: str, *, lock: bool = False) -> LinkToken:
         raise LinkUnusable("This link was already used. Thank you.", 410)
     if link.expires_at <= timezone.now():
         raise LinkUnusable("This link has expired.", 410)
+    if link.purpose in VISIT_PURPOSES and link.failed_checks >= MAX_BIRTH_DATE_TRIES:
+        raise LinkUnusable(
+            "This link is locked: the date of birth was wrong too many times. Please call "
+            "the clinic to change your visit.",
+            403,
+        )
     return link
 
 
+@transaction.atomic
+def link_birth_date_check(*, token: str, born: date) -> bool:
+    """Whether `born` is the patient's date of birth. A wrong one is counted (and kept, with
+    the request's address, in the link's history) and the link locks at the limit; the row
+    lock makes guesses sent at once count one after the other."""
+    link = link_find(token, lock=True)
+    if link.patient.date_of_birth == born:
+        return True
+    link.failed_checks += 1
+    link.save(update_fields=["failed_checks"])
+    return False
+
+
 def link_subject(link: LinkToken):
-    if link.purpose in (LinkPurpose.CONFIRM, LinkPurpose.CANCEL):
+    if link.purpose in VISIT_PURPOSES:
         return Appointment.objects.select_related("location", "appointment_type").get(
             pk=link.subject_id
         )
@@ -93,8 +121,40 @@ def _cancel(link: LinkToken, data: QueryDict) -> Appointment:
         appointment=Appointment.objects.get(pk=link.subject_id),
         to=AppointmentStatus.CANCELLED,
         by=Actor.message_link(),
-        reason="Cancelled by the patient from a reminder link.",
+        reason="Cancelled by the patient from a link in a message.",
     )
+
+
+def _reschedule(link: LinkToken, data: QueryDict) -> Appointment:
+    """To one of the times the page offered (offered again now: a time taken meanwhile is a
+    field error, and the booking's own rules apply to the patient as in the portal)."""
+    appointment = Appointment.objects.select_related(
+        "location", "appointment_type", "provider", "procedure_order"
+    ).get(pk=link.subject_id)
+    refusal = patient_change_refusal(appointment)
+    if refusal:  # as the service would, before asking which time
+        raise Conflict(refusal, code="too_late_to_change")
+    slot = offered_time(appointment, str(data.get("start", "")))
+    if slot is None:
+        raise ValidationFailed({"start": ["This time is no longer free: choose another one."]})
+    return appointment_reschedule(
+        appointment=appointment, start=slot.start, room=slot.room, by=Actor.message_link()
+    )
+
+
+VISIT_ACTIONS: dict[str, Callable[[LinkToken, QueryDict], Appointment]] = {
+    "confirm": _confirm,
+    "reschedule": _reschedule,
+    "cancel": _cancel,
+}
+
+
+def _manage(link: LinkToken, data: QueryDict) -> Appointment:
+    """The one link of a text message: whichever of confirm, move or cancel is chosen."""
+    action = VISIT_ACTIONS.get(str(data.get("action", "")))
+    if action is None:
+        raise ValidationFailed({"action": ["Choose to confirm, move or cancel the visit."]})
+    return action(link, data)
 
 
 def _survey(link: LinkToken, data: QueryDict) -> ProcedureOutcome:
@@ -134,4 +194,6 @@ ACTIONS: dict[str, Callable[[LinkToken, QueryDict], models.Model]] = {
     LinkPurpose.SURVEY: _survey,
     LinkPurpose.DIARY: _diary,
     LinkPurpose.WAITLIST_OFFER: _accept_offer,
+    LinkPurpose.RESCHEDULE: _reschedule,
+    LinkPurpose.MANAGE: _manage,
 }

@@ -1,6 +1,10 @@
 from django.urls import path
 
-from . import views
+from . import reply_views, views
 
 app_name = "links"
-urlpatterns = [path("m/<str:token>/", views.link_page, name="link")]
+urlpatterns = [
+    # Under /m/ (the message channel in the audit); two segments, so never a link's token.
+    path("m/replies/twilio/", reply_views.twilio_inbound_text, name="twilio-inbound-text"),
+    path("m/<str:token>/", views.link_page, name="link"),
+]

@@ -12,12 +12,15 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from base64 import b64encode
+from email.mime.text import MIMEText
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import EmailMessage, get_connection
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.utils.module_loading import import_string
+
+from .invites import Invite
 
 logger = logging.getLogger(__name__)
 
@@ -168,19 +171,32 @@ class EmailSession:
     def __init__(self) -> None:
         self._connection: Any = None
 
-    def send(self, *, key: str, to: str, subject: str, body: str) -> str:
+    def send(
+        self,
+        *,
+        key: str,
+        to: str,
+        subject: str,
+        body: str,
+        html: str = "",
+        invite: Invite | None = None,
+    ) -> str:
         message_id = f"<{key}@{settings.EMAIL_MESSAGE_ID_DOMAIN}>"
         try:
             if self._connection is None:
                 self._connection = get_connection(fail_silently=False)
                 self._connection.open()
-            email = EmailMessage(
+            email = EmailMultiAlternatives(
                 subject=subject,
                 body=body,
                 to=[to],
                 headers={"Message-ID": message_id, KEY_HEADER: key},
                 connection=self._connection,
             )
+            if html:
+                email.attach_alternative(html, "text/html")
+            if invite is not None:
+                email.attach(invite_part(invite))
             sent = self._connection.send_messages([email])
         except (OSError, ConnectionError) as error:  # smtplib's errors are OSErrors
             self.close()
@@ -194,6 +210,15 @@ class EmailSession:
         if connection is not None:
             with contextlib.suppress(OSError, ConnectionError):  # gone: nothing left on it
                 connection.close()
+
+
+def invite_part(invite: Invite) -> MIMEText:
+    """The calendar file as calendar apps and mail clients look for it: text/calendar with
+    its METHOD as a parameter, attached as invite.ics (RFC 6047 §2.4)."""
+    part = MIMEText(invite.text, "calendar", "utf-8")
+    part.set_param("method", invite.method)
+    part.add_header("Content-Disposition", "attachment", filename="invite.ics")
+    return part
 
 
 def email_delivered(key: str) -> str | None:

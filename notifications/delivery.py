@@ -32,8 +32,11 @@ from .channels import (
 )
 from .clock import after_quiet_hours, in_quiet_hours
 from .consent import NO_CHANNEL, choose_channel
+from .email_html import email_html
+from .invites import Invite
 from .kinds import links_written_together, load_subject, render, stale_reason
 from .models import Channel, Message, MessageState, NotificationPolicy
+from .registry import subject_kind
 
 logger = logging.getLogger(__name__)
 
@@ -92,6 +95,7 @@ class Ready:
     def __init__(self, message: Message) -> None:
         self.message = message
         self.plan = {"enqueued_at": message.enqueued_at, "send_after": message.send_after}
+        self.invite: Invite | None = None
 
 
 @transaction.atomic
@@ -133,6 +137,8 @@ def _prepare_one(message: Message, policy: NotificationPolicy) -> Ready | str:
         return "quiet-hours"
     if not message.body:
         message.email_subject, message.body = render(message, subject, policy)
+    if message.channel == Channel.EMAIL:
+        ready.invite = subject_kind(message.subject_type).invite(message, subject)
     return ready
 
 
@@ -144,7 +150,7 @@ def _send(prepared: Ready | str, senders: Senders, policy: NotificationPolicy) -
         return claimed
     message = prepared.message
     try:
-        provider_id = _hand_over(message, senders)
+        provider_id = _hand_over(message, senders, prepared.invite)
     except DeliveryError as error:
         return _record_failure(message, error, policy)
     Message.objects.filter(pk=message.pk, state=MessageState.SENDING).update(
@@ -210,13 +216,18 @@ def _must_wait_for_morning(message: Message, at: datetime, policy) -> bool:
     return True
 
 
-def _hand_over(message: Message, senders: Senders) -> str:
+def _hand_over(message: Message, senders: Senders, invite: Invite | None) -> str:
     key = str(message.pk)
     patient = message.patient
     if message.channel == Channel.SMS:
         return senders.sms.send(key=key, to=patient.phone, body=message.body)
     return senders.email.send(
-        key=key, to=patient.email, subject=message.email_subject, body=message.body
+        key=key,
+        to=patient.email,
+        subject=message.email_subject,
+        body=message.body,
+        html=email_html(message.body, subject=message.email_subject),
+        invite=invite,
     )
 
 

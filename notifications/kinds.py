@@ -16,6 +16,8 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import reverse
 
+from clinic.core.phones import format_phone
+
 from .models import LinkToken, Message, MessageKind, NotificationPolicy
 from .registry import stale_check, subject_kind
 
@@ -103,7 +105,9 @@ def render(message: Message, subject: Any, policy: NotificationPolicy) -> tuple[
         "first_name": message.patient.first_name,
         "clinic_name": settings.CLINIC_NAME,
         "location": location,
-        "phone": (location.phone if location and location.phone else settings.CLINIC_PHONE),
+        "phone": format_phone(
+            location.phone if location and location.phone else settings.CLINIC_PHONE
+        ),
         "when": when_text(handler.moment(subject), zone) if zone else "",
         "provider": getattr(subject, "provider", None),
         **handler.context(message, subject, policy),

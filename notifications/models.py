@@ -4,9 +4,11 @@ change that causes it, then delivered exactly once by the dispatcher and the sen
 import uuid
 from datetime import time
 
+import pghistory
 from django.db import models
 
 from clinic.audit.reads import PatientData
+from clinic.audit.writes import row_events
 from clinic.core.db import SingleRow, choice_check
 
 
@@ -141,11 +143,23 @@ class LinkPurpose(models.TextChoices):
     SURVEY = "survey", "Outcome survey"
     DIARY = "diary", "Pain diary entry"
     WAITLIST_OFFER = "waitlist_offer", "Accept a waitlist offer"
+    RESCHEDULE = "reschedule", "Move an appointment"
+    MANAGE = "manage", "Confirm, move or cancel an appointment"
 
 
+# A visit's links ask for the patient's date of birth before they show or change anything.
+VISIT_PURPOSES = frozenset(
+    {LinkPurpose.CONFIRM, LinkPurpose.CANCEL, LinkPurpose.RESCHEDULE, LinkPurpose.MANAGE}
+)
+
+
+# Each change of a link (a wrong date of birth counted, its use) is kept with who, from
+# where and when (the request's context); inserts are not: a batch of reminders makes many.
+@pghistory.track(pghistory.UpdateEvent("link_change"), model_name="LinkTokenEvent")
 class LinkToken(models.Model):
     """A link in a message that needs no login. Only a hash of the token is stored; it
-    expires, and the ones that act (survey, diary, confirm, cancel, accept) work once."""
+    expires, and the ones that act (survey, diary, confirm, cancel, accept) work once. A
+    visit's link is locked after a few wrong dates of birth."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     digest = models.CharField(max_length=64, unique=True)
@@ -157,6 +171,9 @@ class LinkToken(models.Model):
     subject_id = models.UUIDField()
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
+    failed_checks = models.PositiveSmallIntegerField(
+        default=0, help_text="Wrong dates of birth entered on the link's page."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -164,6 +181,57 @@ class LinkToken(models.Model):
 
     def __str__(self) -> str:
         return f"Link {self.id}"
+
+
+class ReplyOutcome(models.TextChoices):
+    CONFIRMED = "confirmed", "Confirmed the next visit"
+    CALL_REQUESTED = "call_requested", "Asked the clinic to call"
+    NO_VISIT = "no_visit", "No booked visit ahead"
+    NOT_UNDERSTOOD = "not_understood", "Not understood"
+    UNKNOWN_SENDER = "unknown_sender", "Number of no patient, or of several"
+
+
+@pghistory.track(*row_events())
+class InboundText(PatientData):
+    """A text message a patient sent us (a reply to a reminder), as the SMS provider handed
+    it over. Its words are not kept: only what they meant and what was done. The sender's
+    number is kept as a keyed hash, enough to answer an unknown number only once."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    provider_message_id = models.CharField(
+        max_length=64, unique=True, help_text="The provider's id (Twilio's MessageSid)."
+    )
+    patient = models.ForeignKey(
+        "patients.Patient",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="inbound_texts",
+    )
+    subject_id = models.UUIDField(
+        null=True, blank=True, help_text="The visit the reply was about (its next booked one)."
+    )
+    outcome = models.CharField(max_length=16, choices=ReplyOutcome.choices)
+    sender_digest = models.CharField(max_length=64)
+    reply = models.CharField(
+        max_length=320, blank=True, help_text="What we answered; empty when we stayed silent."
+    )
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+        indexes = [
+            models.Index(
+                fields=["subject_id"],
+                condition=models.Q(outcome="call_requested"),
+                name="inbound_call_request_idx",
+            ),
+            models.Index(fields=["sender_digest", "-received_at"], name="inbound_sender_idx"),
+        ]
+        constraints = [choice_check("outcome", ReplyOutcome, "inbound_outcome_valid")]
+
+    def __str__(self) -> str:
+        return f"Inbound text {self.id}"
 
 
 class NotificationPolicy(SingleRow):

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from .invites import Invite
 from .models import Message, NotificationPolicy
 
 StaleCheck = Callable[[Message, Any, datetime], str | None]
@@ -20,11 +21,13 @@ class SubjectKind:
 
     load: the subject by id, or None when it no longer exists.
     moment: the time the message speaks of (the visit's start, the procedure's time).
-    context: the subject's part of the template context (links, holds, preparation)."""
+    context: the subject's part of the template context (links, holds, preparation).
+    invite: the calendar file an email about it carries, if any."""
 
     load: Callable[[UUID], Any | None]
     moment: Callable[[Any], datetime]
     context: Callable[[Message, Any, NotificationPolicy], dict[str, Any]]
+    invite: Callable[[Message, Any], Invite | None] = lambda message, subject: None
 
 
 _SUBJECTS: dict[str, SubjectKind] = {}

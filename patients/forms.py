@@ -13,6 +13,7 @@ from .models import (
     DrugClass,
     Indication,
     LabKind,
+    Language,
     Patient,
     PatientStatus,
     Payer,
@@ -29,7 +30,7 @@ PATIENT_FIELDSETS = (
     ),
     (
         "Contact and consent",
-        ("phone", "email", "preferred_channel", "consent_sms", "consent_email"),
+        ("phone", "email", "preferred_channel", "consent_sms", "consent_email", "language"),
     ),
     ("Address", ("address_line1", "address_line2", "city", "state", "postal_code")),
     (
@@ -101,6 +102,13 @@ class PatientForm(forms.Form):
     )
     consent_sms = forms.BooleanField(label="Consents to text messages", required=False)
     consent_email = forms.BooleanField(label="Consents to email", required=False)
+    language = forms.TypedChoiceField(
+        label="Language of pages and messages",
+        choices=Language.choices,
+        initial=Language.ENGLISH,
+        required=False,
+        empty_value=Language.ENGLISH,
+    )
 
     address_line1 = _text("Address line 1", "address_line1")
     address_line2 = _text("Address line 2", "address_line2")

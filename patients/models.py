@@ -5,8 +5,11 @@ import pghistory
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex, OpClass
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Upper
+from django.utils.translation import gettext_lazy as _
+from localflavor.us.models import USStateField, USZipCodeField
 
 from clinic.audit.reads import PatientData
 from clinic.audit.writes import row_events
@@ -15,6 +18,8 @@ from clinic.core.db import choice_check
 from .instruments import Instrument
 
 # --- Choices ----------------------------------------------------------------------------
+
+ZIP_PATTERN = r"^\d{5}(-\d{4})?$"
 
 
 class Sex(models.TextChoices):
@@ -31,9 +36,16 @@ class PatientStatus(models.TextChoices):
 
 
 class ContactChannel(models.TextChoices):
-    SMS = "sms", "Text message"
-    EMAIL = "email", "Email"
-    PHONE = "phone", "Phone call"
+    SMS = "sms", _("Text message")
+    EMAIL = "email", _("Email")
+    PHONE = "phone", _("Phone call")
+
+
+class Language(models.TextChoices):
+    """The language of the patient's pages and messages; each named in its own language."""
+
+    ENGLISH = "en", "English"
+    SPANISH = "es", "Español"
 
 
 class BodyRegion(models.TextChoices):
@@ -250,13 +262,25 @@ class Patient(PatientData):
     address_line1 = models.CharField(max_length=200, blank=True)
     address_line2 = models.CharField(max_length=200, blank=True)
     city = models.CharField(max_length=80, blank=True)
-    state = models.CharField(max_length=2, blank=True)
-    postal_code = models.CharField(max_length=10, blank=True)
+    state = USStateField(blank=True, help_text="A US state or territory, as its postal code.")
+    postal_code = USZipCodeField(
+        "ZIP code",
+        blank=True,
+        validators=[
+            RegexValidator(ZIP_PATTERN, _("Enter a ZIP code of 5 digits, or ZIP+4 (80210-1234)."))
+        ],
+    )
     preferred_channel = models.CharField(
         max_length=8, choices=ContactChannel.choices, default=ContactChannel.SMS
     )
     consent_sms = models.BooleanField("consents to text messages", default=False)
     consent_email = models.BooleanField("consents to email", default=False)
+    language = models.CharField(
+        max_length=2,
+        choices=Language.choices,
+        default=Language.ENGLISH,
+        help_text="The language of the patient's pages, emails and text messages.",
+    )
 
     emergency_contact_name = models.CharField(max_length=160, blank=True)
     emergency_contact_relationship = models.CharField(max_length=60, blank=True)
@@ -339,6 +363,7 @@ class Patient(PatientData):
             choice_check("status", PatientStatus, "patient_status_valid"),
             choice_check("sex", Sex, "patient_sex_valid"),
             choice_check("preferred_channel", ContactChannel, "patient_channel_valid"),
+            choice_check("language", Language, "patient_language_valid"),
             models.CheckConstraint(
                 condition=models.Q(date_of_birth__gte="1900-01-01"),
                 name="patient_dob_after_1900",

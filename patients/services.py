@@ -14,6 +14,8 @@ from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Q
 from django.db.models.functions import Concat
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from localflavor.us.us_states import STATES_NORMALIZED
 
 from clinic.core.bounds import date_bound_errors
 from clinic.core.db import concrete_field
@@ -43,6 +45,7 @@ from .models import (
     IntakeSubmission,
     LabKind,
     LabResult,
+    Language,
     Medication,
     Patient,
     PatientMerge,
@@ -71,6 +74,7 @@ DEMOGRAPHIC_FIELDS = (
     "preferred_channel",
     "consent_sms",
     "consent_email",
+    "language",
     "emergency_contact_name",
     "emergency_contact_relationship",
     "emergency_contact_phone",
@@ -90,7 +94,7 @@ DEMOGRAPHIC_FIELDS = (
 INTAKE_DEMOGRAPHIC_FIELDS = tuple(
     name
     for name in DEMOGRAPHIC_FIELDS
-    if name not in ("home_location", "payer", "status", "needs_verification")
+    if name not in ("home_location", "payer", "status", "needs_verification", "language")
 )
 
 # An entry of one of the chart's lists.
@@ -134,10 +138,28 @@ def _normalise_contact(fields: dict) -> dict:
                 errors[name] = exc.messages
     if "email" in fields:
         fields["email"] = (fields["email"] or "").strip().lower()
+    if isinstance(fields.get("state"), str):
+        fields["state"] = us_state_code(fields["state"])
+    if isinstance(fields.get("postal_code"), str):
+        fields["postal_code"] = zip_code(fields["postal_code"])
     for name in ("legal_first_name", "legal_last_name", "preferred_name"):
         if isinstance(fields.get(name), str):
             fields[name] = fields[name].strip()
     return errors
+
+
+def us_state_code(text: str) -> str:
+    """A state or territory as its postal code: "Colorado", "colorado" or "co" is "CO".
+    Anything else is kept as typed, for the field's validation to refuse whole (never cut
+    to two letters)."""
+    text = text.strip()
+    return STATES_NORMALIZED.get(text.lower(), text)
+
+
+def zip_code(text: str) -> str:
+    """A ZIP code with its ZIP+4 dash: nine digits typed together are 80210-1234."""
+    text = text.strip()
+    return f"{text[:5]}-{text[5:]}" if len(text) == 9 and text.isdigit() else text
 
 
 def _birth_date_errors(born) -> dict:
@@ -196,6 +218,17 @@ def patient_update(*, patient: Patient, **changes) -> Patient:
         patient.refresh_from_db()  # the caller keeps a record as stored, not the bad values
         raise
     patient.save()
+    return patient
+
+
+@transaction.atomic
+def patient_set_language(*, by: Actor, patient: Patient, language: str) -> Patient:
+    """The language of the patient's pages and messages, as they chose it in the portal."""
+    if language not in Language.values:
+        raise ValidationFailed({"language": [_("Choose English or Spanish.")]})
+    if patient.language != language:
+        patient.language = language
+        patient.save(update_fields=["language", "updated_at"])
     return patient
 
 

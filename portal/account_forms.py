@@ -1,33 +1,38 @@
 """Forms of the account pages. They parse input; the rules live in portal/accounts.py."""
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import PasswordResetForm, SetPasswordForm
 from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
 
 from clinic.core.errors import ValidationFailed
-from patients.models import ContactChannel
+from patients.models import ContactChannel, Language
 
 from . import accounts
 
+if TYPE_CHECKING:
+    from django.utils.functional import _StrOrPromise as StrOrPromise
+
 DATE_INPUT_FORMATS = ["%Y-%m-%d", "%m/%d/%Y"]
-YES_NO = [("yes", "Yes"), ("no", "No")]
+YES_NO = [("yes", _("Yes")), ("no", _("No"))]
 
 
 def _yes(value: str) -> bool:
     return value == "yes"
 
 
-def _yes_no(label: str, help_text: str) -> forms.TypedChoiceField:
+def _yes_no(label: "StrOrPromise", help_text: "StrOrPromise") -> forms.TypedChoiceField:
     return forms.TypedChoiceField(
         label=label,
         choices=YES_NO,
         coerce=_yes,
         widget=forms.RadioSelect,
         help_text=help_text,
-        error_messages={"required": "Choose yes or no."},
+        error_messages={"required": _("Choose yes or no.")},
     )
 
 
@@ -41,6 +46,11 @@ def add_service_errors(form: forms.Form, error: ValidationFailed) -> None:
         form.add_error(None, error.detail)
 
 
+def _page_language() -> str:
+    language = translation.get_language() or Language.ENGLISH
+    return language if language in Language.values else Language.ENGLISH
+
+
 class AccountForm(forms.Form):
     """Labels without a trailing colon, as the rest of the patient pages show them."""
 
@@ -51,77 +61,92 @@ class AccountForm(forms.Form):
 
 class RegistrationForm(AccountForm):
     legal_first_name = forms.CharField(
-        label="Legal first name",
+        label=_("Legal first name"),
         max_length=accounts.NAME_MAX_LENGTH,
-        error_messages={"required": "Enter your legal first name."},
+        error_messages={"required": _("Enter your legal first name.")},
         widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
     )
     legal_last_name = forms.CharField(
-        label="Legal last name",
+        label=_("Legal last name"),
         max_length=accounts.NAME_MAX_LENGTH,
-        error_messages={"required": "Enter your legal last name."},
+        error_messages={"required": _("Enter your legal last name.")},
         widget=forms.TextInput(attrs={"autocomplete": "family-name"}),
     )
     date_of_birth = forms.DateField(
-        label="Date of birth",
+        label=_("Date of birth"),
         input_formats=DATE_INPUT_FORMATS,
-        help_text="For example 1970-03-21 or 03/21/1970.",
+        help_text=_("For example 1970-03-21 or 03/21/1970."),
         error_messages={
-            "required": "Enter your date of birth.",
-            "invalid": "Enter a real date, for example 1970-03-21.",
+            "required": _("Enter your date of birth."),
+            "invalid": _("Enter a real date, for example 1970-03-21."),
         },
         widget=forms.DateInput(attrs={"type": "date", "autocomplete": "bday"}, format="%Y-%m-%d"),
     )
     email = forms.EmailField(
-        label="Email address",
+        label=_("Email address"),
         max_length=accounts.EMAIL_MAX_LENGTH,
-        help_text="You will sign in with it. We send a link to confirm it.",
+        help_text=_("You will sign in with it. We send a link to confirm it."),
         error_messages={
-            "required": "Enter your email address.",
-            "invalid": "Enter an email address such as name@example.com.",
+            "required": _("Enter your email address."),
+            "invalid": _("Enter an email address such as name@example.com."),
         },
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
     phone = forms.CharField(
-        label="Mobile or home phone (optional)",
+        label=_("Mobile or home phone (optional)"),
         max_length=32,
         required=False,
-        help_text="Needed for text messages or calls. For example (919) 555-0123.",
+        help_text=_("Needed for text messages or calls. For example (919) 555-0123."),
         widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
     )
     preferred_channel = forms.ChoiceField(
-        label="How should we contact you?",
+        label=_("How should we contact you?"),
         choices=ContactChannel.choices,
         widget=forms.RadioSelect,
-        error_messages={"required": "Choose how we should contact you."},
+        error_messages={"required": _("Choose how we should contact you.")},
     )
     consent_sms = _yes_no(
-        "May we send you text messages?",
-        "Appointment reminders and follow-up questions. Message and data rates may apply.",
+        _("May we send you text messages?"),
+        _("Appointment reminders and follow-up questions. Message and data rates may apply."),
     )
     consent_email = _yes_no(
-        "May we send you email?", "Appointment reminders and follow-up questions."
+        _("May we send you email?"), _("Appointment reminders and follow-up questions.")
+    )
+    language = forms.ChoiceField(
+        label=_("Language for your pages, emails and text messages"),
+        choices=Language.choices,
+        widget=forms.RadioSelect,
+        required=False,  # a form without it: the language the page is shown in
     )
     password = forms.CharField(
-        label="Password",
+        label=_("Password"),
         strip=False,
         help_text=" ".join(password_validation.password_validators_help_texts()),
-        error_messages={"required": "Choose a password."},
+        error_messages={"required": _("Choose a password.")},
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
     password_confirm = forms.CharField(
-        label="Repeat the password",
+        label=_("Repeat the password"),
         strip=False,
-        error_messages={"required": "Type the password again."},
+        error_messages={"required": _("Type the password again.")},
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["language"].initial = _page_language()
+        # Django's own help texts, in the page's language (not the one at import).
+        self.fields["password"].help_text = " ".join(
+            password_validation.password_validators_help_texts()
+        )
 
     def clean(self) -> dict[str, Any]:
         super().clean()
         data = self.cleaned_data
+        data["language"] = data.get("language") or _page_language()
         password, again = data.get("password"), data.get("password_confirm")
         if password and again and password != again:
-            self.add_error("password_confirm", "The two passwords do not match.")
+            self.add_error("password_confirm", _("The two passwords do not match."))
         return data
 
     def service_arguments(self) -> dict:
@@ -145,10 +170,10 @@ class PortalPasswordResetForm(PasswordResetForm):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
-        self.fields["email"].label = "Email address"
+        self.fields["email"].label = _("Email address")
         self.fields["email"].error_messages = {
-            "required": "Enter your email address.",
-            "invalid": "Enter an email address such as name@example.com.",
+            "required": _("Enter your email address."),
+            "invalid": _("Enter an email address such as name@example.com."),
         }
         self.matched_users = 0
 
@@ -179,4 +204,4 @@ class PortalSetPasswordForm(SetPasswordForm):
         self.fields["new_password1"].help_text = " ".join(
             password_validation.password_validators_help_texts()
         )
-        self.fields["new_password2"].label = "Repeat the new password"
+        self.fields["new_password2"].label = _("Repeat the new password")

@@ -29,14 +29,16 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from clinic.core.errors import DomainError, ValidationFailed
 from clinic.core.phones import format_phone, normalize_phone
 from clinic.users.actor import Actor
 from clinic.users.roles import Role
 from clinic.users.services import user_set_role
-from patients.models import ContactChannel
+from patients.models import ContactChannel, Language
 from patients.services import patient_create
 
 from .models import Registration
@@ -61,14 +63,16 @@ class RegistrationLinkInvalid(DomainError):
 
     STATUS = {"unknown": 404, "expired": 410, "used": 409, "account_exists": 409}
     DETAIL = {
-        "unknown": "This link is not valid. It may have been copied incompletely.",
-        "expired": "This link has expired.",
-        "used": "This link was already used: your account exists. Please sign in.",
-        "account_exists": "An account with this email address already exists. Please sign in.",
+        "unknown": gettext_lazy("This link is not valid. It may have been copied incompletely."),
+        "expired": gettext_lazy("This link has expired."),
+        "used": gettext_lazy("This link was already used: your account exists. Please sign in."),
+        "account_exists": gettext_lazy(
+            "An account with this email address already exists. Please sign in."
+        ),
     }
 
     def __init__(self, code: str):
-        super().__init__(self.DETAIL[code], code=code)
+        super().__init__(str(self.DETAIL[code]), code=code)
         self.status_code = self.STATUS[code]
 
 
@@ -111,7 +115,7 @@ def email_context(**extra) -> dict:
 
 def account_email_subject() -> str:
     """One neutral subject for every registration email, whichever path sent it."""
-    return f"Your {settings.CLINIC_NAME} patient portal account"
+    return _("Your %(clinic)s patient portal account") % {"clinic": settings.CLINIC_NAME}
 
 
 def _send(*, to: str, subject: str, template: str, context: dict) -> None:
@@ -121,7 +125,7 @@ def _send(*, to: str, subject: str, template: str, context: dict) -> None:
     except (SMTPException, OSError) as exc:
         logger.warning("account email not sent: %s", type(exc).__name__)
         raise EmailNotSent(
-            "We could not send the email just now. Please try again in a few minutes."
+            _("We could not send the email just now. Please try again in a few minutes.")
         ) from None
 
 
@@ -148,8 +152,8 @@ def _registration_errors(
             errors.setdefault(field, []).extend(messages)
 
     add("email", _email_errors(email))
-    add("legal_first_name", _name_errors(legal_first_name, "first name"))
-    add("legal_last_name", _name_errors(legal_last_name, "last name"))
+    add("legal_first_name", _name_errors(legal_first_name, _("Enter your legal first name.")))
+    add("legal_last_name", _name_errors(legal_last_name, _("Enter your legal last name.")))
     add("date_of_birth", _birth_date_errors(date_of_birth))
     try:
         phone = normalize_phone(phone or "")
@@ -169,35 +173,35 @@ def _registration_errors(
 
 def _email_errors(email: str) -> list[str]:
     if not email:
-        return ["Enter your email address."]
+        return [_("Enter your email address.")]
     try:
         validate_email(email)
     except ValidationError:
-        return ["Enter an email address such as name@example.com."]
+        return [_("Enter an email address such as name@example.com.")]
     if len(email) > EMAIL_MAX_LENGTH:
-        return [f"Use an address of at most {EMAIL_MAX_LENGTH} characters."]
+        return [_("Use an address of at most %(count)d characters.") % {"count": EMAIL_MAX_LENGTH}]
     try:
         UnicodeUsernameValidator()(email)
     except ValidationError:
-        return ["This address cannot be used to sign in; please use another."]
+        return [_("This address cannot be used to sign in; please use another.")]
     return []
 
 
-def _name_errors(value: str, what: str) -> list[str]:
+def _name_errors(value: str, missing: str) -> list[str]:
     if not value:
-        return [f"Enter your legal {what}."]
+        return [missing]
     if len(value) > NAME_MAX_LENGTH:
-        return [f"Use at most {NAME_MAX_LENGTH} characters."]
+        return [_("Use at most %(count)d characters.") % {"count": NAME_MAX_LENGTH}]
     return []
 
 
 def _birth_date_errors(date_of_birth: object) -> list[str]:
     if not isinstance(date_of_birth, date):
-        return ["Enter your date of birth, for example 1970-03-21."]
+        return [_("Enter your date of birth, for example 1970-03-21.")]
     if date_of_birth > timezone.localdate():
-        return ["The date of birth cannot be in the future."]
+        return [_("The date of birth cannot be in the future.")]
     if date_of_birth < EARLIEST_BIRTH_DATE:
-        return ["Check the year of birth."]
+        return [_("Check the year of birth.")]
     return []
 
 
@@ -206,18 +210,18 @@ def _contact_errors(
 ) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     if preferred_channel not in ContactChannel.values:
-        errors["preferred_channel"] = ["Choose how we should contact you."]
+        errors["preferred_channel"] = [_("Choose how we should contact you.")]
     for field, value in (("consent_sms", consent_sms), ("consent_email", consent_email)):
         if not isinstance(value, bool):
-            errors[field] = ["Choose yes or no."]
+            errors[field] = [_("Choose yes or no.")]
     if not phone_given and preferred_channel in ("sms", "phone"):
-        errors["phone"] = ["Enter a phone number to be reached by text message or phone."]
+        errors["phone"] = [_("Enter a phone number to be reached by text message or phone.")]
     if preferred_channel == ContactChannel.SMS and consent_sms is False:
         errors.setdefault("consent_sms", []).append(
-            "To be reached by text message, answer yes here."
+            _("To be reached by text message, answer yes here.")
         )
     if preferred_channel == ContactChannel.EMAIL and consent_email is False:
-        errors.setdefault("consent_email", []).append("To be reached by email, answer yes here.")
+        errors.setdefault("consent_email", []).append(_("To be reached by email, answer yes here."))
     return errors
 
 
@@ -248,6 +252,7 @@ def registration_start(
     preferred_channel: str,
     consent_sms: bool,
     consent_email: bool,
+    language: str = Language.ENGLISH,
 ) -> Registration:
     """Record a registration request and send its one email.
 
@@ -269,6 +274,8 @@ def registration_start(
         consent_sms=consent_sms,
         consent_email=consent_email,
     )
+    if language not in Language.values:
+        errors["language"] = [_("Choose English or Spanish.")]
     if errors:
         raise ValidationFailed(errors)
 
@@ -282,6 +289,7 @@ def registration_start(
         token_digest=token_digest(token),
         created_at=now,
         expires_at=now + timedelta(hours=hours),
+        language=language,
     )
     if existing:
         registration.for_existing_account = True
@@ -301,7 +309,8 @@ def registration_start(
             verify_url=_absolute(reverse("verify", kwargs={"token": token})), hours=hours
         )
     registration.save()
-    _send(to=email, subject=account_email_subject(), template=template, context=context)
+    with translation.override(language):  # the email speaks the language chosen on the form
+        _send(to=email, subject=account_email_subject(), template=template, context=context)
     return registration
 
 
@@ -353,6 +362,7 @@ def registration_verify(*, token: str):
         preferred_channel=registration.preferred_channel,
         consent_sms=registration.consent_sms,
         consent_email=registration.consent_email,
+        language=registration.language,
         needs_verification=True,
     )
     registration.verified_at = timezone.now()

@@ -34,6 +34,9 @@ class BookStartForm(forms.Form):
         model_choice_field(self, "provider").queryset = Provider.objects.filter(
             is_active=True
         ).order_by("last_name")
+        home = patient.home_location
+        if home is not None and home.is_active:  # the patient's own clinic, preselected
+            self.initial.setdefault("location", home.pk)
 
     def clean(self) -> dict[str, Any]:
         super().clean()

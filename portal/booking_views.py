@@ -1,22 +1,25 @@
-"""The patient's booking pages: choose a visit, see free times day by day in the location's
-time zone, book, and manage upcoming visits. Views parse input and call the scheduling
+"""The patient's booking pages: choose a visit, see a week of free times in the location's
+time zone (a day strip on phones), book, and manage upcoming visits. Views parse input and call the scheduling
 services; the rules (notice, horizon, the cap, the change cutoff) are enforced there, so
 the API obeys them too."""
 
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from itertools import count
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from clinic.core.bounds import parse_bounded_date
 from clinic.core.errors import Conflict, ValidationFailed
 from clinic.core.ratelimit import limit_posts
+from clinic.core.times import zone_for_people
 from clinic.users.access import role_required
 from clinic.users.actor import Actor
 from clinic.users.roles import Role
@@ -59,7 +62,8 @@ def book_start(request):
 
 
 class Search:
-    """What the times page is looking for, from its query string."""
+    """What the times page is looking for, from its query string: what, where, with whom,
+    and the first day of the week shown (None: the first day with free times)."""
 
     def __init__(self, request, patient):
         params = request.GET if request.method == "GET" else request.POST
@@ -76,11 +80,10 @@ class Search:
         else:
             self.choice = booking.choice_for(patient, params.get("what", ""))
             self.location = booking.location_for(params.get("location"))
-        self.provider = booking.provider_for(self.location, self.choice, params.get("provider"))
-        default = None
-        if self.rescheduling is not None:  # start on the visit's own day
-            default = self.rescheduling.start.astimezone(self.location.zone).date().isoformat()
-        self.day = _day(params.get("day") or default, self.location)
+        self.provider = booking.provider_or_anyone(
+            self.location, self.choice, params.get("provider")
+        )
+        self.start = _start(params.get("day"), self.location)
 
     def query(self, **changes) -> str:
         values = {
@@ -88,17 +91,20 @@ class Search:
             "reschedule": str(self.rescheduling.pk) if self.rescheduling else "",
             "location": str(self.location.pk),
             "provider": str(self.provider.pk) if self.provider else "",
-            "day": self.day.isoformat(),
+            "day": self.start.isoformat() if self.start else "",
         } | changes
         return urlencode({key: value for key, value in values.items() if value})
 
 
-def _day(text, location) -> date:
+def _start(text, location) -> date | None:
+    """The week's first day as asked (never before today), or None when not asked."""
+    if not text:
+        return None
     today = timezone.now().astimezone(location.zone).date()
     try:
-        return max(parse_bounded_date(text), today) if text else today
+        return max(parse_bounded_date(text), today)
     except ValueError:
-        return today
+        return None
 
 
 def _slot_value(slot) -> str:
@@ -106,29 +112,70 @@ def _slot_value(slot) -> str:
     return f"{slot.start.isoformat()}|{slot.provider.pk}|{room}"
 
 
-def _times_context(search: Search, slots: list, **extra) -> dict:
-    zone = search.location.zone
-    today = timezone.now().astimezone(zone).date()
-    next_day = None
-    if not slots:
-        next_day = booking.next_free_day(
-            choice=search.choice,
-            location=search.location,
-            provider=search.provider,
-            after=search.day,
-        )
+DAY_PARTS = ((_("Morning"), "morning"), (_("Afternoon"), "afternoon"))
+
+
+def _week_days(week: booking.Week) -> list[dict]:
+    """The week's days for the template, each time a radio with an id unique in the page."""
+    ids = count(1)
+    return [
+        {
+            "column": column,
+            "parts": [
+                {
+                    "label": label,
+                    "slots": [
+                        {"id": f"slot-{next(ids)}", "value": _slot_value(s), "slot": s}
+                        for s in getattr(column, part)
+                    ],
+                }
+                for label, part in DAY_PARTS
+                if getattr(column, part)
+            ],
+        }
+        for column in week.days
+    ]
+
+
+def _times_context(search: Search, week: booking.Week, **extra) -> dict:
+    today = timezone.now().astimezone(search.location.zone).date()
+    step = timedelta(days=booking.WEEK_DAYS)
     return {
         "search": search,
-        "slots": [{"value": _slot_value(s), "local": s.local_start, "slot": s} for s in slots],
-        "previous_query": search.query(day=(search.day - timedelta(days=1)).isoformat())
-        if search.day > today
+        "week": week,
+        "days": _week_days(week),
+        "zone_name": zone_for_people(timezone.now(), search.location),
+        "locations": [] if search.rescheduling else list(booking.locations()),
+        "next_available": [
+            {
+                "provider": entry.provider,
+                "slot": entry.slot,
+                "query": search.query(
+                    provider=str(entry.provider.pk),
+                    day=entry.slot.local_start.date().isoformat(),
+                )
+                if entry.slot
+                else "",
+            }
+            for entry in week.next_available
+        ],
+        "previous_query": search.query(day=max(week.start - step, today).isoformat())
+        if week.start > today
         else None,
-        "next_query": search.query(day=(search.day + timedelta(days=1)).isoformat()),
-        "next_free_query": search.query(day=next_day.isoformat()) if next_day else None,
+        "next_query": search.query(day=(week.start + step).isoformat()),
         "idempotency_key": uuid.uuid4().hex,
         "refusal": patient_change_refusal(search.rescheduling) if search.rescheduling else None,
         **extra,
     }
+
+
+def _week(search: Search, start: date | None = None) -> booking.Week:
+    return booking.week_view(
+        choice=search.choice,
+        location=search.location,
+        provider=search.provider,
+        start=start or search.start,
+    )
 
 
 @patient_only
@@ -140,10 +187,7 @@ def book_times(request):
     search = Search(request, patient)
     if request.method == "POST":
         return _book(request, patient, search)
-    slots = booking.day_slots(
-        choice=search.choice, location=search.location, provider=search.provider, day=search.day
-    )
-    return render(request, "portal/booking/times.html", _times_context(search, slots))
+    return render(request, "portal/booking/times.html", _times_context(search, _week(search)))
 
 
 def _parse_slot(value: str):
@@ -162,6 +206,16 @@ def _book(request, patient, search: Search):
     if parsed is None:
         return _times_again(request, search, 400, field_error="Choose one of the free times.")
     start, provider, room = parsed
+    if not request.POST.get("same_day_ok"):
+        others = booking.same_day_visits(
+            patient,
+            start=start,
+            location=search.location,
+            moving=search.rescheduling,
+            idempotency_key=request.POST.get("idempotency_key", "")[:80],
+        )
+        if others:
+            return _confirm_same_day(request, search, start, provider, others)
     try:
         appointment = _book_or_move(request, patient, search, start, provider, room)
     except Conflict as error:
@@ -170,6 +224,22 @@ def _book(request, patient, search: Search):
         detail = " ".join(m for msgs in error.fields.values() for m in msgs) or error.detail
         return _times_again(request, search, 400, field_error=detail, wanted=start)
     return redirect("portal:appointment-booked", appointment_id=appointment.pk)
+
+
+def _confirm_same_day(request, search: Search, start: datetime, provider, others: list):
+    """A second visit on one day is often a slip: the patient says yes once more (the same
+    form again, with same_day_ok), or goes back to choose another time."""
+    context = {
+        "search": search,
+        "start": start,
+        "provider": provider,
+        "others": others,
+        "slot": request.POST.get("slot", ""),
+        "idempotency_key": request.POST.get("idempotency_key", "")[:80],
+        "back_query": search.query(day=start.astimezone(search.location.zone).date().isoformat()),
+        "zone_name": zone_for_people(start, search.location),
+    }
+    return render(request, "portal/booking/confirm_same_day.html", context)
 
 
 def _book_or_move(request, patient, search, start, provider, room):
@@ -197,14 +267,18 @@ def _book_or_move(request, patient, search, start, provider, room):
 def _times_again(request, search, status, *, field_error="", conflict="", wanted=None):
     """The times page again, with what went wrong and the free times nearest the wanted one:
     a lost race is never a dead end."""
-    slots = booking.day_slots(
-        choice=search.choice, location=search.location, provider=search.provider, day=search.day
-    )
+    start = search.start
+    if wanted is not None and start is None:
+        start = wanted.astimezone(search.location.zone).date()
     alternatives = []
     if wanted is not None:
         alternatives = _alternatives(search, wanted)
     context = _times_context(
-        search, slots, field_error=field_error, conflict=conflict, alternatives=alternatives
+        search,
+        _week(search, start),
+        field_error=field_error,
+        conflict=conflict,
+        alternatives=alternatives,
     )
     return render(request, "portal/booking/times.html", context, status=status)
 
@@ -250,12 +324,19 @@ def appointment_calendar(request, appointment_id):
 
 @dataclass(frozen=True)
 class UpcomingVisit:
-    """An upcoming visit on My appointments: why the patient may not change it online (None
-    when they may) and the medicine holds its procedure asks for."""
+    """An upcoming visit on My appointments: the portal's one reading of it, and why the
+    patient may not change it online (None when they may)."""
 
-    appointment: Appointment
+    visit: booking.PortalVisit
     refusal: str | None
-    holds: list[str]
+
+    @property
+    def appointment(self) -> Appointment:
+        return self.visit.appointment
+
+    @property
+    def preparation(self):
+        return self.visit.preparation
 
 
 @patient_only
@@ -267,19 +348,14 @@ def my_appointments(request):
     policy = BookingPolicy.current()
     upcoming = [
         UpcomingVisit(
-            appointment,
+            visit,
             refusal=(
-                patient_change_refusal(appointment, policy=policy)
-                if appointment.status == AppointmentStatus.BOOKED
-                else "You have checked in."
+                patient_change_refusal(visit.appointment, policy=policy)
+                if visit.appointment.status == AppointmentStatus.BOOKED
+                else str(_("You have checked in."))
             ),
-            holds=[
-                f["reason"]
-                for f in appointment.findings
-                if (f.get("details") or {}).get("hold_start") and f.get("severity") != "info"
-            ],
         )
-        for appointment in overview["upcoming"]
+        for visit in overview["upcoming"]
     ]
     context = {**overview, "upcoming": upcoming}
     return render(request, "portal/booking/appointments.html", context)

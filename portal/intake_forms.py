@@ -10,10 +10,13 @@ only parses input and words its messages for a patient.
 from dataclasses import dataclass
 from typing import Any
 
+import phonenumbers
 from django import forms
 from django.forms import formset_factory
+from localflavor.us.us_states import STATE_CHOICES
 
 from clinic.core.db import max_length
+from clinic.core.phones import format_phone
 from patients.models import (
     AllergySeverity,
     BodyRegion,
@@ -24,6 +27,7 @@ from patients.models import (
     ProcedureAllergyClass,
 )
 from patients.questionnaire import ONSET_CHOICES, RED_FLAGS, TEXT_LIMIT
+from patients.services import PHONE_FIELDS
 
 MAX_ROWS = 30
 
@@ -203,8 +207,18 @@ class AboutForm(StepForm):
     address_line1 = _text("Address line 1", "address_line1", "address-line1")
     address_line2 = _text("Address line 2", "address_line2", "address-line2")
     city = _text("City or town", "city", "address-level2")
-    state = _text("State", "state", "address-level1", help_text="Two letters, for example NC.")
-    postal_code = _text("ZIP code", "postal_code", "postal-code")
+    state = forms.ChoiceField(
+        label="State",
+        choices=[("", "Choose a state")] + [(code, name) for code, name in STATE_CHOICES],
+        required=False,
+        widget=forms.Select(attrs={"autocomplete": "address-level1"}),
+    )
+    postal_code = _text(
+        "ZIP code",
+        "postal_code",
+        "postal-code",
+        help_text="5 digits, or ZIP+4 such as 80210-1234.",
+    )
 
     emergency_contact_name = _text("Name", "emergency_contact_name", "off")
     emergency_contact_relationship = _text(
@@ -231,7 +245,8 @@ class AboutForm(StepForm):
             self.initial = self.chart_values()
 
     def chart_values(self) -> dict:
-        return {name: getattr(self.patient, name) or "" for name in self.base_fields}
+        values = {name: getattr(self.patient, name) or "" for name in self.base_fields}
+        return values | {name: _shown_phone(values[name]) for name in PHONE_FIELDS}
 
     def initial_of(self, section) -> dict:
         return self.chart_values() | dict(section or {})
@@ -255,7 +270,26 @@ class AboutForm(StepForm):
         section: dict[str, Any] = self.section or {}
         if not section:
             return [("Changes to your details", "None")]
-        return [(self.label_of(name), value or "(left blank)") for name, value in section.items()]
+        return [
+            (self.label_of(name), _shown_value(name, value) or "(left blank)")
+            for name, value in section.items()
+        ]
+
+
+def _shown_phone(number: str) -> str:
+    """A stored number in its national form, (919) 555-0100; as typed if it is not one."""
+    try:
+        return format_phone(number)
+    except phonenumbers.NumberParseException:
+        return number
+
+
+def _shown_value(name: str, value) -> str:
+    if name in PHONE_FIELDS and value:
+        return _shown_phone(str(value))
+    if name == "state" and value:
+        return dict(STATE_CHOICES).get(value, value)
+    return value
 
 
 # --- 2. Your pain -------------------------------------------------------------------------

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from patients.models import ContactChannel
+from patients.models import ContactChannel, Language
 
 
 class Registration(models.Model):
@@ -30,6 +30,12 @@ class Registration(models.Model):
     preferred_channel = models.CharField(max_length=8, choices=ContactChannel.choices, blank=True)
     consent_sms = models.BooleanField(default=False)
     consent_email = models.BooleanField(default=False)
+    language = models.CharField(
+        max_length=2,
+        choices=Language.choices,
+        default=Language.ENGLISH,
+        help_text="Chosen on the form: the language of the email and of the patient's record.",
+    )
     # A make_password() hash; cleared once the account exists.
     password_hash = models.CharField(max_length=128, blank=True)
     created_at = models.DateTimeField()
@@ -67,6 +73,9 @@ class Registration(models.Model):
                     verified_at__isnull=True,
                 ),
                 name="registration_existing_keeps_nothing",
+            ),
+            models.CheckConstraint(
+                condition=Q(language__in=Language.values), name="registration_language_valid"
             ),
             models.CheckConstraint(
                 condition=Q(for_existing_account=True) | Q(date_of_birth__isnull=False),

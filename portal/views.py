@@ -1,5 +1,3 @@
-from dataclasses import dataclass
-from datetime import date
 from typing import TYPE_CHECKING, TypedDict
 
 from django.db.models import Exists, OuterRef
@@ -8,8 +6,8 @@ from django.shortcuts import render
 from clinic.users.access import role_required
 from clinic.users.roles import Role
 from patients.models import IntakeStatus, IntakeSubmission, Patient
-from procedures.models import ProcedureType
-from scheduling.selectors import upcoming_visits
+
+from .booking import upcoming_for_patient
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -21,28 +19,6 @@ class IntakeFlags(TypedDict):
     intake_draft: bool
     intake_waiting: bool
     intake_reviewed: bool
-
-
-@dataclass(frozen=True)
-class UpcomingProcedure:
-    """A booked procedure visit as the home page shows it: the procedure, its local day."""
-
-    procedure_type: ProcedureType
-    planned_date: date
-
-
-def _upcoming_procedures(patient: Patient) -> list[UpcomingProcedure]:
-    """The patient's procedure visits still ahead, from the same selector as My
-    appointments (an order without a booked visit is not an upcoming procedure)."""
-    visits = upcoming_visits(patient).filter(procedure_order__isnull=False)
-    return [
-        UpcomingProcedure(
-            procedure_type=visit.procedure_order.procedure_type,
-            planned_date=visit.start.astimezone(visit.location.zone).date(),
-        )
-        for visit in visits
-        if visit.procedure_order is not None
-    ]
 
 
 def _own_patient_with_intake(user) -> "WithAnnotations[Patient, IntakeFlags] | None":
@@ -77,7 +53,7 @@ def portal_home(request):
     patient = _own_patient_with_intake(request.user)
     context = {
         "patient": patient,
-        "upcoming_procedures": _upcoming_procedures(patient) if patient else [],
+        "upcoming": upcoming_for_patient(patient) if patient else [],
         "intake_status": _intake_status(patient),
     }
     return render(request, "portal/home.html", context)

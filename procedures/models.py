@@ -363,6 +363,8 @@ class ProcedureOrder(PatientData):
 
     class Meta:
         ordering = ["-ordered_at"]
+        # The order list's page (newest first) read from the index, not a sort of the table.
+        indexes = [models.Index(fields=["-ordered_at"], name="order_newest_idx")]
         constraints = [
             choice_check("status", OrderStatus, "order_status_valid"),
             choice_check("auth_status", AuthStatus, "order_auth_valid"),
@@ -501,7 +503,11 @@ class ProcedureRecord(PatientData):
 
     class Meta:
         ordering = ["-performed_at"]
-        indexes = [models.Index(fields=["patient", "-performed_at"], name="record_patient_idx")]
+        indexes = [
+            models.Index(fields=["patient", "-performed_at"], name="record_patient_idx"),
+            # The record list's page (newest first) read from the index, not a sort of the table.
+            models.Index(fields=["-performed_at"], name="record_newest_idx"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(pre_nrs__lte=10), name="record_pre_nrs_range"

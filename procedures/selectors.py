@@ -32,15 +32,23 @@ def order_for(user, order_id) -> ProcedureOrder:
 
 
 def records_visible_to(user) -> QuerySet[ProcedureRecord]:
+    """With what a row of the list shows beside ids: the kind of procedure, who recorded it
+    and the follow-ups. Joining the other links too made PostgreSQL plan a seven-table join
+    for every page (planning took longer than the page)."""
     if not user.has_role(*CLINICAL_ROLES):
         return ProcedureRecord.objects.none()
-    return ProcedureRecord.objects.select_related(
-        "procedure_type", "recorded_by", "patient", "performer", "location", "steroid", "order"
-    ).prefetch_related("outcomes")
+    return ProcedureRecord.objects.select_related("procedure_type", "recorded_by").prefetch_related(
+        "outcomes"
+    )
 
 
 def record_for(user, record_id) -> ProcedureRecord:
+    """One record with everything its page shows."""
     try:
-        return records_visible_to(user).get(pk=record_id)
+        return (
+            records_visible_to(user)
+            .select_related("patient", "performer", "location", "steroid", "order")
+            .get(pk=record_id)
+        )
     except (ProcedureRecord.DoesNotExist, *NOT_AN_ID):
         raise Http404 from None

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from clinic.core.bounds import availability_cap_days
+from clinic.core.dbrouter import reading_from_replica
 from clinic.core.errors import ValidationFailed
 from clinic.core.ratelimit import BookingThrottle
 from clinic.users.access import IsClinicStaff
@@ -76,6 +77,7 @@ class AvailabilityApi(APIView):
         responses=SlotSerializer(many=True),
         operation_id="availability",
     )
+    @reading_from_replica()
     def get(self, request):
         staff = request.user.is_clinic_staff
         query = AvailabilityQuerySerializer(data=request.query_params, context={"staff": staff})

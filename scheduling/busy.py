@@ -9,7 +9,9 @@ from bisect import bisect_right
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from django.db import connection
+from django.db import connections
+
+from clinic.core.dbrouter import read_alias
 
 from .models import HOLDS_TIME
 
@@ -102,7 +104,8 @@ def busy_in(
         "last": last,
         "holding": list(HOLDS_TIME),
     }
-    with connection.cursor() as cursor:
+    # Raw SQL is not routed: on the replica when the caller reads from it (dbrouter.py).
+    with connections[read_alias()].cursor() as cursor:
         cursor.execute(BUSY_SQL, params)
         for provider, room, by_provider, starts, ends in cursor.fetchall():
             if by_provider and provider in providers:

@@ -16,10 +16,11 @@ from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
-from django.db.models import Min, prefetch_related_objects
+from django.db.models import Min, OuterRef, Subquery, prefetch_related_objects
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
+from notifications.models import InboundText, ReplyOutcome
 from patients.models import UrgentFlag
 from procedures.models import AuthStatus
 from sites.models import Location, Provider, Room
@@ -147,17 +148,26 @@ def _visits(window: Window) -> list[Appointment]:
         .exclude(status=AppointmentStatus.CANCELLED, cancel_reason=RESCHEDULED)
         .select_related("patient", "appointment_type", "provider", "room", "procedure_order")
         .only(*VISIT_COLUMNS)
+        .annotate(call_requested_at=_call_requested_at())
         .order_by("start")
     )
     if window.provider is not None:
         visits = visits.filter(provider=window.provider)
-    found = list(visits)
+    found: list[Appointment] = list(visits)
     for visit in found:
         visit.location = window.location  # all of the window's location, loaded once
     # Whether a no-show or a cancellation can be undone reads its logged moves: one query for
     # the released visits only (prefetching for every visit cost more than the rest).
     prefetch_related_objects([v for v in found if v.status in RELEASES], "status_changes")
     return found
+
+
+def _call_requested_at() -> Subquery:
+    """When the patient last asked by text (replying R) for a call about the visit."""
+    requests = InboundText.objects.filter(
+        subject_id=OuterRef("pk"), outcome=ReplyOutcome.CALL_REQUESTED
+    ).order_by("-received_at")
+    return Subquery(requests.values("received_at")[:1])
 
 
 def _urgent_patients(patient_ids: set[UUID]) -> set[UUID]:
@@ -256,6 +266,16 @@ def _flags(visit: Appointment, facts: Facts, zone) -> list[dict]:
     if order is not None and order.auth_status == AuthStatus.PENDING:
         flags.append(
             {"code": "auth", "label": "Prior authorization pending", "short": "Auth pending"}
+        )
+    asked = getattr(visit, "call_requested_at", None)
+    if asked is not None:
+        at = asked.astimezone(zone)
+        flags.append(
+            {
+                "code": "call",
+                "label": f"Asked by text for a call ({at:%b} {at.day}, {at:%-I:%M %p})",
+                "short": "Call back",
+            }
         )
     first = facts.first_completed.get(visit.patient_id)
     if first is None or first >= visit.start:

@@ -10,6 +10,7 @@ from uuid import UUID
 from django.utils import timezone
 
 from notifications.clock import at_local, local_day, wall_clock_before
+from notifications.invites import Invite
 from notifications.kinds import new_link, portal_link
 from notifications.models import (
     LinkPurpose,
@@ -22,6 +23,8 @@ from notifications.registry import SubjectKind, register_stale_check, register_s
 from notifications.services import message_reopen, message_schedule, messages_cancel
 from procedures.models import ProcedureRecord
 
+from . import ics
+from .calendar_events import patient_event
 from .models import (
     HOLDS_TIME,
     Appointment,
@@ -31,6 +34,7 @@ from .models import (
     WaitlistOffer,
 )
 from .refill_messages import refill_visit_booked, refill_visit_released
+from .selectors import visit_findings, visit_holds, visit_preparation
 
 # --- Appointments: the plan ------------------------------------------------------------------
 
@@ -225,11 +229,6 @@ def _load_appointment(subject_id: UUID) -> Appointment | None:
     )
 
 
-def _findings(appointment: Appointment) -> list[dict[str, Any]]:
-    order = appointment.procedure_order
-    return list(order.findings if order is not None else appointment.findings)
-
-
 def _appointment_gone(message: Message, appointment: Appointment, at: datetime) -> str | None:
     if appointment.status != AppointmentStatus.BOOKED:
         return f"The appointment is {appointment.get_status_display().lower()}."
@@ -242,7 +241,7 @@ def _hold_gone(message: Message, appointment: Appointment, at: datetime) -> str 
     gone = _appointment_gone(message, appointment, at)
     if gone:
         return gone
-    if not any(f.get("code", "")[:60] == message.variant for f in _findings(appointment)):
+    if not any(f.get("code", "")[:60] == message.variant for f in visit_findings(appointment)):
         return "The safety check no longer asks for this hold."
     return None
 
@@ -259,38 +258,47 @@ def _holds(message: Message, appointment: Appointment) -> list[str]:
         MessageKind.MEDICATION_HOLD,
     ):
         return []
-    return [
-        # The hold in plain words for the patient (procedures/holds.py), else the reason.
-        f["details"].get("patient_text") or f["reason"]
-        for f in _findings(appointment)
-        if f.get("details", {}).get("hold_start")
-        and (message.kind == MessageKind.PREPARATION or f["code"][:60] == message.variant)
+    return [  # as the portal shows them (scheduling.selectors.visit_holds)
+        hold.text
+        for hold in visit_holds(appointment)
+        if message.kind == MessageKind.PREPARATION or hold.code[:60] == message.variant
     ]
 
 
 def _preparation(message: Message, appointment: Appointment) -> dict[str, Any]:
-    if message.kind != MessageKind.PREPARATION or appointment.procedure_order is None:
+    preparation = visit_preparation(appointment)
+    if message.kind != MessageKind.PREPARATION or preparation is None:
         return {}
-    kind = appointment.procedure_order.procedure_type
     return {
-        "needs_driver": kind.needs_driver,
-        "fasting_hours": kind.fasting_hours,
-        "preparation": kind.preparation,
+        "needs_driver": preparation.needs_driver,
+        "fasting_hours": preparation.fasting_hours,
+        "preparation": preparation.text,
     }
 
 
+# A confirmation or a reminder lets the patient act on the visit: an email carries a link
+# for each action, a text message one link to a page offering all three (texts stay short).
+VISIT_LINKS = {
+    "email": (LinkPurpose.CONFIRM, LinkPurpose.RESCHEDULE, LinkPurpose.CANCEL),
+    "sms": (LinkPurpose.MANAGE,),
+}
+
+
 def _appointment_links(message: Message, appointment: Appointment) -> dict[str, str]:
-    if message.kind != MessageKind.APPOINTMENT_REMINDER:
-        return portal_link()
-    return {
-        f"{purpose}_link": new_link(
+    links = portal_link()
+    if message.kind not in (
+        MessageKind.APPOINTMENT_CONFIRMATION,
+        MessageKind.APPOINTMENT_REMINDER,
+    ):
+        return links
+    for purpose in VISIT_LINKS[message.channel]:
+        links[f"{purpose}_link"] = new_link(
             purpose=purpose,
             message=message,
             subject_id=appointment.pk,
             expires_at=appointment.start,
         )
-        for purpose in (LinkPurpose.CONFIRM, LinkPurpose.CANCEL)
-    }
+    return links
 
 
 def _appointment_context(
@@ -301,6 +309,20 @@ def _appointment_context(
         **_preparation(message, appointment),
         **_appointment_links(message, appointment),
     }
+
+
+def _appointment_invite(message: Message, appointment: Appointment) -> Invite | None:
+    """A confirmation (of a booking or a move) brings the visit into the patient's calendar
+    or updates it there; a cancellation takes it out."""
+    if message.kind == MessageKind.APPOINTMENT_CONFIRMATION:
+        method = ics.REQUEST
+    elif message.kind == MessageKind.APPOINTMENT_CANCELLED:
+        method = ics.CANCEL
+    else:
+        return None
+    event = patient_event(appointment, attendee=message.patient.email)
+    text = ics.calendar([event], name="Clinic appointment", stamp=timezone.now(), method=method)
+    return Invite(method=method, text=text)
 
 
 # --- What the outbox asks of a waitlist offer -----------------------------------------------
@@ -364,6 +386,7 @@ def register() -> None:
             load=_load_appointment,
             moment=lambda appointment: appointment.start,
             context=_appointment_context,
+            invite=_appointment_invite,
         ),
     )
     register_subject(

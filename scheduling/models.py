@@ -258,6 +258,10 @@ class Appointment(PatientData):
     checked_in_at = models.DateTimeField(null=True, blank=True)
     in_room_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
+    # One event in the patient's and the provider's calendars for the visit's whole life: a
+    # move carries the UID to the new row and raises the sequence, as a cancellation does.
+    calendar_uid = models.UUIDField(default=uuid.uuid4, editable=False)
+    calendar_sequence = models.PositiveIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -267,6 +271,9 @@ class Appointment(PatientData):
             models.Index(fields=["location", "start"], name="appointment_location_day_idx"),
             models.Index(fields=["provider", "start"], name="appointment_provider_day_idx"),
             models.Index(fields=["patient", "start"], name="appointment_patient_idx"),
+            # The appointment list's page in start order read from the index, not a sort of
+            # every visit ever booked.
+            models.Index(fields=["start"], name="appointment_start_idx"),
             # Availability's read of the providers' and rooms' time in a window (queried as
             # an overlap on the same range expression, scheduling/availability.py). The
             # exclusion constraints' indexes cannot serve it: the provider's leaves out

@@ -1,5 +1,6 @@
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.http import Http404
@@ -83,6 +84,63 @@ def upcoming_visits(patient: Patient, now: datetime | None = None) -> QuerySet[A
             "appointment_type", "provider", "location", "room", "procedure_order__procedure_type"
         )
         .order_by("start")
+    )
+
+
+# --- How to prepare for a visit: what the portal and the messages both say -----------------
+
+
+@dataclass(frozen=True)
+class Hold:
+    """A medicine to stop before a procedure: the safety check's words for the patient, the
+    day the hold starts, and the finding's code (a hold message's variant)."""
+
+    text: str
+    starts: date
+    code: str
+
+
+@dataclass(frozen=True)
+class Preparation:
+    """What a procedure visit asks of the patient beforehand."""
+
+    needs_driver: bool = False
+    fasting_hours: int = 0
+    text: str = ""
+    holds: list[Hold] = field(default_factory=list)
+
+
+def visit_findings(appointment: Appointment) -> list[dict[str, Any]]:
+    """The safety check's findings for the visit: its order's when it has one."""
+    order = appointment.procedure_order
+    return list(order.findings if order is not None else appointment.findings)
+
+
+def visit_holds(appointment: Appointment) -> list[Hold]:
+    """The medicine holds the visit's safety check asks for, in plain words with their
+    start day (procedures/holds.py writes both)."""
+    return [
+        Hold(
+            text=finding["details"].get("patient_text") or finding["reason"],
+            starts=date.fromisoformat(finding["details"]["hold_start"]),
+            code=finding.get("code", ""),
+        )
+        for finding in visit_findings(appointment)
+        if (finding.get("details") or {}).get("hold_start")
+    ]
+
+
+def visit_preparation(appointment: Appointment) -> Preparation | None:
+    """How to prepare for a procedure visit (None for any other visit)."""
+    order = appointment.procedure_order
+    if order is None:
+        return None
+    kind = order.procedure_type
+    return Preparation(
+        needs_driver=kind.needs_driver,
+        fasting_hours=kind.fasting_hours or 0,
+        text=kind.preparation,
+        holds=visit_holds(appointment),
     )
 
 

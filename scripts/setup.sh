@@ -9,6 +9,10 @@
 #   binaries, installed with apt-get when missing and allowed),
 # - Redis: $REDIS_URL if set; else 127.0.0.1:6379; else a local redis-server on 63799,
 # - with --browser, Chromium for the browser tests (Debian's package).
+# - ensure_rabbitmq (scripts/test.sh calls it): RabbitMQ, the second broker the delivery
+#   tests run on: $RABBITMQ_URL if set; else 127.0.0.1:5672; else a local rabbitmq-server
+#   node in .data/rabbitmq on 56729 (Debian's package, installed with apt-get when missing
+#   and allowed); if none can be had, RABBITMQ_UNAVAILABLE says why and those tests skip.
 # It exports DATABASE_URL and REDIS_URL for what runs next.
 #
 # Knobs: CLINIC_DATA_DIR (default .data), PG_DEFAULT_PORT / REDIS_DEFAULT_PORT (the
@@ -23,6 +27,8 @@ PG_DEFAULT_PORT="${PG_DEFAULT_PORT:-5432}"
 REDIS_DEFAULT_PORT="${REDIS_DEFAULT_PORT:-6379}"
 LOCAL_PG_PORT="${LOCAL_PG_PORT:-54329}"
 LOCAL_REDIS_PORT="${LOCAL_REDIS_PORT:-63799}"
+RABBITMQ_DEFAULT_PORT="${RABBITMQ_DEFAULT_PORT:-5672}"
+LOCAL_RABBITMQ_PORT="${LOCAL_RABBITMQ_PORT:-56729}"
 mkdir -p "$DATA"
 
 say() { printf '==> %s\n' "$*"; }
@@ -153,6 +159,38 @@ ensure_redis() {
   "$VENV/bin/python" "$ROOT/scripts/check_services.py" redis "$REDIS_URL"
 }
 
+# A node of its own (name, ports, data, cookie), so a machine's RabbitMQ service is never touched.
+start_local_rabbitmq() {
+  local sbin=/usr/lib/rabbitmq/bin dir="$DATA/rabbitmq"
+  [ -x "$sbin/rabbitmq-server" ] || apt_install rabbitmq-server || return 1
+  mkdir -p "$dir"
+  printf 'listeners.tcp.local = 127.0.0.1:%s\n' "$LOCAL_RABBITMQ_PORT" >"$dir/rabbitmq.conf"
+  echo '[].' >"$dir/enabled_plugins"
+  : >"$dir/rabbitmq-env.conf"
+  say "starting a local rabbitmq-server on 127.0.0.1:$LOCAL_RABBITMQ_PORT"
+  (
+    export HOME="$dir" RABBITMQ_NODENAME="clinic-$LOCAL_RABBITMQ_PORT@localhost" \
+      RABBITMQ_NODE_PORT="$LOCAL_RABBITMQ_PORT" RABBITMQ_DIST_PORT="$((LOCAL_RABBITMQ_PORT + 1))" \
+      RABBITMQ_CONFIG_FILE="$dir/rabbitmq.conf" RABBITMQ_CONF_ENV_FILE="$dir/rabbitmq-env.conf" \
+      RABBITMQ_ENABLED_PLUGINS_FILE="$dir/enabled_plugins" RABBITMQ_MNESIA_BASE="$dir/mnesia" \
+      RABBITMQ_LOG_BASE="$dir/log" RABBITMQ_PID_FILE="$dir/rabbitmq.pid" \
+      RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
+    "$sbin/rabbitmq-server" -detached && "$sbin/rabbitmqctl" wait "$dir/rabbitmq.pid" --timeout 120
+  ) >"$dir/start.log" 2>&1 || { say "the local rabbitmq-server did not start; see $dir/start.log"; return 1; }
+}
+
+ensure_rabbitmq() {
+  [ -n "${RABBITMQ_URL:-}" ] && return
+  if port_open 127.0.0.1 "$RABBITMQ_DEFAULT_PORT"; then
+    export RABBITMQ_URL="amqp://guest:guest@127.0.0.1:$RABBITMQ_DEFAULT_PORT//"
+  elif port_open 127.0.0.1 "$LOCAL_RABBITMQ_PORT" || start_local_rabbitmq; then
+    export RABBITMQ_URL="amqp://guest:guest@127.0.0.1:$LOCAL_RABBITMQ_PORT//"
+  else
+    export RABBITMQ_UNAVAILABLE="no RabbitMQ on 127.0.0.1:$RABBITMQ_DEFAULT_PORT, and none could be installed and started here (apt-get needs root)"
+    say "warning: $RABBITMQ_UNAVAILABLE: the RabbitMQ runs of the delivery tests will skip"
+  fi
+}
+
 ensure_chromium() {
   export CHROMIUM_PATH="${CHROMIUM_PATH:-/usr/bin/chromium}"
   [ -x "$CHROMIUM_PATH" ] && return
@@ -160,8 +198,23 @@ ensure_chromium() {
     die "Chromium is needed for the browser tests: install Debian's chromium package or set CHROMIUM_PATH"
 }
 
+# The test suite talks to PostgreSQL through PgBouncer (scripts/pgbouncer.sh); Debian's package.
+ensure_pgbouncer() {
+  command -v pgbouncer >/dev/null 2>&1 || [ -x /usr/sbin/pgbouncer ] && return
+  apt_install pgbouncer ||
+    die "PgBouncer is needed for the test suite: install Debian's pgbouncer package (or TEST_PGBOUNCER=0)"
+}
+
+# GNU gettext: makemessages and the test that the committed .mo matches its .po (msgfmt).
+ensure_gettext() {
+  command -v msgfmt >/dev/null 2>&1 && return
+  apt_install gettext ||
+    die "GNU gettext is needed for the translations: install Debian's gettext package"
+}
+
 ensure_virtualenv
 ensure_node_modules
+ensure_gettext
 ensure_postgres
 ensure_redis
 if [ "${1:-}" = "--browser" ]; then ensure_chromium; fi

@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh --browser
+ensure_rabbitmq  # the second broker of the delivery tests (tests/brokers.py)
 
 # Tests use their own Redis database number so a clinic running beside them is not disturbed.
 redis_db_1() { if [[ "$1" =~ /[0-9]+$ ]]; then echo "${1%/*}/1"; else echo "${1%/}/1"; fi; }
@@ -24,5 +25,11 @@ DJANGO_SETTINGS_MODULE=clinic.settings.production \
   DJANGO_SECRET_KEY="deploy-check-$(head -c 48 /dev/urandom | base64 | tr -d '/+=')" \
   DJANGO_ALLOWED_HOSTS=clinic.example.org \
   python manage.py check --deploy --fail-level WARNING
+# The suite's database work goes through a private PgBouncer in transaction pooling mode, as in
+# production (scripts/pgbouncer.sh); TEST_PGBOUNCER=0 talks to the server directly.
+if [ "${TEST_PGBOUNCER:-1}" != 0 ]; then
+  source scripts/pgbouncer.sh
+  start_private_pgbouncer
+fi
 say "pytest"
 python -m pytest "$@"

@@ -1,26 +1,33 @@
-"""Celery through a real Redis broker to a real worker process (no eager mode)."""
+"""Celery through a real broker, Redis and RabbitMQ in turn, to a real worker process (no
+eager mode)."""
 
 import uuid
 
 import pytest
 from django.core.cache import cache
 
+from clinic.brokers import REDIS_VISIBILITY_TIMEOUT, transport_options
 from clinic.celery import app
 from clinic.core.health import BEAT_HEARTBEAT_KEY
 from clinic.core.tasks import ping
+from tests import brokers
 from tests.support import artifacts, celery, child_env, start, stop, wait_for
 
 pytestmark = pytest.mark.worker
+
+broker, rabbitmq_url = brokers.broker, brokers.rabbitmq_url
 
 
 def process_env() -> dict:
     return child_env(DJANGO_SETTINGS_MODULE="clinic.settings.test")
 
 
-@pytest.fixture(scope="module")
-def worker_queue():
-    """A worker on a queue of its own, so no other worker can take the test's tasks."""
+@pytest.fixture
+def worker_queue(broker):
+    """A worker on a queue of its own on `broker`, so no other worker can take the test's
+    tasks."""
     queue = f"test-{uuid.uuid4().hex[:8]}"
+    log_path = artifacts("logs", f"celery-worker-{broker.kind}.log")
     worker = start(
         celery(
             "worker",
@@ -36,15 +43,26 @@ def worker_queue():
             "--without-mingle",
         ),
         process_env(),
-        artifacts("logs", "celery-worker.log"),
+        log_path,
     )
     try:
+        banner = wait_for(
+            lambda: transport_line(log_path), timeout=60, what=f"the worker's banner ({log_path})"
+        )
+        assert f"{broker.kind}://" in banner, "the worker consumes from the test's broker"
         yield queue
     finally:
         stop(worker)
+        brokers.delete_queues(queue)
 
 
-def test_a_task_sent_through_redis_runs_on_a_real_worker(worker_queue):
+def transport_line(log_path) -> str | None:
+    """The worker's startup banner line naming its broker."""
+    lines = log_path.read_text(errors="replace").splitlines()
+    return next((line for line in lines if "transport:" in line), None)
+
+
+def test_a_task_sent_through_the_broker_runs_on_a_real_worker(worker_queue):
     result = ping.apply_async(args=["hello"], queue=worker_queue)
     answer = result.get(timeout=60)
     assert answer["pong"] == "hello"
@@ -78,8 +96,9 @@ def test_configuration_is_safe_for_delivery():
     assert conf.task_reject_on_worker_lost is True
     assert conf.worker_prefetch_multiplier == 1
     assert 0 < conf.task_soft_time_limit < conf.task_time_limit
-    assert conf.broker_transport_options["visibility_timeout"] > conf.task_time_limit
     assert conf.broker_url.startswith("redis://")
+    assert conf.broker_transport_options == transport_options(conf.broker_url)
+    assert conf.broker_transport_options["visibility_timeout"] > conf.task_time_limit
     assert app.amqp.router.route({}, "notifications.tasks.send_message")["queue"].name == (
         "notifications"
     )
@@ -93,3 +112,12 @@ def test_configuration_is_safe_for_delivery():
     assert "clinic.core.tasks.beat_heartbeat" in {
         entry["task"] for entry in conf.beat_schedule.values()
     }
+
+
+def test_the_transport_options_follow_the_broker():
+    redis_options = transport_options("redis://127.0.0.1:6379/0")
+    assert redis_options["visibility_timeout"] == REDIS_VISIBILITY_TIMEOUT
+    assert redis_options["max_retries"] == 0 and redis_options["socket_timeout"] > 0
+    amqp_options = transport_options("amqp://guest:guest@127.0.0.1:5672//")
+    # RabbitMQ confirms each publish and redelivers on a closed connection, not on a timeout.
+    assert amqp_options == {"max_retries": 0, "confirm_publish": True}

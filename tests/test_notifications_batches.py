@@ -1,7 +1,7 @@
-"""The dispatcher's own queue and batched sends, with a real worker and a real Redis: a
-dispatch queued behind thousands of sends is taken before they drain, and a batch task
-redelivered after its worker process died sends nothing twice (see test_notifications_delivery
-for how "exactly once" is seen)."""
+"""The dispatcher's own queue and batched sends, with a real worker on each broker (Redis and
+RabbitMQ, see tests/brokers.py): a dispatch queued behind thousands of sends is taken before
+they drain, and a batch task redelivered after its worker process died sends nothing twice
+(see test_notifications_delivery for how "exactly once" is seen)."""
 
 import os
 import signal
@@ -26,10 +26,16 @@ from tests.test_notifications_delivery import (
     worker_args,
 )
 
-# The delivery tests' fixtures: private queues and file outboxes, processes, a clinic site.
+# The delivery tests' fixtures: private queues and file outboxes, processes, a clinic site,
+# and the broker each test runs on.
 outbox, processes, site = delivery.outbox, delivery.processes, delivery.site
+broker, rabbitmq_url = delivery.broker, delivery.rabbitmq_url
 
-pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.worker,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("broker"),
+]
 
 BACKLOG = 2000
 

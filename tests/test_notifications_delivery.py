@@ -1,6 +1,7 @@
 """The outbox end to end: business services write messages, the dispatcher (driven on a clock
 the test moves, or run by a real beat) hands them to a real Celery worker through a real
-Redis, and the worker delivers each one exactly once to the keyed file backends.
+broker, and the worker delivers each one exactly once to the keyed file backends. Each test
+runs twice: on Redis and on RabbitMQ (tests/brokers.py).
 
 "Delivered exactly once" is what the file backends record: every hand-over of a key is a line
 in deliveries.log, and a second one for the same key goes to duplicates.log instead."""
@@ -14,12 +15,10 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import pytest
-import redis
 from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
-from clinic.celery import app
 from clinic.users.actor import Actor
 from notifications.dispatcher import dispatch_due
 from notifications.models import Message, MessageKind, MessageState, SubjectType
@@ -35,9 +34,18 @@ from scheduling.tests.factories import (
     RoomFactory,
 )
 from sites.models import RoomKind
+from tests import brokers
 from tests.support import artifacts, celery, child_env, start, stop, wait_for
 
-pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.worker,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("broker"),
+]
+
+# Every test here (and in the modules that import these fixtures and ask for `broker`) runs
+# on each broker.
+broker, rabbitmq_url = brokers.broker, brokers.rabbitmq_url
 
 SMS_BACKEND = "notifications.channels.FileSmsBackend"
 EMAIL_BACKEND = "notifications.email_backends.KeyedFileEmailBackend"
@@ -118,15 +126,6 @@ class Outbox:
         assert set(delivered) - keys == set(), "something else was delivered"
 
 
-def queue_cleanup(*queues: str) -> None:
-    """Drop a test's queues (and their bindings) from the shared broker."""
-    try:
-        client = redis.Redis.from_url(app.conf.broker_url, socket_timeout=2)
-        client.delete(*queues, *(f"_kombu.binding.{q}" for q in queues))
-    except redis.RedisError:  # the broker is someone else's problem after the test
-        pass
-
-
 @pytest.fixture
 def outbox(settings, tmp_path):
     """This process delivers (and recovers) through the same file backends as the worker it
@@ -140,7 +139,7 @@ def outbox(settings, tmp_path):
     settings.EMAIL_BACKEND = EMAIL_BACKEND
     settings.EMAIL_FILE_PATH = str(box.email_dir)
     yield box
-    queue_cleanup(box.queue, box.dispatch_queue)
+    brokers.delete_queues(box.queue, box.dispatch_queue)
 
 
 @pytest.fixture

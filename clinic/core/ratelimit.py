@@ -14,6 +14,7 @@ from functools import wraps
 from django.conf import settings
 from django.core.cache import cache
 from django.shortcuts import render
+from django.utils.translation import gettext
 from redis import RedisError
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
@@ -65,7 +66,7 @@ def too_many(request, *, status: int = 429):
     return render(
         request,
         "ratelimited.html",
-        {"retry": "a few minutes"},
+        {"retry": gettext("a few minutes")},
         status=status,
     )
 

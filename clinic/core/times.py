@@ -5,7 +5,10 @@ services' messages alike."""
 from datetime import datetime, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from babel import Locale, UnknownLocaleError
+from babel.dates import get_timezone_name
 from django.conf import settings
+from django.utils.translation import get_language, to_locale
 
 # zoneinfo's abbreviations mapped to the names US patients and staff use.
 SHORT_NAMES = {
@@ -56,3 +59,14 @@ def format_local(value: object, where: object = None, style: str = "full") -> st
         return value.strftime(FORMATS[style])
     moment = value.astimezone(zone_of(where))
     return f"{moment.strftime(FORMATS[style])} {short_zone_name(moment)}"
+
+
+def zone_for_people(moment: datetime, where: object = None) -> str:
+    """The zone as people name it, in the active language: "Mountain Time" for Denver (in
+    winter and summer alike), "hora de las Montañas Rocosas" in Spanish (CLDR, via babel)."""
+    local = moment.astimezone(zone_of(where))
+    try:
+        language = Locale.parse(to_locale(get_language() or settings.LANGUAGE_CODE))
+    except (ValueError, UnknownLocaleError):
+        language = Locale.parse("en_US")
+    return get_timezone_name(local, "long", zone_variant="generic", locale=language)

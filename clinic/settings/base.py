@@ -1,5 +1,6 @@
 """Settings shared by every environment. All configuration comes from the environment."""
 
+import re
 from datetime import timedelta
 from ipaddress import ip_network
 from pathlib import Path
@@ -10,6 +11,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import environ
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
+
+from clinic.brokers import transport_options as broker_transport_options
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -74,6 +77,8 @@ MIDDLEWARE = [
     "clinic.core.middleware.HealthCheckMiddleware",
     "clinic.core.outage.DatabaseOutageMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Pins a request to the primary database when it writes or its session just wrote.
+    "clinic.core.dbrouter.ReadYourWritesMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -81,6 +86,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    # The patient's language (their record's, or the browser's before sign-in); staff: English.
+    "portal.language.PatientLanguageMiddleware",
     "clinic.core.middleware.NoStoreForSignedInMiddleware",
     "clinic.users.sessions.RenewIdleSessionMiddleware",
     # After sign-in: who read whose data (clinic/audit/reads.py) and who wrote it.
@@ -126,6 +133,24 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env.int(
     "DATABASE_CONNECT_TIMEOUT", default=5
 )
+# Behind PgBouncer in transaction pooling mode each transaction may get another server
+# connection, so nothing may rely on session state: no server-side cursors (decision 0033).
+DATABASE_POOLER = env.str("DATABASE_POOLER", default="")
+if DATABASE_POOLER not in ("", "pgbouncer"):
+    raise ConfigurationError(f"DATABASE_POOLER={DATABASE_POOLER!r}: leave it empty or 'pgbouncer'")
+DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = DATABASE_POOLER == "pgbouncer"
+# A streaming replica for read-only work that says so (clinic/core/dbrouter.py); without one,
+# everything reads the primary. A session that wrote reads the primary for a while after.
+if env.str("DATABASE_REPLICA_URL", default=""):
+    DATABASES["replica"] = {
+        **env.db_url("DATABASE_REPLICA_URL"),
+        **{key: DATABASES["default"][key] for key in ("CONN_MAX_AGE", "CONN_HEALTH_CHECKS")},
+        "OPTIONS": dict(DATABASES["default"]["OPTIONS"]),
+        "DISABLE_SERVER_SIDE_CURSORS": DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"],
+        "TEST": {"MIRROR": "default"},
+    }
+DATABASE_ROUTERS = ["clinic.core.dbrouter.PrimaryReplicaRouter"]
+READ_YOUR_WRITES_SECONDS = env.int("READ_YOUR_WRITES_SECONDS", default=10)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: Celery broker and cache ---------------------------------------------
@@ -159,6 +184,10 @@ AUTH_PASSWORD_VALIDATORS = [
 # --- Time and language ------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
 USE_I18N = True
+# Patients' pages and messages in English or Spanish (portal/language.py picks which);
+# staff pages stay English. Catalogs in locale/ (docs/decisions/0034-spanish.md).
+LANGUAGES = [("en", "English"), ("es", "Español")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_TZ = True
 TIME_ZONE = env.str("CLINIC_DEFAULT_TIME_ZONE", default="America/New_York")
 try:
@@ -237,7 +266,10 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Celery --------------------------------------------------------------------------------
+# Redis or RabbitMQ (amqp://...); the transport options follow the broker (clinic/brokers.py).
+# Results, where a task keeps one, stay in Redis either way.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
+CELERY_BROKER_TRANSPORT_OPTIONS = broker_transport_options(CELERY_BROKER_URL)
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=REDIS_URL)
 
 # --- Logging: no PHI, ever. Log ids, never names, dates of birth or contact details. -------------
@@ -349,6 +381,10 @@ PGHISTORY_APPEND_ONLY = True
 
 CLINIC_NAME = env.str("CLINIC_NAME", default="Clinic")
 CLINIC_PHONE = env.str("CLINIC_PHONE", default="")
+# The header and buttons of emails to patients (a CSS colour; white text goes on it).
+CLINIC_BRAND_COLOUR = env.str("CLINIC_BRAND_COLOUR", default="#0b5cad")
+if not re.fullmatch(r"#[0-9a-fA-F]{6}", CLINIC_BRAND_COLOUR):
+    raise ImproperlyConfigured("CLINIC_BRAND_COLOUR must be a colour like #0b5cad.")
 # Links in messages are absolute: the address patients reach the site at.
 CLINIC_BASE_URL = env.str("CLINIC_BASE_URL", default="http://localhost:8000")
 

@@ -1,12 +1,16 @@
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from .roles import Role
 
-NAVIGATION = {
+if TYPE_CHECKING:
+    from django.utils.functional import _StrOrPromise as StrOrPromise
+
+NAVIGATION: dict[Role, list[tuple["StrOrPromise", str]]] = {
     Role.FRONT_DESK: [
         ("Day board", "scheduling:day-board"),
         ("Waitlist", "scheduling:waitlist"),
@@ -36,10 +40,11 @@ NAVIGATION = {
         ("API docs", "api-docs"),
     ],
     Role.PATIENT: [
-        ("My portal", "portal:home"),
-        ("Book a visit", "portal:book"),
-        ("My appointments", "portal:appointments"),
-        ("Waiting list", "portal:waitlist"),
+        # The only translated navigation: staff pages stay English.
+        (_("My portal"), "portal:home"),
+        (_("Book a visit"), "portal:book"),
+        (_("My appointments"), "portal:appointments"),
+        (_("Waiting list"), "portal:waitlist"),
     ],
 }
 

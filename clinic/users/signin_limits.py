@@ -37,6 +37,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from clinic.core.clientip import client_ip
 from clinic.core.errors import error_body
@@ -150,8 +151,8 @@ class Pause:
         minutes = math.ceil(self.seconds / 60)
         if minutes >= 60 and minutes % 60 == 0:
             hours = minutes // 60
-            return "1 hour" if hours == 1 else f"{hours} hours"
-        return "1 minute" if minutes == 1 else f"{minutes} minutes"
+            return ngettext("%(count)d hour", "%(count)d hours", hours) % {"count": hours}
+        return ngettext("%(count)d minute", "%(count)d minutes", minutes) % {"count": minutes}
 
     @property
     def detail(self) -> str:

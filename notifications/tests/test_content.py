@@ -102,7 +102,12 @@ def test_no_procedure_diagnosis_or_medication_in_a_text_or_an_email_subject(
         leaks = [word for word in banned if word in exposed.lower()]
         assert not leaks, f"{message.kind} {channel}: {leaks} in {exposed!r}"
         assert "Robin" in body, "addressed by first name"
-        assert "+13125550100" in body, "the clinic's phone"
+        assert "(312) 555-0100" in body, "the clinic's phone, as people write it"
+        if channel == "email":
+            names = [patient.first_name, patient.legal_first_name, patient.legal_last_name]
+            assert not [n for n in names if n and n.lower() in subject_line.lower()], (
+                f"{message.kind}: the patient's name in the subject {subject_line!r}"
+            )
         assert "http" in body, "a link"
         if channel == "sms":
             assert len(body) <= 320, f"{message.kind} is {len(body)} characters"

@@ -135,11 +135,20 @@ def visit(site, front_desk_user, patient):
     return book(site, front_desk_user, patient, days_ahead_at(10, 9, 30))
 
 
+def open_with_birth_date(client, token: str, patient) -> None:
+    """A visit's link asks the date of birth first (links/tests/test_manage.py)."""
+    response = client.post(url(token), {"date_of_birth": patient.date_of_birth.isoformat()})
+    assert response.status_code == 302
+
+
 @pytest.fixture
-def reminder_links(visit):
-    """(confirm token, cancel token) from the 24-hour reminder email."""
-    confirm, cancel = send_now(planned(visit)[(MessageKind.APPOINTMENT_REMINDER, "24h")])
-    assert (link_row(confirm).purpose, link_row(cancel).purpose) == ("confirm", "cancel")
+def reminder_links(client, visit):
+    """(confirm token, cancel token) from the 24-hour reminder email, opened in `client`."""
+    confirm, move, cancel = send_now(planned(visit)[(MessageKind.APPOINTMENT_REMINDER, "24h")])
+    purposes = [link_row(token).purpose for token in (confirm, move, cancel)]
+    assert purposes == ["confirm", "reschedule", "cancel"]
+    for token in (confirm, cancel):
+        open_with_birth_date(client, token, visit.patient)
     return confirm, cancel
 
 
@@ -372,7 +381,7 @@ def test_cancelling_cancels_the_visit_and_its_pending_reminders(client, reminder
     assert "is cancelled" in response.content.decode()
     visit.refresh_from_db()
     assert visit.status == AppointmentStatus.CANCELLED
-    assert visit.cancel_reason == "Cancelled by the patient from a reminder link."
+    assert visit.cancel_reason == "Cancelled by the patient from a link in a message."
     messages = planned(visit)
     assert messages[(MessageKind.APPOINTMENT_REMINDER, "72h")].state == MessageState.CANCELLED
     assert messages[(MessageKind.APPOINTMENT_REMINDER, "24h")].state == MessageState.SENT
@@ -387,7 +396,8 @@ def test_cancelling_inside_the_online_change_cutoff_is_409_and_says_to_call(
 
     BookingPolicy.objects.update_or_create(id=1, defaults={"change_cutoff_hours": 72})
     visit = book(site, front_desk_user, patient, days_ahead_at(2, 11))
-    _, cancel = send_now(planned(visit)[(MessageKind.APPOINTMENT_REMINDER, "24h")])
+    _, _, cancel = send_now(planned(visit)[(MessageKind.APPOINTMENT_REMINDER, "24h")])
+    open_with_birth_date(client, cancel, patient)
     response = client.post(url(cancel))
     assert response.status_code == 409
     html = response.content.decode()

@@ -16,6 +16,7 @@ from patients.models import (
     IntakeItemKind,
     IntakeStatus,
     IntakeSubmission,
+    LabResult,
     Medication,
     Patient,
 )
@@ -38,6 +39,14 @@ CHART_ROWS: dict[str, ChartRow] = {
     ),
     "devices": lambda patient, n, by: ImplantedDevice(
         patient=patient, kind="other", description=f"Device {n}", recorded_by=by
+    ),
+    "labs": lambda patient, n, by: LabResult(
+        patient=patient,
+        kind="inr",
+        value=1 + n % 3,
+        unit="ratio",
+        taken_on=timezone.localdate(),
+        recorded_by=by,
     ),
     "assessments": lambda patient, n, by: Assessment(
         patient=patient,

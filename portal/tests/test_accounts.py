@@ -422,7 +422,8 @@ def test_the_registration_page_is_labelled_and_fills_in_from_the_browser(client)
         assert f'for="{input_id}"' in body, input_id
     for token in ("given-name", "family-name", "bday", "email", "tel", "new-password"):
         assert f'autocomplete="{token}"' in body, token
-    assert body.count("<fieldset") == 3 and body.count("<legend") == 3
+    # How to reach you, text messages, email, language.
+    assert body.count("<fieldset") == 4 and body.count("<legend") == 4
     assert 'name="viewport" content="width=device-width' in body
     assert 'class="card narrow"' in body
 

@@ -162,19 +162,20 @@ class TestTimes:
         assert values, "a full day of free times"
         first = datetime.fromisoformat(values[0].split("|")[0]).astimezone(DENVER)
         assert (first.hour, first.minute) == (8, 0)
-        assert "8:00 AM with Dr. Ada Quill" in html
-        assert "America/Denver" in html
+        assert '<span class="time">8:00 AM</span><span class="who"> with Dr. Ada Quill' in html
+        assert "times in Mountain Time" in html
 
     @pytest.mark.date_sensitive
-    def test_a_day_inside_the_notice_shows_no_times_and_points_to_the_next_free_day(
+    def test_a_week_asked_from_today_shows_today_empty_inside_the_notice(
         self, site, patient_client
     ):
         today = timezone.now().astimezone(DENVER).date()
         html = patient_client.get(
             times_url(site, f"type:{site['follow_up'].pk}", day=today)
         ).content.decode()
-        assert slot_values(html) == []
-        assert "Show the next day with free times" in html
+        first_day = html.split(f'id="day-{today.isoformat()}"')[1].split("</section>")[0]
+        assert "No free times" in first_day
+        assert slot_values(html), "the later days of the week have free times"
 
     def test_another_location_or_an_unknown_choice_is_404(self, site, patient_client):
         assert patient_client.get(times_url(site, "type:nonsense")).status_code == 404

@@ -69,7 +69,7 @@ def test_portal_shows_the_patients_own_scheduled_procedures_only(
     )
     client.sign_in(patient_user)
     page = client.get("/portal/").content.decode()
-    assert "Your upcoming procedures" in page
+    assert "Your upcoming visits" in page
     assert mine.procedure_type.name in page
     assert mine.planned_date.strftime("%B") in page
     first_line = mine.procedure_type.preparation.splitlines()[0]
@@ -81,7 +81,7 @@ def test_portal_shows_the_patients_own_scheduled_procedures_only(
 
 def test_portal_says_when_no_procedure_is_scheduled(client, patient_user):
     client.sign_in(patient_user)
-    assert "You have no procedures scheduled." in client.get("/portal/").content.decode()
+    assert "You have no visits scheduled." in client.get("/portal/").content.decode()
 
 
 def test_portal_page_runs_a_fixed_number_of_queries(
@@ -94,3 +94,38 @@ def test_portal_page_runs_a_fixed_number_of_queries(
     # and its procedure type)
     with django_assert_num_queries(6):
         assert client.get("/portal/").status_code == 200
+
+
+def test_home_and_my_appointments_show_the_same_visits_preparation_and_hold_dates(
+    client, patient_user, own_patient, clinician_user
+):
+    from datetime import date
+
+    from portal.booking import upcoming_for_patient
+
+    order = _scheduled(own_patient, clinician_user, "tfesi_ls", side="left", levels=["L5-S1"])
+    visit = own_patient.appointments.get()
+    hold = {
+        "code": "hold:clopidogrel",
+        "severity": "warn",
+        "reason": "Clopidogrel: hold 7 days.",
+        "details": {
+            "hold_start": "2030-03-02",
+            "patient_text": "Plavix: take your last dose on Friday 1 March.",
+        },
+    }
+    order.findings = [*order.findings, hold]
+    order.save(update_fields=["findings"])
+    visits = upcoming_for_patient(own_patient)
+    assert [v.appointment.pk for v in visits] == [visit.pk]
+    assert visits[0].preparation is not None
+    assert visits[0].preparation.holds[-1].starts == date(2030, 3, 2)
+    client.sign_in(patient_user)
+    home = client.get("/portal/").content.decode()
+    mine = client.get("/portal/appointments/").content.decode()
+    preparation = order.procedure_type.preparation.splitlines()[0].replace("'", "&#x27;")
+    for page in (home, mine):
+        assert "Plavix: take your last dose on Friday 1 March." in page
+        assert "From Saturday 2 March:" in page
+        assert preparation in page
+        assert "(303) 555-0100" in page or "Call the clinic" in page

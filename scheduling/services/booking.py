@@ -113,6 +113,15 @@ def _insert(start: datetime, need: Need, **fields: Any) -> Appointment:
     return Appointment.objects.create(**spans(start, need), **fields)
 
 
+def _same_calendar_event(replaced: Appointment | None) -> dict[str, Any]:
+    if replaced is None:
+        return {}
+    return {
+        "calendar_uid": replaced.calendar_uid,
+        "calendar_sequence": replaced.calendar_sequence + 1,
+    }
+
+
 def _utc_days(start: datetime, end: datetime) -> list[date]:
     first, last = start.astimezone(UTC).date(), (end - timedelta.resolution).astimezone(UTC).date()
     return [first + timedelta(days=n) for n in range((last - first).days + 1)]
@@ -186,7 +195,7 @@ def appointment_book(
     procedure_order: ProcedureOrder | None = None,
     idempotency_key: str = "",
     offered_by_clinic: bool = False,
-    rescheduled: bool = False,
+    rescheduled_from: Appointment | None = None,
     overbook_reason: str | None = None,
 ) -> Appointment:
     """Book a visit. A retried request with the same idempotency key returns the first
@@ -200,8 +209,9 @@ def appointment_book(
     allows, and is kept on the row (`overbooked`, the reason, who booked it and when).
     `offered_by_clinic`: the clinic offered this exact slot (a waitlist offer), so the
     rules for patients booking on their own do not apply. The confirmation, reminders and
-    preparation messages are planned in the same transaction (`rescheduled` words the
-    confirmation as a move)."""
+    preparation messages are planned in the same transaction. `rescheduled_from`: the
+    visit this one replaces, whose calendar event it takes over (same UID, next sequence);
+    its confirmation is worded as a move."""
     existing = _existing(by, idempotency_key)
     if existing is not None:
         return existing
@@ -242,7 +252,7 @@ def appointment_book(
         need,
         by=by,
         patient_rules=patient_rules,
-        rescheduled=rescheduled,
+        rescheduled_from=rescheduled_from,
         patient=patient,
         appointment_type=appointment_type,
         provider=provider,
@@ -261,7 +271,7 @@ def _book(
     *,
     by: Actor,
     patient_rules: bool,
-    rescheduled: bool,
+    rescheduled_from: Appointment | None,
     **fields: Any,
 ) -> Appointment:
     """The write: the order's safety check, the row and its messages, in one transaction;
@@ -288,8 +298,15 @@ def _book(
             if procedure_order is not None:
                 order = order_schedule(order=procedure_order, planned_date=planned_day, by=by)
                 findings = order.findings
-            appointment = _insert(start, need, findings=findings, booked_by=by.user, **fields)
-            appointment_booked(appointment, rescheduled=rescheduled)
+            appointment = _insert(
+                start,
+                need,
+                findings=findings,
+                booked_by=by.user,
+                **_same_calendar_event(rescheduled_from),
+                **fields,
+            )
+            appointment_booked(appointment, rescheduled=rescheduled_from is not None)
             return appointment
     except IntegrityError as error:
         constraint = _constraint_of(error)

@@ -211,7 +211,7 @@ def appointment_reschedule(
         start=start,
         by=by,
         procedure_order=order,
-        rescheduled=True,
+        rescheduled_from=old,
     )
 
 
@@ -238,6 +238,7 @@ def appointment_move(
         raise ValidationFailed({"reason": ["Say why the appointment is cancelled."]})
     if to == AppointmentStatus.CANCELLED:
         appointment.cancel_reason, appointment.cancelled_by = reason.strip()[:300], by.user
+        appointment.calendar_sequence += 1
     if to in STAMPS:
         setattr(appointment, STAMPS[to], now)
     appointment.save()
@@ -317,7 +318,11 @@ def appointment_undo(*, appointment: Appointment, by: Actor) -> Appointment:
     was = appointment.status
     appointment.status = last.from_status
     appointment.cancel_reason, appointment.cancelled_by = "", None
-    _take_slot_again(appointment, ["status", "cancel_reason", "cancelled_by", "updated_at"])
+    appointment.calendar_sequence += 1
+    _take_slot_again(
+        appointment,
+        ["status", "cancel_reason", "cancelled_by", "calendar_sequence", "updated_at"],
+    )
     _schedule_order_again(appointment, by, now.astimezone(appointment.location.zone).date())
     _withdraw_offers(appointment)
     appointment_restored(appointment)

@@ -1,13 +1,14 @@
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import icalendar
 import pytest
 from django.utils import timezone
 
 from clinic.users.actor import Actor
 from scheduling import ics
 from scheduling.models import AppointmentStatus, WorkingHours
-from scheduling.services import appointment_book, appointment_move
+from scheduling.services import appointment_book, appointment_move, appointment_reschedule
 from scheduling.tests.factories import (
     AppointmentTypeFactory,
     LocationFactory,
@@ -61,18 +62,66 @@ def test_the_provider_feed_has_initials_and_type_but_no_names(client, booked):
     assert f"DTSTART:{start}" in text
 
 
-def test_a_cancelled_appointment_leaves_the_feed_and_a_wrong_token_is_404(
+def feed_events(client, provider) -> list[icalendar.Event]:
+    response = client.get(f"/calendars/providers/{provider.calendar_token}.ics")
+    assert response.status_code == 200
+    return list(icalendar.Calendar.from_ical(response.content).walk("VEVENT"))
+
+
+def test_a_cancelled_visit_stays_in_the_feed_as_cancelled_under_its_uid(
     client, booked, front_desk_user
 ):
+    (before,) = feed_events(client, booked.provider)
     appointment_move(
         appointment=booked,
         to=AppointmentStatus.CANCELLED,
         by=Actor.desk(front_desk_user),
         reason="Ill",
     )
-    text = client.get(f"/calendars/providers/{booked.provider.calendar_token}.ics").content.decode()
-    assert "BEGIN:VEVENT" not in text
+    (after,) = feed_events(client, booked.provider)
+    assert str(after["UID"]) == str(before["UID"])
+    assert str(after["STATUS"]) == "CANCELLED"
+    assert after["SEQUENCE"] == before["SEQUENCE"] + 1
     assert client.get("/calendars/providers/not-the-token.ics").status_code == 404
+
+
+def test_a_moved_visit_is_one_event_in_the_feed_and_in_the_patients_file(
+    client, api_as, patient_user, booked, front_desk_user
+):
+    (before,) = feed_events(client, booked.provider)
+    moved = appointment_reschedule(
+        appointment=booked, start=booked.start + timedelta(hours=1), by=Actor.desk(front_desk_user)
+    )
+    (after,) = feed_events(client, booked.provider)
+    assert str(after["UID"]) == str(before["UID"]) and after["SEQUENCE"] == 1
+    assert str(after["STATUS"]) == "CONFIRMED" and after.decoded("DTSTART") == moved.start
+    download = api_as(patient_user).get(
+        f"/api/v1/appointments/{moved.id}/calendar.ics", HTTP_ACCEPT="text/calendar"
+    )
+    (event,) = icalendar.Calendar.from_ical(download.content).walk("VEVENT")
+    assert str(event["UID"]) == str(before["UID"]) and event["SEQUENCE"] == 1
+
+
+def test_a_visit_moved_to_another_provider_leaves_the_first_feed_as_cancelled(
+    client, booked, front_desk_user
+):
+    other = ProviderFactory(locations=[booked.location])
+    for weekday in range(7):
+        WorkingHours.objects.create(
+            provider=other,
+            location=booked.location,
+            weekday=weekday,
+            start_time=time(8),
+            end_time=time(12),
+        )
+    appointment_reschedule(
+        appointment=booked, start=booked.start, provider=other, by=Actor.desk(front_desk_user)
+    )
+    (left,) = feed_events(client, booked.provider)
+    (arrived,) = feed_events(client, other)
+    assert str(left["UID"]) == str(arrived["UID"])
+    assert str(left["STATUS"]) == "CANCELLED" and str(arrived["STATUS"]) == "CONFIRMED"
+    assert left["SEQUENCE"] == arrived["SEQUENCE"] == 1
 
 
 def test_each_provider_has_a_different_secret():
@@ -115,8 +164,8 @@ def test_lines_are_escaped_and_folded():
     assert "SUMMARY:Comma\\, semicolon\\; back\\\\slash" in text
     for line in text.split("\r\n"):
         assert len(line.encode()) <= 75
-    description = text[text.index("DESCRIPTION:") : text.index("END:VEVENT")]
-    assert description.replace("\r\n ", "").strip() == "DESCRIPTION:" + "é" * 80
+    (parsed,) = icalendar.Calendar.from_ical(text).walk("VEVENT")
+    assert str(parsed["DESCRIPTION"]) == "é" * 80, "folding splits no character"
 
 
 def test_renewing_the_link_revokes_the_old_one(client, make_user, booked):

@@ -14,7 +14,7 @@ from datetime import datetime
 
 from django import template
 
-from clinic.core.times import format_local, short_zone_name, zone_of
+from clinic.core.times import format_local, short_zone_name, zone_for_people, zone_of
 
 register = template.Library()
 
@@ -53,3 +53,11 @@ def zone_name(value: object, where: object = None) -> str:
     if not isinstance(value, datetime) or value.tzinfo is None:
         return ""
     return short_zone_name(value.astimezone(zone_of(where)))
+
+
+@register.filter
+def zone_long(value: object, where: object = None) -> str:
+    """The zone of the moment at `where` as people name it: "Mountain Time"."""
+    if not isinstance(value, datetime) or value.tzinfo is None:
+        return ""
+    return zone_for_people(value, where)
