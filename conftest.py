@@ -18,6 +18,9 @@ from clinic.users.roles import STAFF_ROLES, Role
 from clinic.users.services import user_upsert
 from tests.signin import SignedInClient, give_authenticator
 
+# The brokers the tests with a Celery worker run on, Redis and RabbitMQ: the `broker` fixture.
+pytest_plugins = ["tests.brokers"]
+
 TEST_PASSWORD = "correct-horse-battery"  # noqa: S105
 
 # ---------------------------------------------------------------------------------------------

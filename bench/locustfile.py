@@ -57,6 +57,8 @@ class FrontDesk(HttpUser):
         ) as response:
             if response.status_code in (201, 409):
                 response.success()
+            else:
+                response.failure(f"{response.status_code}: {response.text[:300]}")
 
 
 class Patient(HttpUser):
@@ -98,8 +100,9 @@ class Patient(HttpUser):
             if response.status_code == 409:
                 response.success()  # another user took it first: a right answer
                 return
-        if response.status_code != 201:
-            return
+            if response.status_code != 201:
+                response.failure(f"{response.status_code}: {response.text[:300]}")
+                return
         visit = response.json()["id"]
         self.client.post(
             f"/api/v1/appointments/{visit}/cancel/",

@@ -17,9 +17,9 @@ from django.utils.translation import gettext as _
 from clinic.audit.writes import written_as_actor
 from clinic.core.errors import Conflict
 from clinic.core.phones import normalize_phone
+from clinic.core.spoken_dates import visit_when as when_text
 from clinic.core.templatetags.phones import phone as phone_display
 from clinic.users.actor import Actor
-from notifications.kinds import when_text
 from notifications.models import InboundText, ReplyOutcome
 from patients.models import Patient
 from scheduling.models import Appointment, AppointmentStatus

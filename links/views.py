@@ -11,8 +11,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from clinic.core.errors import Conflict, ValidationFailed
+from clinic.core.spoken_dates import visit_when as when_text
 from clinic.core.templatetags.phones import phone as phone_display
-from notifications.kinds import when_text
 from notifications.models import VISIT_PURPOSES, LinkPurpose, LinkToken
 from scheduling.models import Appointment, AppointmentStatus
 from scheduling.services import patient_change_refusal

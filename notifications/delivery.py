@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from .channels import (
     BaseSmsBackend,
@@ -96,6 +96,7 @@ class Ready:
         self.message = message
         self.plan = {"enqueued_at": message.enqueued_at, "send_after": message.send_after}
         self.invite: Invite | None = None
+        self.html = ""
 
 
 @transaction.atomic
@@ -138,7 +139,9 @@ def _prepare_one(message: Message, policy: NotificationPolicy) -> Ready | str:
     if not message.body:
         message.email_subject, message.body = render(message, subject, policy)
     if message.channel == Channel.EMAIL:
-        ready.invite = subject_kind(message.subject_type).invite(message, subject)
+        with translation.override(message.patient.language):
+            ready.invite = subject_kind(message.subject_type).invite(message, subject)
+            ready.html = email_html(message.body, subject=message.email_subject)
     return ready
 
 
@@ -150,7 +153,7 @@ def _send(prepared: Ready | str, senders: Senders, policy: NotificationPolicy) -
         return claimed
     message = prepared.message
     try:
-        provider_id = _hand_over(message, senders, prepared.invite)
+        provider_id = _hand_over(prepared, senders)
     except DeliveryError as error:
         return _record_failure(message, error, policy)
     Message.objects.filter(pk=message.pk, state=MessageState.SENDING).update(
@@ -216,7 +219,8 @@ def _must_wait_for_morning(message: Message, at: datetime, policy) -> bool:
     return True
 
 
-def _hand_over(message: Message, senders: Senders, invite: Invite | None) -> str:
+def _hand_over(prepared: Ready, senders: Senders) -> str:
+    message = prepared.message
     key = str(message.pk)
     patient = message.patient
     if message.channel == Channel.SMS:
@@ -226,8 +230,8 @@ def _hand_over(message: Message, senders: Senders, invite: Invite | None) -> str
         to=patient.email,
         subject=message.email_subject,
         body=message.body,
-        html=email_html(message.body, subject=message.email_subject),
-        invite=invite,
+        html=prepared.html,
+        invite=prepared.invite,
     )
 
 

@@ -10,13 +10,14 @@ from contextvars import ContextVar
 from datetime import datetime
 from typing import Any
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import translation
 
 from clinic.core.phones import format_phone
+from clinic.core.spoken_dates import day_and_month, visit_when
 
 from .models import LinkToken, Message, MessageKind, NotificationPolicy
 from .registry import stale_check, subject_kind
@@ -88,12 +89,13 @@ def token_digest(token: str) -> str:
 # --- What it says ------------------------------------------------------------------------------
 
 
-def when_text(moment: datetime, zone: ZoneInfo) -> str:
-    local = moment.astimezone(zone)
-    return f"{local:%A %-d %B} at {local:%-I:%M %p}".replace("AM", "a.m.").replace("PM", "p.m.")
-
-
 def render(message: Message, subject: Any, policy: NotificationPolicy) -> tuple[str, str]:
+    """(email subject, body) for the message's channel, in the patient's language."""
+    with translation.override(message.patient.language):
+        return _render(message, subject, policy)
+
+
+def _render(message: Message, subject: Any, policy: NotificationPolicy) -> tuple[str, str]:
     """(email subject, body) for the message's channel. Text messages and email subjects
     carry no procedure, diagnosis or medication name; email bodies may name a medication
     the patient must stop, since that is what the message is for."""
@@ -108,12 +110,12 @@ def render(message: Message, subject: Any, policy: NotificationPolicy) -> tuple[
         "phone": format_phone(
             location.phone if location and location.phone else settings.CLINIC_PHONE
         ),
-        "when": when_text(handler.moment(subject), zone) if zone else "",
+        "when": visit_when(handler.moment(subject), zone) if zone else "",
         "provider": getattr(subject, "provider", None),
         **handler.context(message, subject, policy),
     }
     if message.kind == MessageKind.MEDICATION_HOLD and zone:
-        context["hold_day"] = f"{message.due_at.astimezone(zone):%A %-d %B}"
+        context["hold_day"] = day_and_month(message.due_at.astimezone(zone).date())
     base = f"notifications/{message.channel}/{message.kind}"
     body = render_to_string(f"{base}.txt", context).strip()
     if message.channel == "sms":

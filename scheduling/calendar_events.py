@@ -5,6 +5,7 @@ sequence raised by each move or cancellation (scheduling/ics.py)."""
 from email.utils import parseaddr
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from clinic.core.phones import format_phone
 
@@ -34,7 +35,10 @@ def patient_event(appointment: Appointment, *, attendee: str = "") -> ics.Event:
     """What a patient's own calendar gets: when, where, with whom, how to reach the clinic;
     never the kind of procedure (calendars sync to other services)."""
     location = appointment.location
-    phone = f" Questions or changes: call {format_phone(location.phone)}." if location.phone else ""
+    with_whom = _("With %(provider)s.") % {"provider": appointment.provider.display_name}
+    if location.phone:
+        call = _("Questions or changes: call %(phone)s.") % {"phone": format_phone(location.phone)}
+        with_whom = f"{with_whom} {call}"
     address = ", ".join(p for p in (location.address_line, location.city, location.state) if p)
     return ics.Event(
         uid=event_uid(appointment),
@@ -42,9 +46,9 @@ def patient_event(appointment: Appointment, *, attendee: str = "") -> ics.Event:
         status=event_status(appointment),
         start=appointment.start,
         end=appointment.end,
-        summary=f"Appointment at {location.name}",
+        summary=_("Appointment at %(place)s") % {"place": location.name},
         location=address or location.name,
-        description=f"With {appointment.provider.display_name}.{phone}",
+        description=with_whom,
         organizer=parseaddr(settings.DEFAULT_FROM_EMAIL)[1] if attendee else "",
         attendee=attendee,
     )

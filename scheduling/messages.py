@@ -8,6 +8,7 @@ from typing import Any
 from uuid import UUID
 
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from notifications.clock import at_local, local_day, wall_clock_before
 from notifications.invites import Invite
@@ -321,7 +322,9 @@ def _appointment_invite(message: Message, appointment: Appointment) -> Invite | 
     else:
         return None
     event = patient_event(appointment, attendee=message.patient.email)
-    text = ics.calendar([event], name="Clinic appointment", stamp=timezone.now(), method=method)
+    text = ics.calendar(
+        [event], name=gettext("Clinic appointment"), stamp=timezone.now(), method=method
+    )
     return Invite(method=method, text=text)
 
 

@@ -5,15 +5,19 @@
 server: this session gets a virtual host of its own when rabbitmqctl may create one (as
 root, or as user rabbitmq), deleted at the end with everything in it; otherwise the tests
 use the server's default vhost, where every test's queues have names of their own and
-are deleted after it. Either way, parallel runs never take each other's tasks."""
+are deleted after it. Either way, parallel runs never take each other's tasks.
+
+The root conftest.py loads this module as a plugin, so the session's vhost is made once."""
 
 import os
+import re
 import shutil
 import subprocess
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 import kombu.pools
@@ -26,6 +30,7 @@ from clinic.celery import app
 
 BROKERS = ("redis", "amqp")
 RABBITMQ_URL = "amqp://guest:guest@127.0.0.1:5672//"
+VHOST = re.compile(r"clinic-test-(?P<pid>[0-9]+)-[0-9a-f]+")
 
 
 @dataclass(frozen=True)
@@ -53,16 +58,26 @@ def in_vhost(url: str, vhost: str) -> str:
     return urlunsplit(urlsplit(url)._replace(path="/" + quote(vhost, safe="")))
 
 
-def rabbitmqctl(*args: str) -> bool:
-    """Run rabbitmqctl against the local node; False if it is missing or refuses."""
+def rabbitmqctl(*args: str) -> str | None:
+    """Run rabbitmqctl against the local node: its output, or None if it is missing or
+    refuses."""
     binary = shutil.which("rabbitmqctl")
     if binary is None:
-        return False
+        return None
     try:
-        done = subprocess.run([binary, *args], capture_output=True, timeout=120)
+        done = subprocess.run([binary, *args], capture_output=True, text=True, timeout=120)
     except subprocess.TimeoutExpired:
-        return False
-    return done.returncode == 0
+        return None
+    return done.stdout if done.returncode == 0 else None
+
+
+def drop_vhosts_of_ended_sessions() -> None:
+    """A session killed before its teardown leaves its vhost behind: drop those whose
+    process is gone (a running session's process is alive)."""
+    for line in (rabbitmqctl("-q", "list_vhosts", "name") or "").split():
+        found = VHOST.fullmatch(line)
+        if found and not Path(f"/proc/{found['pid']}").exists():
+            rabbitmqctl("delete_vhost", line)
 
 
 @contextmanager
@@ -71,13 +86,14 @@ def private_vhost(url: str) -> Iterator[str | None]:
     be made there (not root, no rabbitmqctl, or its node is not the one `url` names)."""
     vhost = f"clinic-test-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     user = unquote(urlsplit(url).username or "guest")
-    if not rabbitmqctl("add_vhost", vhost):
+    if rabbitmqctl("add_vhost", vhost) is None:
         yield None
         return
+    drop_vhosts_of_ended_sessions()
     try:
         allowed = rabbitmqctl("set_permissions", "-p", vhost, user, ".*", ".*", ".*")
         private = in_vhost(url, vhost)
-        yield private if allowed and answers(private) else None
+        yield private if allowed is not None and answers(private) else None
     finally:
         rabbitmqctl("delete_vhost", vhost)
 

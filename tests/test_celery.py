@@ -1,7 +1,9 @@
 """Celery through a real broker, Redis and RabbitMQ in turn, to a real worker process (no
 eager mode)."""
 
+import os
 import uuid
+from urllib.parse import unquote, urlsplit
 
 import pytest
 from django.core.cache import cache
@@ -14,8 +16,6 @@ from tests import brokers
 from tests.support import artifacts, celery, child_env, start, stop, wait_for
 
 pytestmark = pytest.mark.worker
-
-broker, rabbitmq_url = brokers.broker, brokers.rabbitmq_url
 
 
 def process_env() -> dict:
@@ -121,3 +121,12 @@ def test_the_transport_options_follow_the_broker():
     amqp_options = transport_options("amqp://guest:guest@127.0.0.1:5672//")
     # RabbitMQ confirms each publish and redelivers on a closed connection, not on a timeout.
     assert amqp_options == {"max_retries": 0, "confirm_publish": True}
+
+
+def test_the_rabbitmq_runs_have_a_virtual_host_of_their_own(rabbitmq_url):
+    vhosts = brokers.rabbitmqctl("-q", "list_vhosts", "name")
+    if vhosts is None:
+        pytest.skip("rabbitmqctl is not usable here: the runs share the default vhost")
+    vhost = unquote(urlsplit(rabbitmq_url).path.removeprefix("/"))
+    assert vhost.startswith(f"clinic-test-{os.getpid()}-"), "this session's own"
+    assert vhost in vhosts.split()

@@ -26,10 +26,8 @@ from tests.test_notifications_delivery import (
     worker_args,
 )
 
-# The delivery tests' fixtures: private queues and file outboxes, processes, a clinic site,
-# and the broker each test runs on.
+# The delivery tests' fixtures: private queues and file outboxes, processes, a clinic site.
 outbox, processes, site = delivery.outbox, delivery.processes, delivery.site
-broker, rabbitmq_url = delivery.broker, delivery.rabbitmq_url
 
 pytestmark = [
     pytest.mark.worker,

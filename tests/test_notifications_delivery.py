@@ -43,10 +43,6 @@ pytestmark = [
     pytest.mark.usefixtures("broker"),
 ]
 
-# Every test here (and in the modules that import these fixtures and ask for `broker`) runs
-# on each broker.
-broker, rabbitmq_url = brokers.broker, brokers.rabbitmq_url
-
 SMS_BACKEND = "notifications.channels.FileSmsBackend"
 EMAIL_BACKEND = "notifications.email_backends.KeyedFileEmailBackend"
 

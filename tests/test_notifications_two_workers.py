@@ -17,7 +17,6 @@ from tests import test_notifications_delivery as delivery
 from tests.test_notifications_delivery import due_now, record, wait_until_ready, worker_args
 
 outbox, processes, site = delivery.outbox, delivery.processes, delivery.site
-broker, rabbitmq_url = delivery.broker, delivery.rabbitmq_url
 
 pytestmark = [
     pytest.mark.worker,

@@ -138,7 +138,10 @@ def test_reads_go_to_the_replica_and_a_writer_reads_its_own_writes(
         timeout=120,
     )
     migrate = subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--check"], env=env, capture_output=True
+        [sys.executable, "manage.py", "migrate", "--check"],
+        env=env,
+        capture_output=True,
+        timeout=300,
     )
     assert migrate.returncode == 0, migrate.stdout.decode()[-2000:]  # nothing left to apply
     applied = scalar(primary.url("clinic"), "SELECT count(*) FROM django_migrations")

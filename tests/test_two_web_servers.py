@@ -16,6 +16,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from clinic.users.roles import Role
 from conftest import TEST_PASSWORD
 from patients.tests.factories import PatientFactory
 from scheduling.models import Appointment
@@ -94,7 +95,7 @@ def site(make_user):
         "type": AppointmentTypeFactory(),  # 20 minutes and 10 after: starts 15 apart clash
         "patients": [PatientFactory(email="", phone="") for _ in range(CLIENTS)],
         "starts": [datetime.combine(day, time(9, m)) for m in (0, 15, 30, 45)],
-        "desk": make_user("storm-desk", "front_desk"),
+        "desk": make_user("storm-desk", Role.FRONT_DESK),
     }
 
 

@@ -20,6 +20,9 @@ pytestmark = pytest.mark.django_db
 # availability read (7), the lock, the row, the messages' policy and its confirmation (4),
 # the audit row.
 BOOKING_QUERIES = 24
+# Inside a test's transaction pghistory sets its context in statements of its own; outside
+# one (as in production) it rides on the statement it describes.
+PGHISTORY_CONTEXT = "SELECT set_config('pghistory."
 
 
 def book(client: APIClient, clinic: dict, patient, hour: int):
@@ -53,5 +56,6 @@ def test_a_booking_request_costs_the_same_statements_at_any_size(clinic, front_d
         answer = book(client, clinic, PatientFactory(), 10)
 
     assert answer.status_code == 201, answer.json()
-    assert len(queries) <= BOOKING_QUERIES, "\n".join(q["sql"][:120] for q in queries)
+    statements = [q["sql"] for q in queries if not q["sql"].startswith(PGHISTORY_CONTEXT)]
+    assert len(statements) <= BOOKING_QUERIES, "\n".join(sql[:120] for sql in statements)
     assert Appointment.objects.count() == 2
