@@ -88,6 +88,7 @@ class Patient(HttpUser):
             "appointment_type": PLAN["availability_query"]["appointment_type"],
             "provider": slot["provider"],
             "location": slot["location"],
+            "room": slot["room"],
             "start": slot["start"],
         }
         with self.client.post(

@@ -22,7 +22,8 @@ each task renders its reminders (with their confirm and cancel links) and sends 
 one SMTP connection.
 
 The workers (`--workers`, each `--concurrency` processes, INFO logging as in the Procfile)
-and beat start once, on queues of their own on REDIS_URL's Redis, before the first run. The
+and beat start once, on queues of their own on the broker (CELERY_BROKER_URL, by default
+REDIS_URL's Redis; an amqp:// URL for RabbitMQ), before the first run. The
 SMTP server is bench/smtp_sink.py (aiosmtpd) in a process of its own, counting sessions
 and the outbox key of every message it takes. After each run the benchmark checks every row
 is `sent` after one attempt and the sink took each key exactly once, and prints the run's

@@ -9,10 +9,12 @@ booking cannot disagree."""
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import cache
+from typing import cast
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Prefetch
+from django.db.models import Field, Model, Prefetch
 from django.utils import timezone
 
 from notifications.models import Message
@@ -208,6 +210,18 @@ def _context(data: Loaded, procedure_type: ProcedureType) -> safety.Context:
 # --- Timeline -----------------------------------------------------------------------------------
 
 
+@cache
+def _choice_labels(model: type[Model], field_name: str) -> dict:
+    return dict(cast(Field, model._meta.get_field(field_name)).flatchoices)
+
+
+def _label(row: Model, field_name: str) -> str:
+    """What `row.get_<field>_display()` says, without building the field's choices again on
+    each call: a long timeline asks about a thousand times."""
+    value = getattr(row, field_name)
+    return str(_choice_labels(type(row), field_name).get(value, value))
+
+
 def _zone_of(data: Loaded, location) -> ZoneInfo:
     return location.zone if location is not None else data.default_zone
 
@@ -215,7 +229,7 @@ def _zone_of(data: Loaded, location) -> ZoneInfo:
 def _procedure_summary(record) -> str:
     parts = [record.procedure_type.name]
     if record.side:
-        parts.append(record.get_side_display().lower())
+        parts.append(_label(record, "side").lower())
     if record.levels:
         parts.append(", ".join(record.levels))
     return " · ".join(parts)
@@ -238,10 +252,10 @@ def _procedure_events(data: Loaded) -> list[dict]:
     for r in data.records:
         steroid = f"{r.steroid_id} {plain(r.steroid_dose_mg)} mg" if r.steroid_id else "none"
         detail = {
-            "Side and levels": " ".join(filter(None, [r.get_side_display(), ", ".join(r.levels)]))
+            "Side and levels": " ".join(filter(None, [_label(r, "side"), ", ".join(r.levels)]))
             or "not applicable",
             "Steroid": steroid,
-            "Guidance": r.get_guidance_display(),
+            "Guidance": _label(r, "guidance"),
             "Pain before and after": f"{r.pre_nrs} → {r.post_nrs}",
             "Best relief": f"{r.best_relief_percent}%"
             if r.best_relief_percent is not None
@@ -284,10 +298,10 @@ def _assessment_events(data: Loaded) -> list[dict]:
         _event(
             "assessment",
             a.taken_at,
-            f"{a.get_instrument_display()}: {plain(a.total)}"
+            f"{_label(a, 'instrument')}: {plain(a.total)}"
             + (f" ({a.band})" if a.band else "")
             + _item9(a)
-            + (f" · {a.get_body_region_display().lower()}" if a.body_region else ""),
+            + (f" · {_label(a, 'body_region').lower()}" if a.body_region else ""),
             region=_assessment_region(a),
             zone=data.default_zone,
             ref=a.pk,
@@ -305,7 +319,7 @@ def _visit_events(data: Loaded) -> list[dict]:
             _event(
                 "visit",
                 a.start,
-                f"{what} with {a.provider.display_name} at {a.location.name}: {a.get_status_display().lower()}",
+                f"{what} with {a.provider.display_name} at {a.location.name}: {_label(a, 'status').lower()}",
                 region=order.procedure_type.region if order else "",
                 zone=a.location.zone,
                 ref=a.pk,
@@ -319,7 +333,7 @@ def _other_events(data: Loaded) -> list[dict]:
         _event(
             "intake",
             i.submitted_at or i.created_at,
-            f"Intake {i.get_status_display().lower()}" + (" · urgent" if i.urgent else ""),
+            f"Intake {_label(i, 'status').lower()}" + (" · urgent" if i.urgent else ""),
             zone=data.default_zone,
             ref=i.pk,
         )
@@ -329,8 +343,8 @@ def _other_events(data: Loaded) -> list[dict]:
         _event(
             "message",
             m.sent_at or m.due_at,
-            f"{m.get_kind_display()}{f' ({m.variant})' if m.variant else ''} by "
-            f"{m.get_channel_display().lower()}: {m.get_state_display().lower()}",
+            f"{_label(m, 'kind')}{f' ({m.variant})' if m.variant else ''} by "
+            f"{_label(m, 'channel').lower()}: {_label(m, 'state').lower()}",
             zone=_zone_of(data, m.location),
             ref=m.pk,
         )
@@ -340,7 +354,7 @@ def _other_events(data: Loaded) -> list[dict]:
         _event(
             "order",
             o.ordered_at,
-            f"Ordered {o.procedure_type.name}: {o.get_status_display().lower()}",
+            f"Ordered {o.procedure_type.name}: {_label(o, 'status').lower()}",
             region=o.procedure_type.region,
             zone=data.default_zone,
             ref=o.pk,

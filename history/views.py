@@ -1,6 +1,8 @@
 """The physician's view of a patient: the page, its printable summary, and the same data
 as JSON. Clinicians only; every view is recorded in the access log."""
 
+from decimal import ROUND_HALF_UP, Decimal
+
 from django.shortcuts import render
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -31,6 +33,31 @@ def _timeline_rows(events: list[dict]) -> list[dict]:
     ]
 
 
+def _whole(value: Decimal | None) -> str | None:
+    """`value|floatformat:0` (half up, no "-0"), done once here: the filter, called for each
+    follow-up, was a third of the page's rendering."""
+    if value is None:
+        return None
+    return str(int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP)))
+
+
+def _relief_rows(rows: list[dict]) -> list[dict]:
+    """The relief table's rows with their day and percentages as the page prints them (the
+    day in the current time zone, as the date filter printed it)."""
+    return [
+        {
+            **row,
+            "day": timezone.localtime(row["record"].performed_at).strftime("%Y-%m-%d"),
+            "best_shown": _whole(row["best"]),
+            "follow_ups": [
+                {**follow_up, "relief_shown": _whole(follow_up["percent_relief"])}
+                for follow_up in row["follow_ups"]
+            ],
+        }
+        for row in rows
+    ]
+
+
 @role_required(Role.CLINICIAN)
 @reading_from_replica()
 def history_page(request, patient_id):
@@ -41,6 +68,7 @@ def history_page(request, patient_id):
     context = {
         **history,
         "events": _timeline_rows(history["events"]),
+        "relief": _relief_rows(history["relief"]),
         "selected_kinds": filters["kinds"] or [],
         "selected_region": filters["region"],
         # The same banner as the chart's (patients/_urgent_banner.html); clinicians only here.

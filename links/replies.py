@@ -10,7 +10,7 @@ from uuid import UUID
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
@@ -157,6 +157,23 @@ def text_reply_receive(*, message_sid: str, sender_number: str, body: str, by: A
     return text.reply
 
 
+def _reply_language(sender: Sender, patient_id: UUID | None) -> str:
+    """The answer is in the language on the sender's record; an unknown sender's in English."""
+    patient = next((patient for patient in sender.patients if patient.pk == patient_id), None)
+    return patient.language if patient is not None else settings.LANGUAGE_CODE
+
+
+def _answer(sender: Sender, patient_id: UUID | None, word: str, by: Actor) -> tuple[str, str]:
+    """(outcome, reply) for one inbound text."""
+    if patient_id is None:
+        outcome = ReplyOutcome.UNKNOWN_SENDER
+        return outcome, _not_understood(sender, outcome)
+    if word in CONFIRM_WORDS | CALL_WORDS:
+        return _act(word, sender, by)
+    outcome = ReplyOutcome.NOT_UNDERSTOOD
+    return outcome, _not_understood(sender, outcome)
+
+
 def _receive(message_sid: str, sender: Sender, word: str, by: Actor) -> InboundText:
     already = InboundText.objects.filter(provider_message_id=message_sid).first()
     if already is not None:
@@ -167,15 +184,8 @@ def _receive(message_sid: str, sender: Sender, word: str, by: Actor) -> InboundT
         patient_id = sender.visit.patient_id
     elif len(patients) == 1:
         patient_id = next(iter(patients))
-    outcome: str
-    if patient_id is None:
-        outcome = ReplyOutcome.UNKNOWN_SENDER
-        reply = _not_understood(sender, outcome)
-    elif word in CONFIRM_WORDS | CALL_WORDS:
-        outcome, reply = _act(word, sender, by)
-    else:
-        outcome = ReplyOutcome.NOT_UNDERSTOOD
-        reply = _not_understood(sender, outcome)
+    with translation.override(_reply_language(sender, patient_id)):
+        outcome, reply = _answer(sender, patient_id, word, by)
     visit_id = sender.visit.pk if sender.visit is not None and patient_id is not None else None
     return InboundText.objects.create(
         provider_message_id=message_sid[:64],

@@ -8,6 +8,7 @@ from typing import Any
 from django.db import models, transaction
 from django.http import QueryDict
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from clinic.core.errors import Conflict, ValidationFailed
 from clinic.users.actor import Actor
@@ -41,15 +42,17 @@ def link_find(token: str, *, lock: bool = False) -> LinkToken:
         links = links.select_for_update(of=("self",))
     link = links.filter(digest=token_digest(token)).first()
     if link is None:
-        raise LinkUnusable("This link is not valid. Please check you copied all of it.", 404)
+        raise LinkUnusable(_("This link is not valid. Please check you copied all of it."), 404)
     if link.used_at is not None:
-        raise LinkUnusable("This link was already used. Thank you.", 410)
+        raise LinkUnusable(_("This link was already used. Thank you."), 410)
     if link.expires_at <= timezone.now():
-        raise LinkUnusable("This link has expired.", 410)
+        raise LinkUnusable(_("This link has expired."), 410)
     if link.purpose in VISIT_PURPOSES and link.failed_checks >= MAX_BIRTH_DATE_TRIES:
         raise LinkUnusable(
-            "This link is locked: the date of birth was wrong too many times. Please call "
-            "the clinic to change your visit.",
+            _(
+                "This link is locked: the date of birth was wrong too many times. Please call "
+                "the clinic to change your visit."
+            ),
             403,
         )
     return link
@@ -82,9 +85,9 @@ def _nrs(value, field: str = "nrs") -> int:
     try:
         number = int(value)
     except (TypeError, ValueError):
-        raise ValidationFailed({field: ["Choose a number from 0 to 10."]}) from None
+        raise ValidationFailed({field: [_("Choose a number from 0 to 10.")]}) from None
     if not 0 <= number <= 10:
-        raise ValidationFailed({field: ["Choose a number from 0 to 10."]})
+        raise ValidationFailed({field: [_("Choose a number from 0 to 10.")]})
     return number
 
 
@@ -92,9 +95,9 @@ def _pgic(value) -> int:
     try:
         number = int(value)
     except (TypeError, ValueError):
-        raise ValidationFailed({"pgic": ["Choose the answer that fits best."]}) from None
+        raise ValidationFailed({"pgic": [_("Choose the answer that fits best.")]}) from None
     if not 1 <= number <= 7:
-        raise ValidationFailed({"pgic": ["Choose the answer that fits best."]})
+        raise ValidationFailed({"pgic": [_("Choose the answer that fits best.")]})
     return number
 
 
@@ -103,7 +106,7 @@ def link_act(*, token: str, purpose: str, data: QueryDict) -> models.Model:
     """Do what the link is for, once. Returns the affected object."""
     link = link_find(token, lock=True)
     if link.purpose != purpose:
-        raise LinkUnusable("This link is not valid. Please check you copied all of it.", 404)
+        raise LinkUnusable(_("This link is not valid. Please check you copied all of it."), 404)
     result = ACTIONS[purpose](link, data)
     link.used_at = timezone.now()
     link.save(update_fields=["used_at"])
@@ -136,7 +139,7 @@ def _reschedule(link: LinkToken, data: QueryDict) -> Appointment:
         raise Conflict(refusal, code="too_late_to_change")
     slot = offered_time(appointment, str(data.get("start", "")))
     if slot is None:
-        raise ValidationFailed({"start": ["This time is no longer free: choose another one."]})
+        raise ValidationFailed({"start": [_("This time is no longer free: choose another one.")]})
     return appointment_reschedule(
         appointment=appointment, start=slot.start, room=slot.room, by=Actor.message_link()
     )
@@ -153,7 +156,7 @@ def _manage(link: LinkToken, data: QueryDict) -> Appointment:
     """The one link of a text message: whichever of confirm, move or cancel is chosen."""
     action = VISIT_ACTIONS.get(str(data.get("action", "")))
     if action is None:
-        raise ValidationFailed({"action": ["Choose to confirm, move or cancel the visit."]})
+        raise ValidationFailed({"action": [_("Choose to confirm, move or cancel the visit.")]})
     return action(link, data)
 
 

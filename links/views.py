@@ -6,6 +6,8 @@ import time
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
@@ -33,13 +35,13 @@ LINK_TEMPLATES: dict[str, str] = {
 CHECK_VALID_SECONDS = 30 * 60  # a date of birth entered once opens the link for this long
 NRS_CHOICES = list(range(11))
 PGIC_CHOICES = [
-    (1, "Very much improved"),
-    (2, "Much improved"),
-    (3, "Minimally improved"),
-    (4, "No change"),
-    (5, "Minimally worse"),
-    (6, "Much worse"),
-    (7, "Very much worse"),
+    (1, _("Very much improved")),
+    (2, _("Much improved")),
+    (3, _("Minimally improved")),
+    (4, _("No change")),
+    (5, _("Minimally worse")),
+    (6, _("Much worse")),
+    (7, _("Very much worse")),
 ]
 
 
@@ -136,6 +138,15 @@ def _times(appointment: Appointment) -> list[dict]:
     ]
 
 
+def link_language(request: HttpRequest, link: LinkToken) -> str:
+    """Nobody signs in here: the page speaks the language of the patient the link was sent
+    to, unless this browser chose one with the switch (Django's language cookie)."""
+    chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+    if chosen in dict(settings.LANGUAGES):
+        return chosen
+    return link.patient.language
+
+
 @never_cache  # the page answers for a token in its URL: no shared or back-button cache
 @require_http_methods(["GET", "POST"])
 def link_page(request, token: str):
@@ -144,6 +155,14 @@ def link_page(request, token: str):
         link = link_find(token)
     except LinkUnusable as error:
         return _unusable(request, error)
+    language = link_language(request, link)
+    with translation.override(language):
+        response = _link_page(request, token, link)
+    response["Content-Language"] = language
+    return response
+
+
+def _link_page(request: HttpRequest, token: str, link: LinkToken) -> HttpResponse:
     subject = link_subject(link)
     context = _link_context(link, subject)
     template = LINK_TEMPLATES[link.purpose]

@@ -51,20 +51,20 @@ class Language(models.TextChoices):
 class BodyRegion(models.TextChoices):
     """Where pain is felt; NRS scores are kept per region."""
 
-    HEAD = "head", "Head"
-    NECK = "neck", "Neck"
-    UPPER_BACK = "upper_back", "Upper or mid back"
-    LOW_BACK = "low_back", "Low back"
-    SACROILIAC = "sacroiliac", "Sacroiliac or buttock"
-    SHOULDER = "shoulder", "Shoulder"
-    ARM = "arm", "Arm or hand"
-    HIP = "hip", "Hip"
-    LEG = "leg", "Leg or foot"
-    KNEE = "knee", "Knee"
-    ABDOMEN = "abdomen", "Abdomen"
-    PELVIS = "pelvis", "Pelvis"
-    WIDESPREAD = "widespread", "Widespread"
-    OTHER = "other", "Other"
+    HEAD = "head", _("Head")
+    NECK = "neck", _("Neck")
+    UPPER_BACK = "upper_back", _("Upper or mid back")
+    LOW_BACK = "low_back", _("Low back")
+    SACROILIAC = "sacroiliac", _("Sacroiliac or buttock")
+    SHOULDER = "shoulder", _("Shoulder")
+    ARM = "arm", _("Arm or hand")
+    HIP = "hip", _("Hip")
+    LEG = "leg", _("Leg or foot")
+    KNEE = "knee", _("Knee")
+    ABDOMEN = "abdomen", _("Abdomen")
+    PELVIS = "pelvis", _("Pelvis")
+    WIDESPREAD = "widespread", _("Widespread")
+    OTHER = "other", _("Other")
 
 
 class EntrySource(models.TextChoices):

@@ -13,9 +13,12 @@ from clinic.core.phones import normalize_phone
 from clinic.users.roles import CLINICAL_ROLES, Role
 
 from .models import (
+    BLEEDING_RISK_CLASSES,
     Allergy,
     Assessment,
     Condition,
+    DrugClass,
+    DrugName,
     DuplicateCandidate,
     DuplicateStatus,
     ImplantedDevice,
@@ -25,6 +28,7 @@ from .models import (
     IntakeSubmission,
     LabResult,
     Medication,
+    NameKind,
     Patient,
 )
 
@@ -249,3 +253,41 @@ def intake_item_for(intake: IntakeSubmission, item_id) -> IntakeItem:
         return IntakeItem.objects.get(pk=item_id, submission=intake)
     except (IntakeItem.DoesNotExist, *NOT_AN_ID):
         raise Http404 from None
+
+
+# --- The drug vocabulary, as patients name their medicines ----------------------------------
+
+# What patients call blood thinners: the anticoagulants and antiplatelets. Not the NSAIDs
+# (listed among the medicines), nor the GP IIb/IIIa inhibitors, given only in hospital.
+BLOOD_THINNER_CLASSES = BLEEDING_RISK_CLASSES - {DrugClass.NSAID, DrugClass.GP2B3A_INHIBITOR}
+
+
+def blood_thinner_choices() -> list[tuple[str, str]]:
+    """The blood thinners a patient may pick, one per generic with its confirmed brands
+    ("warfarin", "Coumadin, Jantoven (warfarin)"), in the order of their labels. A generic
+    whose only brand a clinician has not confirmed yet is left out. One query."""
+    rows = DrugName.objects.filter(drug_classes__overlap=sorted(BLOOD_THINNER_CLASSES)).exclude(
+        kind=NameKind.COMBINATION
+    )
+    generics: set[str] = set()
+    brands: dict[str, list[str]] = {}
+    unconfirmed: set[str] = set()
+    for row in rows.only("name", "generics", "kind", "certain"):
+        if len(row.generics) != 1:
+            continue
+        generic = row.generics[0]
+        if row.kind != NameKind.BRAND:
+            generics.add(generic)
+        elif row.certain:
+            brands.setdefault(generic, []).append(row.name)
+        else:
+            unconfirmed.add(generic)
+    choices = [
+        (
+            generic,
+            f"{', '.join(brands[generic])} ({generic})" if generic in brands else generic.capitalize(),
+        )
+        for generic in generics | set(brands)
+        if generic in brands or generic not in unconfirmed
+    ]
+    return sorted(choices, key=lambda choice: choice[1].casefold())

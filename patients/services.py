@@ -52,7 +52,7 @@ from .models import (
     PatientStatus,
 )
 from .payers import payer_match
-from .questionnaire import RED_FLAGS, clean_answers
+from .questionnaire import RED_FLAGS, blood_thinner_to_check, clean_answers
 
 MRN_SEQUENCE = "patients_mrn_seq"
 PHONE_FIELDS = ("phone", "emergency_contact_phone", "referring_physician_phone")
@@ -579,6 +579,22 @@ def _assessment_items(patient: Patient, entries) -> tuple[list[IntakeItem], list
     return items, flags
 
 
+BLOOD_THINNER_NOTE = "Named by the patient in answer to “Do you take a blood thinner?”"
+
+
+def _blood_thinner_items(answers: dict, items: list[IntakeItem]) -> list[IntakeItem]:
+    """The blood thinner the patient named, as a medication for the clinician to accept onto
+    the chart (where the safety check reads it), unless it is among the medicines listed."""
+    name = answers.get("blood_thinner_name", "")
+    if answers.get("blood_thinner") != "yes" or not name:
+        return []
+    listed = [str(i.proposed.get("name", "")) for i in items if i.kind == IntakeItemKind.MEDICATION]
+    if vocabulary.names_the_same_drug(name, listed):
+        return []
+    entry = {"name": name, "notes": BLOOD_THINNER_NOTE}
+    return [IntakeItem(kind=IntakeItemKind.MEDICATION, proposed=entry)]
+
+
 @transaction.atomic
 def intake_submit(
     *,
@@ -620,6 +636,7 @@ def intake_submit(
     cleaned_answers, *item_lists, (assessment_items, _flags) = results
     for item_list in item_lists:
         collected += item_list
+    collected += _blood_thinner_items(cleaned_answers, collected)
     collected += assessment_items
     # The one rule for danger signs (patients.urgent), as for any assessment.
     signs = urgent.intake_signs(cleaned_answers, [i.proposed for i in assessment_items])
@@ -632,7 +649,9 @@ def intake_submit(
         submitted_by=by.user,
         entered_by_staff=by.is_clinic_staff,
         submitted_at=submitted_at or timezone.now(),
-        status=IntakeStatus.SUBMITTED if collected or reasons else IntakeStatus.REVIEWED,
+        status=IntakeStatus.SUBMITTED
+        if collected or reasons or blood_thinner_to_check(cleaned_answers)
+        else IntakeStatus.REVIEWED,
     )
     for item in collected:
         item.submission = submission
@@ -753,7 +772,8 @@ INTAKE_DRAFT_STEPS = (
     "review",
 )
 INTAKE_DRAFT_SECTIONS = INTAKE_DRAFT_STEPS[:-1]
-# The questionnaire answers asked on the pain step; the safety step asks the red flags.
+# The questionnaire answers asked on the pain step; the safety step asks the red flags
+# and about blood thinners.
 PAIN_ANSWER_KEYS = (
     "chief_complaint",
     "pain_locations",
@@ -761,6 +781,7 @@ PAIN_ANSWER_KEYS = (
     "pain_duration",
     "treatments_tried",
 )
+SAFETY_ANSWER_KEYS = ("red_flags", "blood_thinner", "blood_thinner_name")
 # Where each of intake_submit's error keys is answered.
 _STEP_OF_ERROR = {
     "demographics": "about",
@@ -835,7 +856,7 @@ _DRAFT_CLEANERS = {
     "allergies": _clean_list(IntakeItemKind.ALLERGY),
     "conditions": _clean_conditions,
     "questionnaires": _clean_assessments,
-    "safety": lambda patient, data: _answers_part(data, ("red_flags",)),
+    "safety": lambda patient, data: _answers_part(data, SAFETY_ANSWER_KEYS),
 }
 
 
@@ -858,9 +879,9 @@ def intake_draft_failing_step(fields: dict) -> str:
     steps = set()
     for key, inner in fields.items():
         if key == "answers":
-            inner_keys = inner.keys() if isinstance(inner, dict) else ()
-            steps.add("safety" if set(inner_keys) == {"red_flags"} else "pain")
-            if "red_flags" in inner_keys:
+            inner_keys = set(inner.keys() if isinstance(inner, dict) else ())
+            steps.add("safety" if inner_keys and inner_keys <= set(SAFETY_ANSWER_KEYS) else "pain")
+            if inner_keys & set(SAFETY_ANSWER_KEYS):
                 steps.add("safety")
         else:
             steps.add(_STEP_OF_ERROR.get(key, "review"))

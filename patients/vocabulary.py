@@ -90,11 +90,24 @@ def rows_by_key(rows: Iterable) -> dict[str, VocabularyRow]:
 
 def resolve(text: str, *, model=None) -> Resolution:
     """Resolve a medication name against the stored vocabulary (one query)."""
+    return resolve_each([text], model=model)[0]
+
+
+def resolve_each(texts: list[str], *, model=None) -> list[Resolution]:
+    """Resolve several medication names against the stored vocabulary (one query)."""
     if model is None:
         from .models import DrugName
 
         model = DrugName
-    keys = list(candidate_keys(text))
-    if not keys:
-        return Resolution()
-    return resolve_with(text, rows_by_key(model.objects.filter(key__in=keys)))
+    keys = {key for text in texts for key in candidate_keys(text)}
+    rows = rows_by_key(model.objects.filter(key__in=keys)) if keys else {}
+    return [resolve_with(text, rows) for text in texts]
+
+
+def names_the_same_drug(name: str, others: list[str]) -> bool:
+    """Whether one of `others` names the drug `name` does: a shared generic, or (for names
+    the vocabulary does not know) the same name written another way."""
+    found, *listed = resolve_each([name, *others])
+    if found.recognised:
+        return any(set(found.generics) & set(other.generics) for other in listed)
+    return name_key(name) in {name_key(other) for other in others}

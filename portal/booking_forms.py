@@ -3,6 +3,8 @@ from typing import Any
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from clinic.core.forms import choice_field, model_choice_field
 from patients.forms import add_service_errors
@@ -15,15 +17,15 @@ from . import booking
 class BookStartForm(forms.Form):
     """What to book and where; the times come on the next page."""
 
-    what = forms.ChoiceField(label="What would you like to book?", widget=forms.RadioSelect)
+    what = forms.ChoiceField(label=_("What would you like to book?"), widget=forms.RadioSelect)
     location = forms.ModelChoiceField(
-        label="Where", queryset=Location.objects.none(), empty_label="Choose a clinic"
+        label=_("Where"), queryset=Location.objects.none(), empty_label=_("Choose a clinic")
     )
     provider = forms.ModelChoiceField(
-        label="With whom (optional)",
+        label=_("With whom (optional)"),
         queryset=Provider.objects.none(),
         required=False,
-        empty_label="Anyone available",
+        empty_label=_("Anyone available"),
     )
 
     def __init__(self, *args, patient, **kwargs):
@@ -43,7 +45,11 @@ class BookStartForm(forms.Form):
         cleaned = self.cleaned_data
         location, provider = cleaned.get("location"), cleaned.get("provider")
         if location and provider and not provider.locations.filter(pk=location.pk).exists():
-            self.add_error("provider", f"{provider.display_name} does not work at {location.name}.")
+            self.add_error(
+                "provider",
+                gettext("%(provider)s does not work at %(place)s.")
+                % {"provider": provider.display_name, "place": location.name},
+            )
         return cleaned
 
     def query(self) -> dict:
@@ -56,16 +62,16 @@ class BookStartForm(forms.Form):
 
 class WaitlistForm(forms.Form):
     appointment_type = forms.ModelChoiceField(
-        label="Kind of visit", queryset=AppointmentType.objects.none(), empty_label=None
+        label=_("Kind of visit"), queryset=AppointmentType.objects.none(), empty_label=None
     )
     location = forms.ModelChoiceField(
-        label="Clinic (optional)",
+        label=_("Clinic (optional)"),
         queryset=Location.objects.none(),
         required=False,
-        empty_label="Any clinic",
+        empty_label=_("Any clinic"),
     )
-    earliest = forms.DateField(label="From", widget=forms.DateInput(attrs={"type": "date"}))
-    latest = forms.DateField(label="Until", widget=forms.DateInput(attrs={"type": "date"}))
+    earliest = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
+    latest = forms.DateField(label=_("Until"), widget=forms.DateInput(attrs={"type": "date"}))
 
     def __init__(self, *args, patient, **kwargs):
         today = timezone.localdate()

@@ -8,15 +8,17 @@ only parses input and words its messages for a patient.
 """
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import phonenumbers
 from django import forms
+from django.core.exceptions import ValidationError
 from django.forms import formset_factory
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from localflavor.us.us_states import STATE_CHOICES
 
 from clinic.core.db import max_length
-from clinic.core.phones import format_phone
+from clinic.core.phones import format_phone, normalize_phone
 from patients.models import (
     AllergySeverity,
     BodyRegion,
@@ -28,6 +30,9 @@ from patients.models import (
 )
 from patients.questionnaire import ONSET_CHOICES, RED_FLAGS, TEXT_LIMIT
 from patients.services import PHONE_FIELDS
+
+if TYPE_CHECKING:
+    from django.utils.functional import _StrOrPromise as StrOrPromise
 
 MAX_ROWS = 30
 
@@ -148,7 +153,7 @@ def _max(name: str) -> int:
     return max_length(Patient, name)
 
 
-def _text(label: str, name: str, autocomplete: str, **kwargs) -> forms.CharField:
+def _text(label: "StrOrPromise", name: str, autocomplete: str, **kwargs) -> forms.CharField:
     return forms.CharField(
         label=label,
         max_length=_max(name),
@@ -158,19 +163,33 @@ def _text(label: str, name: str, autocomplete: str, **kwargs) -> forms.CharField
     )
 
 
-def _phone(label: str, autocomplete: str) -> forms.CharField:
-    return forms.CharField(
+class PhoneField(forms.CharField):
+    """A phone number shown as people write it, (919) 555-0123, and compared by the number
+    it names: the chart's +19195550123 sent back as shown is not a change."""
+
+    def to_python(self, value) -> str:
+        return _number_of(super().to_python(value))
+
+    def prepare_value(self, value):
+        return _shown_phone(str(value or ""))
+
+    def has_changed(self, initial, data) -> bool:
+        return _number_of(initial) != _number_of(data)
+
+
+def _phone(label: "StrOrPromise", autocomplete: str) -> forms.CharField:
+    return PhoneField(
         label=label,
         max_length=32,
         required=False,
-        help_text="For example (919) 555-0123.",
+        help_text=_("For example (919) 555-0123."),
         widget=forms.TextInput(attrs={"type": "tel", "autocomplete": autocomplete}),
     )
 
 
 ABOUT_FIELDSETS = (
     (
-        "Your contact details",
+        _("Your contact details"),
         (
             "phone",
             "email",
@@ -182,11 +201,11 @@ ABOUT_FIELDSETS = (
         ),
     ),
     (
-        "Emergency contact",
+        _("Emergency contact"),
         ("emergency_contact_name", "emergency_contact_relationship", "emergency_contact_phone"),
     ),
-    ("Insurance", ("insurance_payer", "insurance_member_id", "insurance_group")),
-    ("Doctor who referred you", ("referring_physician_name", "referring_physician_phone")),
+    (_("Insurance"), ("insurance_payer", "insurance_member_id", "insurance_group")),
+    (_("Doctor who referred you"), ("referring_physician_name", "referring_physician_phone")),
 )
 
 
@@ -197,46 +216,46 @@ class AboutForm(StepForm):
     step = "about"
     template = "portal/intake/steps/about.html"
 
-    phone = _phone("Mobile or main phone", "tel")
+    phone = _phone(_("Mobile or main phone"), "tel")
     email = forms.EmailField(
-        label="Email",
+        label=_("Email"),
         max_length=_max("email"),
         required=False,
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
-    address_line1 = _text("Address line 1", "address_line1", "address-line1")
-    address_line2 = _text("Address line 2", "address_line2", "address-line2")
-    city = _text("City or town", "city", "address-level2")
+    address_line1 = _text(_("Address line 1"), "address_line1", "address-line1")
+    address_line2 = _text(_("Address line 2"), "address_line2", "address-line2")
+    city = _text(_("City or town"), "city", "address-level2")
     state = forms.ChoiceField(
-        label="State",
-        choices=[("", "Choose a state")] + [(code, name) for code, name in STATE_CHOICES],
+        label=_("State"),
+        choices=[("", _("Choose a state"))] + [(code, name) for code, name in STATE_CHOICES],
         required=False,
         widget=forms.Select(attrs={"autocomplete": "address-level1"}),
     )
     postal_code = _text(
-        "ZIP code",
+        _("ZIP code"),
         "postal_code",
         "postal-code",
-        help_text="5 digits, or ZIP+4 such as 80210-1234.",
+        help_text=_("5 digits, or ZIP+4 such as 80210-1234."),
     )
 
-    emergency_contact_name = _text("Name", "emergency_contact_name", "off")
+    emergency_contact_name = _text(_("Name"), "emergency_contact_name", "off")
     emergency_contact_relationship = _text(
-        "Relationship to you",
+        _("Relationship to you"),
         "emergency_contact_relationship",
         "off",
-        help_text="For example spouse, daughter, friend.",
+        help_text=_("For example spouse, daughter, friend."),
     )
-    emergency_contact_phone = _phone("Phone", "off")
+    emergency_contact_phone = _phone(_("Phone"), "off")
 
     insurance_payer = _text(
-        "Insurance company", "insurance_payer", "off", help_text="As on your insurance card."
+        _("Insurance company"), "insurance_payer", "off", help_text=_("As on your insurance card.")
     )
-    insurance_member_id = _text("Member ID", "insurance_member_id", "off")
-    insurance_group = _text("Group number", "insurance_group", "off")
+    insurance_member_id = _text(_("Member ID"), "insurance_member_id", "off")
+    insurance_group = _text(_("Group number"), "insurance_group", "off")
 
-    referring_physician_name = _text("Doctor's name", "referring_physician_name", "off")
-    referring_physician_phone = _phone("Doctor's phone", "off")
+    referring_physician_name = _text(_("Doctor's name"), "referring_physician_name", "off")
+    referring_physician_phone = _phone(_("Doctor's phone"), "off")
 
     def __init__(self, data=None, *, patient: Patient, draft: dict, **kwargs):
         super().__init__(data, patient=patient, draft=draft, **kwargs)
@@ -245,8 +264,7 @@ class AboutForm(StepForm):
             self.initial = self.chart_values()
 
     def chart_values(self) -> dict:
-        values = {name: getattr(self.patient, name) or "" for name in self.base_fields}
-        return values | {name: _shown_phone(values[name]) for name in PHONE_FIELDS}
+        return {name: getattr(self.patient, name) or "" for name in self.base_fields}
 
     def initial_of(self, section) -> dict:
         return self.chart_values() | dict(section or {})
@@ -269,19 +287,26 @@ class AboutForm(StepForm):
     def summary(self) -> list[tuple[str, str]]:
         section: dict[str, Any] = self.section or {}
         if not section:
-            return [("Changes to your details", "None")]
+            return [(gettext("Changes to your details"), gettext("None"))]
         return [
-            (self.label_of(name), _shown_value(name, value) or "(left blank)")
+            (self.label_of(name), _shown_value(name, value) or gettext("(left blank)"))
             for name, value in section.items()
         ]
 
 
-def _shown_phone(number: str) -> str:
-    """A stored number in its national form, (919) 555-0100; as typed if it is not one."""
+def _number_of(text: object) -> str:
+    """The number a phone field's text names (E.164), or the text itself if it names none."""
+    text = str(text or "").strip()
     try:
-        return format_phone(number)
-    except phonenumbers.NumberParseException:
-        return number
+        return normalize_phone(text)
+    except ValidationError:
+        return text
+
+
+def _shown_phone(number: str) -> str:
+    """A number in its national form, (919) 555-0100; as typed if it is not one."""
+    e164 = _number_of(number)
+    return format_phone(e164) if e164.startswith("+") else e164
 
 
 def _shown_value(name: str, value) -> str:
@@ -295,24 +320,26 @@ def _shown_value(name: str, value) -> str:
 # --- 2. Your pain -------------------------------------------------------------------------
 
 ONSET_LABELS = {
-    "sudden": "Suddenly",
-    "gradual": "Gradually, over time",
-    "after_injury": "After an injury or accident",
-    "after_surgery": "After surgery",
-    "unknown": "I'm not sure",
+    "sudden": _("Suddenly"),
+    "gradual": _("Gradually, over time"),
+    "after_injury": _("After an injury or accident"),
+    "after_surgery": _("After surgery"),
+    "unknown": _("I'm not sure"),
 }
-TREATMENTS = (
-    "physical therapy",
-    "exercise or stretching",
-    "chiropractic care",
-    "massage",
-    "acupuncture",
-    "heat or ice",
-    "over-the-counter pain medicine",
-    "prescription pain medicine",
-    "injections",
-    "surgery",
-)
+# What the draft keeps (these English values); what the patient reads (their labels).
+TREATMENT_LABELS = {
+    "physical therapy": _("Physical therapy"),
+    "exercise or stretching": _("Exercise or stretching"),
+    "chiropractic care": _("Chiropractic care"),
+    "massage": _("Massage"),
+    "acupuncture": _("Acupuncture"),
+    "heat or ice": _("Heat or ice"),
+    "over-the-counter pain medicine": _("Over-the-counter pain medicine"),
+    "prescription pain medicine": _("Prescription pain medicine"),
+    "injections": _("Injections"),
+    "surgery": _("Surgery"),
+}
+TREATMENTS = tuple(TREATMENT_LABELS)
 
 
 class PainForm(StepForm):
@@ -320,41 +347,43 @@ class PainForm(StepForm):
     template = "portal/intake/steps/pain.html"
 
     chief_complaint = forms.CharField(
-        label="What brings you to the clinic?",
-        help_text="In your own words: where it hurts, how it feels, what makes it better or worse.",
+        label=_("What brings you to the clinic?"),
+        help_text=_(
+            "In your own words: where it hurts, how it feels, what makes it better or worse."
+        ),
         max_length=TEXT_LIMIT,
         widget=forms.Textarea(attrs={"rows": 4}),
-        error_messages={"required": "Tell us in a few words what brings you to the clinic."},
+        error_messages={"required": _("Tell us in a few words what brings you to the clinic.")},
     )
     pain_locations = forms.MultipleChoiceField(
-        label="Where do you feel pain?",
+        label=_("Where do you feel pain?"),
         help_text="Choose all that apply.",
         choices=BodyRegion.choices,
         widget=forms.CheckboxSelectMultiple,
         required=False,
     )
     onset = forms.ChoiceField(
-        label="How did the pain start?",
+        label=_("How did the pain start?"),
         choices=[(key, ONSET_LABELS.get(key, key)) for key in ONSET_CHOICES],
         widget=forms.RadioSelect,
-        error_messages={"required": "Choose how the pain started, or “I'm not sure”."},
+        error_messages={"required": _("Choose how the pain started, or “I'm not sure”.")},
     )
     pain_duration = forms.CharField(
-        label="How long have you had this pain?",
-        help_text="For example 6 months or 2 years.",
+        label=_("How long have you had this pain?"),
+        help_text=_("For example 6 months or 2 years."),
         max_length=200,
         required=False,
     )
     treatments = forms.MultipleChoiceField(
-        label="What have you already tried for this pain?",
+        label=_("What have you already tried for this pain?"),
         help_text="Choose all that apply.",
-        choices=[(t, t.capitalize()) for t in TREATMENTS],
+        choices=list(TREATMENT_LABELS.items()),
         widget=forms.CheckboxSelectMultiple,
         required=False,
     )
     other_treatments = forms.CharField(
-        label="Anything else you have tried",
-        help_text="One per line.",
+        label=_("Anything else you have tried"),
+        help_text=_("One per line."),
         max_length=TEXT_LIMIT,
         widget=forms.Textarea(attrs={"rows": 3}),
         required=False,
@@ -394,17 +423,19 @@ class PainForm(StepForm):
         locations = ", ".join(
             _choice_label(BodyRegion.choices, loc) for loc in section.get("pain_locations", [])
         )
+        onset, tried = section.get("onset", ""), section.get("treatments_tried", [])
         return [
             (self.label_of("chief_complaint"), section.get("chief_complaint", "")),
-            (self.label_of("pain_locations"), locations or "Not given"),
-            (self.label_of("onset"), ONSET_LABELS.get(section.get("onset", ""), "Not given")),
+            (self.label_of("pain_locations"), locations or gettext("Not given")),
+            (self.label_of("onset"), str(ONSET_LABELS.get(onset, "")) or gettext("Not given")),
             (
                 self.label_of("pain_duration"),
-                section.get("pain_duration") or "Not given",
+                section.get("pain_duration") or gettext("Not given"),
             ),
             (
                 self.label_of("treatments"),
-                ", ".join(section.get("treatments_tried", [])) or "Nothing listed",
+                ", ".join(str(TREATMENT_LABELS.get(t, t)) for t in tried)
+                or gettext("Nothing listed"),
             ),
         ]
 
@@ -412,109 +443,116 @@ class PainForm(StepForm):
 # --- 3 and 4. Medicines and allergies: repeatable rows ------------------------------------
 
 DRUG_CLASS_CHOICES = [
-    ("", "Choose what kind of medicine it is"),
+    ("", _("Choose what kind of medicine it is")),
     (
-        "Blood thinners and anti-clotting medicines",
+        _("Blood thinners and anti-clotting medicines"),
         [
             (
                 DrugClass.DOAC,
-                "Blood thinner tablet: apixaban (Eliquis), rivaroxaban (Xarelto), "
-                "dabigatran (Pradaxa), edoxaban (Savaysa)",
+                _(
+                    "Blood thinner tablet: apixaban (Eliquis), rivaroxaban (Xarelto), "
+                    "dabigatran (Pradaxa), edoxaban (Savaysa)"
+                ),
             ),
-            (DrugClass.VITAMIN_K_ANTAGONIST, "Blood thinner: warfarin (Coumadin, Jantoven)"),
+            (DrugClass.VITAMIN_K_ANTAGONIST, _("Blood thinner: warfarin (Coumadin, Jantoven)")),
             (
                 DrugClass.LMWH,
-                "Blood thinner injection: enoxaparin (Lovenox), dalteparin (Fragmin)",
+                _("Blood thinner injection: enoxaparin (Lovenox), dalteparin (Fragmin)"),
             ),
-            (DrugClass.FACTOR_XA_INHIBITOR, "Blood thinner injection: fondaparinux (Arixtra)"),
-            (DrugClass.HEPARIN, "Blood thinner: heparin"),
+            (DrugClass.FACTOR_XA_INHIBITOR, _("Blood thinner injection: fondaparinux (Arixtra)")),
+            (DrugClass.HEPARIN, _("Blood thinner: heparin")),
             (
                 DrugClass.P2Y12_INHIBITOR,
-                "Anti-clotting: clopidogrel (Plavix), prasugrel (Effient), ticagrelor (Brilinta)",
+                _(
+                    "Anti-clotting: clopidogrel (Plavix), prasugrel (Effient), "
+                    "ticagrelor (Brilinta)"
+                ),
             ),
             (
                 DrugClass.ANTIPLATELET,
-                "Aspirin, or another anti-clotting medicine (dipyridamole, cilostazol)",
+                _("Aspirin, or another anti-clotting medicine (dipyridamole, cilostazol)"),
             ),
         ],
     ),
     (
-        "Other medicines",
+        _("Other medicines"),
         [
             (
                 DrugClass.NSAID,
-                "Anti-inflammatory pain reliever (NSAID): ibuprofen, naproxen, meloxicam, "
-                "diclofenac",
+                _(
+                    "Anti-inflammatory pain reliever (NSAID): ibuprofen, naproxen, meloxicam, "
+                    "diclofenac"
+                ),
             ),
-            (DrugClass.OPIOID, "Opioid pain medicine: oxycodone, hydrocodone, tramadol"),
-            (DrugClass.GABAPENTINOID, "Nerve pain medicine: gabapentin, pregabalin (Lyrica)"),
+            (DrugClass.OPIOID, _("Opioid pain medicine: oxycodone, hydrocodone, tramadol")),
+            (DrugClass.GABAPENTINOID, _("Nerve pain medicine: gabapentin, pregabalin (Lyrica)")),
             (
                 DrugClass.MUSCLE_RELAXANT,
-                "Muscle relaxant: cyclobenzaprine, tizanidine, methocarbamol",
+                _("Muscle relaxant: cyclobenzaprine, tizanidine, methocarbamol"),
             ),
-            (DrugClass.ANTIDEPRESSANT, "Antidepressant: duloxetine, amitriptyline, sertraline"),
-            (DrugClass.CORTICOSTEROID, "Steroid tablets: prednisone, methylprednisolone"),
-            (DrugClass.ANTIDIABETIC, "Insulin or another diabetes medicine"),
-            (DrugClass.OTHER, "Something else, or I'm not sure"),
+            (DrugClass.ANTIDEPRESSANT, _("Antidepressant: duloxetine, amitriptyline, sertraline")),
+            (DrugClass.CORTICOSTEROID, _("Steroid tablets: prednisone, methylprednisolone")),
+            (DrugClass.ANTIDIABETIC, _("Insulin or another diabetes medicine")),
+            (DrugClass.OTHER, _("Something else, or I'm not sure")),
         ],
     ),
 ]
 
 ALLERGY_CLASS_CHOICES = [
-    (ProcedureAllergyClass.NONE, "None of these"),
-    (ProcedureAllergyClass.IODINATED_CONTRAST, "X-ray dye (iodinated contrast)"),
-    (ProcedureAllergyClass.LATEX, "Latex (rubber gloves, balloons)"),
-    (ProcedureAllergyClass.LOCAL_ANAESTHETIC, "Numbing medicine (lidocaine, local anaesthetic)"),
-    (ProcedureAllergyClass.CORTICOSTEROID, "Steroids (cortisone, prednisone)"),
-    (ProcedureAllergyClass.CHLORHEXIDINE, "Chlorhexidine skin cleanser"),
-    (ProcedureAllergyClass.BONE_CEMENT, "Bone cement"),
+    (ProcedureAllergyClass.NONE, _("None of these")),
+    (ProcedureAllergyClass.IODINATED_CONTRAST, _("X-ray dye (iodinated contrast)")),
+    (ProcedureAllergyClass.LATEX, _("Latex (rubber gloves, balloons)")),
+    (ProcedureAllergyClass.LOCAL_ANAESTHETIC, _("Numbing medicine (lidocaine, local anaesthetic)")),
+    (ProcedureAllergyClass.CORTICOSTEROID, _("Steroids (cortisone, prednisone)")),
+    (ProcedureAllergyClass.CHLORHEXIDINE, _("Chlorhexidine skin cleanser")),
+    (ProcedureAllergyClass.BONE_CEMENT, _("Bone cement")),
 ]
-SEVERITY_LABELS: dict[str, str] = {
-    AllergySeverity.MILD: "Mild (a rash, itching)",
-    AllergySeverity.MODERATE: "Moderate",
-    AllergySeverity.SEVERE: "Severe",
-    AllergySeverity.ANAPHYLAXIS: "Anaphylaxis (swelling of the throat, trouble breathing)",
-    AllergySeverity.UNKNOWN: "I don't know",
+SEVERITY_LABELS: dict[str, "StrOrPromise"] = {
+    AllergySeverity.MILD: _("Mild (a rash, itching)"),
+    AllergySeverity.MODERATE: _("Moderate"),
+    AllergySeverity.SEVERE: _("Severe"),
+    AllergySeverity.ANAPHYLAXIS: _("Anaphylaxis (swelling of the throat, trouble breathing)"),
+    AllergySeverity.UNKNOWN: _("I don't know"),
 }
 
 
 class MedicationRowForm(forms.Form):
     name = forms.CharField(
-        label="Name of the medicine",
+        label=_("Name of the medicine"),
         max_length=120,
-        error_messages={"required": "Give the name of the medicine, or remove this row."},
+        error_messages={"required": _("Give the name of the medicine, or remove this row.")},
     )
     drug_class = forms.ChoiceField(
-        label="What kind of medicine is it?",
+        label=_("What kind of medicine is it?"),
         choices=DRUG_CLASS_CHOICES,
-        error_messages={"required": "Choose what kind of medicine it is (or “I'm not sure”)."},
+        error_messages={"required": _("Choose what kind of medicine it is (or “I'm not sure”).")},
     )
     dose = forms.CharField(
-        label="Dose", max_length=60, required=False, help_text="For example 5 mg."
+        label=_("Dose"), max_length=60, required=False, help_text=_("For example 5 mg.")
     )
     frequency = forms.CharField(
-        label="How often", max_length=60, required=False, help_text="For example twice a day."
+        label=_("How often"), max_length=60, required=False, help_text=_("For example twice a day.")
     )
 
 
 class AllergyRowForm(forms.Form):
     substance = forms.CharField(
-        label="What are you allergic to?",
+        label=_("What are you allergic to?"),
         max_length=120,
-        error_messages={"required": "Say what you are allergic to, or remove this row."},
+        error_messages={"required": _("Say what you are allergic to, or remove this row.")},
     )
     reaction = forms.CharField(
-        label="What happened", max_length=200, required=False, help_text="For example hives."
+        label=_("What happened"), max_length=200, required=False, help_text=_("For example hives.")
     )
     severity = forms.ChoiceField(
-        label="How bad was it?",
+        label=_("How bad was it?"),
         choices=[
             (value, SEVERITY_LABELS.get(value, label)) for value, label in AllergySeverity.choices
         ],
         initial=AllergySeverity.UNKNOWN,
     )
     procedure_class = forms.ChoiceField(
-        label="Is it one of these?",
+        label=_("Is it one of these?"),
         choices=ALLERGY_CLASS_CHOICES,
         initial=ProcedureAllergyClass.NONE,
         required=False,
@@ -523,8 +561,8 @@ class AllergyRowForm(forms.Form):
 
 class RowsFormSet(forms.BaseFormSet):
     default_error_messages = {
-        "too_many_forms": f"You can list at most {MAX_ROWS}; call the clinic if you have more.",
-        "missing_management_form": "The page was incomplete; please fill it in again.",
+        "too_many_forms": _("You can list at most %(num)d; call the clinic if you have more."),
+        "missing_management_form": _("The page was incomplete; please fill it in again."),
     }
 
 
@@ -663,7 +701,7 @@ class RowsStep:
         """One line per row for the review page: its name, then its details."""
         rows = self.section or []
         if not rows:
-            return [(self.summary_title, "None listed")]
+            return [(str(self.summary_title), gettext("None listed"))]
         return [
             (row.get(self.name_key, ""), "; ".join(p for p in self.row_details(row) if p))
             for row in rows
@@ -674,14 +712,14 @@ class MedicationsStep(RowsStep):
     step = "medications"
     row_form = MedicationRowForm
     prefix = "med"
-    noun = "Medicine"
+    noun = _("Medicine")
     service_key = "medications"
-    intro = (
+    intro = _(
         "List every medicine you take, including blood thinners, aspirin, pain medicine, "
         "vitamins and injections. If you take none, leave the row blank."
     )
 
-    summary_title = "Medicines"
+    summary_title = _("Medicines")
     name_key = "name"
 
     def row_details(self, row: dict) -> list[str]:
@@ -696,22 +734,22 @@ class AllergiesStep(RowsStep):
     step = "allergies"
     row_form = AllergyRowForm
     prefix = "allergy"
-    noun = "Allergy"
+    noun = _("Allergy")
     service_key = "allergies"
-    intro = (
+    intro = _(
         "List anything you are allergic to: medicines, X-ray dye, latex, skin cleansers, "
         "foods. A shellfish or iodine (Betadine) allergy is not an allergy to X-ray dye: "
         "list it, and choose “None of these”. If you have no allergies, leave the row blank."
     )
 
-    summary_title = "Allergies"
+    summary_title = _("Allergies")
     name_key = "substance"
 
     def row_details(self, row: dict) -> list[str]:
         procedure_class = row.get("procedure_class")
         return [
             row.get("reaction", ""),
-            SEVERITY_LABELS.get(row.get("severity", "unknown"), ""),
+            str(SEVERITY_LABELS.get(row.get("severity", "unknown"), "")),
             _choice_label(ALLERGY_CLASS_CHOICES, procedure_class) if procedure_class else "",
         ]
 
@@ -719,18 +757,18 @@ class AllergiesStep(RowsStep):
 # --- 5. Health conditions and implanted devices -------------------------------------------
 
 CONDITION_LABELS = {
-    ConditionKind.DIABETES: "Diabetes",
-    ConditionKind.PREGNANCY: "I am pregnant, or could be",
-    ConditionKind.ACTIVE_INFECTION: "An infection now (for example of the skin, chest or urine)",
-    ConditionKind.BLEEDING_DISORDER: "A bleeding disorder (for example haemophilia)",
-    ConditionKind.CANCER_HISTORY: "Cancer, now or in the past",
+    ConditionKind.DIABETES: _("Diabetes"),
+    ConditionKind.PREGNANCY: _("I am pregnant, or could be"),
+    ConditionKind.ACTIVE_INFECTION: _("An infection now (for example of the skin, chest or urine)"),
+    ConditionKind.BLEEDING_DISORDER: _("A bleeding disorder (for example haemophilia)"),
+    ConditionKind.CANCER_HISTORY: _("Cancer, now or in the past"),
 }
 DEVICE_LABELS = {
-    DeviceKind.PACEMAKER: "Pacemaker",
-    DeviceKind.ICD: "Implanted defibrillator (ICD)",
-    DeviceKind.SPINAL_CORD_STIMULATOR: "Spinal cord stimulator",
-    DeviceKind.INTRATHECAL_PUMP: "Pain pump in the spine (intrathecal pump)",
-    DeviceKind.PERIPHERAL_NERVE_STIMULATOR: "Nerve stimulator (peripheral nerve stimulator)",
+    DeviceKind.PACEMAKER: _("Pacemaker"),
+    DeviceKind.ICD: _("Implanted defibrillator (ICD)"),
+    DeviceKind.SPINAL_CORD_STIMULATOR: _("Spinal cord stimulator"),
+    DeviceKind.INTRATHECAL_PUMP: _("Pain pump in the spine (intrathecal pump)"),
+    DeviceKind.PERIPHERAL_NERVE_STIMULATOR: _("Nerve stimulator (peripheral nerve stimulator)"),
 }
 
 
@@ -739,29 +777,29 @@ class ConditionsForm(StepForm):
     template = "portal/intake/steps/conditions.html"
 
     conditions = forms.MultipleChoiceField(
-        label="Do any of these apply to you?",
+        label=_("Do any of these apply to you?"),
         help_text="Choose all that apply.",
         choices=list(CONDITION_LABELS.items()),
         widget=forms.CheckboxSelectMultiple,
         required=False,
     )
     other_conditions = forms.CharField(
-        label="Other health conditions",
-        help_text="One per line, for example high blood pressure or asthma.",
+        label=_("Other health conditions"),
+        help_text=_("One per line, for example high blood pressure or asthma."),
         max_length=TEXT_LIMIT,
         widget=forms.Textarea(attrs={"rows": 3}),
         required=False,
     )
     devices = forms.MultipleChoiceField(
-        label="Do you have any of these devices implanted?",
+        label=_("Do you have any of these devices implanted?"),
         help_text="Choose all that apply.",
         choices=list(DEVICE_LABELS.items()),
         widget=forms.CheckboxSelectMultiple,
         required=False,
     )
     other_devices = forms.CharField(
-        label="Other implanted devices",
-        help_text="One per line, with the maker and model if you know them.",
+        label=_("Other implanted devices"),
+        help_text=_("One per line, with the maker and model if you know them."),
         max_length=TEXT_LIMIT,
         widget=forms.Textarea(attrs={"rows": 2}),
         required=False,
@@ -828,63 +866,75 @@ class ConditionsForm(StepForm):
         if not section:
             return []
         conditions = [
-            CONDITION_LABELS.get(c.get("kind"), c.get("description", ""))
+            str(CONDITION_LABELS.get(c.get("kind"), c.get("description", "")))
             for c in section.get("conditions", [])
         ]
         devices = [
-            DEVICE_LABELS.get(d.get("kind"), d.get("description", ""))
+            str(DEVICE_LABELS.get(d.get("kind"), d.get("description", "")))
             for d in section.get("devices", [])
         ]
         return [
-            ("Health conditions", ", ".join(conditions) or "None listed"),
-            ("Implanted devices", ", ".join(devices) or "None listed"),
+            (gettext("Health conditions"), ", ".join(conditions) or gettext("None listed")),
+            (gettext("Implanted devices"), ", ".join(devices) or gettext("None listed")),
         ]
 
 
 # --- 6. Questionnaires --------------------------------------------------------------------
 
 NRS_CHOICES = [
-    (str(n), {0: "0 (no pain)", 10: "10 (worst pain you can imagine)"}.get(n, str(n)))
+    (str(n), {0: _("0 (no pain)"), 10: _("10 (worst pain you can imagine)")}.get(n, str(n)))
     for n in range(11)
 ]
 ZERO_TO_TEN = [
-    (str(n), {0: "0 (not at all)", 10: "10 (completely)"}.get(n, str(n))) for n in range(11)
+    (str(n), {0: _("0 (not at all)"), 10: _("10 (completely)")}.get(n, str(n))) for n in range(11)
 ]
 # PEG (Krebs 2009), in our own words.
 PEG_QUESTIONS = (
-    ("pain", "Your pain on average over the past week", NRS_CHOICES),
-    ("enjoyment", "How much pain got in the way of enjoying life over the past week", ZERO_TO_TEN),
+    ("pain", _("Your pain on average over the past week"), NRS_CHOICES),
+    (
+        "enjoyment",
+        _("How much pain got in the way of enjoying life over the past week"),
+        ZERO_TO_TEN,
+    ),
     (
         "activity",
-        "How much pain got in the way of your daily activities over the past week",
+        _("How much pain got in the way of your daily activities over the past week"),
         ZERO_TO_TEN,
     ),
 )
 # PHQ-9 (Kroenke, Spitzer, Williams; free to use, no permission required).
 PHQ9_QUESTIONS = (
-    ("q1", "Little interest or pleasure in doing things"),
-    ("q2", "Feeling down, depressed, or hopeless"),
-    ("q3", "Trouble falling or staying asleep, or sleeping too much"),
-    ("q4", "Feeling tired or having little energy"),
-    ("q5", "Poor appetite or overeating"),
+    ("q1", _("Little interest or pleasure in doing things")),
+    ("q2", _("Feeling down, depressed, or hopeless")),
+    ("q3", _("Trouble falling or staying asleep, or sleeping too much")),
+    ("q4", _("Feeling tired or having little energy")),
+    ("q5", _("Poor appetite or overeating")),
     (
         "q6",
-        "Feeling bad about yourself, or that you are a failure or have let yourself or your "
-        "family down",
+        _(
+            "Feeling bad about yourself, or that you are a failure or have let yourself or "
+            "your family down"
+        ),
     ),
-    ("q7", "Trouble concentrating on things, such as reading the newspaper or watching television"),
+    (
+        "q7",
+        _("Trouble concentrating on things, such as reading the newspaper or watching television"),
+    ),
     (
         "q8",
-        "Moving or speaking so slowly that other people could have noticed; or the opposite, "
-        "being so fidgety or restless that you have been moving around a lot more than usual",
+        _(
+            "Moving or speaking so slowly that other people could have noticed; or the "
+            "opposite, being so fidgety or restless that you have been moving around a lot "
+            "more than usual"
+        ),
     ),
-    ("q9", "Thoughts that you would be better off dead, or of hurting yourself in some way"),
+    ("q9", _("Thoughts that you would be better off dead, or of hurting yourself in some way")),
 )
 PHQ_CHOICES = [
-    ("0", "Not at all"),
-    ("1", "Several days"),
-    ("2", "More than half the days"),
-    ("3", "Nearly every day"),
+    ("0", _("Not at all")),
+    ("1", _("Several days")),
+    ("2", _("More than half the days")),
+    ("3", _("Nearly every day")),
 ]
 # The instruments asked here; the form field of an item is "<instrument>_<item>".
 QUESTIONNAIRES = {
@@ -892,10 +942,12 @@ QUESTIONNAIRES = {
     "peg": tuple(key for key, _, _ in PEG_QUESTIONS),
     "phq9": tuple(key for key, _ in PHQ9_QUESTIONS),
 }
-OPTIONAL_QUESTIONNAIRES = {"peg": "three pain questions", "phq9": "nine mood questions"}
+OPTIONAL_QUESTIONNAIRES = {"peg": _("three pain questions"), "phq9": _("nine mood questions")}
 
 
-def _radios(label: str, choices, *, required: bool = False, **kwargs) -> forms.ChoiceField:
+def _radios(
+    label: "StrOrPromise", choices, *, required: bool = False, **kwargs
+) -> forms.ChoiceField:
     return forms.ChoiceField(
         label=label, choices=choices, widget=forms.RadioSelect, required=required, **kwargs
     )
@@ -906,15 +958,15 @@ class QuestionnairesForm(StepForm):
     template = "portal/intake/steps/questionnaires.html"
 
     nrs_score = _radios(
-        "How bad is your pain right now?",
+        _("How bad is your pain right now?"),
         NRS_CHOICES,
         required=True,
-        error_messages={"required": "Choose a number from 0 to 10 for your pain right now."},
+        error_messages={"required": _("Choose a number from 0 to 10 for your pain right now.")},
     )
     nrs_body_region = forms.ChoiceField(
-        label="Where is the pain you rated?",
-        choices=[("", "Choose where"), *BodyRegion.choices],
-        error_messages={"required": "Choose where the pain you rated is."},
+        label=_("Where is the pain you rated?"),
+        choices=[("", _("Choose where")), *BodyRegion.choices],
+        error_messages={"required": _("Choose where the pain you rated is.")},
     )
 
     def __init__(self, data=None, *, patient: Patient, draft: dict, **kwargs):
@@ -958,7 +1010,11 @@ class QuestionnairesForm(StepForm):
             if answered and len(answered) < len(names):
                 for name in names:
                     if name not in answered and name not in self.errors:
-                        self.add_error(name, f"Answer this one too, or leave all {what} blank.")
+                        self.add_error(
+                            name,
+                            gettext("Answer this one too, or leave all %(what)s blank.")
+                            % {"what": what},
+                        )
         return data
 
     def section_data(self) -> list[dict]:
@@ -1012,20 +1068,24 @@ class QuestionnairesForm(StepForm):
         nrs = entries.get("nrs")
         if nrs:
             region = _choice_label(BodyRegion.choices, nrs.get("body_region", ""))
-            rows.append(("Pain right now", f"{nrs['items'].get('score')} out of 10 ({region})"))
+            score = gettext("%(score)s out of 10 (%(region)s)") % {
+                "score": nrs["items"].get("score"),
+                "region": region,
+            }
+            rows.append((gettext("Pain right now"), score))
         peg = entries.get("peg")
         rows.append(
             (
-                "Pain over the past week (PEG)",
-                ", ".join(f"{peg['items'].get(k)}/10" for k, _, _ in PEG_QUESTIONS)
+                gettext("Pain over the past week (PEG)"),
+                ", ".join(f"{peg['items'].get(k)}/10" for k, _label, _choices in PEG_QUESTIONS)
                 if peg
-                else "Not answered",
+                else gettext("Not answered"),
             )
         )
         rows.append(
             (
-                "Mood questions (PHQ-9)",
-                "Answered" if "phq9" in entries else "Not answered",
+                gettext("Mood questions (PHQ-9)"),
+                gettext("Answered") if "phq9" in entries else gettext("Not answered"),
             )
         )
         return rows
@@ -1034,9 +1094,9 @@ class QuestionnairesForm(StepForm):
 # --- 7. Safety questions (red flags) ------------------------------------------------------
 
 RED_FLAG_GROUPS = (
-    ("Injuries", ("major_trauma", "minor_trauma_osteoporosis")),
+    (_("Injuries"), ("major_trauma", "minor_trauma_osteoporosis")),
     (
-        "Your general health",
+        _("Your general health"),
         (
             "cancer_history",
             "fever_or_chills",
@@ -1048,11 +1108,11 @@ RED_FLAG_GROUPS = (
         ),
     ),
     (
-        "Numbness, bladder and legs",
+        _("Numbness, bladder and legs"),
         ("saddle_anaesthesia", "new_bladder_dysfunction", "progressive_leg_weakness"),
     ),
 )
-YES_NO = [("yes", "Yes"), ("no", "No")]
+YES_NO = [("yes", _("Yes")), ("no", _("No"))]
 
 
 class SafetyForm(StepForm):
@@ -1063,7 +1123,10 @@ class SafetyForm(StepForm):
         super().__init__(data, patient=patient, draft=draft, **kwargs)
         for key, label in RED_FLAGS.items():
             self.fields[key] = _radios(
-                label, YES_NO, required=True, error_messages={"required": "Answer yes or no."}
+                gettext(label),
+                YES_NO,
+                required=True,
+                error_messages={"required": gettext("Answer yes or no.")},
             )
 
     def groups(self):
@@ -1072,7 +1135,7 @@ class SafetyForm(StepForm):
             yield legend, [self[key] for key in keys if key in RED_FLAGS]
         rest = [self[key] for key in RED_FLAGS if key not in grouped]
         if rest:
-            yield "Other", rest
+            yield gettext("Other"), rest
 
     def initial_of(self, section) -> dict:
         flags = (section or {}).get("red_flags") or {}
@@ -1094,8 +1157,10 @@ class SafetyForm(StepForm):
         flags = (self.section or {}).get("red_flags")
         if not flags:
             return []
-        positive = [RED_FLAGS[key] for key, value in flags.items() if value and key in RED_FLAGS]
-        return [("You answered yes to", "; ".join(positive) or "None of them")]
+        positive = [
+            gettext(RED_FLAGS[key]) for key, value in flags.items() if value and key in RED_FLAGS
+        ]
+        return [(gettext("You answered yes to"), "; ".join(positive) or gettext("None of them"))]
 
 
 STEP_FORMS: dict[str, type[StepForm] | type[RowsStep]] = {

@@ -11,6 +11,8 @@ from functools import wraps
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from clinic.core.errors import Conflict, ValidationFailed
@@ -24,14 +26,14 @@ from .intake_forms import STEP_FORMS, RowsStep
 
 STEPS = services.INTAKE_DRAFT_STEPS
 STEP_TITLES = {
-    "about": "About you",
-    "pain": "Your pain",
-    "medications": "Your medicines",
-    "allergies": "Allergies",
-    "conditions": "Health conditions and implanted devices",
-    "questionnaires": "How you are doing",
-    "safety": "Safety questions",
-    "review": "Check and send",
+    "about": _("About you"),
+    "pain": _("Your pain"),
+    "medications": _("Your medicines"),
+    "allergies": _("Allergies"),
+    "conditions": _("Health conditions and implanted devices"),
+    "questionnaires": _("How you are doing"),
+    "safety": _("Safety questions"),
+    "review": _("Check and send"),
 }
 
 
@@ -158,14 +160,19 @@ def _after_save(request, step, next_step, action, remove, form):
     if action == "save":
         messages.success(
             request,
-            "Your answers are saved. Come back any time to finish your intake: "
-            "you will start where you left off.",
+            gettext(
+                "Your answers are saved. Come back any time to finish your intake: "
+                "you will start where you left off."
+            ),
         )
         return redirect("portal:home")
     if action == "add":  # the new row's first field has autofocus (a #fragment would stop it)
         return redirect(f"{_step_url(step)}?add=1")
     if action == "remove":
-        messages.info(request, f"{form.noun} {remove + 1} removed.")
+        messages.info(
+            request,
+            gettext("%(row)s %(number)d removed.") % {"row": form.noun, "number": remove + 1},
+        )
         return redirect(_step_url(step))
     return redirect(_step_url(next_step))
 

@@ -38,6 +38,10 @@ PATIENT_TEMPLATES = [
     "portal/templates/portal/home.html",
     "portal/templates/portal/accounts/*",
     "portal/templates/portal/intake/**/*",
+    "templates/users/*",
+    "links/templates/links/*",
+    "notifications/templates/notifications/email/*",
+    "notifications/templates/notifications/sms/*",
 ]
 
 

@@ -15,6 +15,7 @@ import qrcode
 import qrcode.image.svg
 from django.db import transaction
 from django.http import HttpRequest
+from django.utils.translation import gettext, gettext_noop
 from django_otp import user_has_device, verify_token
 from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
@@ -74,8 +75,10 @@ def note_second_factor_at_sign_in(
 # --- Checking a code --------------------------------------------------------------------------
 
 
-WRONG_CODE = "That code is not right. Check the app (or your recovery codes) and try again."
-TOO_MANY_TRIES = "Too many wrong codes in a row: wait a few seconds, then try again."
+WRONG_CODE = gettext_noop(
+    "That code is not right. Check the app (or your recovery codes) and try again."
+)
+TOO_MANY_TRIES = gettext_noop("Too many wrong codes in a row: wait a few seconds, then try again.")
 
 
 @dataclass(frozen=True)
@@ -90,7 +93,7 @@ class CodeCheck:
 
     @property
     def message(self) -> str:
-        return WRONG_CODE if self.retry_at is None else TOO_MANY_TRIES
+        return gettext(WRONG_CODE if self.retry_at is None else TOO_MANY_TRIES)
 
 
 def normalize_code(code: str) -> str:
@@ -157,7 +160,7 @@ def totp_device_confirm(*, user: User, device: TOTPDevice, code: str) -> list[st
             pending.save(update_fields=["confirmed"])
             device.confirmed = True
             return recovery_codes_issue(user=user)
-    raise ValidationFailed({"code": [WRONG_CODE if allowed else TOO_MANY_TRIES]})
+    raise ValidationFailed({"code": [gettext(WRONG_CODE if allowed else TOO_MANY_TRIES)]})
 
 
 @transaction.atomic

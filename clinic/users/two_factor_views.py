@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render, resolve_url
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 
@@ -119,7 +120,7 @@ def two_factor_recovery_codes(request: HttpRequest) -> HttpResponse:
     """New recovery codes (the old ones stop working), for a user with an app or a passkey."""
     user = signed_in_user(request)
     if not (has_authenticator_app(user) or has_passkey(user)):
-        messages.error(request, "Set up an authenticator app or a passkey first.")
+        messages.error(request, _("Set up an authenticator app or a passkey first."))
         return redirect("two-factor-settings")
     return render_recovery_codes(request, recovery_codes_issue(user=user))
 
@@ -132,5 +133,7 @@ def two_factor_turn_off(request: HttpRequest) -> HttpResponse:
     except DomainError as error:
         messages.error(request, error.detail)
     else:
-        messages.success(request, "Two-step sign-in is off. You sign in with your password only.")
+        messages.success(
+            request, _("Two-step sign-in is off. You sign in with your password only.")
+        )
     return redirect("two-factor-settings")

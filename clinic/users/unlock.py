@@ -25,6 +25,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from clinic.core.errors import DomainError, Forbidden
 
@@ -44,13 +45,15 @@ class UnlockLinkInvalid(DomainError):
 
     STATUS = {"unknown": 404, "used": 409, "expired": 410}
     DETAIL = {
-        "unknown": "This link is not valid. It may have been copied incompletely.",
-        "used": "This link was already used. If sign-in is paused again, ask for a new link.",
-        "expired": "This link has expired. Ask for a new one.",
+        "unknown": gettext_lazy("This link is not valid. It may have been copied incompletely."),
+        "used": gettext_lazy(
+            "This link was already used. If sign-in is paused again, ask for a new link."
+        ),
+        "expired": gettext_lazy("This link has expired. Ask for a new one."),
     }
 
     def __init__(self, code: str):
-        super().__init__(self.DETAIL[code], code=code)
+        super().__init__(str(self.DETAIL[code]), code=code)
         self.status_code = self.STATUS[code]
 
 

@@ -368,7 +368,7 @@ class TestMyAppointments:
         BookingPolicy.objects.update_or_create(id=1, defaults={"change_cutoff_hours": 24 * 10})
         visit = booked_for(own_patient, site, front_desk_user)
         html = patient_client.get("/portal/appointments/").content.decode()
-        assert "please call the clinic at +13035550100" in html
+        assert "please call the clinic at (303) 555-0100" in html
         assert f"?reschedule={visit.pk}" not in html
 
     def test_cancelling_online(self, site, patient_client, own_patient, front_desk_user):

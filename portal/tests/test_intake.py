@@ -8,6 +8,7 @@ import pytest
 from django.db import IntegrityError, connections, transaction
 
 from clinic.core.errors import Conflict
+from clinic.core.phones import format_phone
 from clinic.users.actor import Actor
 from clinic.users.roles import Role
 from patients import selectors, services
@@ -122,7 +123,7 @@ def test_a_full_walk_sends_one_intake_to_the_staff_queue(
 
     page = client.get(STEP_URLS["about"]).content.decode()
     assert "Step 1 of 8" in page
-    assert f'value="{own_patient.phone}"' in page, "it starts from the chart"
+    assert f'value="{format_phone(own_patient.phone)}"' in page, "it starts from the chart"
     assert re.search(r'<a href="/portal/intake/about/" aria-current="step">', page)
 
     # Medicines: two rows, the second added with "Add another medicine" (no JavaScript).
@@ -240,6 +241,23 @@ def test_only_changed_details_are_kept_and_changing_back_drops_them(
     post(client, "about", about_data(own_patient, city="Cary", insurance_payer="Aetna"))
     post(client, "about", about_data(own_patient, insurance_payer="Aetna"))
     assert draft_of(own_patient).draft["about"] == {"insurance_payer": "Aetna"}
+
+
+def test_a_phone_number_typed_as_shown_or_otherwise_is_not_a_change(
+    client, patient_user, own_patient
+):
+    client.sign_in(patient_user)
+    shown = format_phone(own_patient.phone)
+    digits = own_patient.phone.removeprefix("+1")
+    page = client.get(STEP_URLS["about"]).content.decode()
+    assert f'value="{shown}"' in page and own_patient.phone not in page
+    for typed in (shown, own_patient.phone, f"{digits[:3]}.{digits[3:6]}.{digits[6:]}"):
+        post(client, "about", about_data(own_patient, phone=typed, city="Cary"))
+        assert draft_of(own_patient).draft["about"] == {"city": "Cary"}, typed
+    post(client, "about", about_data(own_patient, phone="(919) 555-0142"))
+    assert draft_of(own_patient).draft["about"] == {"phone": "+19195550142"}
+    page = client.get(STEP_URLS["about"]).content.decode()
+    assert 'value="(919) 555-0142"' in page
 
 
 def test_an_invalid_step_is_a_400_with_errors_next_to_the_fields_and_nothing_is_lost(

@@ -22,6 +22,7 @@ from clinic.audit.writes import written_as_actor
 from clinic.core.bounds import booking_horizon_errors
 from clinic.core.db import lock_keys, retry_on_contention
 from clinic.core.errors import Conflict, Forbidden, ValidationFailed
+from clinic.core.templatetags.phones import phone as phone_for_people
 from clinic.users.actor import Actor, ActorChannel
 from patients.models import Patient
 from procedures.models import ProcedureOrder
@@ -524,7 +525,7 @@ def patient_change_refusal(appointment: Appointment, now=None, policy=None) -> s
     now = now or timezone.now()
     hours = (policy or BookingPolicy.current()).change_cutoff_hours
     if appointment.start - now < timedelta(hours=hours):
-        phone = appointment.location.phone
+        phone = phone_for_people(appointment.location.phone)
         call = f"please call the clinic{f' at {phone}' if phone else ''}"
         return f"It is less than {hours} hours before your visit: {call} to change it."
     return None
