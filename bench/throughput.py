@@ -4,7 +4,7 @@ with the production settings, and 0 overlapping visits afterwards.
 
 Run from the project root:
 
-    .venv/bin/python bench/throughput.py                         # the chosen config, ~2 min
+    .venv/bin/python bench/throughput.py                         # sync x 3 (the chosen config)
     .venv/bin/python bench/throughput.py --config sync:3 gthread:2:4 gthread:3:4
     .venv/bin/python bench/throughput.py --help                  # --bookings, --clients, --runs
 
@@ -21,6 +21,7 @@ overlaps the SQL self-join finds (must be 0), the load average and the commit.
 """
 
 import argparse
+import os
 import statistics
 from dataclasses import dataclass
 
@@ -63,7 +64,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--config",
         nargs="+",
-        default=["gthread:2:4"],
+        default=["sync:3"],
         help="worker_class:workers[:threads] to measure, e.g. sync:3 gthread:2:4",
     )
     parser.add_argument("--providers", type=int, default=20)
@@ -152,7 +153,8 @@ def measure_config(config: Config, clinic: BookingClinic, args, days: Days) -> f
                 )
         middle = sorted(firings, key=lambda f: f.per_second(201))[len(firings) // 2]
         print(summary("med", middle))
-    print(f"overlapping visits (SQL self-join): {overlapping_pairs()}")
+    load = os.getloadavg()
+    print(f"overlapping visits (SQL self-join): {overlapping_pairs()}; load average {load[0]:.2f}")
     return statistics.median(rates)
 
 

@@ -283,10 +283,9 @@ def blood_thinner_choices() -> list[tuple[str, str]]:
         else:
             unconfirmed.add(generic)
     choices = [
-        (
-            generic,
-            f"{', '.join(brands[generic])} ({generic})" if generic in brands else generic.capitalize(),
-        )
+        (generic, f"{', '.join(brands[generic])} ({generic})")
+        if generic in brands
+        else (generic, generic.capitalize())
         for generic in generics | set(brands)
         if generic in brands or generic not in unconfirmed
     ]

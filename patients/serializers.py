@@ -171,7 +171,9 @@ class AssessmentSerializer(serializers.ModelSerializer):
 class IntakeSubmitSerializer(serializers.Serializer):
     answers = serializers.DictField(
         help_text="chief_complaint, pain_locations, onset, pain_duration, treatments_tried, "
-        "red_flags (every question answered true or false)."
+        "red_flags (every question answered true or false), blood_thinner (yes, no or "
+        "not_sure; optional) and with yes blood_thinner_name (a name the drug vocabulary "
+        "resolves, proposed as a medication)."
     )
     demographics = serializers.DictField(required=False, help_text="Patient fields to change.")
     allergies = serializers.ListField(child=serializers.DictField(), required=False)

@@ -47,7 +47,7 @@ from .models import (
     IntakeItemKind,
     Patient,
 )
-from .questionnaire import RED_FLAGS
+from .questionnaire import RED_FLAGS, blood_thinner_to_check
 
 PAGE_SIZE = 25
 
@@ -256,6 +256,9 @@ def intake_queue(request):
             "intake": intake,
             # Why it is urgent is clinical; the front desk sees that it is, not why.
             "reasons": [urgent_reason_label(r) for r in intake.urgent_reasons] if clinical else [],
+            "blood_thinner": blood_thinner_said(intake.answers or {})
+            if clinical and blood_thinner_to_check(intake.answers or {})
+            else "",
         }
         # Each intake's time is shown in its patient's home location's zone.
         for intake in selectors.intake_queue(user=request.user).select_related(
@@ -343,6 +346,17 @@ def _item_view(item: IntakeItem, patient: Patient) -> ItemView:
     return ItemView(item, kind_label, rows=rows, badges=badges)
 
 
+BLOOD_THINNER_SAID = {"no": "No", "not_sure": "Not sure: ask the patient", "": "Not asked"}
+
+
+def blood_thinner_said(answers: dict) -> str:
+    """The answer to "Do you take a blood thinner?" as the reviewer reads it."""
+    answer = answers.get("blood_thinner") or ""
+    if answer == "yes":
+        return f"Yes: {answers.get('blood_thinner_name') or 'the patient does not know the name'}"
+    return BLOOD_THINNER_SAID.get(answer, answer)
+
+
 def _answers_view(answers: dict) -> dict:
     regions = dict(BodyRegion.choices)
     onset = answers.get("onset") or ""
@@ -355,6 +369,8 @@ def _answers_view(answers: dict) -> dict:
         "red_flags_positive": [
             RED_FLAGS.get(key, key) for key, yes in answers.get("red_flags", {}).items() if yes
         ],
+        "blood_thinner": blood_thinner_said(answers),
+        "blood_thinner_to_check": blood_thinner_to_check(answers),
     }
 
 

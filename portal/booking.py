@@ -7,6 +7,7 @@ from datetime import date, datetime, time, timedelta
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from clinic.core.dbrouter import reading_from_replica
 from clinic.core.ids import NOT_AN_ID
@@ -65,7 +66,12 @@ def booking_choices(patient) -> list[Choice]:
             patient=patient, status=OrderStatus.AUTHORIZED
         ).select_related("procedure_type")
         choices += [
-            Choice(f"order:{o.pk}", f"Procedure: {o.procedure_type.name}", procedure, o)
+            Choice(
+                f"order:{o.pk}",
+                gettext("Procedure: %(name)s") % {"name": o.procedure_type.name},
+                procedure,
+                o,
+            )
             for o in orders.order_by("ordered_at")
         ]
     return choices

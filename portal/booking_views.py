@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
@@ -204,7 +205,9 @@ def _parse_slot(value: str):
 def _book(request, patient, search: Search):
     parsed = _parse_slot(request.POST.get("slot", ""))
     if parsed is None:
-        return _times_again(request, search, 400, field_error="Choose one of the free times.")
+        return _times_again(
+            request, search, 400, field_error=gettext("Choose one of the free times.")
+        )
     start, provider, room = parsed
     if not request.POST.get("same_day_ok"):
         others = booking.same_day_visits(
@@ -380,7 +383,7 @@ def appointment_cancel(request, appointment_id):
     except Conflict as error:
         messages.error(request, error.detail)
     else:
-        messages.success(request, "Your visit is cancelled.")
+        messages.success(request, gettext("Your visit is cancelled."))
     return redirect("portal:appointments")
 
 
@@ -402,7 +405,10 @@ def waitlist(request):
             else:
                 messages.success(
                     request,
-                    "You are on the waiting list. We will text or email you if an earlier time comes free.",
+                    gettext(
+                        "You are on the waiting list. We will text or email you if an earlier "
+                        "time comes free."
+                    ),
                 )
                 return redirect("portal:waitlist")
         status = 400

@@ -8,6 +8,7 @@ only parses input and words its messages for a patient.
 """
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from django import forms
@@ -24,11 +25,17 @@ from patients.models import (
     BodyRegion,
     ConditionKind,
     DeviceKind,
-    DrugClass,
     Patient,
     ProcedureAllergyClass,
 )
-from patients.questionnaire import ONSET_CHOICES, RED_FLAGS, TEXT_LIMIT
+from patients.questionnaire import (
+    BLOOD_THINNER_ANSWERS,
+    MEDICATION_NAME_LIMIT,
+    ONSET_CHOICES,
+    RED_FLAGS,
+    TEXT_LIMIT,
+)
+from patients.selectors import blood_thinner_choices
 from patients.services import PHONE_FIELDS
 
 if TYPE_CHECKING:
@@ -442,62 +449,6 @@ class PainForm(StepForm):
 
 # --- 3 and 4. Medicines and allergies: repeatable rows ------------------------------------
 
-DRUG_CLASS_CHOICES = [
-    ("", _("Choose what kind of medicine it is")),
-    (
-        _("Blood thinners and anti-clotting medicines"),
-        [
-            (
-                DrugClass.DOAC,
-                _(
-                    "Blood thinner tablet: apixaban (Eliquis), rivaroxaban (Xarelto), "
-                    "dabigatran (Pradaxa), edoxaban (Savaysa)"
-                ),
-            ),
-            (DrugClass.VITAMIN_K_ANTAGONIST, _("Blood thinner: warfarin (Coumadin, Jantoven)")),
-            (
-                DrugClass.LMWH,
-                _("Blood thinner injection: enoxaparin (Lovenox), dalteparin (Fragmin)"),
-            ),
-            (DrugClass.FACTOR_XA_INHIBITOR, _("Blood thinner injection: fondaparinux (Arixtra)")),
-            (DrugClass.HEPARIN, _("Blood thinner: heparin")),
-            (
-                DrugClass.P2Y12_INHIBITOR,
-                _(
-                    "Anti-clotting: clopidogrel (Plavix), prasugrel (Effient), "
-                    "ticagrelor (Brilinta)"
-                ),
-            ),
-            (
-                DrugClass.ANTIPLATELET,
-                _("Aspirin, or another anti-clotting medicine (dipyridamole, cilostazol)"),
-            ),
-        ],
-    ),
-    (
-        _("Other medicines"),
-        [
-            (
-                DrugClass.NSAID,
-                _(
-                    "Anti-inflammatory pain reliever (NSAID): ibuprofen, naproxen, meloxicam, "
-                    "diclofenac"
-                ),
-            ),
-            (DrugClass.OPIOID, _("Opioid pain medicine: oxycodone, hydrocodone, tramadol")),
-            (DrugClass.GABAPENTINOID, _("Nerve pain medicine: gabapentin, pregabalin (Lyrica)")),
-            (
-                DrugClass.MUSCLE_RELAXANT,
-                _("Muscle relaxant: cyclobenzaprine, tizanidine, methocarbamol"),
-            ),
-            (DrugClass.ANTIDEPRESSANT, _("Antidepressant: duloxetine, amitriptyline, sertraline")),
-            (DrugClass.CORTICOSTEROID, _("Steroid tablets: prednisone, methylprednisolone")),
-            (DrugClass.ANTIDIABETIC, _("Insulin or another diabetes medicine")),
-            (DrugClass.OTHER, _("Something else, or I'm not sure")),
-        ],
-    ),
-]
-
 ALLERGY_CLASS_CHOICES = [
     (ProcedureAllergyClass.NONE, _("None of these")),
     (ProcedureAllergyClass.IODINATED_CONTRAST, _("X-ray dye (iodinated contrast)")),
@@ -519,13 +470,9 @@ SEVERITY_LABELS: dict[str, "StrOrPromise"] = {
 class MedicationRowForm(forms.Form):
     name = forms.CharField(
         label=_("Name of the medicine"),
+        help_text=_("As on the bottle or box, for example Eliquis or gabapentin."),
         max_length=120,
         error_messages={"required": _("Give the name of the medicine, or remove this row.")},
-    )
-    drug_class = forms.ChoiceField(
-        label=_("What kind of medicine is it?"),
-        choices=DRUG_CLASS_CHOICES,
-        error_messages={"required": _("Choose what kind of medicine it is (or “I'm not sure”).")},
     )
     dose = forms.CharField(
         label=_("Dose"), max_length=60, required=False, help_text=_("For example 5 mg.")
@@ -574,7 +521,7 @@ class RowsStep:
     template = "portal/intake/steps/rows.html"
     row_form: type[forms.Form] = forms.Form
     prefix = ""
-    noun = ""
+    noun: "StrOrPromise" = ""
     service_key = ""
 
     def __init__(
@@ -691,7 +638,7 @@ class RowsStep:
             links += _field_links(form, prefix=f"{self.noun} {index + 1}: ")
         return links
 
-    summary_title = ""
+    summary_title: "StrOrPromise" = ""
     name_key = ""
 
     def row_details(self, row: dict) -> list[str]:
@@ -723,11 +670,7 @@ class MedicationsStep(RowsStep):
     name_key = "name"
 
     def row_details(self, row: dict) -> list[str]:
-        return [
-            _choice_label(DRUG_CLASS_CHOICES, row.get("drug_class", "")),
-            row.get("dose", ""),
-            row.get("frequency", ""),
-        ]
+        return [row.get("dose", ""), row.get("frequency", "")]
 
 
 class AllergiesStep(RowsStep):
@@ -1091,7 +1034,7 @@ class QuestionnairesForm(StepForm):
         return rows
 
 
-# --- 7. Safety questions (red flags) ------------------------------------------------------
+# --- 7. Safety questions (red flags, blood thinners) --------------------------------------
 
 RED_FLAG_GROUPS = (
     (_("Injuries"), ("major_trauma", "minor_trauma_osteoporosis")),
@@ -1113,6 +1056,15 @@ RED_FLAG_GROUPS = (
     ),
 )
 YES_NO = [("yes", _("Yes")), ("no", _("No"))]
+BLOOD_THINNER_LABELS: dict[str, "StrOrPromise"] = {
+    "yes": _("Yes"),
+    "no": _("No"),
+    "not_sure": _("I'm not sure"),
+}
+# The choice for a blood thinner that is not in the list, or whose name the patient does
+# not know; what they type beside it is kept as the name.
+ANOTHER_BLOOD_THINNER = "another"
+BLOOD_THINNER_FIELDS = ("blood_thinner", "blood_thinner_name", "blood_thinner_other")
 
 
 class SafetyForm(StepForm):
@@ -1128,6 +1080,37 @@ class SafetyForm(StepForm):
                 required=True,
                 error_messages={"required": gettext("Answer yes or no.")},
             )
+        self.fields["blood_thinner"] = _radios(
+            _("Do you take a blood thinner?"),
+            [(key, BLOOD_THINNER_LABELS[key]) for key in BLOOD_THINNER_ANSWERS],
+            required=True,
+            help_text=_(
+                "A medicine that keeps your blood from clotting, for example Eliquis, Xarelto, "
+                "warfarin (Coumadin), Plavix, Lovenox or an aspirin every day."
+            ),
+            error_messages={"required": gettext("Answer yes, no or “I'm not sure”.")},
+        )
+        self.fields["blood_thinner_name"] = forms.ChoiceField(
+            label=_("If yes: which one?"), choices=self._blood_thinner_options, required=False
+        )
+        self.fields["blood_thinner_other"] = forms.CharField(
+            label=_("Its name, if it is not in the list"),
+            help_text=_("Leave this blank if you do not know the name."),
+            max_length=MEDICATION_NAME_LIMIT,
+            required=False,
+        )
+
+    @cached_property
+    def listed_blood_thinners(self) -> list[tuple[str, str]]:
+        """The blood thinners of the drug vocabulary (read once, when first needed)."""
+        return blood_thinner_choices()
+
+    def _blood_thinner_options(self) -> list[tuple[str, "StrOrPromise"]]:
+        return [
+            ("", _("Choose one")),
+            *self.listed_blood_thinners,
+            (ANOTHER_BLOOD_THINNER, _("Another one, or I don't know its name")),
+        ]
 
     def groups(self):
         grouped = {key for _, keys in RED_FLAG_GROUPS for key in keys}
@@ -1138,20 +1121,72 @@ class SafetyForm(StepForm):
             yield gettext("Other"), rest
 
     def initial_of(self, section) -> dict:
-        flags = (section or {}).get("red_flags") or {}
-        return {key: "yes" if value else "no" for key, value in flags.items()}
+        section = section or {}
+        flags = section.get("red_flags") or {}
+        initial = {key: "yes" if value else "no" for key, value in flags.items()}
+        if section.get("blood_thinner"):
+            name = section.get("blood_thinner_name", "")
+            initial |= {
+                "blood_thinner": section["blood_thinner"],
+                "blood_thinner_name": name,
+                "blood_thinner_other": name,
+            }
+        return initial
+
+    def get_initial_for_field(self, field, field_name):
+        """A saved blood thinner shows as its choice in the list, else under "Another one"
+        with its name beside it (the list is read only when the page shows these fields)."""
+        value = super().get_initial_for_field(field, field_name)
+        if field_name not in BLOOD_THINNER_FIELDS[1:] or self.initial.get("blood_thinner") != "yes":
+            return value
+        listed = value in dict(self.listed_blood_thinners)
+        if field_name == "blood_thinner_name":
+            return value if listed else ANOTHER_BLOOD_THINNER
+        return "" if listed else value
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("blood_thinner") == "yes" and not data.get("blood_thinner_name"):
+            self.add_error(
+                "blood_thinner_name",
+                gettext("Choose which one, or “Another one, or I don't know its name”."),
+            )
+        return data
 
     def section_data(self) -> dict:
-        return {"red_flags": {key: self.cleaned_data[key] == "yes" for key in RED_FLAGS}}
+        data = self.cleaned_data
+        answer, choice = data["blood_thinner"], data["blood_thinner_name"]
+        name = data["blood_thinner_other"].strip() if choice == ANOTHER_BLOOD_THINNER else choice
+        return {
+            "red_flags": {key: data[key] == "yes" for key in RED_FLAGS},
+            "blood_thinner": answer,
+            "blood_thinner_name": name if answer == "yes" else "",
+        }
 
     def service_errors_of(self, fields: dict) -> dict:
         answers = fields.get("answers")
-        flags = answers.get("red_flags") if isinstance(answers, dict) else None
-        if not flags:
+        if not isinstance(answers, dict):
             return {}
-        if not isinstance(flags, dict):
-            return {"__all__": _messages(flags)}
-        return flags
+        errors = {}
+        flags = answers.get("red_flags")
+        if flags:
+            errors |= flags if isinstance(flags, dict) else {"__all__": _messages(flags)}
+        for key, field_name in (
+            ("blood_thinner", "blood_thinner"),
+            ("blood_thinner_name", "blood_thinner_other"),
+        ):
+            if answers.get(key):
+                errors[field_name] = answers[key]
+        return errors
+
+    def blood_thinner_answer(self, answer: str, name: str) -> str:
+        """What the patient said about blood thinners, as the review page repeats it."""
+        if answer != "yes":
+            return str(BLOOD_THINNER_LABELS.get(answer, answer))
+        if not name:
+            return gettext("Yes (the name is not known)")
+        shown = dict(self.listed_blood_thinners).get(name, name)
+        return gettext("Yes: %(name)s") % {"name": shown}
 
     def summary(self) -> list[tuple[str, str]]:
         flags = (self.section or {}).get("red_flags")
@@ -1160,7 +1195,14 @@ class SafetyForm(StepForm):
         positive = [
             gettext(RED_FLAGS[key]) for key, value in flags.items() if value and key in RED_FLAGS
         ]
-        return [(gettext("You answered yes to"), "; ".join(positive) or gettext("None of them"))]
+        rows = [(gettext("You answered yes to"), "; ".join(positive) or gettext("None of them"))]
+        section = self.section or {}
+        if section.get("blood_thinner"):
+            said = self.blood_thinner_answer(
+                section["blood_thinner"], section.get("blood_thinner_name", "")
+            )
+            rows.append((gettext("Do you take a blood thinner?"), said))
+        return rows
 
 
 STEP_FORMS: dict[str, type[StepForm] | type[RowsStep]] = {

@@ -38,6 +38,7 @@ PATIENT_TEMPLATES = [
     "portal/templates/portal/home.html",
     "portal/templates/portal/accounts/*",
     "portal/templates/portal/intake/**/*",
+    "portal/templates/portal/booking/*",
     "templates/users/*",
     "links/templates/links/*",
     "notifications/templates/notifications/email/*",

@@ -6,12 +6,17 @@
 
 Spanish names, order and "a. m." come from the Unicode CLDR through Babel; English keeps
 the wording the clinic's messages have always used. Staff times are clinic/core/times.py.
+
+Pages show moments in a few shapes (PAGE_STYLES, the `spoken` template filter): English as
+the portal has always shown them (Django's date formats), Spanish in the same shape:
+
+    on_page(moment, "day_time")  -> "Monday 7 December, 9:30 AM"  | "lunes 7 de diciembre, 9:30 a. m."
 """
 
 from datetime import date, datetime, tzinfo
 
 from babel.dates import format_date, format_datetime
-from django.utils import translation
+from django.utils import dateformat, translation
 
 SPANISH_PATTERNS = {
     "visit_when": "EEEE d 'de' MMMM 'a las' h:mm a",
@@ -44,3 +49,28 @@ def day_and_month(day: date) -> str:
 
 def long_day(day: date) -> str:
     return format_date(day, "full", locale="es" if _spanish() else "en_US")
+
+
+# style: (English as a Django date format, Spanish as a CLDR pattern)
+PAGE_STYLES: dict[str, tuple[str, str]] = {
+    "time": ("g:i A", "h:mm a"),
+    "day": ("l j F", "EEEE d 'de' MMMM"),
+    "day_time": ("l j F, g:i A", "EEEE d 'de' MMMM, h:mm a"),
+    "full_day_time": ("l j F Y, g:i A", "EEEE d 'de' MMMM 'de' y, h:mm a"),
+    "long_day_time": ("l, F j, Y, g:i A", "EEEE, d 'de' MMMM 'de' y, h:mm a"),
+    "short_day_time": ("D j M, g:i A", "EEE d MMM, h:mm a"),
+    "day_month": ("j F", "d 'de' MMMM"),
+    "day_month_year": ("j F Y", "d 'de' MMMM 'de' y"),
+    "short_day_month": ("j M", "d MMM"),
+    "short_day_month_year": ("j M Y", "d MMM y"),
+}
+
+
+def on_page(moment: date, style: str) -> str:
+    """`moment` (a date, or a datetime already in the zone to show) in one of PAGE_STYLES."""
+    english, spanish = PAGE_STYLES[style]
+    if not _spanish():
+        return dateformat.format(moment, english)
+    if isinstance(moment, datetime):
+        return _plain_spaces(format_datetime(moment, spanish, locale="es"))
+    return format_date(moment, spanish, locale="es")

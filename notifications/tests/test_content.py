@@ -9,7 +9,7 @@ from django.utils import timezone
 from clinic.users.actor import Actor
 from notifications.kinds import load_subject, render
 from notifications.models import Message, MessageKind, NotificationPolicy
-from patients.models import Condition, DrugClass, Medication
+from patients.models import Condition, DrugClass, Medication, Patient
 from procedures.models import Guidance, ProcedureType
 from procedures.services import record_create
 from scheduling.models import AppointmentStatus
@@ -111,6 +111,25 @@ def test_no_procedure_diagnosis_or_medication_in_a_text_or_an_email_subject(
         assert "http" in body, "a link"
         if channel == "sms":
             assert len(body) <= 320, f"{message.kind} is {len(body)} characters"
+
+
+def test_spanish_texts_stay_as_short_and_say_nothing_clinical(every_kind, patient, settings):
+    """The same checks in Spanish, which runs longer than English: with a clinic name and an
+    address as long as a real clinic's."""
+    settings.CLINIC_NAME = "Front Range Pain & Spine"
+    settings.CLINIC_BASE_URL = "https://portal.frontrangepainspine.com"
+    Patient.objects.filter(pk=patient.pk).update(language="es")
+    policy = NotificationPolicy.current()
+    banned = forbidden_words(patient)
+    messages = Message.objects.select_related("patient", "location").order_by("kind", "variant")
+    for message in messages.filter(pk__in=[m.pk for m in every_kind]):
+        message.channel = "sms"
+        _, body = render(message, load_subject(message), policy)
+        assert body.startswith("Front Range Pain & Spine: Hola, Robin."), body
+        leaks = [word for word in banned if word in body.lower()]
+        assert not leaks, f"{message.kind}: {leaks} in {body!r}"
+        assert "(312) 555-0100" in body and "https://portal.frontrangepainspine.com/" in body
+        assert len(body) <= 320, f"{message.kind} is {len(body)} characters: {body!r}"
 
 
 def test_a_pump_refill_text_does_say_refill_but_nothing_clinical(every_kind):

@@ -98,11 +98,10 @@ def test_a_spanish_patient_gets_the_confirmation_email_in_spanish(booked, site):
 def test_a_spanish_patient_gets_the_reminder_text_in_spanish(booked, site):
     _, messages = booked("es")
     text = reminder_text(messages)
-    assert f"Hola, Rosa. Le recordamos su cita del {SPANISH_WHEN} en {site['location'].name}." in (
-        text
-    )
-    assert "Responda C para confirmar, R para que le llamemos" in text
-    assert text.endswith("¿Preguntas? Llame al (312) 555-0100.")
+    place = site["location"].name
+    assert f"Hola, Rosa. Recordatorio: su cita del {SPANISH_WHEN} en {place}." in text
+    assert "Responda C para confirmar o R para que le llamemos. Opciones: http" in text
+    assert text.endswith("¿Dudas? Llame al (312) 555-0100.")
     assert len(text) <= 320
 
 

@@ -56,8 +56,8 @@ def rows_data(prefix: str, rows: list[dict], **extra) -> dict:
     return data | extra
 
 
-APIXABAN = {"name": "Apixaban", "drug_class": "doac", "dose": "5 mg", "frequency": "twice a day"}
-GABAPENTIN = {"name": "Gabapentin", "drug_class": "gabapentinoid", "dose": "300 mg"}
+APIXABAN = {"name": "Apixaban", "dose": "5 mg", "frequency": "twice a day"}
+GABAPENTIN = {"name": "Gabapentin", "dose": "300 mg"}
 CONTRAST = {
     "substance": "Iohexol",
     "reaction": "hives",
@@ -72,8 +72,9 @@ def questionnaire_data(nrs="7", region="low_back", phq9=(0,) * 9, **extra) -> di
     return data | extra
 
 
-def safety_data(*positive) -> dict:
-    return {key: "yes" if key in positive else "no" for key in RED_FLAGS}
+def safety_data(*positive, blood_thinner="no", **extra) -> dict:
+    answers = {key: "yes" if key in positive else "no" for key in RED_FLAGS}
+    return answers | {"blood_thinner": blood_thinner} | extra
 
 
 def post(client, step, data, action="continue"):
@@ -172,6 +173,8 @@ def test_a_full_walk_sends_one_intake_to_the_staff_queue(
         "pain_duration": "6 months",
         "treatments_tried": ["physical therapy", "ibuprofen"],
         "red_flags": dict.fromkeys(RED_FLAGS, False),
+        "blood_thinner": "no",
+        "blood_thinner_name": "",
     }
     items = {(i.kind, i.field): i.proposed for i in submission.items.exclude(kind="medication")}
     assert items.pop(("demographic", "phone")) == "+19195550142"
@@ -269,17 +272,17 @@ def test_an_invalid_step_is_a_400_with_errors_next_to_the_fields_and_nothing_is_
     post(client, "medications", rows_data("med", [APIXABAN]))
     before = draft_of(own_patient).draft
 
-    bad = post(client, "medications", rows_data("med", [APIXABAN, {"name": "Warfarin"}]))
+    bad = post(client, "medications", rows_data("med", [APIXABAN, {"dose": "2.5 mg"}]))
     assert bad.status_code == 400
     page = bad.content.decode()
     assert "There is a problem" in page
-    assert 'href="#id_med-1-drug_class"' in page, "the summary links to the field"
-    assert 'id="id_med-1-drug_class_error"' in page
-    assert re.search(r'<select[^>]*aria-invalid="true"[^>]*id="id_med-1-drug_class"', page) or (
-        re.search(r'aria-describedby="id_med-1-drug_class_error"', page)
+    assert 'href="#id_med-1-name"' in page, "the summary links to the field"
+    assert 'id="id_med-1-name_error"' in page
+    assert re.search(r'<input[^>]*aria-invalid="true"[^>]*id="id_med-1-name"', page) or (
+        re.search(r'aria-describedby="[^"]*id_med-1-name_error"', page)
     )
-    assert "Choose what kind of medicine it is" in page
-    assert 'value="Warfarin"' in page, "what was typed is shown again"
+    assert "Give the name of the medicine, or remove this row." in page
+    assert 'value="2.5 mg"' in page, "what was typed is shown again"
     assert draft_of(own_patient).draft == before
 
     # A rule of the service (the phone number), shown next to its field.

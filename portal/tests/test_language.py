@@ -2,19 +2,22 @@
 portal, and used for the patient's pages and emails; staff pages stay English."""
 
 import re
-from datetime import date
+from datetime import date, datetime, timedelta
 
 import pytest
 from django.conf import settings
 from django.core import mail
 from django.utils import translation
 
-from clinic.core.spoken_dates import day_and_month, long_day
+from clinic.core.spoken_dates import day_and_month, long_day, on_page
 from patients.models import Patient
 from portal.language import SESSION_KEY
+from portal.tests import test_week_picker as week_picker
+from portal.tests.test_week_picker import DENVER, book, day_section, local_today, times
 
 pytestmark = pytest.mark.django_db
 
+clinic = week_picker.clinic  # the week picker's Denver clinic, as a fixture here too
 PASSWORD = "violet-harbor-lantern-42"
 REGISTRATION = {
     "legal_first_name": "Rosa",
@@ -133,3 +136,44 @@ def test_dates_are_written_the_way_each_language_writes_them():
     with translation.override("en"):
         assert long_day(day) == "Monday, December 7, 2026"
         assert day_and_month(day) == "Monday 7 December"
+
+
+def test_pages_write_moments_in_the_shape_they_always_had_in_each_language():
+    moment = datetime(2026, 12, 7, 9, 30, tzinfo=DENVER)
+    with translation.override("en"):
+        assert on_page(moment, "time") == "9:30 AM"
+        assert on_page(moment, "day_time") == "Monday 7 December, 9:30 AM"
+        assert on_page(moment, "short_day_time") == "Mon 7 Dec, 9:30 AM"
+        assert on_page(moment.date(), "day_month_year") == "7 December 2026"
+    with translation.override("es"):
+        assert on_page(moment, "time") == "9:30 a. m."
+        assert on_page(moment, "day_time") == "lunes 7 de diciembre, 9:30 a. m."
+        assert on_page(moment, "short_day_time") == "lun 7 dic, 9:30 a. m."
+        assert on_page(moment, "full_day_time") == "lunes 7 de diciembre de 2026, 9:30 a. m."
+        assert on_page(moment.date(), "day_month_year") == "7 de diciembre de 2026"
+
+
+def test_a_spanish_patient_books_from_spanish_pages_with_spanish_times(
+    client, patient_user, clinic
+):
+    Patient.objects.filter(user=patient_user).update(language="es")
+    client.sign_in(patient_user)
+    start = client.get("/portal/book/", headers={"accept-language": "en-US"}).content.decode()
+    assert "<h1>Hacer una cita</h1>" in start and "¿Qué desea programar?" in start
+
+    page = times(client, clinic).content.decode()
+    first_free = local_today() + timedelta(days=10)
+    with translation.override("es"):
+        heading = day_and_month(first_free)
+    assert f">{heading}</h3>" in page
+    day = day_section(page, first_free)
+    assert "8:00 a. m." in day and "AM" not in day
+    assert "Mañana" in day and "<h1>Elija una hora</h1>" in page
+
+    visit = book(Patient.objects.get(user=patient_user), clinic, first_free, 9)
+    mine = client.get("/portal/appointments/").content.decode()
+    with translation.override("es"):
+        when = on_page(visit.start.astimezone(DENVER), "full_day_time")
+    assert "<h1>Mis citas</h1>" in mine and f">{when}</h3>" in mine
+    assert "hora de las Montañas Rocosas" in mine
+    assert "Agregar al calendario" in mine and "Sí, cancelar esta cita" in mine

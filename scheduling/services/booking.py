@@ -384,25 +384,29 @@ def _offered_room(
 ) -> Room | None:
     """The room to book when availability offers this provider at this start (the named
     room, or the one the slot carries); otherwise a 409 when the provider's or the room's
-    time is taken, a 400 on `start` naming the nearest offered times when it is not. One
-    availability read of that provider's day and the days either side, which a 409's
-    alternatives reuse."""
+    time is taken, a 400 on `start` naming the nearest offered times when it is not. The
+    booking reads availability of that provider's day only; a refusal then reads the days
+    either side as well, which a 409's alternatives reuse."""
     zone = location.zone
     day = start.astimezone(zone).date()
-    nearby = free_slots(
-        appointment_type=appointment_type,
-        location=location,
-        provider=provider,
-        procedure_type=procedure_order.procedure_type if procedure_order else None,
-        levels=len(procedure_order.levels) if procedure_order else 1,
-        start_date=day - timedelta(days=1),
-        end_date=day + timedelta(days=1),
-        for_staff=True,
-    )
+
+    def provider_slots(days_either_side: int) -> list[Slot]:
+        return free_slots(
+            appointment_type=appointment_type,
+            location=location,
+            provider=provider,
+            procedure_type=procedure_order.procedure_type if procedure_order else None,
+            levels=len(procedure_order.levels) if procedure_order else 1,
+            start_date=day - timedelta(days=days_either_side),
+            end_date=day + timedelta(days=days_either_side),
+            for_staff=True,
+        )
+
     wanted = start.astimezone(UTC)  # PEP 495: a time of the repeated hour never equals across zones
-    offered = next((slot for slot in nearby if slot.start == wanted), None)
+    offered = next((slot for slot in provider_slots(0) if slot.start == wanted), None)
     if offered is not None:
         return room if room is not None else offered.room
+    nearby = provider_slots(1)
     taken_by = _taken(provider, room, start, need)
     if taken_by:
         code, detail = OVERLAP_CODES[taken_by]
