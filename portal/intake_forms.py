@@ -1145,7 +1145,8 @@ class SafetyForm(StepForm):
         return "" if listed else value
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("blood_thinner") == "yes" and not data.get("blood_thinner_name"):
             self.add_error(
                 "blood_thinner_name",
@@ -1167,7 +1168,7 @@ class SafetyForm(StepForm):
         answers = fields.get("answers")
         if not isinstance(answers, dict):
             return {}
-        errors = {}
+        errors: dict[str, Any] = {}
         flags = answers.get("red_flags")
         if flags:
             errors |= flags if isinstance(flags, dict) else {"__all__": _messages(flags)}

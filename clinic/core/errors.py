@@ -6,6 +6,7 @@ Services raise DomainError subclasses; the handler turns them into the right sta
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
+from django.utils.functional import Promise
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -17,9 +18,10 @@ class DomainError(Exception):
     status_code: int = status.HTTP_400_BAD_REQUEST
     code: str = "invalid"
 
-    def __init__(self, detail: str, *, code: str | None = None, fields=None, **extra):
-        super().__init__(detail)
-        self.detail = detail
+    def __init__(self, detail: str | Promise, *, code: str | None = None, fields=None, **extra):
+        # A lazy translation is worded now, in the language of the request that hit the rule.
+        super().__init__(str(detail))
+        self.detail = str(detail)
         if code:
             self.code = code
         self.fields = fields or {}

@@ -130,6 +130,14 @@ class TestWhereTheWeekOpens:
         assert "times in Mountain Time" in html
         assert "America/Denver" not in html
 
+    def test_the_week_posts_to_the_times_page_without_the_day_in_view(self, clinic, patient_client):
+        # With no action, a phone's #day-... (the day chosen in the strip) would go with the
+        # POST and stay on the URL of the page it is sent on to.
+        html = times(patient_client, clinic).content.decode()
+        assert re.search(
+            r'<form method="post" action="/portal/book/times/" class="card week"', html
+        )
+
 
 class TestFilters:
     def test_the_start_page_preselects_the_patients_home_clinic(

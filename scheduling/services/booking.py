@@ -17,6 +17,8 @@ from uuid import UUID
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from clinic.audit.writes import written_as_actor
 from clinic.core.bounds import booking_horizon_errors
@@ -44,12 +46,15 @@ from ..models import (
 OVERLAP_CODES = {
     "appointment_no_provider_overlap": (
         "slot_taken",
-        "The provider is already booked at that time.",
+        gettext_lazy("The provider is already booked at that time."),
     ),
-    "appointment_no_room_overlap": ("slot_taken", "The room is already booked at that time."),
+    "appointment_no_room_overlap": (
+        "slot_taken",
+        gettext_lazy("The room is already booked at that time."),
+    ),
     "appointment_no_patient_overlap": (
         "patient_busy",
-        "The patient already has an appointment at that time.",
+        gettext_lazy("The patient already has an appointment at that time."),
     ),
 }
 
@@ -72,14 +77,14 @@ def _booking_errors(
 ) -> dict:
     errors = {}
     if timezone.is_naive(start):
-        return {"start": ["Give the time with its time zone."]}
+        return {"start": [_("Give the time with its time zone.")]}
     if start < timezone.now():
-        errors["start"] = ["An appointment cannot start in the past."]
+        errors["start"] = [_("An appointment cannot start in the past.")]
     errors |= booking_horizon_errors(start)
     if not appointment_type.is_active:
-        errors["appointment_type"] = ["This appointment type is no longer booked."]
+        errors["appointment_type"] = [_("This appointment type is no longer booked.")]
     if not provider.is_active or not provider.locations.filter(pk=location.pk).exists():
-        errors["provider"] = ["This provider does not work at this location."]
+        errors["provider"] = [_("This provider does not work at this location.")]
     if room_kind and room is None:
         errors["room"] = ["This appointment needs a room."]
     if room is not None and (room.location_id != location.pk or room.kind != room_kind):
@@ -517,8 +522,11 @@ def _refuse_over_cap(patient: Patient) -> None:
     ).count()
     if upcoming >= cap:
         raise Conflict(
-            f"You already have {upcoming} upcoming visits, the most you can book online. "
-            "Please call the clinic to book another.",
+            _(
+                "You already have %(upcoming)s upcoming visits, the most you can book online. "
+                "Please call the clinic to book another."
+            )
+            % {"upcoming": upcoming},
             code="booking_cap",
             upcoming=upcoming,
         )
@@ -530,8 +538,15 @@ def patient_change_refusal(appointment: Appointment, now=None, policy=None) -> s
     hours = (policy or BookingPolicy.current()).change_cutoff_hours
     if appointment.start - now < timedelta(hours=hours):
         phone = phone_for_people(appointment.location.phone)
-        call = f"please call the clinic{f' at {phone}' if phone else ''}"
-        return f"It is less than {hours} hours before your visit: {call} to change it."
+        if phone:
+            return _(
+                "It is less than %(hours)s hours before your visit: please call the clinic "
+                "at %(phone)s to change it."
+            ) % {"hours": hours, "phone": phone}
+        return _(
+            "It is less than %(hours)s hours before your visit: please call the clinic to "
+            "change it."
+        ) % {"hours": hours}
     return None
 
 
@@ -540,7 +555,9 @@ def _patient_rule_errors(appointment_type, provider, location, start, procedure_
     horizon, at a start that availability offers."""
 
     if not appointment_type.patient_bookable:
-        return {"appointment_type": ["This kind of visit is booked by the clinic; please call us."]}
+        return {
+            "appointment_type": [_("This kind of visit is booked by the clinic; please call us.")]
+        }
     day = start.astimezone(location.zone).date()
     offered = free_slots(
         appointment_type=appointment_type,
@@ -552,5 +569,24 @@ def _patient_rule_errors(appointment_type, provider, location, start, procedure_
         end_date=day,
     )
     if not any(slot.start == start.astimezone(UTC) for slot in offered):
-        return {"start": ["This time is not offered: choose one of the free slots."]}
+        _refuse_taken_meanwhile(appointment_type, provider, location, start, procedure_order)
+        return {"start": [_("This time is not offered: choose one of the free slots.")]}
     return {}
+
+
+def _refuse_taken_meanwhile(appointment_type, provider, location, start, procedure_order) -> None:
+    """A patient who lost the race for the time they chose hears so, as staff do: a 409
+    `slot_taken` with the free times nearest to it."""
+    if not _taken(provider, None, start, need_of(appointment_type, procedure_order)):
+        return
+    raise Conflict(
+        OVERLAP_CODES["appointment_no_provider_overlap"][1],
+        code="slot_taken",
+        alternatives=nearest_slots(
+            appointment_type=appointment_type,
+            location=location,
+            start=start,
+            procedure_order=procedure_order,
+            provider=provider,
+        ),
+    )

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from clinic.audit.writes import written_as_actor
 from clinic.core.db import retry_on_contention
@@ -191,7 +192,8 @@ def appointment_reschedule(
     )
     if old.status != AppointmentStatus.BOOKED:
         raise Conflict(
-            f"An appointment that is {old.status} cannot be rescheduled.",
+            _("An appointment that is %(status)s cannot be rescheduled.")
+            % {"status": old.get_status_display().lower()},
             code="illegal_transition",
             status=old.status,
         )
@@ -422,7 +424,8 @@ def _refuse_late_patient_change(appointment: Appointment, by: Actor) -> None:
         return
     if appointment.status != AppointmentStatus.BOOKED:
         raise Conflict(
-            f"This visit is {appointment.get_status_display().lower()}; it cannot be changed.",
+            _("This visit is %(status)s; it cannot be changed.")
+            % {"status": appointment.get_status_display().lower()},
             code="illegal_transition",
             status=appointment.status,
         )

@@ -165,7 +165,6 @@ def test_a_patient_goes_through_the_portal(page, live_server, site):
 
     arrive(page, "Your medicines")
     page.get_by_label("Name of the medicine").fill("Gabapentin")
-    page.get_by_label("What kind of medicine is it?").select_option("gabapentinoid")
     page.get_by_label("Dose").fill("300 mg")
     save.click()
 
@@ -189,8 +188,11 @@ def test_a_patient_goes_through_the_portal(page, live_server, site):
     arrive(page, "Safety questions")
     answers = page.get_by_role("radio", name="No", exact=True)
     assert answers.count() >= 10
+    which = page.get_by_label("If yes: which one?")
+    expect(which).to_be_visible()
     for answer in answers.all():
         answer.check()
+    expect(which).to_be_hidden()  # "Do you take a blood thinner?" No: no need to say which
     save.click()
 
     arrive(page, "Check and send")
