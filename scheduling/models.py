@@ -4,6 +4,7 @@ import pghistory
 from django.conf import settings
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import ArrayField, DateTimeRangeField, RangeOperators
+from django.contrib.postgres.functions import RandomUUID
 from django.contrib.postgres.indexes import GistIndex
 from django.db import models
 from django.utils import timezone
@@ -260,8 +261,8 @@ class Appointment(PatientData):
     completed_at = models.DateTimeField(null=True, blank=True)
     # One event in the patient's and the provider's calendars for the visit's whole life: a
     # move carries the UID to the new row and raises the sequence, as a cancellation does.
-    calendar_uid = models.UUIDField(default=uuid.uuid4, editable=False)
-    calendar_sequence = models.PositiveIntegerField(default=0, editable=False)
+    calendar_uid = models.UUIDField(default=uuid.uuid4, db_default=RandomUUID(), editable=False)
+    calendar_sequence = models.PositiveIntegerField(default=0, db_default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -50,7 +50,8 @@ EOF
   say "PgBouncer (transaction pooling) on 127.0.0.1:$port in front of $host:$server_port"
   "$bin" -q "${as_user[@]}" "$folder/pgbouncer.ini" &
   PGBOUNCER_PID=$!
-  trap 'kill "$PGBOUNCER_PID" 2>/dev/null || true' EXIT
+  PGBOUNCER_FOLDER="$folder"
+  trap 'kill "$PGBOUNCER_PID" 2>/dev/null || true; rm -rf "$PGBOUNCER_FOLDER"' EXIT
   for _ in $(seq 100); do port_open 127.0.0.1 "$port" && break; sleep 0.1; done
   port_open 127.0.0.1 "$port" || die "PgBouncer did not start; see $folder/pgbouncer.log"
   export DATABASE_DIRECT_URL="$DATABASE_URL"
