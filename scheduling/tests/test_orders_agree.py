@@ -112,10 +112,19 @@ def test_the_demo_seed_schedules_no_order_without_a_visit():
     assert rows and all(planned == local_day for planned, local_day in rows)
 
 
-def _home_procedures(client) -> list[str]:
+def _home_visits(client) -> list[tuple[str, bool]]:
+    """The visits under "Your upcoming visits" on the portal home: (name, has preparation)."""
     html = client.get("/portal/").content.decode()
-    section = html.split('id="upcoming-procedures"')[1].split("</section>")[0]
-    return re.findall(r"<h3>([^<]+)</h3>", section)
+    section = html.split('id="upcoming-visits"')[1].split("</section>")[0]
+    return [
+        (re.findall(r"<h3>([^<]+)</h3>", item)[0], "How to prepare" in item)
+        for item in section.split("<li>")[1:]
+    ]
+
+
+def _home_procedures(client) -> list[str]:
+    """The procedure visits (those with their preparation) on the portal home, by name."""
+    return [name for name, prepared in _home_visits(client) if prepared]
 
 
 def _my_upcoming_procedures(client) -> list[str]:
@@ -152,4 +161,4 @@ def test_the_portal_home_and_my_appointments_agree(
     )
     assert _home_procedures(client) == []
     assert _my_upcoming_procedures(client) == []
-    assert "You have no procedures scheduled." in client.get("/portal/").content.decode()
+    assert _home_visits(client) == [("Follow-up", False)], "the follow-up stays, unprepared"
