@@ -8,6 +8,7 @@ from django.contrib.postgres.functions import RandomUUID
 from django.contrib.postgres.indexes import GistIndex
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from clinic.audit.reads import PatientData
 from clinic.audit.writes import row_events
@@ -185,12 +186,13 @@ class AppointmentType(models.Model):
 
 
 class AppointmentStatus(models.TextChoices):
-    BOOKED = "booked", "Booked"
-    CHECKED_IN = "checked_in", "Checked in"
-    IN_ROOM = "in_room", "In room"
-    COMPLETED = "completed", "Completed"
-    CANCELLED = "cancelled", "Cancelled"
-    NO_SHOW = "no_show", "No-show"
+    # Translated for the patient's pages; staff pages are always in English.
+    BOOKED = "booked", gettext_lazy("Booked")
+    CHECKED_IN = "checked_in", gettext_lazy("Checked in")
+    IN_ROOM = "in_room", gettext_lazy("In room")
+    COMPLETED = "completed", gettext_lazy("Completed")
+    CANCELLED = "cancelled", gettext_lazy("Cancelled")
+    NO_SHOW = "no_show", gettext_lazy("No-show")
 
 
 # Cancelled and no-show appointments free their time; every other state holds it.
