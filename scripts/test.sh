@@ -32,4 +32,4 @@ if [ "${TEST_PGBOUNCER:-1}" != 0 ]; then
   start_private_pgbouncer
 fi
 say "pytest"
-python -m pytest "$@"
+python -m pytest --durations=25 "$@"

@@ -27,7 +27,14 @@ DEMO_PASSWORD = "run-check-password"
 RUN_DATABASE = "clinic_run_check"
 
 
+# `make run` deploys straight onto PostgreSQL, not through the suite's PgBouncer.
+POOLER_KEYS = {"DATABASE_POOLER", "DATABASE_DIRECT_URL", "PGBOUNCER_PORT"}
+
+
 def database_url(name: str) -> str:
+    direct = os.environ.get("DATABASE_DIRECT_URL")
+    if direct:
+        return re.sub(r"/[^/]*$", f"/{name}", direct)
     settings = connection.settings_dict
     return f"postgres://{settings['USER']}@{settings['HOST']}:{settings['PORT']}/{name}"
 
@@ -51,7 +58,11 @@ def running_clinic(django_db_blocker):
         url = database_url(RUN_DATABASE)
     drop_database()
     port = free_port()
-    env = {key: value for key, value in child_env().items() if not key.startswith("DJANGO_")} | {
+    env = {
+        key: value
+        for key, value in child_env().items()
+        if not key.startswith("DJANGO_") and key not in POOLER_KEYS
+    } | {
         "DATABASE_URL": url,
         "REDIS_URL": redis_db(2),
         "CLINIC_PORT": str(port),
