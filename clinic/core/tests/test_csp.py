@@ -17,7 +17,15 @@ from knox.models import AuthToken
 from patients.tests.factories import PatientFactory
 
 BASE = Path(settings.BASE_DIR)
-SKIPPED_DIRS = {".venv", ".venv-bench", "node_modules", "staticfiles", "tests", "__pycache__", ".git"}
+SKIPPED_DIRS = {
+    ".venv",
+    ".venv-bench",
+    "node_modules",
+    "staticfiles",
+    "tests",
+    "__pycache__",
+    ".git",
+}
 
 EXPECTED_POLICY = {
     "default-src": "'self'",
