@@ -31,6 +31,17 @@ def event_status(appointment: Appointment) -> str:
     return "CONFIRMED" if appointment.status in HOLDS_TIME else "CANCELLED"
 
 
+def _when_and_which(appointment: Appointment) -> dict:
+    """What every view of the visit shares: its UID, its sequence, its status and its time."""
+    return {
+        "uid": event_uid(appointment),
+        "sequence": event_sequence(appointment),
+        "status": event_status(appointment),
+        "start": appointment.start,
+        "end": appointment.end,
+    }
+
+
 def patient_event(appointment: Appointment, *, attendee: str = "") -> ics.Event:
     """What a patient's own calendar gets: when, where, with whom, how to reach the clinic;
     never the kind of procedure (calendars sync to other services)."""
@@ -41,11 +52,7 @@ def patient_event(appointment: Appointment, *, attendee: str = "") -> ics.Event:
         with_whom = f"{with_whom} {call}"
     address = ", ".join(p for p in (location.address_line, location.city, location.state) if p)
     return ics.Event(
-        uid=event_uid(appointment),
-        sequence=event_sequence(appointment),
-        status=event_status(appointment),
-        start=appointment.start,
-        end=appointment.end,
+        **_when_and_which(appointment),
         summary=_("Appointment at %(place)s") % {"place": location.name},
         location=address or location.name,
         description=with_whom,
@@ -64,11 +71,7 @@ def provider_event(appointment: Appointment) -> ics.Event:
     patient's initials and the kind of visit, never a name."""
     place = (appointment.room.name if appointment.room else "", appointment.location.name)
     return ics.Event(
-        uid=event_uid(appointment),
-        sequence=event_sequence(appointment),
-        status=event_status(appointment),
-        start=appointment.start,
-        end=appointment.end,
+        **_when_and_which(appointment),
         summary=f"{_initials(appointment)} · {appointment.appointment_type.name}",
         location=", ".join(part for part in place if part),
     )

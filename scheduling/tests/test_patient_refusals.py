@@ -11,10 +11,14 @@ from django.utils import timezone, translation
 from clinic.core.errors import Conflict, ValidationFailed
 from clinic.users.actor import Actor
 from patients.tests.factories import PatientFactory
-from scheduling.models import WorkingHours
 from scheduling.services import appointment_book, appointment_move
 from scheduling.services.booking import patient_change_refusal
-from scheduling.tests.factories import AppointmentTypeFactory, LocationFactory, ProviderFactory
+from scheduling.tests.factories import (
+    AppointmentTypeFactory,
+    LocationFactory,
+    ProviderFactory,
+    works_every_day,
+)
 from sites.models import Room, RoomKind
 
 pytestmark = pytest.mark.django_db
@@ -25,14 +29,7 @@ DENVER = ZoneInfo("America/Denver")
 def clinic(db):
     location = LocationFactory(time_zone="America/Denver", phone="+13035550100")
     provider = ProviderFactory(locations=[location])
-    for weekday in range(7):
-        WorkingHours.objects.create(
-            provider=provider,
-            location=location,
-            weekday=weekday,
-            start_time=time(8),
-            end_time=time(12),
-        )
+    works_every_day(provider, location, time(8), time(12))
     room = Room.objects.create(location=location, name="Consult 1", kind=RoomKind.CONSULT)
     kind = AppointmentTypeFactory(patient_bookable=True, min_notice_hours=0)
     day = timezone.now().astimezone(DENVER).date() + timedelta(days=5)
