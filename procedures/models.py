@@ -458,6 +458,25 @@ class ProcedureRecord(PatientData):
     steroid_dose_mg = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
     local_anaesthetic = models.CharField(max_length=120, blank=True)
     contrast = models.CharField(max_length=120, blank=True)
+    contrast_volume_ml = models.DecimalField(
+        "contrast volume (mL)",
+        max_digits=5,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+    )
+    fluoroscopy_seconds = models.PositiveIntegerField(
+        "fluoroscopy time (seconds)", null=True, blank=True
+    )
+    fluoroscopy_dose_mgy = models.DecimalField(
+        "fluoroscopy dose, reference air kerma (mGy)",
+        max_digits=7,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+    )
     pre_nrs = models.PositiveSmallIntegerField(validators=nrs_validators)
     post_nrs = models.PositiveSmallIntegerField(validators=nrs_validators)
     complications = models.TextField(blank=True)

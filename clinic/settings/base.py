@@ -70,6 +70,8 @@ INSTALLED_APPS = [
     "portal",
     "links",
     "overview",
+    "reports",
+    "fhir",
     "csp",
 ]
 
