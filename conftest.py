@@ -100,6 +100,18 @@ def parse_clock_at(text: str, late: dict[str, datetime]) -> datetime:
     return when
 
 
+# Tests that share one thing of the machine's with every other test of their kind run one at a
+# time, after the independent tests have run over both cores (scripts/test.sh): those with a
+# Celery worker (they consume the one broker's queues) and the test that runs the whole clinic.
+SERIAL_MARKERS = ("worker",)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if any(item.get_closest_marker(name) for name in SERIAL_MARKERS):
+            item.add_marker(pytest.mark.serial)
+
+
 def runs_subprocess(node: pytest.Item) -> bool:
     return any(node.get_closest_marker(name) for name in SUBPROCESS_MARKERS)
 

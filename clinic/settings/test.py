@@ -10,7 +10,10 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.locmem.EmailBackend")
 SMS_BACKEND = env.str("SMS_BACKEND", default="notifications.channels.LocmemSmsBackend")
 CLINIC_PHONE = "+19195550100"
-CACHES["default"]["KEY_PREFIX"] = env.str("CACHE_KEY_PREFIX", default="clinic-test")  # noqa: F405
+# Each pytest-xdist worker keeps its own cache keys (rate limits, locks) in the shared Redis.
+CACHES["default"]["KEY_PREFIX"] = env.str(  # noqa: F405
+    "CACHE_KEY_PREFIX", default="clinic-test-" + env.str("PYTEST_XDIST_WORKER", default="main")
+)
 # Generous limits for the suite (browser tests post from 127.0.0.1 many times); the rate limit
 # tests set their own. Sign-in limits (django-axes) stay as in production: only failures count,
 # and each test's rows go with its transaction.

@@ -14,6 +14,9 @@ pytestmark = pytest.mark.django_db
 ORDERS = "/api/v1/procedure-orders/"
 RECORDS = "/api/v1/procedure-records/"
 
+# No row has this id. Fixed, not random, so every pytest-xdist worker collects the same test ids.
+UNKNOWN_ID = "6b1e3c58-2d7a-4f0e-9a51-000000000001"
+
 
 def assert_refused(response, field: str) -> None:
     assert response.status_code == 400, response.json()
@@ -41,7 +44,7 @@ def test_orders_narrow_by_patient_and_status(api_as, clinician_user):
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("status", "bogus"), ("patient", "not-a-uuid"), ("patient", str(uuid.uuid4()))],
+    [("status", "bogus"), ("patient", "not-a-uuid"), ("patient", UNKNOWN_ID)],
 )
 def test_an_unknown_order_filter_value_is_a_400_naming_the_field(
     api_as, front_desk_user, field, value
@@ -67,7 +70,7 @@ def test_records_narrow_by_patient(api_as, clinician_user):
     assert listed_ids(client.get(RECORDS, {"patient": str(mine.patient_id)})) == {str(mine.pk)}
 
 
-@pytest.mark.parametrize("value", ["not-a-uuid", str(uuid.uuid4())])
+@pytest.mark.parametrize("value", ["not-a-uuid", UNKNOWN_ID])
 def test_an_unknown_record_filter_value_is_a_400_naming_the_field(api_as, clinician_user, value):
     ProcedureRecordFactory()
     assert_refused(api_as(clinician_user).get(RECORDS, {"patient": value}), "patient")

@@ -17,6 +17,9 @@ pytestmark = pytest.mark.django_db
 APPOINTMENTS = "/api/v1/appointments/"
 CHICAGO = ZoneInfo("America/Chicago")
 
+# No row has this id. Fixed, not random, so every pytest-xdist worker collects the same test ids.
+UNKNOWN_ID = "6b1e3c58-2d7a-4f0e-9a51-000000000001"
+
 
 def assert_refused(response, field: str) -> list[str]:
     assert response.status_code == 400, response.json()
@@ -60,7 +63,7 @@ def test_providers_narrow_by_location(api_as, patient_user):
     assert listed_ids(response) == {str(local.pk)}
 
 
-@pytest.mark.parametrize("value", ["not-a-uuid", str(uuid.uuid4())])
+@pytest.mark.parametrize("value", ["not-a-uuid", UNKNOWN_ID])
 def test_an_unknown_provider_location_is_a_400_naming_the_field(api_as, patient_user, value):
     response = api_as(patient_user).get("/api/v1/providers/", {"location": value})
     assert_refused(response, "location")
@@ -89,9 +92,9 @@ def test_appointments_narrow_by_each_filter(api_as, front_desk_user, clinic, tom
     [
         ("status", "bogus"),
         ("patient", "not-a-uuid"),
-        ("patient", str(uuid.uuid4())),
-        ("provider", str(uuid.uuid4())),
-        ("location", str(uuid.uuid4())),
+        ("patient", UNKNOWN_ID),
+        ("provider", UNKNOWN_ID),
+        ("location", UNKNOWN_ID),
     ],
 )
 def test_an_unknown_appointment_filter_value_is_a_400_naming_the_field(
