@@ -12,6 +12,7 @@ import pytest
 import time_machine
 from django.conf import settings
 from django.utils import timezone
+from pytest_django.plugin import blocking_manager_key
 from rest_framework.test import APIClient
 
 from clinic.users.roles import STAFF_ROLES, Role
@@ -297,11 +298,13 @@ def restore_reference_data() -> None:
         load_drug_vocabulary,
         load_reference_data,
     )
+    from procedures.consent import add_consent_risks
 
     if catalog_is_missing():
         load_reference_data(apps)
         load_drug_vocabulary(apps)
         add_missing_safety_rules(apps)
+        add_consent_risks(apps)
     if not Payer.objects.exists():
         for name, kind, aliases in SEED_PAYERS:
             Payer.objects.create(name=name, kind=kind, aliases=list(aliases))
@@ -315,6 +318,18 @@ def is_transactional(node: pytest.Item) -> bool:
     )
     fixtures = getattr(node, "fixturenames", ())
     return marked or "transactional_db" in fixtures or "live_server" in fixtures
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    """Put the reference data back as soon as a transactional test's flush has emptied it. In
+    one process pytest-django runs the transactional tests last, but a pytest-xdist worker
+    takes whole modules in any order, so the next test may be one that expects the catalog."""
+    result = yield
+    if is_transactional(item):
+        with item.config.stash[blocking_manager_key].unblock():
+            restore_reference_data()
+    return result
 
 
 @pytest.fixture(scope="session")

@@ -10,6 +10,7 @@ api_v1 = [
     path("", include("procedures.api_urls")),
     path("", include("scheduling.api_urls")),
     path("", include("history.api_urls")),
+    path("", include("reports.api_urls")),
 ]
 
 urlpatterns = [
@@ -17,6 +18,8 @@ urlpatterns = [
     path("accounts/", include("portal.account_urls")),
     path("healthz", healthz, name="healthz"),
     path("manage/", include("overview.urls")),
+    path("reports/", include("reports.outcome_urls")),
+    path("reports/", include("reports.urls")),
     path("desk/", include("scheduling.urls")),
     path("patients/<uuid:patient_id>/history/", include("history.patient_urls")),
     path("patients/", include("patients.urls")),
@@ -28,6 +31,7 @@ urlpatterns = [
     path("", include("scheduling.feed_urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
+    path("fhir/", include("interop.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves Swagger UI's start-up script from its own URL (?script): the CSP
     # refuses inline scripts.

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db.models import Field, Model, Prefetch
+from django.urls import reverse
 from django.utils import timezone
 
 from notifications.models import Message
@@ -34,7 +35,9 @@ from patients.models import (
 from patients.urgent import phq9_item9, reason_label
 from procedures import safety
 from procedures.models import (
+    NOTE_SECTIONS,
     AnticoagulantRule,
+    ProcedureNote,
     ProcedureOrder,
     ProcedureOutcome,
     ProcedureRecord,
@@ -52,6 +55,7 @@ KINDS = {
     "intake": "Intake",
     "message": "Messages",
     "order": "Orders",
+    "note": "Procedure notes",
 }
 REGIONS = {
     "cervical_thoracic": "Cervical and thoracic spine",
@@ -98,6 +102,7 @@ LEDGER_ROWS = {
 }
 RFA_FOR_REGION = {"cervical_thoracic": "rfa_ct", "lumbar_sacral": "rfa_ls"}
 MBB_FOR_REGION = {"cervical_thoracic": "mbb_ct", "lumbar_sacral": "mbb_ls"}
+NOTE_TEXT = [f"note__{name}" for name, _ in NOTE_SECTIONS] + ["note__consent_override_reason"]
 PATHWAY_CODES = ["scs_implant", *RFA_FOR_REGION.values(), *MBB_FOR_REGION.values()]
 
 
@@ -131,7 +136,8 @@ def load(patient, today: date) -> Loaded:
     outcomes = Prefetch("outcomes", queryset=ProcedureOutcome.objects.order_by("measured_at"))
     records = list(
         ProcedureRecord.objects.filter(patient=patient)
-        .select_related("procedure_type", "steroid", "location", "performer")
+        .select_related("procedure_type", "steroid", "location", "performer", "note")
+        .defer(*NOTE_TEXT)  # the timeline shows that a note was signed, not its text
         .prefetch_related(outcomes)
         .order_by("-performed_at")
     )
@@ -235,8 +241,9 @@ def _procedure_summary(record) -> str:
     return " · ".join(parts)
 
 
-def _event(kind, at, title, *, region="", detail=None, zone, ref=None) -> dict:
+def _event(kind, at, title, *, region="", detail=None, zone, ref=None, url="") -> dict:
     return {
+        "url": url,
         "kind": kind,
         "at": at,
         "local": at.astimezone(zone),
@@ -274,6 +281,34 @@ def _procedure_events(data: Loaded) -> list[dict]:
                 ref=r.pk,
             )
         )
+    return events
+
+
+def _signed_note(record) -> ProcedureNote | None:
+    try:
+        note = record.note
+    except ProcedureNote.DoesNotExist:
+        return None
+    return note if note.is_signed else None
+
+
+def _note_events(data: Loaded) -> list[dict]:
+    """Each signed procedure note, when it was signed, linking to the note."""
+    events = []
+    for r in data.records:
+        note = _signed_note(r)
+        if note is not None and note.signed_at is not None:
+            events.append(
+                _event(
+                    "note",
+                    note.signed_at,
+                    f"Procedure note signed by {note.signer_name}: {_procedure_summary(r)}",
+                    region=r.procedure_type.region,
+                    zone=r.location.zone,
+                    ref=note.pk,
+                    url=reverse("procedures:note", args=[r.pk]),
+                )
+            )
     return events
 
 
@@ -367,6 +402,7 @@ def _other_events(data: Loaded) -> list[dict]:
 def timeline(data: Loaded, *, kinds=None, region=None) -> list[dict]:
     events = (
         _procedure_events(data)
+        + _note_events(data)
         + _assessment_events(data)
         + _visit_events(data)
         + _other_events(data)
@@ -381,17 +417,44 @@ def timeline(data: Loaded, *, kinds=None, region=None) -> list[dict]:
 # --- Chart and relief ---------------------------------------------------------------------------
 
 
+def _points(assessments: list) -> list[dict]:
+    return [{"t": a.taken_at.isoformat(), "y": float(a.total)} for a in assessments]
+
+
+def _pain_series(assessments: list) -> list[dict]:
+    """One NRS line per body region, in the regions' order: low-back and leg scores of the
+    same day are two lines, never one saw-tooth line."""
+    by_region: dict[str, list] = {}
+    for a in assessments:
+        by_region.setdefault(a.body_region, []).append(a)
+    return [
+        {
+            "key": f"nrs_{body_region}",
+            "label": f"Pain, {str(label).lower()} (NRS 0-10)",
+            "axis": "nrs",
+            "region": body_region,
+            "points": _points(by_region[body_region]),
+        }
+        for body_region, label in BodyRegion.choices
+        if body_region in by_region
+    ]
+
+
 def chart(data: Loaded, *, region=None) -> dict:
-    series = []
+    """The chart's lines (pain per body region, then ODI and NDI) and procedure marks."""
+    shown = [a for a in data.assessments if not region or _assessment_region(a) == region]
+    series = _pain_series([a for a in shown if a.instrument == "nrs"])
     for key, label, axis in CHART_SERIES:
-        points = [
-            {"t": a.taken_at.isoformat(), "y": float(a.total)}
-            for a in data.assessments
-            if a.instrument == key and (not region or _assessment_region(a) == region)
-        ]
-        series.append({"key": key, "label": label, "axis": axis, "points": points})
+        if key != "nrs":
+            points = _points([a for a in shown if a.instrument == key])
+            series.append({"key": key, "label": label, "axis": axis, "points": points})
     procedures = [
-        {"t": r.performed_at.isoformat(), "label": _procedure_summary(r), "id": str(r.pk)}
+        {
+            "t": r.performed_at.isoformat(),
+            "label": _procedure_summary(r),
+            "name": r.procedure_type.name,
+            "id": str(r.pk),
+        }
         for r in sorted(data.records, key=lambda r: r.performed_at)
         if not region or r.procedure_type.region == region
     ]
@@ -510,6 +573,8 @@ def _steroid_total(data: Loaded, since: date) -> dict:
         "last": last,
         "days_since": (today - last).days if last else None,
         "next_allowed": last + timedelta(days=gap) if last else None,
+        # A "no earlier than" day already past is no limit: the page says "eligible now".
+        "eligible_now": last is None or last + timedelta(days=gap) <= today,
     }
 
 

@@ -61,6 +61,7 @@ def _ledgers(history) -> dict:
             "last": _day(steroid["last"]),
             "days_since": steroid["days_since"],
             "next_allowed": _day(steroid["next_allowed"]),
+            "eligible_now": steroid["eligible_now"],
         },
     }
 

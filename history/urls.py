@@ -7,6 +7,7 @@ app_name = "history"
 
 urlpatterns = [
     path("worklist/", worklist_views.worklist, name="worklist"),
+    path("my-patients/", worklist_views.my_patients, name="my-patients"),
     # The chart-access log grew into the manager's audit log (every read and write).
     path(
         "access-log/",

@@ -15,6 +15,7 @@ from clinic.users.roles import Role
 from patients.selectors import patient_for
 
 from .filters import history_filters
+from .next_steps import with_next_steps
 from .selectors import KINDS, REGIONS, patient_history
 from .serializers import history_as_json
 
@@ -68,6 +69,7 @@ def history_page(request, patient_id):
     context = {
         **history,
         "events": _timeline_rows(history["events"]),
+        "pathway": with_next_steps(patient.pk, history["pathway"]),
         "relief": _relief_rows(history["relief"]),
         "selected_kinds": filters["kinds"] or [],
         "selected_region": filters["region"],

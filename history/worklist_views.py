@@ -1,4 +1,4 @@
-"""Pages: the clinician's worklist."""
+"""Pages: the clinician's worklist and "My patients"."""
 
 from django.shortcuts import render
 from django.utils import timezone
@@ -8,6 +8,8 @@ from clinic.users.roles import CLINICAL_ROLES, Role
 from patients.views import urgent_reason_label
 
 from . import worklist as selectors
+from .my_patients import WINDOWS
+from .my_patients import my_patients as my_patients_selector
 
 
 @role_required(*CLINICAL_ROLES)
@@ -27,3 +29,16 @@ def worklist(request):
         "poor_relief_days": selectors.POOR_RELIEF_DAYS,
     }
     return render(request, "history/worklist.html", context)
+
+
+@role_required(Role.CLINICIAN)
+def my_patients(request):
+    """The patients with a visit with me in a window of days (today unless asked), with a
+    switch to the whole clinic's list."""
+    found = my_patients_selector(user=request.user, window=request.GET.get("window"))
+    windows = [
+        {"key": key, "label": label, "current": key == found.window}
+        for key, (label, _first, _after) in WINDOWS.items()
+    ]
+    context = {"found": found, "windows": windows, "window_label": WINDOWS[found.window][0]}
+    return render(request, "history/my_patients.html", context)

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from clinic.audit.writes import written_as_actor
 from clinic.core.errors import Conflict
 from clinic.core.phones import normalize_phone
-from clinic.core.spoken_dates import visit_when as when_text
+from clinic.core.spoken_dates import visit_when
 from clinic.core.templatetags.phones import phone as phone_display
 from clinic.users.actor import Actor
 from notifications.models import InboundText, ReplyOutcome
@@ -109,7 +109,7 @@ def _act(word: str, sender: Sender, by: Actor) -> tuple[str, str]:
         return ReplyOutcome.NO_VISIT, _("We found no visit booked ahead. Call us at %(phone)s.") % {
             "phone": call
         }
-    when = when_text(visit.start, visit.location.zone)
+    when = visit_when(visit.start, visit.location.zone)
     if word in CONFIRM_WORDS:
         try:
             appointment_confirm(appointment=visit, by=by)

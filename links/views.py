@@ -13,7 +13,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from clinic.core.errors import Conflict, ValidationFailed
-from clinic.core.spoken_dates import visit_when as when_text
+from clinic.core.spoken_dates import visit_when
 from clinic.core.templatetags.phones import phone as phone_display
 from notifications.models import VISIT_PURPOSES, LinkPurpose, LinkToken
 from scheduling.models import Appointment, AppointmentStatus
@@ -60,7 +60,7 @@ def _link_context(link, subject) -> dict:
         "pgic_choices": PGIC_CHOICES,
     }
     if location is not None and hasattr(subject, "start"):
-        context |= {"when": when_text(subject.start, location.zone), "place": location.name}
+        context |= {"when": visit_when(subject.start, location.zone), "place": location.name}
     return context
 
 
@@ -133,7 +133,7 @@ def _visit_context(request: HttpRequest, link: LinkToken, appointment: Appointme
 def _times(appointment: Appointment) -> list[dict]:
     zone = appointment.location.zone
     return [
-        {"value": slot_value(slot), "label": when_text(slot.start, zone)}
+        {"value": slot_value(slot), "label": visit_when(slot.start, zone)}
         for slot in offered_times(appointment)
     ]
 
@@ -210,4 +210,4 @@ def _not_on_the_page(fields: dict) -> str:
 def _done_context(before: Appointment, after: Appointment) -> dict:
     if after.pk == before.pk:
         return {"done": "cancelled" if after.status == AppointmentStatus.CANCELLED else "confirmed"}
-    return {"done": "moved", "when": when_text(after.start, after.location.zone)}
+    return {"done": "moved", "when": visit_when(after.start, after.location.zone)}

@@ -7,6 +7,7 @@ import contextlib
 import json
 import logging
 import os
+import socket
 import time
 import urllib.error
 import urllib.parse
@@ -16,6 +17,7 @@ from email.mime.text import MIMEText
 from pathlib import Path
 from typing import Any
 
+import hl7
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.utils.module_loading import import_string
@@ -225,3 +227,97 @@ def email_delivered(key: str) -> str | None:
     connection = get_connection()
     lookup = getattr(connection, "delivered", None)
     return lookup(key) if lookup else None
+
+
+# --- HL7 v2 over MLLP -------------------------------------------------------------------------
+
+# MLLP framing (HL7 Version 3 Standard: Transport Specification - MLLP, Release 2):
+# <VT> message <FS><CR>.
+START_BLOCK = b"\x0b"
+END_BLOCK = b"\x1c\x0d"
+MAX_ACK_BYTES = 1_000_000
+# MSA-1 (HL7 table 0008): original mode AA/AE/AR, enhanced mode CA/CE/CR.
+ACCEPTED = frozenset({"AA", "CA"})
+ACK_WORDS = {"AE": "application error", "AR": "application reject", "CE": "commit error"}
+
+
+def mllp_frame(body: str) -> bytes:
+    return START_BLOCK + body.encode("utf-8") + END_BLOCK
+
+
+def control_id_of(body: str) -> str:
+    """MSH-10 of a message we built (its fields are never escaped separators)."""
+    header = body.split("\r", 1)[0].split("|")
+    return header[9] if len(header) > 9 else ""
+
+
+class MllpSession:
+    """One TCP connection to the interface engine for a batch of HL7 messages, opened at the
+    first. Each message waits for its ACK before the next goes; an error drops the
+    connection (the stream may be out of step) and the next message opens a fresh one."""
+
+    def __init__(self) -> None:
+        self._socket: socket.socket | None = None
+
+    def send(self, *, key: str, body: str) -> str:
+        """Hand one message over; returns the ACK's control id, or raises DeliveryError."""
+        if not settings.HL7_MLLP_HOST:
+            raise DeliveryError("No HL7 endpoint is configured (HL7_MLLP_HOST).")
+        try:
+            connection = self._connect()
+            connection.sendall(mllp_frame(body))
+            answer = read_frame(connection)
+        except OSError as error:  # refused, reset, timed out (TimeoutError is an OSError)
+            self.close()
+            raise DeliveryError(f"HL7 endpoint: {type(error).__name__}") from None
+        try:
+            return acknowledged(answer, control_id_of(body))
+        except DeliveryError:
+            self.close()
+            raise
+
+    def _connect(self) -> socket.socket:
+        if self._socket is None:
+            timeout = settings.HL7_MLLP_TIMEOUT_SECONDS
+            self._socket = socket.create_connection(
+                (settings.HL7_MLLP_HOST, settings.HL7_MLLP_PORT), timeout=timeout
+            )
+            self._socket.settimeout(timeout)
+        return self._socket
+
+    def close(self) -> None:
+        connection, self._socket = self._socket, None
+        if connection is not None:
+            with contextlib.suppress(OSError):
+                connection.close()
+
+
+def read_frame(connection: socket.socket) -> str:
+    """The next framed message on the connection; bytes before the start block are skipped."""
+    data = b""
+    while END_BLOCK not in data:
+        chunk = connection.recv(65536)
+        if not chunk:
+            raise ConnectionResetError("closed before a whole ACK arrived")
+        data += chunk
+        if len(data) > MAX_ACK_BYTES:
+            raise ConnectionResetError("no end of block in the answer")
+    framed = data.split(END_BLOCK, 1)[0]
+    return framed.split(START_BLOCK, 1)[-1].decode("utf-8", errors="replace")
+
+
+def acknowledged(answer: str, control_id: str) -> str:
+    """The ACK's own control id if it accepts our message; else DeliveryError (retried).
+    The receiver's error text is not kept: it may quote the patient's data into our logs."""
+    try:
+        ack = hl7.parse(answer.replace("\n", "\r"))
+        msa = ack.segment("MSA")
+    except (hl7.ParseException, KeyError, IndexError):
+        raise DeliveryError("The HL7 endpoint answered something that is no ACK.") from None
+    code, acked = str(msa(1)), str(msa(2))
+    if acked != control_id:
+        raise DeliveryError("The HL7 endpoint acknowledged another message.")
+    if code not in ACCEPTED:
+        word = ACK_WORDS.get(code, "unknown acknowledgment code")
+        raise DeliveryError(f"The HL7 endpoint answered {code[:2]} ({word}).")
+    return str(ack.segment("MSH")(10)) or f"ack-{control_id}"

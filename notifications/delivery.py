@@ -27,6 +27,7 @@ from .channels import (
     BaseSmsBackend,
     DeliveryError,
     EmailSession,
+    MllpSession,
     email_delivered,
     sms_backend,
 )
@@ -35,7 +36,7 @@ from .consent import NO_CHANNEL, choose_channel
 from .email_html import email_html
 from .invites import Invite
 from .kinds import links_written_together, load_subject, render, stale_reason
-from .models import Channel, Message, MessageState, NotificationPolicy
+from .models import Channel, Message, MessageState, NotificationPolicy, SubjectType
 from .registry import subject_kind
 
 logger = logging.getLogger(__name__)
@@ -52,6 +53,7 @@ class Senders:
 
     def __init__(self) -> None:
         self.email = EmailSession()
+        self.mllp = MllpSession()
         self._sms: BaseSmsBackend | None = None
 
     @property
@@ -65,6 +67,7 @@ class Senders:
 
     def __exit__(self, *exc_info) -> None:
         self.email.close()
+        self.mllp.close()
 
 
 def deliver_batch(message_ids: list[str]) -> list[str]:
@@ -73,8 +76,11 @@ def deliver_batch(message_ids: list[str]) -> list[str]:
     row is claimed."""
     policy = NotificationPolicy.current()
     prepared = _prepare(message_ids, policy)
+    outcomes = [""] * len(message_ids)
     with Senders() as senders:
-        return [_send(prepared[message_id], senders, policy) for message_id in message_ids]
+        for n in sorted(range(len(message_ids)), key=lambda n: place(prepared[message_ids[n]])):
+            outcomes[n] = _send(prepared[message_ids[n]], senders, policy)
+    return outcomes
 
 
 def deliver(message_id: str) -> str:
@@ -128,6 +134,8 @@ def _prepare_one(message: Message, policy: NotificationPolicy) -> Ready | str:
     if message.send_after > at:
         return "not-due"
     ready = Ready(message)
+    if message.channel == Channel.MLLP:
+        return ready  # built when planned; no consent, quiet hours or staleness apply
     subject = load_subject(message)
     reason = _why_not(message, subject, at)
     if reason:
@@ -148,6 +156,8 @@ def _prepare_one(message: Message, policy: NotificationPolicy) -> Ready | str:
 def _send(prepared: Ready | str, senders: Senders, policy: NotificationPolicy) -> str:
     if isinstance(prepared, str):
         return prepared
+    if prepared.message.channel == Channel.MLLP and _earlier_unacknowledged(prepared.message):
+        return _wait_for_earlier(prepared.message)
     claimed = _claim(prepared)
     if claimed != "claimed":
         return claimed
@@ -164,6 +174,8 @@ def _send(prepared: Ready | str, senders: Senders, policy: NotificationPolicy) -
         updated_at=timezone.now(),
     )
     logger.info("message %s sent by %s (attempt %s)", message.pk, message.channel, message.attempts)
+    if message.channel == Channel.MLLP:
+        _wake_next(message)
     return "sent"
 
 
@@ -223,6 +235,8 @@ def _hand_over(prepared: Ready, senders: Senders) -> str:
     message = prepared.message
     key = str(message.pk)
     patient = message.patient
+    if message.channel == Channel.MLLP:
+        return senders.mllp.send(key=key, body=message.body)
     if message.channel == Channel.SMS:
         return senders.sms.send(key=key, to=patient.phone, body=message.body)
     return senders.email.send(
@@ -238,13 +252,15 @@ def _hand_over(prepared: Ready, senders: Senders) -> str:
 def already_delivered(message: Message) -> str | None:
     """The provider's id if it took this message before we could record it."""
     key = str(message.pk)
+    if message.channel == Channel.MLLP:
+        return None  # MLLP cannot be asked; the receiver drops a repeat by its MSH-10
     if message.channel == Channel.SMS:
         return sms_backend().delivered(key)
     return email_delivered(key)
 
 
 def _record_failure(message: Message, error: DeliveryError, policy: NotificationPolicy) -> str:
-    final = error.permanent or message.attempts >= policy.max_attempts
+    final = error.permanent or message.attempts >= max_attempts(message, policy)
     now = timezone.now()
     Message.objects.filter(pk=message.pk, state=MessageState.SENDING).update(
         state=MessageState.FAILED if final else MessageState.PENDING,
@@ -261,3 +277,69 @@ def _record_failure(message: Message, error: DeliveryError, policy: Notification
         ": giving up" if final else "",
     )
     return "failed" if final else "retry-later"
+
+
+def max_attempts(message: Message, policy: NotificationPolicy) -> int:
+    """An interface waits out a longer outage than a patient's reminder can."""
+    if message.channel == Channel.MLLP:
+        return settings.HL7_MLLP_MAX_ATTEMPTS
+    return policy.max_attempts
+
+
+# --- One visit's HL7 messages go in order ------------------------------------------------------
+
+
+def place(prepared: Ready | str) -> str:
+    """Sort key within a batch: a visit's HL7 messages by their place in its sequence (the
+    variant), so an earlier one acknowledged in this batch lets the next go in the same."""
+    if isinstance(prepared, Ready) and prepared.message.channel == Channel.MLLP:
+        return prepared.message.variant
+    return ""
+
+
+def _same_visit_before(message: Message):
+    return Message.objects.filter(
+        subject_type=SubjectType.VISIT,
+        subject_id=message.subject_id,
+        channel=Channel.MLLP,
+        variant__lt=message.variant,
+    )
+
+
+def _earlier_unacknowledged(message: Message) -> bool:
+    """An earlier message of the same visit is not yet acknowledged (pending, sending or
+    failed): this one may not overtake it."""
+    return (
+        _same_visit_before(message)
+        .filter(state__in=[MessageState.PENDING, MessageState.SENDING, MessageState.FAILED])
+        .exists()
+    )
+
+
+def _wait_for_earlier(message: Message) -> str:
+    """Back to the dispatcher for a later look; the earlier one's ACK wakes it sooner."""
+    wait = timedelta(seconds=settings.HL7_MLLP_ORDER_WAIT_SECONDS)
+    Message.objects.filter(pk=message.pk, state=MessageState.PENDING).update(
+        send_after=timezone.now() + wait, enqueued_at=None, updated_at=timezone.now()
+    )
+    return "waits-for-earlier"
+
+
+def _wake_next(message: Message) -> None:
+    """The next message of the visit, if it waits for this one, is due now. One already
+    handed to a task (enqueued) is left alone: that task will send it."""
+    following = (
+        Message.objects.filter(
+            subject_type=SubjectType.VISIT,
+            subject_id=message.subject_id,
+            channel=Channel.MLLP,
+            variant__gt=message.variant,
+            state=MessageState.PENDING,
+            enqueued_at__isnull=True,
+        )
+        .order_by("variant")
+        .values_list("pk", flat=True)[:1]
+    )
+    Message.objects.filter(pk__in=list(following)).update(
+        send_after=timezone.now(), updated_at=timezone.now()
+    )

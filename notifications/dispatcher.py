@@ -17,7 +17,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from .delivery import already_delivered
+from .delivery import already_delivered, max_attempts
 from .models import Message, MessageState, NotificationPolicy
 
 SEND_MESSAGES_TASK = "notifications.tasks.send_messages"
@@ -183,7 +183,7 @@ def _recover_one(message, now, policy, report, already_delivered) -> None:
         message.state, message.sent_at = MessageState.SENT, now
         message.provider_message_id = provider_id[:120]
         report.recovered_sent += 1
-    elif message.attempts >= policy.max_attempts:
+    elif message.attempts >= max_attempts(message, policy):
         message.state = MessageState.FAILED
         message.last_error = "The worker stopped while sending, on the last attempt."
         report.recovered_failed += 1

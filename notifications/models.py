@@ -15,6 +15,7 @@ from clinic.core.db import SingleRow, choice_check
 class Channel(models.TextChoices):
     EMAIL = "email", "Email"
     SMS = "sms", "Text message"
+    MLLP = "mllp", "HL7 interface (MLLP)"
 
 
 class MessageKind(models.TextChoices):
@@ -30,12 +31,21 @@ class MessageKind(models.TextChoices):
     FOLLOW_UP_VISIT = "follow_up_visit", "Book the follow-up visit"
     WAITLIST_OFFER = "waitlist_offer", "Waitlist offer"
     PUMP_REFILL = "pump_refill", "Pump refill due"
+    # HL7 v2 SIU to the practice-management system (scheduling/siu.py builds them).
+    SIU_S12 = "siu_s12", "HL7 SIU S12: visit booked"
+    SIU_S13 = "siu_s13", "HL7 SIU S13: visit rescheduled"
+    SIU_S14 = "siu_s14", "HL7 SIU S14: visit modified"
+    SIU_S15 = "siu_s15", "HL7 SIU S15: visit cancelled"
+    SIU_S26 = "siu_s26", "HL7 SIU S26: no-show"
 
 
 class SubjectType(models.TextChoices):
     APPOINTMENT = "appointment", "Appointment"
     PROCEDURE_RECORD = "procedure_record", "Performed procedure"
     WAITLIST_OFFER = "waitlist_offer", "Waitlist offer"
+    # One visit through its moves: the id is the appointments' shared calendar_uid, and the
+    # variant the message's place in that visit's sequence (an HL7 interface's order).
+    VISIT = "visit", "Visit (through its moves)"
 
 
 class MessageState(models.TextChoices):

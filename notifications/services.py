@@ -2,8 +2,11 @@
 the message, so the message exists exactly when the change does."""
 
 import logging
+import uuid
+from collections.abc import Callable
 from datetime import datetime
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -12,7 +15,7 @@ from clinic.users.actor import Actor
 
 from .consent import NO_CHANNEL, choose_channel, earliest_send
 from .dispatcher import publish
-from .models import Channel, Message, MessageState, NotificationPolicy
+from .models import Channel, Message, MessageState, NotificationPolicy, SubjectType
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +64,40 @@ def message_schedule(
         message.save(update_fields=["due_at", "send_after", "expires_at", "enqueued_at"])
     if message.state == MessageState.PENDING and message.send_after <= now:
         enqueue_after_commit(message, now)
+    return message
+
+
+def hl7_control_id(message_id: uuid.UUID) -> str:
+    """MSH-10 is at most 20 characters in HL7 v2.5.1: the first 80 bits of the row's id."""
+    return message_id.hex[:20]
+
+
+def interface_message_plan(
+    *, patient, location, kind: str, visit_id, build: Callable[[str], str]
+) -> Message | None:
+    """Plan an HL7 message about a visit (`visit_id`: what stays the same through its moves)
+    as the next in that visit's sequence; `build` writes its text given its MSH-10. Nothing
+    is planned while no interface is configured. The caller's transaction, and the lock it
+    holds on the visit, keep the sequence free of gaps and twins."""
+    if not settings.HL7_MLLP_HOST:
+        return None
+    now = timezone.now()
+    sequence = Message.objects.filter(subject_type=SubjectType.VISIT, subject_id=visit_id)
+    message = Message(
+        id=uuid.uuid4(),
+        patient=patient,
+        location=location,
+        channel=Channel.MLLP,
+        kind=kind,
+        subject_type=SubjectType.VISIT,
+        subject_id=visit_id,
+        variant=f"{sequence.count() + 1:06d}",
+        due_at=now,
+        send_after=now,
+    )
+    message.body = build(hl7_control_id(message.id))
+    message.save(force_insert=True)
+    enqueue_after_commit(message, now)
     return message
 
 

@@ -58,7 +58,8 @@ class MedicationInline(EntryInline):
 
 class ConditionInline(EntryInline):
     model = Condition
-    fields = ("kind", "description", "start_date", "end_date")
+    fields = ("kind", "description", "icd10_code", "icd10_flag", "start_date", "end_date")
+    readonly_fields = (*EntryInline.readonly_fields, "icd10_flag")
 
 
 class DeviceInline(EntryInline):
@@ -253,9 +254,14 @@ class LabResultAdmin(admin.ModelAdmin):
 
 @admin.register(Condition)
 class ConditionAdmin(EntryAdmin):
-    list_display = ("kind", "description", "patient", "end_date")
+    list_display = ("kind", "description", "icd10_code", "icd10_flag", "patient", "end_date")
     list_filter = ("kind",)
-    search_fields = ("description", "patient__mrn")
+    search_fields = ("description", "icd10_code", "patient__mrn")
+    readonly_fields = (*EntryAdmin.readonly_fields, "icd10_flag")
+
+    @admin.display(description="ICD-10-CM check")
+    def icd10_flag(self, condition: Condition) -> str:
+        return condition.icd10_flag
 
 
 @admin.register(ImplantedDevice)

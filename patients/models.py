@@ -15,6 +15,7 @@ from clinic.audit.reads import PatientData
 from clinic.audit.writes import row_events
 from clinic.core.db import choice_check
 
+from .icd10 import ICD10_PATTERN, icd10_format, list_flag
 from .instruments import Instrument
 
 # --- Choices ----------------------------------------------------------------------------
@@ -572,6 +573,13 @@ class Condition(ClinicalEntry):
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="conditions")
     kind = models.CharField(max_length=24, choices=ConditionKind.choices)
     description = models.CharField(max_length=200, blank=True)
+    icd10_code = models.CharField(
+        "ICD-10-CM code",
+        max_length=8,
+        blank=True,
+        validators=[icd10_format],
+        help_text="A code outside the clinic's list is accepted and flagged for a second look.",
+    )
 
     class Meta:
         ordering = ["kind"]
@@ -582,10 +590,18 @@ class Condition(ClinicalEntry):
                 condition=~models.Q(kind="other") | ~models.Q(description=""),
                 name="condition_other_is_described",
             ),
+            models.CheckConstraint(
+                condition=models.Q(icd10_code="") | models.Q(icd10_code__regex=ICD10_PATTERN),
+                name="condition_icd10_format",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"Condition {self.id}"
+
+    @property
+    def icd10_flag(self) -> str:
+        return list_flag(self.icd10_code)
 
 
 @pghistory.track(*row_events(), exclude=["updated_at"])

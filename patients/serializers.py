@@ -122,9 +122,24 @@ class LabResultSerializer(serializers.ModelSerializer):
 
 
 class ConditionSerializer(ClinicalEntrySerializer):
+    icd10_flag = serializers.CharField(
+        read_only=True, help_text="\"not in the clinic's list\" for a code outside it."
+    )
+
     class Meta(ClinicalEntrySerializer.Meta):
         model = Condition
-        fields = ("kind", "description", *ClinicalEntrySerializer.Meta.common)
+        fields = (
+            "kind",
+            "description",
+            "icd10_code",
+            "icd10_flag",
+            *ClinicalEntrySerializer.Meta.common,
+        )
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict) and isinstance(data.get("icd10_code"), str):
+            data = {**data, "icd10_code": data["icd10_code"].strip().upper()}
+        return super().to_internal_value(data)
 
 
 class DeviceSerializer(ClinicalEntrySerializer):

@@ -969,9 +969,10 @@ def _full_name_expression():
     return Concat("legal_first_name", models.Value(" "), "legal_last_name")
 
 
-def duplicates_detect(*, patient: Patient) -> list[DuplicateCandidate]:
-    """List records that are likely the same person: same birth date and a similar name
-    (pg_trgm similarity), or the same phone, or the same email."""
+def duplicate_matches(*, patient: Patient) -> list[tuple[Patient, list[str]]]:
+    """The active records that are likely the same person as `patient` (saved or not), each
+    with its reasons: same birth date and a similar name (pg_trgm similarity), or the same
+    phone, or the same email. Each match carries its name `similarity`."""
     same_contact = Q(date_of_birth=patient.date_of_birth)
     if patient.phone:
         same_contact |= Q(phone=patient.phone)
@@ -995,13 +996,28 @@ def duplicates_detect(*, patient: Patient) -> list[DuplicateCandidate]:
             reasons.append("same phone")
         if patient.email and match.email.lower() == patient.email.lower():
             reasons.append("same email")
-        if reasons and not _pair_known(patient, match):
-            found.append(
-                DuplicateCandidate.objects.create(
-                    patient=patient, match=match, reasons=reasons, name_similarity=match.similarity
-                )
-            )
+        if reasons:
+            found.append((match, reasons))
     return found
+
+
+def patient_matches(**fields: Any) -> list[tuple[Patient, list[str]]]:
+    """The existing records a patient with these fields (as patient_create takes them) would
+    be listed as a duplicate of; nothing is written."""
+    fields = dict(fields)
+    _normalise_contact(fields)
+    return duplicate_matches(patient=Patient(**fields))
+
+
+def duplicates_detect(*, patient: Patient) -> list[DuplicateCandidate]:
+    """List, for staff, the records that are likely the same person (duplicate_matches)."""
+    return [
+        DuplicateCandidate.objects.create(
+            patient=patient, match=match, reasons=reasons, name_similarity=match.similarity
+        )
+        for match, reasons in duplicate_matches(patient=patient)
+        if not _pair_known(patient, match)
+    ]
 
 
 def _pair_known(a: Patient, b: Patient) -> bool:

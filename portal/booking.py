@@ -55,7 +55,7 @@ def procedure_type_for_patients() -> AppointmentType | None:
 def booking_choices(patient) -> list[Choice]:
     """Self-bookable visits, then each procedure a clinician ordered and authorized."""
     choices = [
-        Choice(f"type:{kind.pk}", kind.name, kind)
+        Choice(f"type:{kind.pk}", kind.localized_name, kind)
         for kind in AppointmentType.objects.filter(patient_bookable=True, is_active=True)
         .exclude(kind=AppointmentKind.PROCEDURE)
         .order_by("name")
@@ -68,7 +68,7 @@ def booking_choices(patient) -> list[Choice]:
         choices += [
             Choice(
                 f"order:{o.pk}",
-                gettext("Procedure: %(name)s") % {"name": o.procedure_type.name},
+                gettext("Procedure: %(name)s") % {"name": o.procedure_type.localized_name},
                 procedure,
                 o,
             )

@@ -60,8 +60,15 @@ class BookStartForm(forms.Form):
         return query
 
 
+class VisitKindField(forms.ModelChoiceField):
+    """A kind of visit, named in the patient's language."""
+
+    def label_from_instance(self, obj: AppointmentType) -> str:
+        return obj.localized_name
+
+
 class WaitlistForm(forms.Form):
-    appointment_type = forms.ModelChoiceField(
+    appointment_type = VisitKindField(
         label=_("Kind of visit"), queryset=AppointmentType.objects.none(), empty_label=None
     )
     location = forms.ModelChoiceField(

@@ -73,7 +73,7 @@ class Search:
             self.rescheduling = booking.my_appointment(patient, params["reschedule"])
             self.choice = booking.Choice(
                 "reschedule",
-                self.rescheduling.appointment_type.name,
+                self.rescheduling.appointment_type.localized_name,
                 self.rescheduling.appointment_type,
                 self.rescheduling.procedure_order,
             )

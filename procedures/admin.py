@@ -17,7 +17,11 @@ from clinic.users.actor import Actor
 
 from .models import (
     AnticoagulantRule,
+    NoteAddendum,
     PayerRule,
+    ProcedureCode,
+    ProcedureConsent,
+    ProcedureNote,
     ProcedureOrder,
     ProcedureOutcome,
     ProcedureRecord,
@@ -78,6 +82,14 @@ class RuleHistoryAdmin(admin.ModelAdmin):
         return TemplateResponse(request, self.object_history_template, context)
 
 
+class ProcedureCodeInline(admin.TabularInline):
+    """The procedure's CPT codes, each with its add-on flag and modifiers (space-separated)."""
+
+    model = ProcedureCode
+    extra = 0
+    fields = ("position", "code", "description", "add_on", "modifiers", "certain", "note")
+
+
 @admin.register(ProcedureType)
 class ProcedureTypeAdmin(RuleHistoryAdmin):
     list_display = (
@@ -91,11 +103,12 @@ class ProcedureTypeAdmin(RuleHistoryAdmin):
         "is_active",
     )
     list_filter = ("family", "region", "bleeding_risk", "room_kind", "sedation", "is_active")
-    search_fields = ("name", "code", "cpt_codes")
+    search_fields = ("name", "name_es", "code", "procedure_codes__code")
     filter_horizontal = ("providers",)
+    inlines = [ProcedureCodeInline]
     fieldsets = [
-        (None, {"fields": ("code", "name", "family", "region", "purpose", "is_active")}),
-        ("Coding and guidance", {"fields": ("cpt_codes", "imaging", "room_kind")}),
+        (None, {"fields": ("code", "name", "name_es", "family", "region", "purpose", "is_active")}),
+        ("Coding and guidance", {"fields": ("imaging", "room_kind")}),
         (
             "Medicines and sedation",
             {
@@ -124,8 +137,9 @@ class ProcedureTypeAdmin(RuleHistoryAdmin):
         ("Time", {"fields": ("default_minutes", "minutes_per_extra_level", "turnover_minutes")}),
         (
             "Follow-up and preparation",
-            {"fields": ("follow_up_plan", "follow_up_notes", "preparation")},
+            {"fields": ("follow_up_plan", "follow_up_notes", "preparation", "preparation_es")},
         ),
+        ("Consent", {"fields": ("consent_risks",)}),
         ("Source", {"fields": ("uncertain_fields", "source_note")}),
     ]
 
@@ -296,3 +310,33 @@ class SafetyOverrideAdmin(admin.ModelAdmin):
 class ProcedureOutcomeAdmin(ServiceOnlyAdmin):
     list_display = ("record", "measured_at", "nrs", "percent_relief", "source")
     list_select_related = ("record__procedure_type",)
+
+
+# --- Consents and procedure notes: written on their pages (procedures/note_views.py) ----------
+
+
+@admin.register(ProcedureConsent)
+class ProcedureConsentAdmin(ServiceOnlyAdmin):
+    """Consents are kept as taken (PostgreSQL refuses changes): readable here."""
+
+    list_display = ("order", "patient", "given_by", "obtained_by", "obtained_at")
+    list_select_related = ("order__procedure_type", "patient", "obtained_by")
+    raw_id_fields = ("order", "patient")
+
+
+class AddendumInline(ReadOnlyInline):
+    model = NoteAddendum
+    fields = ("written_at", "writer_name", "reason", "text")
+    readonly_fields = fields
+
+
+@admin.register(ProcedureNote)
+class ProcedureNoteAdmin(ServiceOnlyAdmin):
+    """Notes are written and signed on the record's note page; a signed note is locked
+    (PostgreSQL refuses changes) and grows only by addenda, shown here below it."""
+
+    list_display = ("record", "patient", "status", "signer_name", "signed_at")
+    list_filter = ("status",)
+    list_select_related = ("record__procedure_type", "patient")
+    raw_id_fields = ("record", "patient", "consent")
+    inlines = [AddendumInline]

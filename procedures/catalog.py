@@ -11,6 +11,8 @@ import re
 from decimal import Decimal
 from pathlib import Path
 
+from .cpt import catalog_cpt_codes, save_codes
+
 DATA = Path(__file__).resolve().parent / "data"
 UNCERTAIN = "(U)"
 
@@ -126,18 +128,40 @@ def _uncertain_fields(row: dict) -> list[str]:
     return fields
 
 
-def _preparation(sedation: str, steroid: str) -> str:
-    lines = ["Bring your medication list and tell us about any blood thinner you take."]
+# What the patient is told before a procedure, in English and in the clinic's own Spanish
+# (not checked by a certified medical translator; a manager confirms it in the admin).
+MEDICATION_LIST = (
+    "Bring your medication list and tell us about any blood thinner you take.",
+    "Traiga su lista de medicamentos y díganos si toma algún anticoagulante.",
+)
+FASTING_AND_DRIVER = (
+    f"No solid food for {SEDATION_FASTING_HOURS} hours before; clear fluids until "
+    "2 hours before. An adult must drive you home.",
+    f"No coma alimentos sólidos durante las {SEDATION_FASTING_HOURS} horas previas; puede "
+    "tomar líquidos claros hasta 2 horas antes. Un adulto debe llevarle a casa en auto.",
+)
+SEDATION_MAYBE = (
+    "If you will have sedation, fast and bring a driver as we will tell you.",
+    "Si va a recibir sedación, haga ayuno y venga con alguien que le lleve a casa en auto, "
+    "como le indicaremos.",
+)
+DIABETES_AND_STEROID = (
+    "If you have diabetes, check your blood sugar on the day.",
+    "Si tiene diabetes, mídase el azúcar en la sangre ese día.",
+)
+ENGLISH, SPANISH = 0, 1
+
+
+def preparation_text(sedation: str, steroid: str, language: int = ENGLISH) -> str:
+    """The catalog's preparation for a procedure with this sedation and steroid use."""
+    lines = [MEDICATION_LIST]
     if sedation in ("usual", "general"):
-        lines.append(
-            f"No solid food for {SEDATION_FASTING_HOURS} hours before; clear fluids until "
-            "2 hours before. An adult must drive you home."
-        )
+        lines.append(FASTING_AND_DRIVER)
     elif sedation == "optional":
-        lines.append("If you will have sedation, fast and bring a driver as we will tell you.")
+        lines.append(SEDATION_MAYBE)
     if steroid != "no":
-        lines.append("If you have diabetes, check your blood sugar on the day.")
-    return " ".join(lines)
+        lines.append(DIABETES_AND_STEROID)
+    return " ".join(line[language] for line in lines)
 
 
 def procedure_type_rows() -> list[dict]:
@@ -153,7 +177,6 @@ def procedure_type_rows() -> list[dict]:
                 "name": row["name"],
                 "family": row["family"],
                 "region": row["region"],
-                "cpt_codes": row["cpt"],
                 "imaging": row["imaging"],
                 "steroid": steroid,
                 "nonparticulate_steroid_only": "non-particulate" in row["steroid_typical"],
@@ -174,7 +197,7 @@ def procedure_type_rows() -> list[dict]:
                 "max_levels": MAX_LEVELS.get(code),
                 "follow_up_plan": _follow_up(row),
                 "follow_up_notes": row["follow_up_notes"],
-                "preparation": _preparation(sedation, steroid),
+                "preparation": preparation_text(sedation, steroid),
                 "uncertain_fields": uncertain,
                 "source_note": (
                     "From procedures.csv (CMS LCDs, AAPM CPT 2020, KOHAN 2017, ASRA 2018). "
@@ -658,6 +681,35 @@ def load_reference_data(apps, schema_editor=None) -> None:
         model = apps.get_model("procedures", model_name)
         for row in rows:
             model.objects.update_or_create(**{key: row[key]}, defaults=row)
+    load_cpt_codes(apps)
+
+
+def load_cpt_codes(apps) -> None:
+    """The catalog's CPT codes: as text before migration 0016, as ProcedureCode rows after."""
+    procedure_type = apps.get_model("procedures", "ProcedureType")
+    shipped_text = {row["code"]: row["cpt"] for row in read_csv("procedures.csv")}
+    if any(field.name == "cpt_codes" for field in procedure_type._meta.fields):
+        for code, text in shipped_text.items():
+            procedure_type.objects.filter(code=code).update(cpt_codes=text)
+        return
+    procedure_code = apps.get_model("procedures", "ProcedureCode")
+    for kind in procedure_type.objects.filter(code__in=shipped_text):
+        save_codes(procedure_code, kind, list(catalog_cpt_codes()[kind.code]))
+
+
+def load_spanish_catalog(apps, schema_editor=None) -> None:
+    """RunPython: the Spanish name and preparation of each shipped procedure, where a
+    manager has not written one; a preparation a manager changed in English keeps no
+    Spanish (patients then read the English) rather than a translation of other words."""
+    model = apps.get_model("procedures", "ProcedureType")
+    names = {row["code"]: row["name_es"] for row in read_csv("extra/procedure_names_es.csv")}
+    for kind in model.objects.filter(code__in=names):
+        kind.name_es = kind.name_es or names[kind.code]
+        if not kind.preparation_es and kind.preparation == preparation_text(
+            kind.sedation, kind.steroid
+        ):
+            kind.preparation_es = preparation_text(kind.sedation, kind.steroid, SPANISH)
+        kind.save(update_fields=["name_es", "preparation_es"])
 
 
 def add_missing_thresholds(apps, schema_editor=None) -> None:

@@ -37,6 +37,7 @@ from patients.models import BodyRegion, Patient
 from sites.demo import PROVIDERS
 from sites.models import Provider, ProviderKind
 
+from .consent import consent_record
 from .models import (
     AuthStatus,
     Guidance,
@@ -93,6 +94,12 @@ OTHER_OVERRIDE_REASON = (
     "Plan documented in the procedure note."
 )
 
+# Minor complications recorded on some single procedures (none needed treatment).
+SIMPLE_COMPLICATIONS = [
+    "Transient vasovagal reaction after the injection; resolved lying flat, discharged.",
+    "Increased pain at the injection site for two days (patient called); resolved with ice.",
+]
+
 LUMBAR_LEVELS = [["L4-L5", "L5-S1"], ["L5-S1"], ["L4-L5"]]
 FACET_LEVELS = [["L4-L5", "L5-S1"], ["L3-L4", "L4-L5"]]
 CERVICAL_LEVELS = [["C5-C6"], ["C6-C7"]]
@@ -143,8 +150,9 @@ def _weekday_after(day: date) -> date:
 
 
 def _pgic(relief: float) -> int:
-    """Patient global impression of change (1 no change .. 7 a great deal better)."""
-    return 7 if relief >= 0.75 else 6 if relief >= 0.55 else 5 if relief >= 0.4 else 3
+    """Patient global impression of change on the chart's scale (patients.instruments
+    PGIC_ANSWERS): 1 very much improved, 2 much, 3 minimally improved, 4 no change."""
+    return 1 if relief >= 0.75 else 2 if relief >= 0.5 else 3 if relief >= 0.3 else 4
 
 
 class History:
@@ -237,8 +245,28 @@ class History:
                 reason=reason,
                 by=Actor.seeding(self.physician),
             )
+        self.consent(order)
         self.ctx.made.setdefault(ORDERS_TO_BOOK, []).append(order.pk)
         return order
+
+    def consent(self, order: ProcedureOrder) -> None:
+        """Consent taken at the visit that planned it (a fixed time, so that the demo's other
+        random choices stay as they were), with every risk of the catalog's list."""
+        consent_record(
+            order=order,
+            by=Actor.seeding(self.physician),
+            risks_discussed=order.procedure_type.consent_risks,
+            obtained_at=datetime.combine(self.day(3), time(10), tzinfo=self.zone),
+            alternatives_discussed=True,
+            questions_answered=True,
+        )
+
+    def scheduled_today(self, code: str, **order_fields) -> ProcedureOrder:
+        """Ready to book today, whatever the day: the demo physician's procedure list
+        (scheduling.demo.seed_todays_procedures books it first)."""
+        order = self.order(code, **order_fields)
+        order = self.authorize(order, approved_on=self.today - timedelta(self.rng.randint(1, 6)))
+        return self.schedule(order, self.today)
 
     def scheduled(self, code: str, in_days: int, **order_fields) -> ProcedureOrder:
         planned = self.future(in_days)
@@ -516,14 +544,18 @@ def simple(h: History, k: int) -> None:
     """One procedure sometime in the last year, with its follow-ups."""
     spec = _single(h)
     early, late = _relief_course(h)
-    follow_ups = [two_weeks(early), months(3, late)]
+    # The registry's three follow-up points: 2 weeks, 3 months and 6 months.
+    follow_ups = [two_weeks(early), months(3, late), months(6, late * 0.8)]
     if spec["code"] in ("trigger_point", "occipital_block"):
         follow_ups = [two_weeks(early), weeks(6, late)]
+    if k % 6 == 1:  # a few minor complications, for the outcomes registry to count
+        spec["complications"] = SIMPLE_COMPLICATIONS[k % len(SIMPLE_COMPLICATIONS)]
     _perform_single(h, h.rng.randint(40, 420), spec, follow_ups)
 
 
 def esi_responder(h: History, k: int) -> None:
-    """ESIs with lasting relief; some have the next one scheduled or authorized."""
+    """ESIs with lasting relief; some have the next one scheduled (two of them today) or
+    authorized."""
     side = h.side()
     h.lumbar_esi(h.rng.randint(390, 460), [two_weeks(0.7), months(3, 0.6)], side=side)
     if k == 2:  # a recent one, through an order
@@ -543,6 +575,8 @@ def esi_responder(h: History, k: int) -> None:
     elif k == 1:
         order = h.order(last.procedure_type.code, **repeat)
         h.authorize(order, approved_on=h.today - timedelta(days=2))
+    else:  # on the demo physician's list today
+        h.scheduled_today(last.procedure_type.code, **repeat)
 
 
 def esi_frequent(h: History, k: int) -> None:

@@ -13,11 +13,12 @@ from zoneinfo import ZoneInfo
 
 from django import forms
 
-from clinic.core.forms import choice_field, model_choice_field
+from clinic.core.forms import choice_field, focus_first_error, model_choice_field
 from patients.forms import add_service_errors
 from patients.instruments import PGIC_ANSWERS
 from sites.models import Location, Provider
 
+from patients.icd10 import in_clinic_list
 from .models import (
     STEROID_NEEDS_DOSE,
     AuthStatus,
@@ -31,11 +32,13 @@ from .models import (
     Side,
     Steroid,
     Urgency,
+    Usage,
 )
+from .pumps import PUMP_FIELDS, fills_a_pump
+from .visits import VisitFacts
 
 DATE_INPUT_FORMATS = ["%Y-%m-%d", "%m/%d/%Y"]
 LOCAL_INPUT_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
-LEVELS_HELP = "Separate levels with commas, for example L4-L5, L5-S1. Leave empty when the procedure is not done at spinal levels."
 
 
 # Model constraints report themselves as "Constraint “name” is violated."; say it plainly,
@@ -55,22 +58,43 @@ def parse_levels(text: str) -> list[str]:
     return levels
 
 
-class LevelsField(forms.CharField):
+class LevelsChoiceField(forms.MultipleChoiceField):
+    """Levels ticked from the procedure's allowed levels. Typed text ("l4-l5, L5-S1", as the
+    API and older clients send it) is read too; which levels a procedure allows is the
+    service's rule, so the field only parses."""
+
+    widget = forms.CheckboxSelectMultiple
+
     def __init__(self, **kwargs):
         kwargs.setdefault("label", "Levels")
         kwargs.setdefault("required", False)
-        kwargs.setdefault("help_text", LEVELS_HELP)
-        kwargs.setdefault("max_length", 200)
-        kwargs.setdefault("widget", forms.TextInput(attrs={"autocomplete": "off"}))
+        kwargs.setdefault("help_text", "Tick each level treated.")
         super().__init__(**kwargs)
 
-    def clean(self, value):
-        return parse_levels(super().clean(value))
+    def to_python(self, value) -> list[str]:
+        if not value:
+            return []
+        values = [value] if isinstance(value, str) else list(value)
+        return parse_levels(",".join(str(v) for v in values))
 
-    def prepare_value(self, value):
-        if isinstance(value, list | tuple):
-            return ", ".join(value)
-        return value
+    def validate(self, value) -> None:
+        if self.required and not value:
+            raise forms.ValidationError(self.error_messages["required"], code="required")
+
+
+def level_choices(types) -> list:
+    """Every level the procedure types allow, grouped by their region, in catalog order."""
+    groups: dict[str, list[str]] = {}
+    for kind in sorted(types, key=lambda t: t.region):
+        levels = groups.setdefault(region_label(kind.region), [])
+        levels.extend(level for level in kind.allowed_levels if level not in levels)
+    return [
+        (group, [(level, level) for level in levels]) for group, levels in groups.items() if levels
+    ]
+
+
+def region_label(region: str) -> str:
+    return region.replace("_", " ").capitalize()
 
 
 class LocalDateTimeField(forms.DateTimeField):
@@ -154,26 +178,33 @@ def procedure_type_choices(types) -> list:
     """Active procedure types grouped by body region, sorted by name within each group."""
     groups: dict[str, list] = {}
     for kind in sorted(types, key=lambda t: (t.region, t.name)):
-        groups.setdefault(kind.region.replace("_", " ").capitalize(), []).append(
-            (str(kind.pk), kind.name)
-        )
+        groups.setdefault(region_label(kind.region), []).append((str(kind.pk), kind.name))
     return [("", "Choose a procedure"), *sorted(groups.items())]
 
 
 class OrderForm(Form):
-    procedure_type = forms.ChoiceField(label="Procedure")
+    procedure_type = forms.ChoiceField(
+        label="Procedure",
+        help_text="Grouped by body region; type in the filter box to narrow the list.",
+        widget=forms.Select(attrs={"size": 8, "data-procedure-select": ""}),
+    )
     side = forms.ChoiceField(
         label="Side",
         choices=[("", "Not applicable"), *[c for c in Side.choices if c[0]]],
         required=False,
         help_text="Only for procedures done on one side or both.",
     )
-    levels = LevelsField()
+    levels = LevelsChoiceField(
+        help_text="Tick each level; only the levels of the chosen procedure are offered."
+    )
     indication_code = forms.CharField(
         label="ICD-10 code",
         max_length=_max(ProcedureOrder, "indication_code"),
-        help_text="For example M54.16.",
-        widget=forms.TextInput(attrs={"autocomplete": "off", "size": 8}),
+        help_text="Type a code or words (for example M54.16 or radiculopathy) to search the "
+        "clinic's list. A code outside the list is accepted and flagged.",
+        widget=forms.TextInput(
+            attrs={"autocomplete": "off", "size": 10, "list": "icd10-codes", "data-icd10": ""}
+        ),
     )
     indication_text = forms.CharField(
         label="Indication", max_length=_max(ProcedureOrder, "indication_text")
@@ -200,9 +231,25 @@ class OrderForm(Form):
         super().__init__(*args, **kwargs)
         self.types = {str(t.pk): t for t in ProcedureType.objects.filter(is_active=True)}
         choice_field(self, "procedure_type").choices = procedure_type_choices(self.types.values())
+        choice_field(self, "levels").choices = level_choices(self.types.values())
 
     def clean_procedure_type(self):
         return self.types[self.cleaned_data["procedure_type"]]
+
+    def clean_indication_code(self) -> str:
+        return self.cleaned_data["indication_code"].strip().upper()
+
+    def procedure_rules(self) -> dict[str, dict]:
+        """Per procedure type, what the page's script needs to offer only what applies."""
+        return {
+            pk: {"side": kind.side_applies, "levels": list(kind.allowed_levels)}
+            for pk, kind in self.types.items()
+        }
+
+    def code_outside_list(self) -> str:
+        """The typed ICD-10 code when it is not in the clinic's list ("" otherwise)."""
+        code = (self["indication_code"].value() or "").strip().upper()
+        return "" if not code or in_clinic_list(code) else code
 
     def fieldsets(self):
         yield "Procedure", [self[n] for n in ("procedure_type", "side", "levels")]
@@ -255,6 +302,10 @@ class OverrideForm(Form):
         widget=forms.Textarea(attrs={"rows": 2}),
     )
 
+    def full_clean(self) -> None:
+        super().full_clean()
+        focus_first_error(self)
+
 
 # --- Performed procedures and outcomes --------------------------------------------------------
 
@@ -271,15 +322,15 @@ def _decimal(label: str, digits: int, places: int) -> forms.DecimalField:
 
 
 class RecordForm(Form):
-    """What was done. `performed_at` is read in the chosen location's time zone."""
+    """What was done. `performed_at` is read in the chosen location's time zone. Only the
+    fields the procedure type uses are on the form (no pump fill on an injection)."""
 
     location = forms.ModelChoiceField(
         label="Location", queryset=Location.objects.none(), empty_label="Choose a location"
     )
     performed_at = LocalDateTimeField(
         label="Performed at",
-        help_text="The location's local time. In the repeated hour after the clocks go back, "
-        "the first occurrence is recorded.",
+        help_text="Local time at the location where the procedure was done.",
     )
     performer = forms.ModelChoiceField(
         label="Performed by", queryset=Provider.objects.none(), empty_label="Choose a provider"
@@ -289,7 +340,7 @@ class RecordForm(Form):
         choices=[("", "Not applicable"), *[c for c in Side.choices if c[0]]],
         required=False,
     )
-    levels = LevelsField()
+    levels = LevelsChoiceField()
     guidance = forms.ChoiceField(
         label="Guidance", choices=[("", "Choose the guidance"), *Guidance.choices]
     )
@@ -304,17 +355,25 @@ class RecordForm(Form):
         widget=forms.NumberInput(attrs={"step": "0.01", "min": "0", "inputmode": "decimal"}),
     )
     local_anaesthetic = forms.CharField(
-        label="Local anaesthetic",
+        label="Local anesthetic",
         max_length=_max(ProcedureRecord, "local_anaesthetic"),
         required=False,
-        help_text="Drug, strength and volume, e.g. lidocaine 1% 2 mL.",
+        help_text="Drug, strength and volume, for example lidocaine 1% 2 mL.",
     )
     contrast = forms.CharField(
-        label="Contrast",
+        label="Contrast agent",
         max_length=_max(ProcedureRecord, "contrast"),
         required=False,
-        help_text="Agent and volume, e.g. iohexol 2 mL.",
+        help_text="For example iohexol 300.",
     )
+    contrast_volume_ml = _decimal("Contrast volume (mL)", 5, 1)
+    fluoroscopy_seconds = forms.IntegerField(
+        label="Fluoroscopy time (seconds)",
+        required=False,
+        min_value=0,
+        widget=forms.NumberInput(attrs={"min": "0", "inputmode": "numeric"}),
+    )
+    fluoroscopy_dose_mgy = _decimal("Fluoroscopy dose, reference air kerma (mGy)", 7, 2)
     pre_nrs = forms.IntegerField(
         label="Pain before (NRS 0-10)", widget=forms.NumberInput(attrs={"min": 0, "max": 10})
     )
@@ -347,35 +406,35 @@ class RecordForm(Form):
     FIELDSETS = (
         ("When and where", ("location", "performed_at", "performer")),
         ("What was done", ("side", "levels", "guidance")),
+        ("Medication", ("steroid", "steroid_dose_mg", "local_anaesthetic")),
         (
-            "Medication",
-            ("steroid", "steroid_dose_mg", "local_anaesthetic", "contrast"),
+            "Imaging and contrast",
+            ("fluoroscopy_seconds", "fluoroscopy_dose_mgy", "contrast", "contrast_volume_ml"),
         ),
         ("Pain and course", ("pre_nrs", "post_nrs", "complications", "notes")),
-        (
-            "Intrathecal pump refill",
-            (
-                "pump_reservoir_ml",
-                "pump_concentration",
-                "pump_concentration_unit",
-                "pump_daily_dose",
-                "pump_dose_unit",
-                "next_refill_due",
-            ),
-        ),
+        ("Intrathecal pump refill", (*PUMP_FIELDS, "next_refill_due")),
     )
 
-    def __init__(self, *args, order: ProcedureOrder, provider_id=None, **kwargs):
-        locations = list(Location.objects.filter(is_active=True))
-        initial = {"side": order.side, "levels": order.levels, "performer": provider_id}
-        if len(locations) == 1:
-            initial["location"] = locations[0].pk
-        kwargs.setdefault("initial", initial)
+    def __init__(
+        self,
+        *args,
+        order: ProcedureOrder,
+        visit: VisitFacts | None = None,
+        provider_id=None,
+        **kwargs,
+    ):
+        kwargs.setdefault("initial", record_initial(order, visit, provider_id))
         super().__init__(*args, **kwargs)
         self.ambiguous = False
+        for name in unused_record_fields(order.procedure_type):
+            del self.fields[name]
         model_choice_field(self, "location").queryset = Location.objects.filter(is_active=True)
         model_choice_field(self, "performer").queryset = Provider.objects.filter(is_active=True)
-        model_choice_field(self, "steroid").queryset = Steroid.objects.all()
+        if "steroid" in self.fields:
+            model_choice_field(self, "steroid").queryset = Steroid.objects.all()
+        if "levels" in self.fields:
+            levels = order.procedure_type.allowed_levels
+            choice_field(self, "levels").choices = [(level, level) for level in levels]
 
     def clean(self) -> dict[str, Any]:
         super().clean()
@@ -392,7 +451,46 @@ class RecordForm(Form):
 
     def fieldsets(self):
         for legend, names in self.FIELDSETS:
-            yield legend, [self[name] for name in names]
+            fields = [self[name] for name in names if name in self.fields]
+            if fields:
+                yield legend, fields
+
+
+def record_initial(order: ProcedureOrder, visit: VisitFacts | None, provider_id) -> dict[str, Any]:
+    """What the form starts with: the booked visit's time, place and provider when there is
+    one (else the signed-in provider and the only location, if there is just one), and the
+    order's side and levels."""
+    initial: dict[str, Any] = {"side": order.side, "levels": order.levels, "performer": provider_id}
+    if visit is not None:
+        initial |= {
+            "location": visit.location_id,
+            "performer": visit.provider_id,
+            "performed_at": visit.local_start.replace(tzinfo=None),
+        }
+        return initial
+    locations = list(Location.objects.filter(is_active=True)[:2])
+    if len(locations) == 1:
+        initial["location"] = locations[0].pk
+    return initial
+
+
+def unused_record_fields(kind: ProcedureType) -> list[str]:
+    """The record fields this procedure type does not use (catalog columns: side, levels,
+    steroid, contrast and imaging; the pump fill only on an intrathecal implant or refill)."""
+    unused = []
+    if not kind.side_applies:
+        unused.append("side")
+    if not kind.levels_apply:
+        unused.append("levels")
+    if kind.steroid == Usage.NO:
+        unused += ["steroid", "steroid_dose_mg"]
+    if kind.contrast == Usage.NO:
+        unused += ["contrast", "contrast_volume_ml"]
+    if "fluoro" not in kind.imaging.lower():
+        unused += ["fluoroscopy_seconds", "fluoroscopy_dose_mgy"]
+    if not fills_a_pump(kind):
+        unused += [*PUMP_FIELDS, "next_refill_due"]
+    return unused
 
 
 class OutcomeForm(Form):

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
+from django.utils import translation
+
 from patients.models import (
     BLEEDING_RISK_CLASSES,
     Classification,
@@ -28,6 +30,7 @@ from patients.models import (
 )
 from patients.vocabulary import name_key
 
+from .hold_words import hold_details, patient_hold_text
 from .models import AnticoagulantRule, HoldDecision
 from .safety import BLOCK, INFO, WARN, Context, Finding
 
@@ -57,8 +60,11 @@ def _iso(day: date) -> str:
     return f"{day:%Y-%m-%d}"
 
 
-def _plain(day: date) -> str:
-    return f"{day:%A %-d %B %Y}"
+def _in_english(details: dict) -> str:
+    """The patient's sentence as it is kept with the finding; pages and messages put it
+    together again in the reader's language (procedures/hold_words.py)."""
+    with translation.override("en"):
+        return patient_hold_text(details) or ""
 
 
 def procedure_of(risk: str) -> str:
@@ -210,25 +216,19 @@ class Plan:
     inr: InrCheck | None
 
 
-def _restart(rule: AnticoagulantRule, planned: date) -> tuple[str, str, date | None]:
-    """(clinician sentence, patient sentence, restart date where the column gives hours)."""
+def _restart(rule: AnticoagulantRule, planned: date) -> tuple[str, date | None]:
+    """(clinician sentence, restart date where the column gives whole days' hours)."""
     text = rule.restart_after.strip()
     if not text:
-        return "", " Ask your clinician when to start it again.", None
+        return "", None
     exact = re.fullmatch(r"(\d+)\s*hours?", text)
-    on = planned + timedelta(days=-(-int(exact.group(1)) // 24)) if exact else None
-    if on is not None and int(exact.group(1)) >= 24:  # type: ignore[union-attr]  # exact is set when on is
+    if exact and int(exact.group(1)) >= 24:
+        on = planned + timedelta(days=-(-int(exact.group(1)) // 24))
         return (
             f" Restart: {text} after the procedure (from {_iso(on)}) if there is no bleeding concern.",
-            f" Start it again on {_plain(on)} ({text} after the procedure), unless your "
-            "clinician tells you otherwise.",
             on,
         )
-    return (
-        f" Restart: {text} after the procedure if there is no bleeding concern.",
-        f" Start it again {text} after the procedure, unless your clinician tells you otherwise.",
-        None,
-    )
+    return f" Restart: {text} after the procedure if there is no bleeding concern.", None
 
 
 def _days_hold(ctx: Context, plan: Plan) -> Finding:
@@ -238,7 +238,7 @@ def _days_hold(ctx: Context, plan: Plan) -> Finding:
     days = _num(Decimal(hours) / 24)
     first = ctx.planned_date - timedelta(days=whole_days)
     last = first - timedelta(days=1)
-    restart, restart_plain, restart_on = _restart(plan.rule, ctx.planned_date)
+    restart, restart_on = _restart(plan.rule, ctx.planned_date)
     inr = plan.inr.requirement if plan.inr else ""
     details = {
         "hold_start": _iso(first),
@@ -285,15 +285,13 @@ def _days_hold(ctx: Context, plan: Plan) -> Finding:
             plan.source,
             details | {"earliest_safe_date": _iso(earliest)},
         )
-    lab_plain = (
-        f" You need a blood test (INR) on or after {_plain(_window_start(ctx, 'inr_max_age_days'))}."
-        if plan.inr and not plan.inr.normal
-        else ""
+    needs_test = plan.inr is not None and not plan.inr.normal
+    details |= hold_details(
+        medication=name,
+        procedure_on=ctx.planned_date,
+        inr_test_from=_window_start(ctx, "inr_max_age_days") if needs_test else None,
     )
-    details["patient_text"] = (
-        f"{name}: take your last dose on {_plain(last)}. Do not take it from {_plain(first)} "
-        f"until after your procedure on {_plain(ctx.planned_date)}.{lab_plain}{restart_plain}"
-    )
+    details["patient_text"] = _in_english(details)
     return Finding(
         f"hold:{plan.rule.drug}",
         WARN,
@@ -304,21 +302,22 @@ def _days_hold(ctx: Context, plan: Plan) -> Finding:
 
 
 def _hours_hold(ctx: Context, plan: Plan) -> Finding:
-    restart, restart_plain, _ = _restart(plan.rule, ctx.planned_date)
+    restart, _ = _restart(plan.rule, ctx.planned_date)
     inr = plan.inr.requirement if plan.inr else ""
     name = plan.medication.name
+    details = {
+        "hold_hours": plan.hours,
+        "restart_after": plan.rule.restart_after,
+        **hold_details(medication=name, procedure_on=ctx.planned_date, inr_test_from=None),
+    }
+    details["patient_text"] = _in_english(details)
     return Finding(
         f"hold:{plan.rule.drug}",
         WARN,
         f"{name}: take the last dose at least {plan.hours} hours before {procedure_of(plan.risk)} "
         f"on {_iso(ctx.planned_date)}{inr}.{plan.notes}{restart}",
         plan.source,
-        {
-            "hold_hours": plan.hours,
-            "restart_after": plan.rule.restart_after,
-            "patient_text": f"{name}: take your last dose at least {plan.hours} hours before "
-            f"your procedure on {_plain(ctx.planned_date)}.{restart_plain}",
-        },
+        details,
     )
 
 
@@ -332,7 +331,7 @@ def _plan_finding(ctx: Context, plan: Plan) -> Finding:
             plan.source,
         )
     if plan.decision == HoldDecision.SHARED or plan.hours is None:
-        restart, _, _ = _restart(rule, ctx.planned_date)
+        restart, _ = _restart(rule, ctx.planned_date)
         held = ""
         if plan.hours and plan.hours >= 24:
             first = ctx.planned_date - timedelta(days=-(-plan.hours // 24))

@@ -1,6 +1,7 @@
 import uuid
 
 import pghistory
+import pgtrigger
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
@@ -9,7 +10,10 @@ from django.db import models
 from clinic.audit.reads import PatientData
 from clinic.audit.writes import row_events
 from clinic.core.db import choice_check
+from clinic.core.translated import in_language
 from sites.models import RoomKind
+
+from .cpt import CPT_PATTERN
 
 
 class BleedingRisk(models.TextChoices):
@@ -56,11 +60,16 @@ class ProcedureType(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     code = models.SlugField(max_length=40, unique=True)
     name = models.CharField(max_length=160)
+    name_es = models.CharField(
+        "name in Spanish",
+        max_length=160,
+        blank=True,
+        help_text="What Spanish-speaking patients read; when blank they read the English name.",
+    )
     family = models.CharField(max_length=40, help_text="e.g. esi, mbb, rfa, si, tpi")
     region = models.CharField(
         max_length=40, help_text="Body region for payer limits, e.g. lumbar_sacral, knee."
     )
-    cpt_codes = models.CharField("CPT codes", max_length=200, blank=True)
     imaging = models.CharField(max_length=200, blank=True)
     steroid = models.CharField(max_length=10, choices=Usage.choices, default=Usage.NO)
     nonparticulate_steroid_only = models.BooleanField(
@@ -93,8 +102,19 @@ class ProcedureType(models.Model):
     preparation = models.TextField(
         blank=True, help_text="What the patient is told to do before; shown to patients."
     )
+    preparation_es = models.TextField(
+        "preparation in Spanish",
+        blank=True,
+        help_text="The preparation for Spanish-speaking patients; when blank they read the English.",
+    )
     uncertain_fields = ArrayField(models.CharField(max_length=40), default=list, blank=True)
     source_note = models.TextField(blank=True)
+    consent_risks = ArrayField(
+        models.CharField(max_length=200),
+        default=list,
+        blank=True,
+        help_text="The risks a clinician discusses when taking consent (procedures/consent.py).",
+    )
     is_active = models.BooleanField(default=True)
 
     providers = models.ManyToManyField(
@@ -122,9 +142,69 @@ class ProcedureType(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def localized_name(self) -> str:
+        """The name in the reader's language (patients' pages and messages)."""
+        return in_language(self.name, self.name_es)
+
+    @property
+    def localized_preparation(self) -> str:
+        return in_language(self.preparation, self.preparation_es)
+
     def minutes_for(self, level_count: int) -> int:
         extra = max(level_count - 1, 0) * self.minutes_per_extra_level
         return self.default_minutes + extra
+
+    @property
+    def primary_cpt(self) -> "ProcedureCode | None":
+        """The code billed first: the first code that is not an add-on."""
+        return next((code for code in self.procedure_codes.all() if not code.add_on), None)
+
+
+cpt_code = RegexValidator(
+    rf"^{CPT_PATTERN}$", "A CPT code is 5 characters: 4 digits and a digit, F or T."
+)
+cpt_modifier = RegexValidator(r"^[A-Z0-9]{2}$", "A modifier is 2 letters or digits, e.g. 50, RT.")
+
+
+@pghistory.track(*row_events())
+class ProcedureCode(models.Model):
+    """One CPT code a catalog procedure is billed with (procedures/data/cpt_codes.csv)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    procedure_type = models.ForeignKey(
+        ProcedureType, on_delete=models.CASCADE, related_name="procedure_codes"
+    )
+    position = models.PositiveSmallIntegerField(default=0)
+    code = models.CharField("CPT code", max_length=5, validators=[cpt_code])
+    description = models.CharField(max_length=200, blank=True)
+    add_on = models.BooleanField(
+        default=False, help_text="Billed only with a primary code (e.g. each additional level)."
+    )
+    modifiers = ArrayField(
+        models.CharField(max_length=2, validators=[cpt_modifier]),
+        default=list,
+        blank=True,
+        help_text="Modifiers billed with this code, e.g. KX, 50, RT, LT.",
+    )
+    certain = models.BooleanField(
+        default=True, help_text="Unchecked until a clinician or coder confirms the code."
+    )
+    note = models.CharField(max_length=300, blank=True, help_text="Where the code comes from.")
+
+    class Meta:
+        ordering = ["procedure_type", "position", "code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["procedure_type", "code"], name="procedurecode_once_per_type"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(code__regex=rf"^{CPT_PATTERN}$"), name="procedurecode_format"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code}{' (add-on)' if self.add_on else ''}"
 
 
 @pghistory.track(*row_events(), exclude=["updated_at"])
@@ -590,3 +670,214 @@ class ProcedureOutcome(models.Model):
 
     def __str__(self) -> str:
         return f"Outcome {self.id}"
+
+
+# --- Consent and the signed procedure note (docs/decisions/0041) -------------------------------
+
+
+class ChangedBesidesPatient(pgtrigger.Condition):
+    """A trigger condition: a column other than the patient's changed (and `also`, when given,
+    holds). A patient merge moves locked rows to the surviving record (patients.services);
+    nothing else may change them."""
+
+    def __init__(self, also: pgtrigger.Q | None = None):
+        self.also = also
+        self.sql = "resolved per model"
+
+    def resolve(self, model: type[models.Model]) -> str:
+        changed = pgtrigger.AnyChange(exclude=["patient"]).resolve(model)
+        # WHEN needs the whole condition in parentheses.
+        return f"(({self.also.resolve(model)}) AND ({changed}))" if self.also else f"({changed})"
+
+
+def locked_rows(name: str, *, when: pgtrigger.Q | None = None) -> list[pgtrigger.Trigger]:
+    """Triggers refusing to change (beyond a patient merge) or delete a row (when `when`)."""
+    return [
+        pgtrigger.Protect(
+            name=f"{name}_update", operation=pgtrigger.Update, condition=ChangedBesidesPatient(when)
+        ),
+        pgtrigger.Protect(name=f"{name}_delete", operation=pgtrigger.Delete, condition=when),
+    ]
+
+
+class ConsentGiver(models.TextChoices):
+    PATIENT = "patient", "The patient"
+    REPRESENTATIVE = "representative", "A legal representative"
+
+
+@pghistory.track(*row_events())
+class ProcedureConsent(PatientData):
+    """Informed consent for an ordered procedure, taken before it: who gave it, who took it,
+    when, and which of the catalog's risks were discussed. Rows are never changed: a consent
+    taken again is a new row, and the latest one before the procedure counts."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    order = models.ForeignKey(ProcedureOrder, on_delete=models.PROTECT, related_name="consents")
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, related_name="procedure_consents"
+    )
+    given_by = models.CharField(
+        "consent given by", max_length=16, choices=ConsentGiver.choices, default="patient"
+    )
+    representative_name = models.CharField(max_length=120, blank=True)
+    representative_relationship = models.CharField(max_length=60, blank=True)
+    risks_discussed = ArrayField(models.CharField(max_length=200))
+    other_risks = models.TextField("other risks discussed", blank=True)
+    alternatives_discussed = models.BooleanField(default=False)
+    questions_answered = models.BooleanField(default=False)
+    obtained_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    obtained_at = models.DateTimeField()
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-obtained_at"]
+        indexes = [models.Index(fields=["order", "-obtained_at"], name="consent_order_idx")]
+        constraints = [
+            choice_check("given_by", ConsentGiver, "consent_given_by_valid"),
+            models.CheckConstraint(
+                condition=models.Q(risks_discussed__len__gt=0), name="consent_names_risks"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(given_by="patient") | ~models.Q(representative_name=""),
+                name="consent_representative_named",
+            ),
+        ]
+        triggers = locked_rows("consent_kept")
+
+    def __str__(self) -> str:
+        return f"Consent {self.id}"
+
+
+class NoteStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SIGNED = "signed", "Signed"
+
+
+# The note's sections in the order it prints them, with their headings.
+NOTE_SECTIONS = (
+    ("indication", "Indication"),
+    ("consent_summary", "Consent"),
+    ("time_out", "Time-out"),
+    ("technique", "Technique"),
+    ("levels", "Levels and side"),
+    ("medications", "Medications and doses"),
+    ("imaging", "Fluoroscopy and contrast"),
+    ("complications", "Complications"),
+    ("disposition", "Disposition"),
+    ("follow_up_plan", "Follow-up plan"),
+)
+
+
+@pghistory.track(*row_events())
+class ProcedureNote(PatientData):
+    """The physician's note of a performed procedure, prefilled from the record, its order and
+    its consent, reviewed and signed. PostgreSQL refuses any change to a signed note (and its
+    deletion): after signing it changes only by an addendum."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    record = models.OneToOneField(ProcedureRecord, on_delete=models.PROTECT, related_name="note")
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, related_name="procedure_notes"
+    )
+    indication = models.TextField(blank=True)
+    consent_summary = models.TextField("consent", blank=True)
+    time_out = models.TextField("time-out", blank=True)
+    technique = models.TextField(blank=True)
+    levels = models.TextField("levels and side", blank=True)
+    medications = models.TextField("medications and doses", blank=True)
+    imaging = models.TextField("fluoroscopy and contrast", blank=True)
+    complications = models.TextField(blank=True)
+    disposition = models.TextField(blank=True)
+    follow_up_plan = models.TextField("follow-up plan", blank=True)
+    status = models.CharField(max_length=8, choices=NoteStatus.choices, default="draft")
+    consent = models.ForeignKey(
+        ProcedureConsent, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    consent_override_reason = models.TextField(
+        blank=True, help_text="Why the note was signed without a consent on record."
+    )
+    written_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    signer_name = models.CharField(max_length=150, blank=True)
+    signed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            choice_check("status", NoteStatus, "note_status_valid"),
+            models.CheckConstraint(
+                condition=models.Q(status="draft", signed_by__isnull=True, signed_at__isnull=True)
+                | models.Q(status="signed", signed_by__isnull=False, signed_at__isnull=False),
+                name="note_signed_has_signer_and_time",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="signed")
+                | models.Q(consent__isnull=False)
+                | ~models.Q(consent_override_reason=""),
+                name="note_signed_has_consent_or_reason",
+            ),
+        ]
+        triggers = locked_rows("signed_note_locked", when=pgtrigger.Q(old__status="signed"))
+
+    def __str__(self) -> str:
+        return f"Procedure note {self.id}"
+
+    @property
+    def is_signed(self) -> bool:
+        return self.status == NoteStatus.SIGNED
+
+    def sections(self) -> list[tuple[str, str, str]]:
+        """(field, heading, text) for each section, in print order."""
+        return [(name, heading, getattr(self, name)) for name, heading in NOTE_SECTIONS]
+
+
+@pghistory.track(*row_events())
+class NoteAddendum(PatientData):
+    """A later addition to a signed note: what, why, who and when. Never changed or deleted;
+    PostgreSQL also refuses one for a note that is not signed."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    note = models.ForeignKey(ProcedureNote, on_delete=models.PROTECT, related_name="addenda")
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, related_name="procedure_note_addenda"
+    )
+    text = models.TextField()
+    reason = models.CharField(max_length=300)
+    written_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    writer_name = models.CharField(max_length=150)
+    written_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["written_at"]
+        verbose_name_plural = "note addenda"
+        constraints = [
+            models.CheckConstraint(condition=~models.Q(text=""), name="addendum_has_text"),
+            models.CheckConstraint(condition=~models.Q(reason=""), name="addendum_has_reason"),
+        ]
+        triggers = [
+            *locked_rows("addendum_kept"),
+            pgtrigger.Trigger(
+                name="addendum_only_to_signed_note",
+                when=pgtrigger.Before,
+                operation=pgtrigger.Insert,
+                func=(
+                    "IF NOT EXISTS (SELECT 1 FROM procedures_procedurenote "
+                    "WHERE id = NEW.note_id AND status = 'signed') THEN "
+                    "RAISE EXCEPTION 'An addendum is added to a signed note only.' "
+                    "USING ERRCODE = 'check_violation'; END IF; RETURN NEW;"
+                ),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Addendum {self.id}"

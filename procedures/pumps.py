@@ -27,6 +27,12 @@ MARGIN_KEY, ALARM_KEY = "pump_refill_margin_days", "pump_low_reservoir_alarm_ml"
 CALCULATED = "The refill date is calculated from the reservoir volume, concentration and dose."
 
 
+def fills_a_pump(kind: ProcedureType) -> bool:
+    """An intrathecal implant or refill fills the reservoir; the trial (a single injection or
+    an external catheter) does not."""
+    return kind.family == "intrathecal" and not kind.code.endswith("_trial")
+
+
 def in_mg(amount: Decimal, unit: str) -> Decimal:
     """mg/mL or mg/day as they are; mcg/mL or mcg/day divided by 1000."""
     return amount / MCG_PER_MG if unit.startswith("mcg") else amount

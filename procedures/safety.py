@@ -47,10 +47,11 @@ from .models import (
     Usage,
 )
 from .payer_rules import NOT_APPLIED, RuleSet, rule_set_for
+from .sources import readable_source
 
 BLOCK, WARN, INFO = "block", "warn", "info"
 SEVERITY_ORDER = {BLOCK: 0, WARN: 1, INFO: 2}
-DISCLAIMER = "These findings support, and do not replace, clinical judgement."
+DISCLAIMER = "These findings support, and do not replace, clinical judgment."
 SPINAL_REGIONS = {"cervical_thoracic", "lumbar_sacral"}
 HISTORY_DAYS = 3 * 365  # enough for the longest look-back (blocks expire after 2 years)
 
@@ -72,6 +73,10 @@ class Finding:
     reason: str
     source: str
     details: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # Every rule names its source by the reference data's keys; a physician reads words.
+        object.__setattr__(self, "source", readable_source(self.source))
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -573,16 +578,26 @@ def session_limit_rule(ctx: Context) -> list[Finding]:
     if len(earlier) < maximum:
         return []
     days = int(ctx.threshold("frequency_window_days"))
+    covered_from = covered_again(earlier, maximum, days)
     return [
         Finding(
             f"session_limit:{key}",
             BLOCK,
             f"{len(earlier)} {what} in this region in the {days} days before "
-            f"{ctx.planned_date:%Y-%m-%d}; the limit is {maximum}. {SESSION_NOTE}",
+            f"{ctx.planned_date:%Y-%m-%d}; the limit is {maximum}. Covered again from "
+            f"{covered_from:%Y-%m-%d}: plan it then, or ask the payer for an exception. "
+            f"{SESSION_NOTE}",
             source,
-            {"count": len(earlier), "limit": maximum},
+            {"count": len(earlier), "limit": maximum, "covered_from": covered_from.isoformat()},
         )
     ]
+
+
+def covered_again(session_days: list[date], maximum: int, window_days: int) -> date:
+    """The first day on which fewer than `maximum` of `session_days` fall in the window of
+    `window_days` before it: the oldest sessions have left the window."""
+    leaving = sorted(session_days)[len(session_days) - maximum]
+    return leaving + timedelta(days=window_days + 1)
 
 
 # --- Relief of a diagnostic block, during its local anaesthetic ----------------------------------
@@ -641,7 +656,7 @@ def block_relief(record: ProcedureRecord, thresholds: dict[str, Decimal]) -> Blo
         else:
             not_counted.append(
                 f"{_num(outcome.percent_relief)}% at {_hours(after)} h is outside the "
-                f"anaesthetic's {_num(hours)} h"
+                f"local anesthetic's {_num(hours)} h"
             )
     best = max(candidates, key=lambda c: c[0], default=None)
     return BlockRelief(
@@ -753,14 +768,14 @@ def rfa_rule(ctx: Context) -> list[Finding]:
         "needed": needed,
         "blocks": _blocks_details(counted, refused),
     }
-    source = "LCD-FACET (L38801): >= 80% relief during the anaesthetic's duration"
+    source = "LCD-FACET (L38801): >= 80% relief while the local anesthetic acts"
     if len(counted) >= needed:
         return [
             Finding(
                 "rfa_blocks",
                 INFO,
                 f"Facet RFA: {len(counted)} positive medial branch block session(s) in this "
-                f"region (>= {_num(relief)}% relief during the anaesthetic). {explained}",
+                f"region (>= {_num(relief)}% relief while the local anesthetic acts). {explained}",
                 source,
                 details,
             )
@@ -770,7 +785,7 @@ def rfa_rule(ctx: Context) -> list[Finding]:
             "rfa_needs_positive_blocks",
             BLOCK,
             f"Facet RFA needs {needed} positive medial branch blocks (>= {_num(relief)}% relief "
-            f"during the anaesthetic) in the same region"
+            f"while the local anesthetic acts) in the same region"
             f"{' since the last RFA' if last_rfa else ''}; {len(counted)} recorded. {explained}",
             source,
             details,
@@ -1004,7 +1019,7 @@ def genicular_rfa_rule(ctx: Context) -> list[Finding]:
             "genicular_rfa_needs_positive_block",
             BLOCK,
             f"Genicular RFA needs a positive genicular nerve block (>= {_num(relief)}% relief "
-            f"during the anaesthetic) on the same knee; "
+            f"while the local anesthetic acts) on the same knee; "
             + (f"not reached: {seen}." if blocks else "none is recorded."),
             source,
         )

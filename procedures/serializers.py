@@ -5,6 +5,7 @@ from clinic.users.models import User
 
 from .models import (
     AuthStatus,
+    ProcedureCode,
     ProcedureOrder,
     ProcedureOutcome,
     ProcedureRecord,
@@ -16,7 +17,16 @@ from .models import (
 from .services import unresolved_blocks
 
 
+class ProcedureCodeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ProcedureCode
+        fields = ("code", "description", "add_on", "modifiers", "certain")
+        read_only_fields = fields
+
+
 class ProcedureTypeSerializer(serializers.ModelSerializer):
+    cpt_codes = ProcedureCodeSerializer(source="procedure_codes", many=True, read_only=True)
+
     class Meta:
         model = ProcedureType
         exclude = ("is_active",)
@@ -214,6 +224,9 @@ class RecordSerializer(serializers.ModelSerializer):
             "steroid_dose_mg",
             "local_anaesthetic",
             "contrast",
+            "contrast_volume_ml",
+            "fluoroscopy_seconds",
+            "fluoroscopy_dose_mgy",
             "pre_nrs",
             "post_nrs",
             "complications",

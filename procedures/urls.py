@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import note_views, views
 
 app_name = "procedures"
 order = "orders/<uuid:order_id>/"
@@ -16,4 +16,9 @@ urlpatterns = [
     path(order + "record/", views.record_create, name="record-create"),
     path("records/<uuid:record_id>/", views.record_detail, name="record"),
     path("records/<uuid:record_id>/outcomes/", views.outcome_add, name="outcome-add"),
+    # The consent (before the procedure) and the signed note (after): note_views.py.
+    path(order + "consent/", note_views.consent_page, name="order-consent"),
+    path("records/<uuid:record_id>/note/", note_views.note_page, name="note"),
+    path("records/<uuid:record_id>/note/addenda/", note_views.addendum_add, name="note-addendum"),
+    path("records/<uuid:record_id>/note/pdf/", note_views.note_pdf, name="note-pdf"),
 ]

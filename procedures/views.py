@@ -13,8 +13,8 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from clinic.core.errors import Conflict, Forbidden, ValidationFailed
@@ -22,7 +22,12 @@ from clinic.core.ids import parse_uuid
 from clinic.users.access import role_required, staff_required
 from clinic.users.actor import Actor
 from clinic.users.roles import CLINICAL_ROLES
-from patients.selectors import clinical_patient_for, patient_for
+from patients.selectors import (
+    clinical_patient_for,
+    patient_for,
+    patients_matching,
+    patients_visible_to,
+)
 from sites.models import Provider
 
 from . import selectors, services
@@ -35,8 +40,10 @@ from .forms import (
     OverrideForm,
     RecordForm,
 )
-from .models import OrderStatus, ProcedureOrder
+from patients.icd10 import NOT_IN_LIST, clinic_codes, in_clinic_list
+from .models import AuthStatus, OrderStatus, ProcedureOrder
 from .safety import BLOCK, DISCLAIMER, INFO, WARN
+from .visits import booked_visit
 
 PAGE_SIZE = 25
 clinician_required = role_required(*CLINICAL_ROLES)
@@ -93,15 +100,72 @@ def order_list(request):
 # --- New order --------------------------------------------------------------------------------
 
 
+CHOOSER_LIMIT = 20
+
+
+def _patient_chooser(request):
+    """The new-order page without a patient: find one (terms by POST, never in the URL)."""
+    query = request.POST.get("q", "").strip()[:100] if request.method == "POST" else ""
+    found = (
+        list(patients_matching(patients_visible_to(request.user), query=query)[:CHOOSER_LIMIT])
+        if query
+        else []
+    )
+    context = {"query": query, "found": found, "limit": CHOOSER_LIMIT}
+    return render(request, "procedures/order_patient_chooser.html", context)
+
+
+def _order_initial(request, patient) -> dict:
+    """A prefilled order (the history's pathway suggests the next step): the procedure (its
+    catalog code or id), side and levels from the query string, and the indication of an
+    earlier order of the same patient named by its id, so no diagnosis travels in the URL."""
+    query = request.GET
+    initial: dict = {name: query[name] for name in ("procedure_type", "side") if query.get(name)}
+    code = query.get("procedure")
+    kind = selectors.procedure_types_active().filter(code=code).first() if code else None
+    if kind is not None:
+        initial["procedure_type"] = str(kind.pk)
+    if query.getlist("levels"):
+        initial["levels"] = query.getlist("levels")
+    earlier_id = parse_uuid(query.get("indication_from"))
+    earlier = (
+        selectors.orders_visible_to(request.user).filter(patient=patient, pk=earlier_id).first()
+        if earlier_id
+        else None
+    )
+    if earlier is not None:
+        initial |= {
+            "indication_code": earlier.indication_code,
+            "indication_text": earlier.indication_text,
+        }
+    return initial
+
+
+def _order_form_page(request, patient, form, status):
+    context = {
+        "form": form,
+        "patient": patient,
+        "codes": clinic_codes(),
+        "outside_list": form.code_outside_list(),
+        "not_in_list": NOT_IN_LIST,
+        "rules": form.procedure_rules(),
+    }
+    return render(request, "procedures/order_form.html", context, status=status)
+
+
 @clinician_required
 @require_http_methods(["GET", "POST"])
 def order_create(request):
     patient_id = parse_uuid(request.GET.get("patient"))
     if patient_id is None:
-        raise Http404
+        return _patient_chooser(request)
     patient = clinical_patient_for(request.user, patient_id)
-    form = OrderForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "GET":
+        return _order_form_page(
+            request, patient, OrderForm(initial=_order_initial(request, patient)), 200
+        )
+    form = OrderForm(request.POST)
+    if form.is_valid():
         try:
             order = services.order_create(
                 patient=patient, by=Actor.desk(request.user), **form.cleaned_data
@@ -118,10 +182,7 @@ def order_create(request):
                 + (f" The safety check found {blocks} blocking finding(s)." if blocks else ""),
             )
             return redirect("procedures:order", order_id=order.pk)
-    status = 400 if form.is_bound else 200
-    return render(
-        request, "procedures/order_form.html", {"form": form, "patient": patient}, status=status
-    )
+    return _order_form_page(request, patient, form, 400)
 
 
 # --- The order page and its actions ------------------------------------------------------------
@@ -147,6 +208,24 @@ def _findings_view(order: ProcedureOrder, override_forms: dict) -> list[dict]:
     return groups
 
 
+def next_move(order: ProcedureOrder, *, clinical: bool) -> str:
+    """The order's next legal move, which its page offers as the primary button: record the
+    payer's answer while prior authorization is pending, denied or expired; authorize once
+    approved (or not needed); book once authorized; record the procedure once booked (for
+    clinicians)."""
+    if order.status == OrderStatus.ORDERED:
+        approved = order.auth_status == AuthStatus.APPROVED and (
+            order.auth_expires is None or order.auth_expires >= timezone.localdate()
+        )
+        cleared = approved or order.auth_status == AuthStatus.NOT_NEEDED
+        return "authorize" if cleared else "authorization"
+    if order.status == OrderStatus.AUTHORIZED:
+        return "book"
+    if order.status == OrderStatus.SCHEDULED and clinical:
+        return "record"
+    return ""
+
+
 def _order_page(request, order, *, status=200, bound=None, conflict=None, errors=()):
     """The order page; `bound` holds a failed action's form so its errors show in place."""
     bound = bound or {}
@@ -161,13 +240,10 @@ def _order_page(request, order, *, status=200, bound=None, conflict=None, errors
         "conflict": conflict,
         "errors": list(errors),
         "auth_form": None if closed else bound.get("auth") or AuthorizationForm(order=order),
-        "cancel_form": (
-            bound.get("cancel") or CancelForm()
-            if OrderStatus.CANCELLED in services.TRANSITIONS[order.status]
-            else None
-        ),
-        "can_authorize": order.status == OrderStatus.ORDERED,
-        "can_record": clinical and order.status == OrderStatus.SCHEDULED,
+        "next_move": next_move(order, clinical=clinical),
+        "can_cancel": OrderStatus.CANCELLED in services.TRANSITIONS[order.status],
+        "indication_listed": in_clinic_list(order.indication_code),
+        "not_in_list": NOT_IN_LIST,
     }
     if clinical:
         context |= {
@@ -243,22 +319,36 @@ def order_authorize(request, order_id):
 
 
 @staff_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def order_cancel(request, order_id):
+    """A confirmation page: cancelling asks for the reason, which is stored with who did it
+    (and kept in the order's history)."""
     order = selectors.order_for(request.user, order_id)
+    if request.method == "GET":
+        return _cancel_page(request, order, CancelForm())
     form = CancelForm(request.POST)
     if not form.is_valid():
-        return _order_page(request, order, status=400, bound={"cancel": form})
-    return _act(
-        request,
-        order,
-        lambda: services.order_cancel(
-            order=order, by=Actor.desk(request.user), **form.cleaned_data
-        ),
-        success="Order cancelled.",
-        form=form,
-        form_key="cancel",
-    )
+        return _cancel_page(request, order, form, status=400)
+    try:
+        services.order_cancel(order=order, by=Actor.desk(request.user), **form.cleaned_data)
+    except Conflict as exc:
+        return _cancel_page(request, order, form, status=409, conflict=exc.detail)
+    except ValidationFailed as exc:
+        form.add_service_errors(exc)
+        return _cancel_page(request, order, form, status=400)
+    messages.success(request, "Order cancelled; the reason is on record.")
+    return redirect("procedures:order", order_id=order.pk)
+
+
+def _cancel_page(request, order, form, *, status=200, conflict=""):
+    context = {
+        "order": order,
+        "patient": order.patient,
+        "form": form,
+        "conflict": conflict,
+        "can_cancel": OrderStatus.CANCELLED in services.TRANSITIONS[order.status],
+    }
+    return render(request, "procedures/order_cancel.html", context, status=status)
 
 
 @clinician_required
@@ -320,9 +410,11 @@ def record_create(request, order_id):
             f"Only a scheduled order can be recorded; this one is {order.get_status_display().lower()}.",
         )
         return redirect("procedures:order", order_id=order.pk)
+    visit = booked_visit(order, parse_uuid(request.GET.get("visit")))
     form = RecordForm(
         request.POST if request.method == "POST" else None,
         order=order,
+        visit=visit,
         provider_id=_provider_of(request.user),
     )
     conflict, status = None, 200
@@ -341,14 +433,20 @@ def record_create(request, order_id):
             if form.ambiguous:
                 messages.info(
                     request,
-                    "That time happened twice (the clocks went back); the first occurrence "
-                    "was recorded.",
+                    "That local time occurs twice on this date (daylight saving time ended); "
+                    "the earlier one was recorded.",
                 )
             messages.success(request, "Procedure recorded; the order is performed.")
             return redirect("procedures:record", record_id=record.pk)
     if form.is_bound and status == 200:
         status = 400
-    context = {"form": form, "order": order, "patient": order.patient, "conflict": conflict}
+    context = {
+        "form": form,
+        "order": order,
+        "patient": order.patient,
+        "conflict": conflict,
+        "visit": visit,
+    }
     return render(request, "procedures/record_form.html", context, status=status)
 
 

@@ -28,9 +28,17 @@ from .services import appointment_move, appointment_reschedule
 
 @admin.register(AppointmentType)
 class AppointmentTypeAdmin(admin.ModelAdmin):
-    list_display = ("name", "code", "kind", "duration_minutes", "patient_bookable", "is_active")
+    list_display = (
+        "name",
+        "name_es",
+        "code",
+        "kind",
+        "duration_minutes",
+        "patient_bookable",
+        "is_active",
+    )
     list_filter = ("kind", "patient_bookable", "is_active")
-    search_fields = ("name", "code")
+    search_fields = ("name", "name_es", "code")
 
 
 class CancelForm(forms.Form):

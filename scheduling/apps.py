@@ -6,6 +6,7 @@ class SchedulingConfig(AppConfig):
     verbose_name = "Scheduling"
 
     def ready(self) -> None:
-        from . import messages  # models are loaded only once the registry is ready
+        from . import messages, procedure_visits  # models load once the registry is ready
 
         messages.register()
+        procedure_visits.register()

@@ -26,6 +26,7 @@ from clinic.core.ids import parse_uuid
 from clinic.core.times import short_zone_name
 from clinic.users.access import staff_required
 from clinic.users.actor import Actor
+from clinic.users.roles import CLINICAL_ROLES
 from sites.models import Location, Provider, Room
 
 from . import services
@@ -106,6 +107,7 @@ def _board_context(request, *, location_id=None, day_text=None) -> dict:
         "today_url": _board_url(location),
         "previous_url": _board_url(location, day - timedelta(days=1)),
         "next_url": _board_url(location, day + timedelta(days=1)),
+        "can_record": request.user.has_role(*CLINICAL_ROLES),
     }
 
 

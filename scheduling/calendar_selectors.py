@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from notifications.models import InboundText, ReplyOutcome
 from patients.models import UrgentFlag
-from procedures.models import AuthStatus
+from procedures.models import AuthStatus, OrderStatus
 from sites.models import Location, Provider, Room
 
 from .availability import Calendar, local
@@ -73,6 +73,7 @@ VISIT_COLUMNS = (
     "provider__kind",
     "room__name",
     "procedure_order__auth_status",
+    "procedure_order__status",
 )
 BACKGROUNDS = {"hours": "#e3eefa", "closed": "#e4e7ec", "time-off": "#fbe8d3"}
 
@@ -353,8 +354,19 @@ def _visit_event(visit: Appointment, window: Window, facts: Facts) -> dict[str, 
             "can_undo": visit.status in RELEASES and undo_possible(visit, facts.now),
             "move_url": _url("scheduling:appointment-move", visit.pk),
             "undo_url": _url("scheduling:appointment-undo", visit.pk),
+            "record_url": _record_url(visit),
         },
     }
+
+
+def _record_url(visit: Appointment) -> str:
+    """The procedure record form, opened from this visit, while its order waits to be
+    recorded (the page shows the link to clinicians only)."""
+    order = visit.procedure_order
+    if order is None or order.status != OrderStatus.SCHEDULED or visit.status in RELEASES:
+        return ""
+    path = _url("procedures:record-create", order.pk)
+    return f"{path}?visit={visit.pk}" if path else ""
 
 
 # --- Background: hours, closed time, exceptions -----------------------------------------------

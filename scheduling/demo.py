@@ -25,6 +25,7 @@ from .models import (
     WorkingHours,
 )
 from .services import appointment_backfill, appointment_book, appointment_move
+from .spanish import APPOINTMENT_TYPE_NAMES_ES
 
 # code, name, kind, minutes, buffer after, room kind, patient-bookable, colour
 APPOINTMENT_TYPES = [
@@ -53,6 +54,7 @@ def seed_hours(ctx: DemoContext) -> None:
             code=code,
             defaults={
                 "name": name,
+                "name_es": APPOINTMENT_TYPE_NAMES_ES.get(code, ""),
                 "kind": kind,
                 "duration_minutes": minutes,
                 "buffer_after_minutes": after,
@@ -84,6 +86,11 @@ def seed_hours(ctx: DemoContext) -> None:
 
 
 DEMO_WEEKS = 2  # of history and of bookings ahead
+# Today's procedure list of the demo physician: this many visits within this time from now.
+TODAY_LIST_SIZE = 3
+TODAY_LIST_LENGTH = timedelta(hours=3)
+# A list cannot run past this local time (the extra session's latest end).
+LATEST_END = time(23, 45)
 PAST_ENDINGS = [  # how past visits ended, with their weights
     (AppointmentStatus.COMPLETED, 16),
     (AppointmentStatus.NO_SHOW, 2),
@@ -116,7 +123,9 @@ def seed_appointments(ctx: DemoContext) -> None:
         _open_now(location)
         for offset in range(-7 * DEMO_WEEKS, 7 * DEMO_WEEKS + 1):
             day = today + timedelta(days=offset)
-            made += _seed_day(rng, desk, kinds, location, day, today, by_site[location.pk])
+            made += _seed_day(
+                rng, desk, kinds, location, day, today, by_site[location.pk], ctx.made["physician"]
+            )
     ctx.counts["appointments"] = made
 
 
@@ -142,7 +151,15 @@ def _open_now(location) -> None:
     )
 
 
-def _seed_day(rng, desk, kinds, location, day, today, patients) -> int:
+def _kept_for_procedures(slot, physician) -> bool:
+    """The demo physician's next hours stay free of consults: today's procedure list
+    (seed_todays_procedures) is booked there."""
+    now = timezone.now()
+    list_end = now + TODAY_LIST_LENGTH + timedelta(minutes=15)  # from the next quarter hour
+    return slot.provider.user_id == physician.pk and slot.end > now and slot.start < list_end
+
+
+def _seed_day(rng, desk, kinds, location, day, today, patients, physician) -> int:
     made = upcoming = 0
     # Today's visits are the short kind: late in the evening the session around the present
     # hour has room for several of them to be under way, not for one long consult.
@@ -161,7 +178,7 @@ def _seed_day(rng, desk, kinds, location, day, today, patients) -> int:
     # that session is short, and a stride could leave no visit to check in.
     stride = 1 if day == today else rng.choice([3, 4])
     for slot in slots[::stride]:
-        if (slot.provider.pk, slot.start) in taken:
+        if (slot.provider.pk, slot.start) in taken or _kept_for_procedures(slot, physician):
             continue
         patient = rng.choice(patients)
         fields = {
@@ -209,8 +226,13 @@ def seed_procedure_visits(ctx: DemoContext) -> None:
     ).select_related("procedure_type", "patient__home_location")
     kind = AppointmentType.objects.get(code="procedure")
     by = Actor.seeding(ctx.made["frontdesk"])
-    booked = 0
-    for order in orders.order_by("planned_date", "ordered_at"):
+    portal_patient = ctx.made["patients"][0]
+    waiting = list(orders.exclude(patient=portal_patient).order_by("planned_date", "ordered_at"))
+    booked = seed_todays_procedures(ctx, waiting, kind, by)
+    ctx.counts["procedure visits today"] = booked
+    for order in orders.filter(status=OrderStatus.AUTHORIZED).order_by(
+        "planned_date", "ordered_at"
+    ):
         location = order.patient.home_location or ctx.made["locations"][0]
         booked += _book_procedure(order, kind, location, by)
     ctx.counts["procedure visits"] = booked
@@ -248,4 +270,91 @@ def _book_procedure(order: ProcedureOrder, kind: AppointmentType, location, by: 
             except ValidationFailed:
                 continue
             return 1
+    return 0
+
+
+def seed_todays_procedures(ctx: DemoContext, orders: list, kind: AppointmentType, by: Actor) -> int:
+    """Book up to TODAY_LIST_SIZE of `orders` today with the demo physician, so the
+    physician's worklist has procedure patients whatever the day the demo is loaded. The
+    clinic's weekly hours are weekdays only; on a weekend or after hours the demo opens an
+    extra session (as _open_now does for the desk), because a demo is explored the day it is
+    loaded. An order the safety check refuses for today stays for its planned day."""
+    provider = Provider.objects.filter(user=ctx.made["physician"]).first()
+    if provider is None:
+        return 0
+    location = _latest_site(provider)
+    if location is None or not _open_list(provider, location):
+        return 0
+    today = timezone.now().astimezone(location.zone).date()
+    booked = 0
+    for order in orders:
+        if booked == TODAY_LIST_SIZE:
+            break
+        booked += _book_today(order, kind, provider, location, today, by)
+    return booked
+
+
+def _latest_site(provider: Provider):
+    """The provider's site where the day has the most time left (the later time zone)."""
+    now = timezone.now()
+
+    def time_left(location) -> timedelta:
+        local = now.astimezone(location.zone)
+        return datetime.combine(local.date(), LATEST_END, tzinfo=location.zone) - local
+
+    return max(provider.locations.all(), key=time_left, default=None)
+
+
+def _open_list(provider: Provider, location) -> bool:
+    """An extra session for the provider from the next quarter hour, TODAY_LIST_LENGTH long
+    or to LATEST_END; False when too little of the day is left for one procedure."""
+    now = timezone.now().astimezone(location.zone)
+    start = (now + timedelta(minutes=15 - now.minute % 15)).replace(second=0, microsecond=0)
+    if start.date() != now.date():
+        return False
+    latest = datetime.combine(now.date(), LATEST_END, tzinfo=location.zone)
+    end = min(start + TODAY_LIST_LENGTH, latest)
+    if end - start < timedelta(minutes=30):
+        return False
+    ScheduleException.objects.get_or_create(
+        kind="extra_session",
+        provider=provider,
+        location=location,
+        date=now.date(),
+        start_time=start.time(),
+        defaults={"end_time": end.time(), "note": "Demo: today's procedure list"},
+    )
+    return True
+
+
+def _book_today(order: ProcedureOrder, kind: AppointmentType, provider, location, today, by) -> int:
+    slots = free_slots(
+        appointment_type=kind,
+        location=location,
+        provider=provider,
+        procedure_type=order.procedure_type,
+        levels=len(order.levels),
+        start_date=today,
+        end_date=today,
+        for_staff=True,
+    )
+    for slot in slots[:SLOTS_TRIED]:
+        try:
+            appointment_book(
+                patient=order.patient,
+                appointment_type=kind,
+                provider=provider,
+                location=location,
+                room=slot.room,
+                start=slot.start,
+                by=by,
+                procedure_order=order,
+            )
+        except Conflict as refused:
+            if refused.code == "safety_block":
+                return 0
+            continue
+        except ValidationFailed:
+            continue
+        return 1
     return 0

@@ -21,10 +21,15 @@ from notifications.models import (
     SubjectType,
 )
 from notifications.registry import SubjectKind, register_stale_check, register_subject
-from notifications.services import message_reopen, message_schedule, messages_cancel
+from notifications.services import (
+    interface_message_plan,
+    message_reopen,
+    message_schedule,
+    messages_cancel,
+)
 from procedures.models import ProcedureRecord
 
-from . import ics
+from . import ics, siu
 from .calendar_events import patient_event
 from .models import (
     HOLDS_TIME,
@@ -122,6 +127,7 @@ def appointment_booked(appointment: Appointment, *, rescheduled: bool = False) -
         if planned.due_at > now or planned.late_ok:
             _schedule(appointment, planned, max(planned.due_at, now), policy)
     refill_visit_booked(appointment)
+    _siu(appointment, _booking_event(appointment) if rescheduled else siu.BOOKED)
 
 
 def appointment_restored(appointment: Appointment) -> None:
@@ -134,6 +140,7 @@ def appointment_restored(appointment: Appointment) -> None:
         kinds=[MessageKind.APPOINTMENT_CANCELLED],
     )
     refill_visit_booked(appointment)
+    _siu(appointment, _restore_event(appointment))
     policy = NotificationPolicy.current()
     now = timezone.now()
     for planned in appointment_plan(appointment, policy):
@@ -191,6 +198,8 @@ def appointment_cancelled(appointment: Appointment, *, notify: bool) -> None:
         _for_appointment(
             appointment, MessageKind.APPOINTMENT_CANCELLED, timezone.now(), expires_at=None
         )
+    if notify:  # a reschedule's cancelled row is told as the new row's S13
+        _siu(appointment, siu.CANCELLED)
 
 
 def appointment_closed(appointment: Appointment) -> None:
@@ -198,6 +207,47 @@ def appointment_closed(appointment: Appointment) -> None:
     messages_cancel(subject_id=appointment.pk, reason=f"The appointment is {appointment.status}.")
     if appointment.status == AppointmentStatus.NO_SHOW:
         refill_visit_released(appointment)
+    _siu(
+        appointment,
+        siu.NO_SHOW if appointment.status == AppointmentStatus.NO_SHOW else siu.MODIFIED,
+    )
+
+
+# --- The practice-management system's HL7 SIU messages -------------------------------------
+
+
+def _siu(appointment: Appointment, event: siu.SiuEvent) -> None:
+    """Plan the SIU message of this change in the caller's transaction (when an interface
+    is configured); the outbox sends it after the visit's earlier ones were acknowledged."""
+    now = timezone.now()
+    interface_message_plan(
+        patient=appointment.patient,
+        location=appointment.location,
+        kind=event.kind,
+        visit_id=appointment.calendar_uid,
+        build=lambda control_id: siu.siu_message(appointment, event, control_id=control_id, at=now),
+    )
+
+
+def _booking_event(appointment: Appointment) -> siu.SiuEvent:
+    """A move to another time is S13; the same time with another provider or room is S14."""
+    before = (
+        Appointment.objects.filter(calendar_uid=appointment.calendar_uid)
+        .exclude(pk=appointment.pk)
+        .order_by("-created_at")
+        .values_list("start", flat=True)
+        .first()
+    )
+    return siu.MODIFIED if before == appointment.start else siu.RESCHEDULED
+
+
+def _restore_event(appointment: Appointment) -> siu.SiuEvent:
+    """An undone cancellation books the visit again (S12: a receiver may have dropped it);
+    an undone no-show only changes its status (S14)."""
+    undone = appointment.status_changes.order_by("-at").values_list("to_status", flat=True)
+    if undone.first() == AppointmentStatus.CANCELLED:
+        return siu.BOOKED
+    return siu.MODIFIED
 
 
 # --- Waitlist offers: the plan ---------------------------------------------------------------

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy
 from clinic.audit.reads import PatientData
 from clinic.audit.writes import row_events
 from clinic.core.db import SingleRow, choice_check
+from clinic.core.translated import in_language
 from clinic.users.roles import STAFF_ROLES, Role
 from sites.models import Location, Provider, Room, RoomKind, Weekday
 
@@ -134,6 +135,12 @@ class AppointmentType(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     code = models.SlugField(max_length=40, unique=True)
     name = models.CharField(max_length=80)
+    name_es = models.CharField(
+        "name in Spanish",
+        max_length=80,
+        blank=True,
+        help_text="What Spanish-speaking patients read; when blank they read the English name.",
+    )
     kind = models.CharField(max_length=16, choices=AppointmentKind.choices)
     duration_minutes = models.PositiveSmallIntegerField(
         help_text="For procedures the procedure type's time (and levels) is used instead."
@@ -183,6 +190,11 @@ class AppointmentType(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def localized_name(self) -> str:
+        """The name in the reader's language (patients' pages and messages)."""
+        return in_language(self.name, self.name_es)
 
 
 class AppointmentStatus(models.TextChoices):

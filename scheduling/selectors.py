@@ -11,6 +11,7 @@ from clinic.core.ids import NOT_AN_ID
 from clinic.core.times import format_local
 from patients.models import Patient
 from patients.selectors import patients_visible_to
+from procedures.hold_words import patient_hold_text
 from sites.models import Location
 
 from .models import (
@@ -116,12 +117,19 @@ def visit_findings(appointment: Appointment) -> list[dict[str, Any]]:
     return list(order.findings if order is not None else appointment.findings)
 
 
+def _hold_text(finding: dict[str, Any]) -> str:
+    """The patient's words in the active language; a finding kept before the safety check
+    stored their parts shows the sentence it stored (English)."""
+    details = finding["details"]
+    return patient_hold_text(details) or details.get("patient_text") or finding["reason"]
+
+
 def visit_holds(appointment: Appointment) -> list[Hold]:
-    """The medicine holds the visit's safety check asks for, in plain words with their
-    start day (procedures/holds.py writes both)."""
+    """The medicine holds the visit's safety check asks for, in plain words (in the active
+    language) with their start day (procedures/holds.py keeps both)."""
     return [
         Hold(
-            text=finding["details"].get("patient_text") or finding["reason"],
+            text=_hold_text(finding),
             starts=date.fromisoformat(finding["details"]["hold_start"]),
             code=finding.get("code", ""),
         )
@@ -139,7 +147,7 @@ def visit_preparation(appointment: Appointment) -> Preparation | None:
     return Preparation(
         needs_driver=kind.needs_driver,
         fasting_hours=kind.fasting_hours or 0,
-        text=kind.preparation,
+        text=kind.localized_preparation,
         holds=visit_holds(appointment),
     )
 

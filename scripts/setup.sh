@@ -205,6 +205,16 @@ ensure_pgbouncer() {
     die "PgBouncer is needed for the test suite: install Debian's pgbouncer package (or TEST_PGBOUNCER=0)"
 }
 
+# Pango (with HarfBuzz's subsetter and a font): what WeasyPrint lays the procedure note's PDF
+# out with (docs/decisions/0041-procedure-notes-and-consent.md).
+ensure_pango() {
+  compgen -G "/usr/lib/*/libpangoft2-1.0.so.0" >/dev/null &&
+    compgen -G "/usr/lib/*/libharfbuzz-subset.so.0" >/dev/null &&
+    [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] && return
+  apt_install libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core ||
+    die "Pango is needed for the procedure note's PDF: install Debian's libpango-1.0-0, libpangoft2-1.0-0, libharfbuzz-subset0 and fonts-dejavu-core"
+}
+
 # GNU gettext: makemessages and the test that the committed .mo matches its .po (msgfmt).
 ensure_gettext() {
   command -v msgfmt >/dev/null 2>&1 && return
@@ -215,6 +225,7 @@ ensure_gettext() {
 ensure_virtualenv
 ensure_node_modules
 ensure_gettext
+ensure_pango
 ensure_postgres
 ensure_redis
 if [ "${1:-}" = "--browser" ]; then ensure_chromium; fi

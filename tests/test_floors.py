@@ -22,6 +22,8 @@ PACKAGES = [
     "portal",
     "links",
     "overview",
+    "reports",
+    "interop",
 ]
 
 

@@ -25,6 +25,7 @@ from clinic.users.models import User
 from notifications.models import Message
 from patients.models import (
     Allergy,
+    Assessment,
     Condition,
     DuplicateCandidate,
     ImplantedDevice,
@@ -55,6 +56,10 @@ ID_SOURCES: dict[str, Callable[[Patient], QuerySet]] = {
     "order_id": lambda p: ProcedureOrder.objects.filter(patient=p),
     "record_id": lambda p: ProcedureRecord.objects.filter(patient=p),
     "offer_id": lambda p: WaitlistOffer.objects.filter(entry__patient=p),
+    # The FHIR API's reads (fhir/urls.py names each type's id after its table).
+    "allergy_id": lambda p: Allergy.objects.filter(patient=p),
+    "condition_id": lambda p: Condition.objects.filter(patient=p),
+    "assessment_id": lambda p: Assessment.objects.filter(patient=p),
 }
 # Ids named alike on several routes: the route's path says which table.
 ENTRY_SOURCES: dict[str, Callable[[Patient], QuerySet]] = {
@@ -71,6 +76,12 @@ NOT_PATIENT_SCOPED = {
     "token_id": "one of the caller's own API tokens",
     "token": "a single-use link or feed token: tests/test_read_audit.py tests the link page",
     "uidb64": "a password reset link (no patient data)",
+    "name": "a report's name: figures over many patients, no one patient's data; each read is "
+    "audited (reports/tests/test_pages.py)",
+    "provider_id": "a provider: FHIR Practitioner, PractitionerRole and Schedule",
+    "location_id": "a clinic location (FHIR Location)",
+    "organization_id": "the clinic itself (FHIR Organization)",
+    "slot_id": "a free slot from availability (FHIR Slot): no patient's data",
 }
 ROLES = ("admin", "frontdesk", "physician", "patient")
 

@@ -17,6 +17,7 @@ from .services import audit_event_record
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CHANNEL_BY_PREFIX = (
     ("/api/", ActorChannel.API),
+    ("/fhir/", ActorChannel.API),
     ("/portal/", ActorChannel.PORTAL),
     ("/admin/", ActorChannel.ADMIN),
     ("/m/", ActorChannel.MESSAGE_LINK),
@@ -50,7 +51,7 @@ class AuditMiddleware:
             ),
         ):
             response = self.get_response(request)
-        if patients:
+        if patients or patients.figures:
             match = request.resolver_match
             audit_event_record(
                 request_id=request_id,

@@ -18,7 +18,15 @@ from typing import Any, ClassVar, Self
 
 from django.db import models
 
-_read_set: ContextVar[set[uuid.UUID] | None] = ContextVar("audit_read_set", default=None)
+
+class ReadSet(set[uuid.UUID]):
+    """The patients a request read, and whether it read figures computed over many
+    patients' data (a report), which is audited even when no one patient's row was loaded."""
+
+    figures: bool = False
+
+
+_read_set: ContextVar[ReadSet | None] = ContextVar("audit_read_set", default=None)
 
 
 def note_patient_read(patient_id: uuid.UUID | None) -> None:
@@ -28,10 +36,18 @@ def note_patient_read(patient_id: uuid.UUID | None) -> None:
         patients.add(patient_id)
 
 
+def note_figures_read() -> None:
+    """Mark the current request as a read of figures over patients' data (no-op outside a
+    request): the audit middleware then records it even if it names no patient."""
+    reads = _read_set.get()
+    if reads is not None:
+        reads.figures = True
+
+
 @contextmanager
-def collecting_reads() -> Iterator[set[uuid.UUID]]:
+def collecting_reads() -> Iterator[ReadSet]:
     """Collect the patients whose rows are loaded inside the block."""
-    patients: set[uuid.UUID] = set()
+    patients = ReadSet()
     token = _read_set.set(patients)
     try:
         yield patients

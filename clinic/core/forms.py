@@ -24,3 +24,13 @@ def model_choice_field(form: forms.BaseForm, name: str) -> "forms.ModelChoiceFie
 def error_messages(form: forms.BaseForm) -> list[str]:
     """Every message of a bound form's errors, field after field."""
     return [str(message) for messages in form.errors.values() for message in messages]
+
+
+def focus_first_error(form: forms.BaseForm) -> None:
+    """Give the first field with an error `autofocus`: a page shown again with errors opens
+    on that field, scrolled to it, even far down the page (no script: the CSP allows none
+    inline, and a #fragment would not move the focus)."""
+    for name, field in form.fields.items():
+        if name in form.errors and not field.widget.is_hidden:
+            field.widget.attrs["autofocus"] = True
+            return

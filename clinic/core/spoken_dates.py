@@ -56,6 +56,7 @@ PAGE_STYLES: dict[str, tuple[str, str]] = {
     "time": ("g:i A", "h:mm a"),
     "day": ("l j F", "EEEE d 'de' MMMM"),
     "day_time": ("l j F, g:i A", "EEEE d 'de' MMMM, h:mm a"),
+    "full_day": ("l j F Y", "EEEE d 'de' MMMM 'de' y"),
     "full_day_time": ("l j F Y, g:i A", "EEEE d 'de' MMMM 'de' y, h:mm a"),
     "long_day_time": ("l, F j, Y, g:i A", "EEEE, d 'de' MMMM 'de' y, h:mm a"),
     "short_day_time": ("D j M, g:i A", "EEE d MMM, h:mm a"),

@@ -71,7 +71,7 @@ INSTALLED_APPS = [
     "links",
     "overview",
     "reports",
-    "fhir",
+    "interop",
     "csp",
 ]
 
@@ -96,6 +96,8 @@ MIDDLEWARE = [
     "clinic.audit.middleware.AuditMiddleware",
     "clinic.users.middleware.RequireSecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # A view's 404 is the site's page even with DEBUG on (the demo): clinic/core/middleware.py.
+    "clinic.core.middleware.SiteNotFoundPageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last: turns a sign-in that django-axes paused into its page (clinic/users/signin_limits.py).
     "axes.middleware.AxesMiddleware",
@@ -431,3 +433,20 @@ TWILIO_FROM_NUMBER = env.str("TWILIO_FROM_NUMBER", default="")
 TWILIO_API_BASE = env.str("TWILIO_API_BASE", default="https://api.twilio.com")
 EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(BASE_DIR / ".data" / "email"))
 EMAIL_MESSAGE_ID_DOMAIN = env.str("EMAIL_MESSAGE_ID_DOMAIN", default="clinic.local")
+
+# --- HL7 v2 SIU scheduling messages to a practice-management system over MLLP (docs/operations/hl7.md)
+# Off while HL7_MLLP_HOST is empty: no SIU message is then planned at all.
+HL7_MLLP_HOST = env.str("HL7_MLLP_HOST", default="")
+HL7_MLLP_PORT = env.int("HL7_MLLP_PORT", default=2575)
+# How long to wait for a connection and then for the ACK before the attempt counts as failed.
+HL7_MLLP_TIMEOUT_SECONDS = env.float("HL7_MLLP_TIMEOUT_SECONDS", default=10.0)
+# Attempts (1, 2, 4 ... 60 minutes apart) before a message is marked failed for staff to retry.
+HL7_MLLP_MAX_ATTEMPTS = env.int("HL7_MLLP_MAX_ATTEMPTS", default=10)
+# A message whose visit has an earlier one not yet acknowledged looks again after this long.
+HL7_MLLP_ORDER_WAIT_SECONDS = env.int("HL7_MLLP_ORDER_WAIT_SECONDS", default=60)
+HL7_SENDING_APPLICATION = env.str("HL7_SENDING_APPLICATION", default="PAINCLINIC")
+HL7_SENDING_FACILITY = env.str("HL7_SENDING_FACILITY", default="CLINIC")
+HL7_RECEIVING_APPLICATION = env.str("HL7_RECEIVING_APPLICATION", default="PM")
+HL7_RECEIVING_FACILITY = env.str("HL7_RECEIVING_FACILITY", default="")
+# MSH-11: P in production, T for a test interface, D while debugging.
+HL7_PROCESSING_ID = env.str("HL7_PROCESSING_ID", default="P")

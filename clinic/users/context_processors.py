@@ -21,10 +21,11 @@ NAVIGATION: dict[Role, list[tuple["StrOrPromise", str]]] = {
     ],
     Role.CLINICIAN: [
         ("Worklist", "history:worklist"),
-        ("My patients", "patients:list"),
+        ("My patients", "history:my-patients"),
         ("Day board", "scheduling:day-board"),
         ("Procedures", "procedures:orders"),
         ("Pump refills", "scheduling:pump-refills"),
+        ("Reports", "reports:index"),
     ],
     Role.MANAGER: [
         ("Overview", "overview:home"),
@@ -34,6 +35,7 @@ NAVIGATION: dict[Role, list[tuple["StrOrPromise", str]]] = {
         ("Procedures", "procedures:orders"),
         ("Pump refills", "scheduling:pump-refills"),
         ("Failed messages", "notifications:failed"),
+        ("Reports", "reports:index"),
         ("Audit log", "overview:audit-log"),
         ("Sign-ins", "overview:sign-ins"),
         ("Administration", "admin:index"),

@@ -5,7 +5,7 @@ from .roles import Role
 
 HOME_BY_ROLE = {
     Role.FRONT_DESK: "scheduling:day-board",
-    Role.CLINICIAN: "patients:list",
+    Role.CLINICIAN: "history:worklist",
     Role.MANAGER: "overview:home",
     Role.PATIENT: "portal:home",
 }

@@ -22,6 +22,13 @@ def _facts(detail: dict[str, str]) -> SafeString | str:
     )
 
 
+def _title(event: dict) -> SafeString | str:
+    """The event's title, a link when the event has a page of its own (a signed note)."""
+    if event.get("url"):
+        return format_html('<a href="{}">{}</a>', event["url"], event["title"])
+    return event["title"]
+
+
 @register.simple_tag
 def timeline_items(events: list[dict]) -> SafeString:
     """One <li> per event (kind, time, title and its facts), escaped as the template would."""
@@ -29,7 +36,7 @@ def timeline_items(events: list[dict]) -> SafeString:
         "",
         EVENT,
         (
-            (e["kind"], e["kind"], e["iso"], e["when"], e["title"], _facts(e["detail"]))
+            (e["kind"], e["kind"], e["iso"], e["when"], _title(e), _facts(e["detail"]))
             for e in events
         ),
     )

@@ -128,3 +128,29 @@ def test_a_spanish_patients_text_reply_is_answered_in_spanish(client, site, fron
     assert reply == f"Gracias, su cita del {when} está confirmada."
     visit.refresh_from_db()
     assert visit.confirmed_at is not None
+
+
+@pytest.mark.parametrize(
+    ("browser", "language", "heading", "reason"),
+    [
+        (
+            SPANISH_BROWSER,
+            "es",
+            "Este enlace no se puede usar",
+            "Este enlace no es válido. Revise que lo haya copiado completo.",
+        ),
+        (
+            ENGLISH_BROWSER,
+            "en",
+            "This link cannot be used",
+            "This link is not valid. Please check you copied all of it.",
+        ),
+    ],
+)
+def test_an_unknown_link_follows_the_browsers_language(browser, language, heading, reason):
+    """No patient is known behind an unknown token: the browser's Accept-Language decides."""
+    page = Client(headers=browser).get(url("no-such-token-at-all"))
+    html = page.content.decode()
+    assert page.status_code == 404 and page["Content-Language"] == language
+    assert f'<html lang="{language}">' in html
+    assert heading in html and reason in html

@@ -7,72 +7,145 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('procedures', '0011_list_pages_newest_first'),
+        ("procedures", "0011_list_pages_newest_first"),
     ]
 
     operations = [
         pgtrigger.migrations.RemoveTrigger(
-            model_name='procedurerecord',
-            name='insert_insert',
+            model_name="procedurerecord",
+            name="insert_insert",
         ),
         pgtrigger.migrations.RemoveTrigger(
-            model_name='procedurerecord',
-            name='change_from_update',
+            model_name="procedurerecord",
+            name="change_from_update",
         ),
         pgtrigger.migrations.RemoveTrigger(
-            model_name='procedurerecord',
-            name='change_to_update',
+            model_name="procedurerecord",
+            name="change_to_update",
         ),
         pgtrigger.migrations.RemoveTrigger(
-            model_name='procedurerecord',
-            name='delete_delete',
+            model_name="procedurerecord",
+            name="delete_delete",
         ),
         migrations.AddField(
-            model_name='procedurerecord',
-            name='contrast_volume_ml',
-            field=models.DecimalField(blank=True, decimal_places=1, max_digits=5, null=True, validators=[django.core.validators.MinValueValidator(0)], verbose_name='contrast volume (mL)'),
+            model_name="procedurerecord",
+            name="contrast_volume_ml",
+            field=models.DecimalField(
+                blank=True,
+                decimal_places=1,
+                max_digits=5,
+                null=True,
+                validators=[django.core.validators.MinValueValidator(0)],
+                verbose_name="contrast volume (mL)",
+            ),
         ),
         migrations.AddField(
-            model_name='procedurerecord',
-            name='fluoroscopy_dose_mgy',
-            field=models.DecimalField(blank=True, decimal_places=2, max_digits=7, null=True, validators=[django.core.validators.MinValueValidator(0)], verbose_name='fluoroscopy dose, reference air kerma (mGy)'),
+            model_name="procedurerecord",
+            name="fluoroscopy_dose_mgy",
+            field=models.DecimalField(
+                blank=True,
+                decimal_places=2,
+                max_digits=7,
+                null=True,
+                validators=[django.core.validators.MinValueValidator(0)],
+                verbose_name="fluoroscopy dose, reference air kerma (mGy)",
+            ),
         ),
         migrations.AddField(
-            model_name='procedurerecord',
-            name='fluoroscopy_seconds',
-            field=models.PositiveIntegerField(blank=True, null=True, verbose_name='fluoroscopy time (seconds)'),
+            model_name="procedurerecord",
+            name="fluoroscopy_seconds",
+            field=models.PositiveIntegerField(
+                blank=True, null=True, verbose_name="fluoroscopy time (seconds)"
+            ),
         ),
         migrations.AddField(
-            model_name='procedurerecordevent',
-            name='contrast_volume_ml',
-            field=models.DecimalField(blank=True, decimal_places=1, max_digits=5, null=True, validators=[django.core.validators.MinValueValidator(0)], verbose_name='contrast volume (mL)'),
+            model_name="procedurerecordevent",
+            name="contrast_volume_ml",
+            field=models.DecimalField(
+                blank=True,
+                decimal_places=1,
+                max_digits=5,
+                null=True,
+                validators=[django.core.validators.MinValueValidator(0)],
+                verbose_name="contrast volume (mL)",
+            ),
         ),
         migrations.AddField(
-            model_name='procedurerecordevent',
-            name='fluoroscopy_dose_mgy',
-            field=models.DecimalField(blank=True, decimal_places=2, max_digits=7, null=True, validators=[django.core.validators.MinValueValidator(0)], verbose_name='fluoroscopy dose, reference air kerma (mGy)'),
+            model_name="procedurerecordevent",
+            name="fluoroscopy_dose_mgy",
+            field=models.DecimalField(
+                blank=True,
+                decimal_places=2,
+                max_digits=7,
+                null=True,
+                validators=[django.core.validators.MinValueValidator(0)],
+                verbose_name="fluoroscopy dose, reference air kerma (mGy)",
+            ),
         ),
         migrations.AddField(
-            model_name='procedurerecordevent',
-            name='fluoroscopy_seconds',
-            field=models.PositiveIntegerField(blank=True, null=True, verbose_name='fluoroscopy time (seconds)'),
+            model_name="procedurerecordevent",
+            name="fluoroscopy_seconds",
+            field=models.PositiveIntegerField(
+                blank=True, null=True, verbose_name="fluoroscopy time (seconds)"
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='procedurerecord',
-            trigger=pgtrigger.compiler.Trigger(name='insert_insert', sql=pgtrigger.compiler.UpsertTriggerSql(func='INSERT INTO "procedures_procedurerecordevent" ("best_relief_percent", "complications", "contrast", "contrast_volume_ml", "fluoroscopy_dose_mgy", "fluoroscopy_seconds", "guidance", "id", "levels", "local_anaesthetic", "location_id", "next_refill_due", "notes", "order_id", "patient_id", "performed_at", "performer_id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "post_nrs", "pre_nrs", "procedure_type_id", "pump_alarm_date", "pump_concentration", "pump_concentration_unit", "pump_daily_dose", "pump_dose_unit", "pump_reservoir_ml", "recorded_at", "recorded_by_id", "side", "steroid_dose_mg", "steroid_id") VALUES (NEW."best_relief_percent", NEW."complications", NEW."contrast", NEW."contrast_volume_ml", NEW."fluoroscopy_dose_mgy", NEW."fluoroscopy_seconds", NEW."guidance", NEW."id", NEW."levels", NEW."local_anaesthetic", NEW."location_id", NEW."next_refill_due", NEW."notes", NEW."order_id", NEW."patient_id", NEW."performed_at", NEW."performer_id", _pgh_attach_context(), NOW(), \'insert\', NEW."id", NEW."post_nrs", NEW."pre_nrs", NEW."procedure_type_id", NEW."pump_alarm_date", NEW."pump_concentration", NEW."pump_concentration_unit", NEW."pump_daily_dose", NEW."pump_dose_unit", NEW."pump_reservoir_ml", NEW."recorded_at", NEW."recorded_by_id", NEW."side", NEW."steroid_dose_mg", NEW."steroid_id"); RETURN NULL;', hash='6f444765a19bf013b7e6fec375ba0a6c971712f6', operation='INSERT', pgid='pgtrigger_insert_insert_0ab21', table='procedures_procedurerecord', when='AFTER')),
+            model_name="procedurerecord",
+            trigger=pgtrigger.compiler.Trigger(
+                name="insert_insert",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func='INSERT INTO "procedures_procedurerecordevent" ("best_relief_percent", "complications", "contrast", "contrast_volume_ml", "fluoroscopy_dose_mgy", "fluoroscopy_seconds", "guidance", "id", "levels", "local_anaesthetic", "location_id", "next_refill_due", "notes", "order_id", "patient_id", "performed_at", "performer_id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "post_nrs", "pre_nrs", "procedure_type_id", "pump_alarm_date", "pump_concentration", "pump_concentration_unit", "pump_daily_dose", "pump_dose_unit", "pump_reservoir_ml", "recorded_at", "recorded_by_id", "side", "steroid_dose_mg", "steroid_id") VALUES (NEW."best_relief_percent", NEW."complications", NEW."contrast", NEW."contrast_volume_ml", NEW."fluoroscopy_dose_mgy", NEW."fluoroscopy_seconds", NEW."guidance", NEW."id", NEW."levels", NEW."local_anaesthetic", NEW."location_id", NEW."next_refill_due", NEW."notes", NEW."order_id", NEW."patient_id", NEW."performed_at", NEW."performer_id", _pgh_attach_context(), NOW(), \'insert\', NEW."id", NEW."post_nrs", NEW."pre_nrs", NEW."procedure_type_id", NEW."pump_alarm_date", NEW."pump_concentration", NEW."pump_concentration_unit", NEW."pump_daily_dose", NEW."pump_dose_unit", NEW."pump_reservoir_ml", NEW."recorded_at", NEW."recorded_by_id", NEW."side", NEW."steroid_dose_mg", NEW."steroid_id"); RETURN NULL;',
+                    hash="6f444765a19bf013b7e6fec375ba0a6c971712f6",
+                    operation="INSERT",
+                    pgid="pgtrigger_insert_insert_0ab21",
+                    table="procedures_procedurerecord",
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='procedurerecord',
-            trigger=pgtrigger.compiler.Trigger(name='change_from_update', sql=pgtrigger.compiler.UpsertTriggerSql(condition='WHEN (OLD.* IS DISTINCT FROM NEW.*)', func='INSERT INTO "procedures_procedurerecordevent" ("best_relief_percent", "complications", "contrast", "contrast_volume_ml", "fluoroscopy_dose_mgy", "fluoroscopy_seconds", "guidance", "id", "levels", "local_anaesthetic", "location_id", "next_refill_due", "notes", "order_id", "patient_id", "performed_at", "performer_id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "post_nrs", "pre_nrs", "procedure_type_id", "pump_alarm_date", "pump_concentration", "pump_concentration_unit", "pump_daily_dose", "pump_dose_unit", "pump_reservoir_ml", "recorded_at", "recorded_by_id", "side", "steroid_dose_mg", "steroid_id") VALUES (OLD."best_relief_percent", OLD."complications", OLD."contrast", OLD."contrast_volume_ml", OLD."fluoroscopy_dose_mgy", OLD."fluoroscopy_seconds", OLD."guidance", OLD."id", OLD."levels", OLD."local_anaesthetic", OLD."location_id", OLD."next_refill_due", OLD."notes", OLD."order_id", OLD."patient_id", OLD."performed_at", OLD."performer_id", _pgh_attach_context(), NOW(), \'change_from\', OLD."id", OLD."post_nrs", OLD."pre_nrs", OLD."procedure_type_id", OLD."pump_alarm_date", OLD."pump_concentration", OLD."pump_concentration_unit", OLD."pump_daily_dose", OLD."pump_dose_unit", OLD."pump_reservoir_ml", OLD."recorded_at", OLD."recorded_by_id", OLD."side", OLD."steroid_dose_mg", OLD."steroid_id"); RETURN NULL;', hash='d8293852907003ba8324368d0ce78ad808bf9972', operation='UPDATE', pgid='pgtrigger_change_from_update_6c821', table='procedures_procedurerecord', when='AFTER')),
+            model_name="procedurerecord",
+            trigger=pgtrigger.compiler.Trigger(
+                name="change_from_update",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    condition="WHEN (OLD.* IS DISTINCT FROM NEW.*)",
+                    func='INSERT INTO "procedures_procedurerecordevent" ("best_relief_percent", "complications", "contrast", "contrast_volume_ml", "fluoroscopy_dose_mgy", "fluoroscopy_seconds", "guidance", "id", "levels", "local_anaesthetic", "location_id", "next_refill_due", "notes", "order_id", "patient_id", "performed_at", "performer_id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "post_nrs", "pre_nrs", "procedure_type_id", "pump_alarm_date", "pump_concentration", "pump_concentration_unit", "pump_daily_dose", "pump_dose_unit", "pump_reservoir_ml", "recorded_at", "recorded_by_id", "side", "steroid_dose_mg", "steroid_id") VALUES (OLD."best_relief_percent", OLD."complications", OLD."contrast", OLD."contrast_volume_ml", OLD."fluoroscopy_dose_mgy", OLD."fluoroscopy_seconds", OLD."guidance", OLD."id", OLD."levels", OLD."local_anaesthetic", OLD."location_id", OLD."next_refill_due", OLD."notes", OLD."order_id", OLD."patient_id", OLD."performed_at", OLD."performer_id", _pgh_attach_context(), NOW(), \'change_from\', OLD."id", OLD."post_nrs", OLD."pre_nrs", OLD."procedure_type_id", OLD."pump_alarm_date", OLD."pump_concentration", OLD."pump_concentration_unit", OLD."pump_daily_dose", OLD."pump_dose_unit", OLD."pump_reservoir_ml", OLD."recorded_at", OLD."recorded_by_id", OLD."side", OLD."steroid_dose_mg", OLD."steroid_id"); RETURN NULL;',
+                    hash="d8293852907003ba8324368d0ce78ad808bf9972",
+                    operation="UPDATE",
+                    pgid="pgtrigger_change_from_update_6c821",
+                    table="procedures_procedurerecord",
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='procedurerecord',
-            trigger=pgtrigger.compiler.Trigger(name='change_to_update', sql=pgtrigger.compiler.UpsertTriggerSql(condition='WHEN (OLD.* IS DISTINCT FROM NEW.*)', func='INSERT INTO "procedures_procedurerecordevent" ("best_relief_percent", "complications", "contrast", "contrast_volume_ml", "fluoroscopy_dose_mgy", "fluoroscopy_seconds", "guidance", "id", "levels", "local_anaesthetic", "location_id", "next_refill_due", "notes", "order_id", "patient_id", "performed_at", "performer_id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "post_nrs", "pre_nrs", "procedure_type_id", "pump_alarm_date", "pump_concentration", "pump_concentration_unit", "pump_daily_dose", "pump_dose_unit", "pump_reservoir_ml", "recorded_at", "recorded_by_id", "side", "steroid_dose_mg", "steroid_id") VALUES (NEW."best_relief_percent", NEW."complications", NEW."contrast", NEW."contrast_volume_ml", NEW."fluoroscopy_dose_mgy", NEW."fluoroscopy_seconds", NEW."guidance", NEW."id", NEW."levels", NEW."local_anaesthetic", NEW."location_id", NEW."next_refill_due", NEW."notes", NEW."order_id", NEW."patient_id", NEW."performed_at", NEW."performer_id", _pgh_attach_context(), NOW(), \'change_to\', NEW."id", NEW."post_nrs", NEW."pre_nrs", NEW."procedure_type_id", NEW."pump_alarm_date", NEW."pump_concentration", NEW."pump_concentration_unit", NEW."pump_daily_dose", NEW."pump_dose_unit", NEW."pump_reservoir_ml", NEW."recorded_at", NEW."recorded_by_id", NEW."side", NEW."steroid_dose_mg", NEW."steroid_id"); RETURN NULL;', hash='49dcb85f069e5b11036a5cdd1fd86b8eaabc4d77', operation='UPDATE', pgid='pgtrigger_change_to_update_c682e', table='procedures_procedurerecord', when='AFTER')),
+            model_name="procedurerecord",
+            trigger=pgtrigger.compiler.Trigger(
+                name="change_to_update",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    condition="WHEN (OLD.* IS DISTINCT FROM NEW.*)",
+                    func='INSERT INTO "procedures_procedurerecordevent" ("best_relief_percent", "complications", "contrast", "contrast_volume_ml", "fluoroscopy_dose_mgy", "fluoroscopy_seconds", "guidance", "id", "levels", "local_anaesthetic", "location_id", "next_refill_due", "notes", "order_id", "patient_id", "performed_at", "performer_id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "post_nrs", "pre_nrs", "procedure_type_id", "pump_alarm_date", "pump_concentration", "pump_concentration_unit", "pump_daily_dose", "pump_dose_unit", "pump_reservoir_ml", "recorded_at", "recorded_by_id", "side", "steroid_dose_mg", "steroid_id") VALUES (NEW."best_relief_percent", NEW."complications", NEW."contrast", NEW."contrast_volume_ml", NEW."fluoroscopy_dose_mgy", NEW."fluoroscopy_seconds", NEW."guidance", NEW."id", NEW."levels", NEW."local_anaesthetic", NEW."location_id", NEW."next_refill_due", NEW."notes", NEW."order_id", NEW."patient_id", NEW."performed_at", NEW."performer_id", _pgh_attach_context(), NOW(), \'change_to\', NEW."id", NEW."post_nrs", NEW."pre_nrs", NEW."procedure_type_id", NEW."pump_alarm_date", NEW."pump_concentration", NEW."pump_concentration_unit", NEW."pump_daily_dose", NEW."pump_dose_unit", NEW."pump_reservoir_ml", NEW."recorded_at", NEW."recorded_by_id", NEW."side", NEW."steroid_dose_mg", NEW."steroid_id"); RETURN NULL;',
+                    hash="49dcb85f069e5b11036a5cdd1fd86b8eaabc4d77",
+                    operation="UPDATE",
+                    pgid="pgtrigger_change_to_update_c682e",
+                    table="procedures_procedurerecord",
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='procedurerecord',
-            trigger=pgtrigger.compiler.Trigger(name='delete_delete', sql=pgtrigger.compiler.UpsertTriggerSql(func='INSERT INTO "procedures_procedurerecordevent" ("best_relief_percent", "complications", "contrast", "contrast_volume_ml", "fluoroscopy_dose_mgy", "fluoroscopy_seconds", "guidance", "id", "levels", "local_anaesthetic", "location_id", "next_refill_due", "notes", "order_id", "patient_id", "performed_at", "performer_id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "post_nrs", "pre_nrs", "procedure_type_id", "pump_alarm_date", "pump_concentration", "pump_concentration_unit", "pump_daily_dose", "pump_dose_unit", "pump_reservoir_ml", "recorded_at", "recorded_by_id", "side", "steroid_dose_mg", "steroid_id") VALUES (OLD."best_relief_percent", OLD."complications", OLD."contrast", OLD."contrast_volume_ml", OLD."fluoroscopy_dose_mgy", OLD."fluoroscopy_seconds", OLD."guidance", OLD."id", OLD."levels", OLD."local_anaesthetic", OLD."location_id", OLD."next_refill_due", OLD."notes", OLD."order_id", OLD."patient_id", OLD."performed_at", OLD."performer_id", _pgh_attach_context(), NOW(), \'delete\', OLD."id", OLD."post_nrs", OLD."pre_nrs", OLD."procedure_type_id", OLD."pump_alarm_date", OLD."pump_concentration", OLD."pump_concentration_unit", OLD."pump_daily_dose", OLD."pump_dose_unit", OLD."pump_reservoir_ml", OLD."recorded_at", OLD."recorded_by_id", OLD."side", OLD."steroid_dose_mg", OLD."steroid_id"); RETURN NULL;', hash='eb95f89379d472bb904eafabbde9d9c5928ce325', operation='DELETE', pgid='pgtrigger_delete_delete_0cffd', table='procedures_procedurerecord', when='AFTER')),
+            model_name="procedurerecord",
+            trigger=pgtrigger.compiler.Trigger(
+                name="delete_delete",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func='INSERT INTO "procedures_procedurerecordevent" ("best_relief_percent", "complications", "contrast", "contrast_volume_ml", "fluoroscopy_dose_mgy", "fluoroscopy_seconds", "guidance", "id", "levels", "local_anaesthetic", "location_id", "next_refill_due", "notes", "order_id", "patient_id", "performed_at", "performer_id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "post_nrs", "pre_nrs", "procedure_type_id", "pump_alarm_date", "pump_concentration", "pump_concentration_unit", "pump_daily_dose", "pump_dose_unit", "pump_reservoir_ml", "recorded_at", "recorded_by_id", "side", "steroid_dose_mg", "steroid_id") VALUES (OLD."best_relief_percent", OLD."complications", OLD."contrast", OLD."contrast_volume_ml", OLD."fluoroscopy_dose_mgy", OLD."fluoroscopy_seconds", OLD."guidance", OLD."id", OLD."levels", OLD."local_anaesthetic", OLD."location_id", OLD."next_refill_due", OLD."notes", OLD."order_id", OLD."patient_id", OLD."performed_at", OLD."performer_id", _pgh_attach_context(), NOW(), \'delete\', OLD."id", OLD."post_nrs", OLD."pre_nrs", OLD."procedure_type_id", OLD."pump_alarm_date", OLD."pump_concentration", OLD."pump_concentration_unit", OLD."pump_daily_dose", OLD."pump_dose_unit", OLD."pump_reservoir_ml", OLD."recorded_at", OLD."recorded_by_id", OLD."side", OLD."steroid_dose_mg", OLD."steroid_id"); RETURN NULL;',
+                    hash="eb95f89379d472bb904eafabbde9d9c5928ce325",
+                    operation="DELETE",
+                    pgid="pgtrigger_delete_delete_0cffd",
+                    table="procedures_procedurerecord",
+                    when="AFTER",
+                ),
+            ),
         ),
     ]

@@ -228,7 +228,7 @@ def test_uncertain_rows_hold_from_n18_flagged_unconfirmed(add, patient):
         "hold:sertraline / fluoxetine / paroxetine / citalopram / escitalopram / fluvoxamine"
     ]
     assert finding.severity == WARN and "shared decision" in finding.reason
-    assert "unconfirmed" in finding.source
+    assert "value to confirm with your clinic's policy" in finding.source
     add("Ticlid")
     assert by_code(check(patient, "tfesi_ls", 10))["hold_unknown:ticlid"].severity == WARN
 

@@ -500,7 +500,7 @@ def rfa_levels(row, patient):
     assert "too_many_levels" not in codes(same_day)
     more = check(patient, row["code"], 0, side="right", levels=levels[1:3])
     assert "too_many_levels" in codes(more)
-    assert "LCD-FACET" in finding(more, "too_many_levels").source
+    assert "L38801" in finding(more, "too_many_levels").source
 
 
 PROCEDURE_CASES = {
@@ -612,7 +612,7 @@ def test_relief_on_the_record_counts_and_late_follow_ups_do_not():
         record=second, measured_at=second.performed_at + timedelta(hours=26), percent_relief=90
     )
     refused = finding(check(patient, "rfa_ls", 14), "rfa_needs_positive_blocks")
-    assert "90% at 26 h is outside the anaesthetic's 2 h" in refused.reason
+    assert "90% at 26 h is outside the local anesthetic's 2 h" in refused.reason
     blocks = {b["record"]: b for b in refused.details["blocks"]}
     assert blocks[str(first.pk)]["counted"] is True
     assert blocks[str(first.pk)]["from"] == "NRS 8 before and 1 after, on the record"

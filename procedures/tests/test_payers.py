@@ -22,6 +22,7 @@ from procedures.catalog import DATA
 from procedures.models import PayerRule
 from procedures.payer_rules import UNKNOWN, private_payer_rows
 from procedures.safety import BLOCK
+from procedures.sources import TO_CONFIRM
 from procedures.tests.factories import record
 from procedures.tests.test_frequency_rules import check
 
@@ -125,6 +126,9 @@ def test_both_sides_the_same_day_are_one_session_under_a_payer_too():
 # --- Each finding names the rules it applied -------------------------------------------------
 
 
+ESI_LCD = "CMS Local Coverage Determination L39240, Epidural Steroid Injections for Pain Management"
+
+
 def _finding(patient, code, ago):
     for days_ago in ago:
         record(patient, "tfesi_ls", days_ago)
@@ -133,21 +137,20 @@ def _finding(patient, code, ago):
 
 def test_without_a_payer_the_finding_says_medicare_lcd_rules_were_applied():
     finding = _finding(PatientFactory(), "session_limit:esi_max_sessions", [300, 220, 140, 60])
-    assert finding.source.startswith("Medicare LCD-ESI (L39240)")
-    assert UNKNOWN in finding.source == f"Medicare LCD-ESI (L39240) ({UNKNOWN})"
+    assert finding.source == f"{ESI_LCD} ({UNKNOWN})"
 
 
 def test_a_payer_without_its_own_row_gets_the_medicare_lcd_rules_named_so():
     aetna = PatientFactory(payer=payer("Aetna"))
     finding = _finding(aetna, "session_limit:esi_max_sessions", [300, 220, 140, 60])
-    assert finding.source == "Medicare LCD-ESI (L39240) (Medicare LCD rules for Aetna)"
+    assert finding.source == f"{ESI_LCD} (Medicare LCD rules for Aetna)"
 
 
 def test_a_private_payers_finding_names_its_policy_and_that_it_is_unconfirmed():
     bcbs = PatientFactory(payer=payer(BCBS))
     finding = _finding(bcbs, "esi_retry_interval", [-10])  # 20 days before the planned day
     assert finding.source == (
-        f"BCBS MA policy (private_payer_example_b) (unconfirmed), rule set of {BCBS}"
+        f"BCBS MA policy (private_payer_example_b), rule set of {BCBS} ({TO_CONFIRM})"
     )
     assert "LCD" not in finding.source
 
@@ -159,7 +162,7 @@ def test_findings_that_no_payer_governs_keep_their_source():
     retry = next(f for f in findings if f.code == "esi_retry_interval")
     too_many = next(f for f in findings if f.code == "too_many_levels")
     assert "BCBS" in retry.source
-    assert "BCBS" not in too_many.source and "LCD-ESI" in too_many.source
+    assert "BCBS" not in too_many.source and "L39240" in too_many.source
 
 
 def test_a_manager_edit_of_a_payer_row_changes_the_check():

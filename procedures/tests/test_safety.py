@@ -305,8 +305,11 @@ def test_fifth_lumbar_esi_finding_explains_the_count(patient):
     for days_ago in (30, 100, 200, 300):
         record(patient, "tfesi_ls", days_ago)
     finding = by_code(check(patient, "tfesi_ls", 30))["session_limit:esi_max_sessions"]
-    assert finding.details == {"count": 4, "limit": 4}
-    assert "LCD-ESI" in finding.source
+    # The oldest (300 days ago) leaves the 365 days after 366: covered again from then.
+    covered_from = (TODAY + timedelta(days=66)).isoformat()
+    assert finding.details == {"count": 4, "limit": 4, "covered_from": covered_from}
+    assert f"Covered again from {covered_from}" in finding.reason
+    assert "L39240" in finding.source
 
 
 # --- 4. Facet RFA needs two positive medial branch blocks (LCD-FACET) -----------------------

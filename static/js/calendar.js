@@ -200,6 +200,10 @@
       undo.addEventListener("click", function () { postStatus(p.undo_url, {}); });
       moves.appendChild(undo);
     }
+    var record = $("visit-record");
+    var canRecord = Boolean(p.record_url) && dialog.dataset.canRecord === "true";
+    record.parentElement.hidden = !canRecord;
+    record.href = canRecord ? p.record_url : "#";
     var cancel = $("visit-cancel");
     cancel.hidden = !p.moves.some(function (m) { return m.to === "cancelled"; });
     $("visit-cancel-reason").value = "";

@@ -1,15 +1,19 @@
 /* The physician's view: pain and disability scores over time, with each procedure marked.
  *
  * Reads the JSON that the page embeds with {{ chart|json_script:"history-chart-data" }}:
- *   {"series": [{"key", "label", "axis": "nrs" | "percent", "points": [{"t": ISO, "y": n}]}],
- *    "procedures": [{"t": ISO, "label", "id"}]}
+ *   {"series": [{"key", "label", "axis": "nrs" | "percent", "region"?, "points": [{"t": ISO, "y": n}]}],
+ *    "procedures": [{"t": ISO, "label", "name", "id"}]}
+ * Pain comes as one series per body region ("nrs_low_back", "nrs_leg", ...), each its own
+ * line in the legend; ODI and NDI are "odi" and "ndi".
  * and draws it on <canvas id="history-chart"> with Chart.js (vendor/chartjs/chart.umd.js,
  * loaded before this file, both deferred). NRS is on a 0-10 left axis, ODI and NDI on a
  * 0-100 right axis; x is time as epoch milliseconds on a linear axis (no date adapter).
  * Each procedure is a triangle at the top (its name, side and levels in the tooltip) and a
- * thin vertical line drawn by a small plugin below.
+ * thin vertical line with the procedure's name written along it, drawn by a small plugin
+ * below. The chart fills its box (.chart-box) in width and height.
  *
- * When drawn, the canvas gets data-rendered="true" and data-procedure-markers="<count>".
+ * When drawn, the canvas gets data-rendered="true", data-procedure-markers="<count>",
+ * data-procedure-labels="<names written>" and data-datasets="<lines drawn>".
  * No inline script: the page stays CSP friendly. The page's data table is the fallback
  * for screen readers and for when this script does not run.
  */
@@ -24,12 +28,23 @@
     odi: { color: "#D55E00", pointStyle: "rect", dash: [6, 3] },
     ndi: { color: "#009E73", pointStyle: "rectRot", dash: [2, 3] },
   };
+  // Pain lines, one per body region, in the order the page sends them.
+  const REGION_STYLES = [
+    { color: "#0072B2", pointStyle: "circle", dash: [] },
+    { color: "#E69F00", pointStyle: "triangle", dash: [4, 2] },
+    { color: "#CC79A7", pointStyle: "star", dash: [8, 2, 2, 2] },
+    { color: "#56B4E9", pointStyle: "crossRot", dash: [1, 2] },
+    { color: "#000000", pointStyle: "rectRounded", dash: [10, 4] },
+  ];
   const FALLBACK_STYLES = [
     { color: "#CC79A7", pointStyle: "star", dash: [8, 2, 2, 2] },
     { color: "#56B4E9", pointStyle: "crossRot", dash: [1, 2] },
   ];
   const PROCEDURE_COLOR = "#1b2430";
   const PROCEDURE_LINE = "rgba(27, 36, 48, 0.45)";
+  const LABEL_FONT = "11px sans-serif";
+  const LABEL_GAP = 14; // px between two names written along their lines
+  const LABEL_MAX = 32; // characters of a name written on the chart (the tooltip has it all)
   // Tick spacings tried in order until the ticks fit: days, then months.
   const STEPS = [
     { unit: "day", n: 1 },
@@ -123,6 +138,8 @@
       const area = chart.chartArea;
       const ctx = chart.ctx;
       let drawn = 0;
+      let labelled = 0;
+      let lastLabel = -Infinity;
       ctx.save();
       ctx.strokeStyle = PROCEDURE_LINE;
       ctx.lineWidth = 1;
@@ -138,18 +155,44 @@
         ctx.lineTo(Math.round(px) + 0.5, area.bottom);
         ctx.stroke();
         drawn += 1;
+        if (px - lastLabel >= LABEL_GAP && procedure.name) {
+          writeAlong(ctx, procedure.name, px, area.top + 16);
+          lastLabel = px;
+          labelled += 1;
+        }
       }
       ctx.restore();
       chart.$procedureMarkers = drawn;
+      chart.$procedureLabels = labelled;
     },
     afterRender: function (chart) {
       const canvas = chart.canvas;
       canvas.dataset.procedureMarkers = String(chart.$procedureMarkers || 0);
+      canvas.dataset.procedureLabels = String(chart.$procedureLabels || 0);
+      canvas.dataset.datasets = String(
+        chart.data.datasets.filter(function (d) {
+          return d.key !== "procedures";
+        }).length,
+      );
       // "rendered" once the points are where they belong, not in the middle of the
       // opening animation (a screenshot then shows the real chart).
       if (!chart.options.animation || chart.$animationDone) canvas.dataset.rendered = "true";
     },
   };
+
+  /* The procedure's name, written downwards beside its line (the line stays readable). */
+  function writeAlong(ctx, name, px, top) {
+    const text = name.length > LABEL_MAX ? name.slice(0, LABEL_MAX - 1) + "…" : name;
+    ctx.save();
+    ctx.setLineDash([]);
+    ctx.font = LABEL_FONT;
+    ctx.fillStyle = PROCEDURE_COLOR;
+    ctx.textBaseline = "top";
+    ctx.translate(Math.round(px) + 3, top);
+    ctx.rotate(Math.PI / 2);
+    ctx.fillText(text, 0, 0);
+    ctx.restore();
+  }
 
   function opening() {
     return {
@@ -167,7 +210,12 @@
     });
     const procedures = (data.procedures || [])
       .map(function (p) {
-        return { x: Date.parse(p.t), label: String(p.label || "Procedure"), id: p.id };
+        return {
+          x: Date.parse(p.t),
+          label: String(p.label || "Procedure"),
+          name: String(p.name || ""),
+          id: p.id,
+        };
       })
       .filter(function (p) {
         return Number.isFinite(p.x);
@@ -196,12 +244,15 @@
     max += pad;
 
     let fallback = 0;
+    let regionStyle = 0;
     const datasets = series
       .filter(function (s) {
         return s.points.length > 0;
       })
       .map(function (s) {
-        const style = STYLES[s.key] || FALLBACK_STYLES[fallback++ % FALLBACK_STYLES.length];
+        const style = s.region
+          ? REGION_STYLES[regionStyle++ % REGION_STYLES.length]
+          : STYLES[s.key] || FALLBACK_STYLES[fallback++ % FALLBACK_STYLES.length];
         return {
           key: s.key,
           label: s.label,
@@ -227,7 +278,7 @@
         type: "scatter",
         label: "Procedures",
         data: procedures.map(function (p) {
-          return { x: p.x, y: 10, label: p.label, id: p.id };
+          return { x: p.x, y: 10, label: p.label, name: p.name, id: p.id };
         }),
         yAxisID: "nrs",
         pointStyle: "triangle",
@@ -251,19 +302,12 @@
       plugins: [procedureLines],
       options: {
         responsive: true,
-        maintainAspectRatio: true,
-        aspectRatio: narrow() ? 1.1 : 2.4,
+        // The box (.chart-box) sets the height; the chart takes its card's whole width.
+        maintainAspectRatio: false,
         animation: reducedMotion() ? false : opening(),
         normalized: true,
         layout: { padding: { top: 12 } },
         interaction: { mode: "nearest", intersect: true },
-        onResize: function (chart) {
-          const wanted = narrow() ? 1.1 : 2.4;
-          if (chart.options.aspectRatio !== wanted) {
-            chart.options.aspectRatio = wanted;
-            chart.resize();
-          }
-        },
         scales: {
           x: {
             type: "linear",

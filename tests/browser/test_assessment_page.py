@@ -58,7 +58,7 @@ def test_a_phq9_with_item9_entered_on_the_page_reaches_the_clinician(
     page.on("pageerror", lambda error: errors.append(str(error)))
     chart = f"{base}/patients/{patient.pk}/"
     sign_in(page, base, "drpage", TEST_PASSWORD)
-    page.wait_for_url(f"{base}/patients/")
+    page.wait_for_url(f"{base}/history/worklist/")
 
     page.goto(chart)
     assert page.locator("#urgent-banner").count() == 0

@@ -82,7 +82,7 @@ def test_a_clinician_overrides_a_block_with_a_reason(page, live_server, clinic):
     sign_in(page, live_server.url, "drlee", TEST_PASSWORD)
     page.goto(f"{live_server.url}/procedures/orders/{order.pk}/")
     main = page.locator("main")
-    assert "do not replace, clinical judgement" in main.inner_text()
+    assert "do not replace, clinical judgment" in main.inner_text()
     assert "Active infection is a contraindication" in main.inner_text()
     page.get_by_role("button", name="Override").click()  # no reason yet
     assert page.locator(".field-errors, .errorlist").first.is_visible()

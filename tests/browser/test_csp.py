@@ -216,7 +216,7 @@ def test_the_desk_day_board_and_calendar_keep_the_policy(watch, live_server, cli
 def test_the_chart_and_history_plot_keep_the_policy(watch, live_server, clinic):
     url = live_server.url
     patient = clinic["patient"]
-    seen = signed_in(watch, url, "doc", "/patients/")
+    seen = signed_in(watch, url, "doc", "/history/worklist/")
     seen += watch.visit(f"{url}/patients/{patient.pk}/")
     seen += watch.visit(
         f"{url}/patients/{patient.pk}/history/", ready='#history-chart[data-rendered="true"]'

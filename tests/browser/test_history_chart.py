@@ -1,6 +1,7 @@
-"""A clinician opens a patient's history in Chromium: the chart draws its series and one
-marker per procedure, and printing leaves only the referral summary. Screenshots are kept
-in artifacts/screenshots/ (history-chart-*, history-print-*)."""
+"""A clinician opens a patient's history in Chromium: the chart draws one line per body
+region and measure, one named marker per procedure, across its card's width, and printing
+leaves only the referral summary. Screenshots are kept in artifacts/screenshots/
+(history-chart-*, history-print-*)."""
 
 from datetime import timedelta
 from decimal import Decimal
@@ -20,6 +21,7 @@ from tests.browser.test_login import sign_in
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 NRS = [(200, 8), (150, 7), (90, 3), (30, 5)]  # (days ago, score)
+LEG = [(200, 6), (150, 6), (90, 2), (30, 3)]
 ODI = [(200, 48), (60, 30)]
 PROCEDURES = [(160, "tfesi_ls", 60), (45, "tfesi_ls", 70)]  # (days ago, code, percent relief)
 
@@ -38,6 +40,15 @@ def treated_patient(make_user):
             patient=patient,
             instrument="nrs",
             body_region="low_back",
+            items={"score": score},
+            total=Decimal(score),
+            taken_at=now - timedelta(days=days_ago),
+        )
+    for days_ago, score in LEG:  # the same days as the low back: a second line, not a zigzag
+        Assessment.objects.create(
+            patient=patient,
+            instrument="nrs",
+            body_region="leg",
             items={"score": score},
             total=Decimal(score),
             taken_at=now - timedelta(days=days_ago),
@@ -70,14 +81,28 @@ def test_the_history_chart_draws_and_prints_a_summary(page, live_server, treated
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     sign_in(page, live_server.url, "drhist", TEST_PASSWORD)
-    page.wait_for_url(f"{live_server.url}/patients/")
+    page.wait_for_url(f"{live_server.url}/history/worklist/")
     page.goto(f"{live_server.url}/patients/{treated_patient.pk}/history/")
 
     chart = page.locator('#history-chart[data-rendered="true"]')
     chart.wait_for()
     assert chart.get_attribute("data-procedure-markers") == "2"
+    assert chart.get_attribute("data-procedure-labels") == "2"  # each named on the chart
+    # Low back, leg and ODI: one line each, each in the legend.
+    assert chart.get_attribute("data-datasets") == "3"
+    legend = page.evaluate(
+        "() => Chart.getChart('history-chart').legend.legendItems.map((i) => i.text)"
+    )
+    assert legend == [
+        "Procedures",  # drawn above the lines, so listed first
+        "Pain, low back (NRS 0-10)",
+        "Pain, leg or foot (NRS 0-10)",
+        "Oswestry Disability Index (%)",
+    ]
     box = chart.bounding_box()
     assert box["width"] > 200 and box["height"] > 150
+    card = page.locator("section[aria-labelledby='chart-heading']").bounding_box()
+    assert box["width"] >= card["width"] - 60  # the card's width, less its padding
     assert box["x"] + box["width"] <= page.viewport_size["width"]  # no sideways scrolling
     assert errors == []
     chart.scroll_into_view_if_needed()

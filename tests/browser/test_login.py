@@ -11,7 +11,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 ROLE_HOMES = [
     ("frontdesk", Role.FRONT_DESK, "/desk/", "Day board"),
-    ("physician", Role.CLINICIAN, "/patients/", "Patients"),
+    ("physician", Role.CLINICIAN, "/history/worklist/", "Worklist"),
     ("admin", Role.MANAGER, "/manage/", "Clinic overview"),
     ("patient", Role.PATIENT, "/portal/", "Welcome"),
 ]

@@ -64,7 +64,7 @@ def test_a_new_staff_member_sets_up_the_app_at_first_sign_in(page, live_server, 
     assert len(codes) == 10 and all(re.fullmatch(r"[a-z2-7]{8}", code) for code in codes)
     screenshot(page, "two-factor-recovery-codes")
     page.get_by_role("link", name="I have saved them, continue").click()
-    page.wait_for_url(f"{live_server.url}/patients/")
+    page.wait_for_url(f"{live_server.url}/history/worklist/")
     assert TOTPDevice.objects.get(user__username="newdoc").confirmed
 
 
@@ -113,3 +113,31 @@ def test_a_passkey_added_on_the_page_does_the_second_step(page, live_server, mak
     page.get_by_role("button", name="Use a passkey").click()
     page.wait_for_url(f"{live_server.url}/desk/")
     assert page.get_by_role("heading", level=1).inner_text().startswith("Day board")
+
+
+def test_a_spanish_patient_reads_the_passkey_messages_in_spanish(
+    page, live_server, make_user, settings
+):
+    """The library's own labels come from its catalog in the page's language; its status
+    messages give way to the page's words, which the template translates."""
+    from patients.tests.factories import PatientFactory
+
+    settings.OTP_WEBAUTHN_RP_ID = "localhost"
+    settings.OTP_WEBAUTHN_ALLOWED_ORIGINS = [live_server.url]
+    PatientFactory(user=make_user("paciente", Role.PATIENT), language="es")
+    add_virtual_authenticator(page)
+    sign_in(page, live_server.url, "paciente", TEST_PASSWORD)
+    page.goto(f"{live_server.url}/accounts/two-step/")
+    passkey_script_ready(page)
+    assert page.evaluate("gettext('Registering...')") == "Registrando…"
+    add = page.get_by_role("button", name="Agregar una llave de acceso")
+    with page.expect_navigation():  # the page reloads to list the new passkey
+        add.click()
+    assert WebAuthnCredential.objects.filter(user__username="paciente").count() == 1
+
+    passkey_script_ready(page)
+    page.get_by_role("button", name="Agregar una llave de acceso").click()  # the same device
+    status = page.locator("#passkey-register-status-message")
+    status.filter(has_text="Este dispositivo ya tiene una llave de acceso").wait_for()
+    assert status.get_attribute("data-status-enum") == "state-error"
+    assert "Passkey" not in status.inner_text()

@@ -34,7 +34,7 @@ def test_banner_and_worklist_until_a_clinician_acknowledges(page, live_server, f
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     sign_in(page, live_server.url, "drurgent", TEST_PASSWORD)
-    page.wait_for_url(f"{live_server.url}/patients/")
+    page.wait_for_url(f"{live_server.url}/history/worklist/")
 
     page.goto(f"{live_server.url}/history/worklist/")
     entry = page.locator(f'[data-urgent-patient="{flagged_patient.pk}"]')

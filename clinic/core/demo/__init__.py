@@ -20,6 +20,9 @@ DEMO_SEEDERS = [
     "scheduling.demo.seed_procedure_visits",
     # Last: what the bookings and procedures above planned becomes the message history.
     "notifications.demo.seed",
+    # After everything: the past visits' times (booked, arrived, in room, done, cancelled) and
+    # waitlist history that the operations reports read.
+    "reports.demo.seed",
 ]
 
 DEMO_ACCOUNTS = [

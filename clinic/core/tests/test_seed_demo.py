@@ -119,6 +119,29 @@ def test_demo_clinic_is_believable():
     assert all(
         email.endswith("@example.com") for email in Patient.objects.values_list("email", flat=True)
     )
+    assert_physician_has_procedures_today()
+
+
+def assert_physician_has_procedures_today() -> None:
+    """The demo physician's worklist: visits for an ordered procedure later today, in the
+    site's own today."""
+    from history.worklist import todays_procedures
+
+    physician = Provider.objects.get(user__username="physician")
+    rows = [a for a in todays_procedures().rows if a.provider_id == physician.pk]
+    assert len(rows) >= 2, "the demo physician has procedure patients today"
+    assert all(a.start > timezone.now() and a.procedure_order_id for a in rows)
+
+
+# Saturday 4 July 2026, 23:30 in New York (21:30 in Denver): the clinic's weekly hours are
+# weekdays only, and the evening leaves little of the day.
+SATURDAY_NIGHT = datetime(2026, 7, 5, 3, 30, tzinfo=UTC)
+
+
+def test_the_physician_has_procedure_patients_today_even_on_a_saturday_night(clock):
+    clock.move_to(SATURDAY_NIGHT)
+    seed(password="demo-password-1")
+    assert_physician_has_procedures_today()
 
 
 def test_demo_accounts_sign_in_with_their_roles():

@@ -8,7 +8,7 @@ pytestmark = pytest.mark.django_db
 
 HOMES = {
     "front_desk_user": "/desk/",
-    "clinician_user": "/patients/",
+    "clinician_user": "/history/worklist/",
     "manager_user": "/manage/",
     "patient_user": "/portal/",
 }

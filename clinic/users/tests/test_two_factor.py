@@ -429,3 +429,19 @@ def test_the_check_stands_in_every_settings_module_and_nothing_turns_it_off(sett
     for module in ("production.py", "test.py", "local.py"):
         text = (folder / module).read_text()
         assert not re.search(r"^MIDDLEWARE\s*=|OTP", text, re.MULTILINE), module
+
+
+def test_a_spanish_patients_passkey_page_carries_spanish_status_words(client, make_user):
+    from patients.tests.factories import PatientFactory
+
+    user = make_user("paciente", Role.PATIENT)
+    PatientFactory(user=user, language="es")
+    client.sign_in(user)
+    page = client.get(reverse("two-factor-settings")).content.decode()
+    assert (
+        'data-state-error="Este dispositivo ya tiene una llave de acceso para su cuenta."' in page
+    )
+    assert 'data-success="Se agregó la llave de acceso."' in page
+    assert "/static/js/passkeys.js" in page
+    catalog = client.get(reverse("otp_webauthn:js-i18n-catalog")).content.decode()
+    assert '"Registrando\\u2026"' in catalog or '"Registrando…"' in catalog

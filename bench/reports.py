@@ -1,0 +1,370 @@
+"""Every registered report (operations and outcomes) on a clinic of 1,000,000 appointments
+and 200,000 procedure outcomes: the median and p95 of building each one, over a month and a
+year, with the queries each makes.
+
+    .venv/bin/python bench/reports.py                       # full size (tens of minutes)
+    .venv/bin/python bench/reports.py --appointments 20000 --outcomes 4000 --repeat 5
+
+It seeds its own database (`clinic_bench_reports`, dropped at the end unless --keep) with
+INSERT ... SELECT over generate_series: rows are made in PostgreSQL, not in Python. Each
+column a seed does not name gets the model's own default (reports/../bench: `insert_series`).
+"""
+
+import argparse
+import sys
+from datetime import date, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from benchkit import machine_line, measure, own_database, vacuum_analyze
+
+BENCH_DB = "clinic_bench_reports"
+ZONES = ["America/New_York", "America/Chicago", "America/Denver", "America/Los_Angeles"]
+PROVIDERS_PER_LOCATION = 10
+SLOTS_PER_DAY = 20  # half-hour visits, 8:00 to 18:00
+OUTCOME_DAYS = (14, 90, 180)
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--appointments", type=int, default=1_000_000)
+    parser.add_argument("--outcomes", type=int, default=200_000)
+    parser.add_argument("--repeat", type=int, default=5, help="timed runs per report (>= 5)")
+    parser.add_argument("--keep", action="store_true", help="keep the database to explore it")
+    args = parser.parse_args()
+    args.repeat = max(args.repeat, 5)
+    return args
+
+
+def insert_series(model, count: int, columns: dict[str, str], source: str = "") -> None:
+    """INSERT `count` rows of `model`, row n (1..count) from `columns` (SQL expressions of n,
+    by column name); every other column gets the model's default, NULL or ''."""
+    from django.db import connection
+    from django.db.models import NOT_PROVIDED, UUIDField
+
+    names, values = [], []
+    with connection.cursor() as cursor:
+        for field in model._meta.concrete_fields:
+            column = field.column
+            if column in columns:
+                expression = columns[column]
+            elif field.db_default is not NOT_PROVIDED:
+                continue
+            elif getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+                expression = "now()"
+            elif field.primary_key and isinstance(field, UUIDField):
+                expression = "gen_random_uuid()"
+            elif field.has_default() or (field.empty_strings_allowed and not field.null):
+                value = field.get_db_prep_save(field.get_default(), connection)
+                expression = cursor.mogrify("%s", [value]).decode()
+            elif field.null:
+                expression = "NULL"
+            else:
+                raise ValueError(f"{model.__name__}.{field.name} needs a value")
+            names.append(f'"{column}"')
+            values.append(expression)
+        # No parameters: the expressions use `%` (modulo), which psycopg2 would read as one.
+        cursor.execute(
+            f"INSERT INTO {model._meta.db_table} ({', '.join(names)}) "  # noqa: S608 (bench's own constants)
+            f"SELECT {', '.join(values)} FROM generate_series(1, {int(count)}) AS n {source}"
+        )
+
+
+def seed_sites() -> None:
+    from scheduling.demo import APPOINTMENT_TYPES
+    from scheduling.models import AppointmentType, WorkingHours
+    from sites.models import Location, OpeningHours, Provider, Room
+
+    for index, zone in enumerate(ZONES):
+        location = Location.objects.create(
+            code=f"site{index}", name=f"Site {index}", time_zone=zone
+        )
+        for weekday in range(5):
+            OpeningHours.objects.create(
+                location=location, weekday=weekday, opens="08:00", closes="18:00"
+            )
+        for number in range(PROVIDERS_PER_LOCATION):
+            provider = Provider.objects.create(
+                first_name=f"P{index}", last_name=f"Provider {number}"
+            )
+            Room.objects.create(location=location, name=f"Room {number}", kind="consult")
+            for weekday in range(5):
+                WorkingHours.objects.create(
+                    provider=provider,
+                    location=location,
+                    weekday=weekday,
+                    start_time="08:00",
+                    end_time="18:00",
+                )
+    for code, name, kind, minutes, _after, room_kind, _bookable, _colour in APPOINTMENT_TYPES:
+        AppointmentType.objects.get_or_create(
+            code=code,
+            defaults={
+                "name": name,
+                "kind": kind,
+                "duration_minutes": minutes,
+                "room_kind": room_kind,
+            },
+        )
+
+
+def seed_patients(count: int) -> None:
+    from patients.models import Patient
+
+    insert_series(
+        Patient,
+        count,
+        {
+            "mrn": "'B' || lpad(n::text, 8, '0')",
+            "legal_first_name": "'First' || n",
+            "legal_last_name": "'Last' || (n % 997)",
+            "date_of_birth": "date '1940-01-01' + (n % 25000)",
+            "created_at": "now()",
+            "updated_at": "now()",
+        },
+    )
+
+
+def seed_appointments(count: int, today: date) -> None:
+    """Half-hour visits, 20 a weekday for each provider in their own room, ending 30 days
+    ahead: no two overlap for a provider, a room or a patient (the exclusion constraints)."""
+    from django.db import connection
+
+    from notifications.models import Message
+    from scheduling.models import Appointment, AppointmentStatusChange
+
+    providers = PROVIDERS_PER_LOCATION * len(ZONES)
+    per_day = providers * SLOTS_PER_DAY
+    weekdays = -(-count // per_day)
+    first_monday = today + timedelta(days=30) - timedelta(weeks=weekdays // 5 + 1)
+    first_monday -= timedelta(days=first_monday.weekday())
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE scheduling_appointment DISABLE TRIGGER USER")
+        cursor.execute(
+            """CREATE TEMP TABLE seats AS
+               SELECT row_number() OVER (ORDER BY p.id) - 1 AS seat, p.id AS provider_id,
+                      r.id AS room_id, l.id AS location_id, l.time_zone
+               FROM scheduling_provider p
+               JOIN scheduling_room r ON r.name = 'Room ' || split_part(p.last_name, ' ', 2)
+               JOIN scheduling_location l ON l.id = r.location_id AND l.name = 'Site ' || substr(p.first_name, 2)"""
+        )
+        cursor.execute(
+            "CREATE TEMP TABLE kinds AS SELECT row_number() OVER (ORDER BY code) - 1 AS k, id FROM scheduling_appointmenttype"
+        )
+        cursor.execute(
+            "CREATE TEMP TABLE people AS SELECT row_number() OVER (ORDER BY mrn) - 1 AS p, id FROM patients_patient"
+        )
+        cursor.execute("SELECT count(*) FROM people")
+        (patients,) = cursor.fetchone()
+    day = f"(date '{first_monday}' + 7 * ((n / {per_day}) / 5) + (n / {per_day}) % 5)"
+    local_start = (
+        f"({day} + time '08:00' + ((n % {per_day}) / {providers}) * interval '30 minutes')"
+    )
+    start = f"({local_start} AT TIME ZONE s.time_zone)"
+    past = f"{start} < now()"
+    status = (
+        f"CASE WHEN NOT ({past}) THEN 'booked' WHEN n % 100 < 6 THEN 'no_show' "
+        "WHEN n % 100 < 14 THEN 'cancelled' ELSE 'completed' END"
+    )
+    done = f"({past}) AND n % 100 >= 14"
+    join = (
+        f"JOIN seats s ON s.seat = n % {providers} "
+        f"JOIN kinds k ON k.k = n % 5 JOIN people pp ON pp.p = n % {patients}"
+    )
+    insert_series(
+        Appointment,
+        count,
+        {
+            "patient_id": "pp.id",
+            "appointment_type_id": "k.id",
+            "provider_id": "s.provider_id",
+            "location_id": "s.location_id",
+            "room_id": "s.room_id",
+            "start": start,
+            "end": f"{start} + interval '20 minutes'",
+            "block_start": start,
+            "block_end": f"{start} + interval '30 minutes'",
+            "status": status,
+            "cancel_reason": f"CASE WHEN {past} AND n % 100 BETWEEN 6 AND 13 THEN 'Sick' ELSE '' END",
+            "created_at": f"{start} - (n % 60) * interval '1 day' - interval '1 hour'",
+            "updated_at": "now()",
+            "confirmed_at": f"CASE WHEN n % 3 = 0 THEN {start} - interval '1 day' END",
+            "checked_in_at": f"CASE WHEN {done} THEN {start} - (n % 15) * interval '1 minute' END",
+            "in_room_at": f"CASE WHEN {done} THEN {start} + (n % 20) * interval '1 minute' END",
+            "completed_at": f"CASE WHEN {done} THEN {start} + (20 + n % 25) * interval '1 minute' END",
+        },
+        join,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE scheduling_appointment ENABLE TRIGGER USER")
+        cursor.execute(
+            "CREATE TEMP TABLE visits AS SELECT row_number() OVER (ORDER BY start, id) AS vn, * FROM scheduling_appointment"
+        )
+    insert_series(
+        AppointmentStatusChange,
+        count,
+        {
+            "appointment_id": "v.id",
+            "from_status": "'booked'",
+            "to_status": "'cancelled'",
+            "at": "v.start - (v.vn % 72) * interval '1 hour'",
+            "channel": "'desk'",
+        },
+        "JOIN visits v ON v.vn = n AND v.status = 'cancelled'",
+    )
+    insert_series(
+        Message,
+        count,
+        {
+            "patient_id": "v.patient_id",
+            "location_id": "v.location_id",
+            "channel": "CASE WHEN n % 4 = 0 THEN 'sms' ELSE 'email' END",
+            "kind": "'appointment_reminder'",
+            "subject_type": "'appointment'",
+            "subject_id": "v.id",
+            "variant": "'24h'",
+            "due_at": "v.start - interval '1 day'",
+            "send_after": "v.start - interval '1 day'",
+            "state": "CASE WHEN v.start > now() THEN 'pending' WHEN n % 20 = 0 THEN 'failed' "
+            "WHEN n % 20 = 1 THEN 'cancelled' ELSE 'sent' END",
+            "sent_at": "CASE WHEN v.start <= now() AND n % 20 > 1 THEN v.start - interval '1 day' END",
+            "created_at": "now()",
+            "updated_at": "now()",
+        },
+        "JOIN visits v ON v.vn = n AND n % 2 = 0",
+    )
+
+
+def seed_waitlist(count: int) -> None:
+    from scheduling.models import WaitlistEntry, WaitlistOffer
+
+    insert_series(
+        WaitlistEntry,
+        count,
+        {
+            "patient_id": "v.patient_id",
+            "appointment_type_id": "v.appointment_type_id",
+            "earliest": "v.start::date",
+            "latest": "v.start::date + 14",
+            "status": "(ARRAY['booked', 'withdrawn', 'waiting', 'booked'])[n % 4 + 1]",
+            "created_at": "v.created_at - interval '2 days'",
+        },
+        "JOIN visits v ON v.vn = n * 7",
+    )
+    insert_series(
+        WaitlistOffer,
+        count,
+        {
+            "entry_id": "e.id",
+            "provider_id": "v.provider_id",
+            "location_id": "v.location_id",
+            "start": "v.start",
+            "expires_at": "v.created_at + interval '4 hours'",
+            "status": "'accepted'",
+            "appointment_id": "v.id",
+            "created_at": "v.created_at",
+        },
+        "JOIN visits v ON v.vn = n * 7 JOIN scheduling_waitlistentry e "
+        "ON e.patient_id = v.patient_id AND e.created_at = v.created_at - interval '2 days' "
+        "AND e.status = 'booked'",
+    )
+
+
+def seed_outcomes(count: int) -> None:
+    """A procedure record for every three outcomes, its outcomes at 2 weeks, 3 and 6 months."""
+    from django.db import connection
+
+    from procedures.models import ProcedureOutcome, ProcedureRecord
+
+    records = max(1, count // len(OUTCOME_DAYS))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMP TABLE catalog AS SELECT row_number() OVER (ORDER BY code) - 1 AS c, id FROM procedures_proceduretype WHERE is_active"
+        )
+        cursor.execute("SELECT count(*) FROM catalog")
+        (types,) = cursor.fetchone()
+        cursor.execute("ALTER TABLE procedures_procedurerecord DISABLE TRIGGER USER")
+    insert_series(
+        ProcedureRecord,
+        records,
+        {
+            "patient_id": "v.patient_id",
+            "procedure_type_id": "c.id",
+            "performed_at": "v.start",
+            "performer_id": "v.provider_id",
+            "location_id": "v.location_id",
+            "guidance": "'fluoroscopy'",
+            "pre_nrs": "5 + n % 6",
+            "post_nrs": "n % 5",
+            "complications": "CASE WHEN n % 50 = 0 THEN 'Vasovagal episode' ELSE '' END",
+            "created_at": "now()",
+            "updated_at": "now()",
+        },
+        f"JOIN visits v ON v.vn = n * 3 AND v.status = 'completed' JOIN catalog c ON c.c = n % {types}",
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE procedures_procedurerecord ENABLE TRIGGER USER")
+        cursor.execute(
+            "CREATE TEMP TABLE done AS SELECT row_number() OVER (ORDER BY id) AS dn, id, performed_at, pre_nrs FROM procedures_procedurerecord"
+        )
+    for offset, days in enumerate(OUTCOME_DAYS):
+        insert_series(
+            ProcedureOutcome,
+            records,
+            {
+                "record_id": "d.id",
+                "measured_at": f"d.performed_at + interval '{days} days'",
+                "nrs": f"(n + {offset}) % (d.pre_nrs + 1)",
+                "pgic": f"1 + (n + {offset}) % 7",
+                "percent_relief": f"round(100.0 * (d.pre_nrs - (n + {offset}) % (d.pre_nrs + 1)) / d.pre_nrs, 1)",
+            },
+            "JOIN done d ON d.dn = n",
+        )
+
+
+def counts() -> str:
+    from procedures.models import ProcedureOutcome
+    from scheduling.models import Appointment
+
+    return f"{Appointment.objects.count():,} appointments, {ProcedureOutcome.objects.count():,} outcomes"
+
+
+def main() -> None:
+    args = parse_args()
+    with own_database(BENCH_DB, keep=args.keep):
+        from django.utils import timezone
+
+        from reports.registry import REPORTS, Filters
+
+        today = timezone.localdate()
+        print("Seeding ...", flush=True)
+        seed_sites()
+        seed_patients(max(1000, args.appointments // 20))
+        seed_appointments(args.appointments, today)
+        seed_waitlist(max(10, args.appointments // 100))
+        seed_outcomes(args.outcomes)
+        vacuum_analyze()
+        print(f"Seeded {counts()}.")
+        spans = {"28 days": 27, "365 days": 364}
+        results = []
+        for name, report in REPORTS.items():
+            for span, days in spans.items():
+                filters = Filters(start=today - timedelta(days=days), end=today)
+                print(f"Timing {name} over {span} ({args.repeat} runs) ...", flush=True)
+                results.append(
+                    (name, span, measure(name, lambda r=report, f=filters: r.build(f), args.repeat))
+                )
+        print()
+        print(f"{'report':<28} {'span':<10} {'median ms':>10} {'p95 ms':>8} {'queries':>8}")
+        print("-" * 68)
+        for name, span, figures in results:
+            print(
+                f"{name:<28} {span:<10} {figures['p50']:>10.1f} {figures['p95']:>8.1f} {figures['queries']:>8}"
+            )
+        print()
+        print(machine_line())
+
+
+if __name__ == "__main__":
+    main()
