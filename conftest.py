@@ -326,7 +326,8 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
     one process pytest-django runs the transactional tests last, but a pytest-xdist worker
     takes whole modules in any order, so the next test may be one that expects the catalog."""
     result = yield
-    if is_transactional(item):
+    # After the last test the session's teardown has already dropped the test database.
+    if nextitem is not None and is_transactional(item):
         with item.config.stash[blocking_manager_key].unblock():
             restore_reference_data()
     return result

@@ -6,13 +6,13 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
+from fhir.resources.R4B.appointment import Appointment as FhirAppointment
 from pydantic import ValidationError
 
 from clinic.core.errors import ValidationFailed
 from clinic.users.actor import Actor
 from clinic.users.models import User
 from clinic.users.roles import Role
-from fhir.resources.R4B.appointment import Appointment as FhirAppointment
 from patients.models import Patient
 from patients.selectors import patients_visible_to
 from scheduling.models import Appointment, AppointmentType

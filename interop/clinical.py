@@ -56,7 +56,9 @@ def icd10_coding(code: str) -> list[dict]:
     if not code:
         return []
     listed = diagnosis_for(code)
-    return [without_empty({"system": ICD10CM, "code": code, "display": listed and listed.description})]
+    return [
+        without_empty({"system": ICD10CM, "code": code, "display": listed and listed.description})
+    ]
 
 
 def condition_resource(condition: Condition) -> dict:

@@ -238,7 +238,12 @@ END_BLOCK = b"\x1c\x0d"
 MAX_ACK_BYTES = 1_000_000
 # MSA-1 (HL7 table 0008): original mode AA/AE/AR, enhanced mode CA/CE/CR.
 ACCEPTED = frozenset({"AA", "CA"})
-ACK_WORDS = {"AE": "application error", "AR": "application reject", "CE": "commit error"}
+ACK_WORDS = {
+    "AE": "application error",
+    "AR": "application reject",
+    "CE": "commit error",
+    "CR": "commit reject",
+}
 
 
 def mllp_frame(body: str) -> bytes:

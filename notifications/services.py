@@ -67,6 +67,11 @@ def message_schedule(
     return message
 
 
+def interface_enabled() -> bool:
+    """An HL7 endpoint is configured (HL7_MLLP_HOST); without one nothing is planned for it."""
+    return bool(settings.HL7_MLLP_HOST)
+
+
 def hl7_control_id(message_id: uuid.UUID) -> str:
     """MSH-10 is at most 20 characters in HL7 v2.5.1: the first 80 bits of the row's id."""
     return message_id.hex[:20]
@@ -79,7 +84,7 @@ def interface_message_plan(
     as the next in that visit's sequence; `build` writes its text given its MSH-10. Nothing
     is planned while no interface is configured. The caller's transaction, and the lock it
     holds on the visit, keep the sequence free of gaps and twins."""
-    if not settings.HL7_MLLP_HOST:
+    if not interface_enabled():
         return None
     now = timezone.now()
     sequence = Message.objects.filter(subject_type=SubjectType.VISIT, subject_id=visit_id)

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import models
-from import_export import fields, resources, widgets
+from import_export import fields, instance_loaders, resources, widgets
 
 from clinic.core.errors import Conflict, Forbidden, ValidationFailed
 from clinic.users.actor import Actor
@@ -22,8 +22,6 @@ from scheduling.services.booking import appointment_book
 from sites.models import Location, Provider, Room
 
 
-
-
 class LookupWidget(widgets.ForeignKeyWidget):
     """A row's reference to a record by its natural key; an unknown key is the field's error."""
 
@@ -31,7 +29,9 @@ class LookupWidget(widgets.ForeignKeyWidget):
         try:
             return super().clean(value, row, **kwargs)
         except ObjectDoesNotExist:
-            raise ValueError(f"No {self.model._meta.verbose_name} with {self.field} {value!r}.") from None
+            raise ValueError(
+                f"No {self.model._meta.verbose_name} with {self.field} {value!r}."
+            ) from None
 
 
 class ServiceResource(resources.Resource):
@@ -40,6 +40,7 @@ class ServiceResource(resources.Resource):
 
     class Meta:
         force_init_instance = True
+        instance_loader_class = instance_loaders.BaseInstanceLoader  # never used: rows are new
         skip_diff = True
         store_instance = True
         store_row_values = True
@@ -61,7 +62,10 @@ class ServiceResource(resources.Resource):
 
     def values(self, instance: SimpleNamespace) -> dict[str, Any]:
         """The row's cleaned columns as the service's arguments."""
-        return {field.attribute: getattr(instance, field.attribute) for field in self.get_import_fields()}
+        return {
+            field.attribute: getattr(instance, field.attribute)
+            for field in self.get_import_fields()
+        }
 
     def skip_row(self, instance, original, row, import_validation_errors=None) -> bool:
         if import_validation_errors:
@@ -89,7 +93,12 @@ class ServiceResource(resources.Resource):
 
 
 def _text(column: str) -> fields.Field:
-    return fields.Field(attribute=column, column_name=column, widget=widgets.CharWidget(allow_blank=True), default="")
+    return fields.Field(
+        attribute=column,
+        column_name=column,
+        widget=widgets.CharWidget(allow_blank=True),
+        default="",
+    )
 
 
 PATIENT_REQUIRED_COLUMNS = ("legal_first_name", "legal_last_name", "date_of_birth")
@@ -121,7 +130,9 @@ class PatientResource(ServiceResource):
 
     legal_first_name = _text("legal_first_name")
     legal_last_name = _text("legal_last_name")
-    date_of_birth = fields.Field(attribute="date_of_birth", column_name="date_of_birth", widget=widgets.DateWidget())
+    date_of_birth = fields.Field(
+        attribute="date_of_birth", column_name="date_of_birth", widget=widgets.DateWidget()
+    )
     preferred_name = _text("preferred_name")
     sex = _text("sex")
     phone = _text("phone")
@@ -177,18 +188,30 @@ class AppointmentResource(ServiceResource):
     """An upcoming visit per row, booked by appointment_book (the same rules as the desk);
     a visit already booked for the patient at that time with that provider is matched."""
 
-    mrn = fields.Field(attribute="patient", column_name="mrn", widget=LookupWidget(Patient, field="mrn"))
-    appointment_type = fields.Field(
-        attribute="appointment_type", column_name="appointment_type", widget=LookupWidget(AppointmentType, field="code")
+    mrn = fields.Field(
+        attribute="patient", column_name="mrn", widget=LookupWidget(Patient, field="mrn")
     )
-    provider_npi = fields.Field(attribute="provider", column_name="provider_npi", widget=LookupWidget(Provider, field="npi"))
-    location = fields.Field(attribute="location", column_name="location", widget=LookupWidget(Location, field="code"))
+    appointment_type = fields.Field(
+        attribute="appointment_type",
+        column_name="appointment_type",
+        widget=LookupWidget(AppointmentType, field="code"),
+    )
+    provider_npi = fields.Field(
+        attribute="provider", column_name="provider_npi", widget=LookupWidget(Provider, field="npi")
+    )
+    location = fields.Field(
+        attribute="location", column_name="location", widget=LookupWidget(Location, field="code")
+    )
     start = _text("start")
     room = _text("room")
 
     def values(self, instance: SimpleNamespace) -> dict[str, Any]:
         values = super().values(instance)
-        missing = [name for name in ("patient", "appointment_type", "provider", "location") if values[name] is None]
+        missing = [
+            name
+            for name in ("patient", "appointment_type", "provider", "location")
+            if values[name] is None
+        ]
         if missing:
             raise ValidationFailed({name: ["This field is required."] for name in missing})
         location: Location = values["location"]
@@ -215,7 +238,11 @@ class AppointmentResource(ServiceResource):
             status__in=HOLDS_TIME,
         ).values_list("pk", flat=True)
         return [
-            {"patient": str(values["patient"].pk), "appointment": str(pk), "reasons": ["already booked"]}
+            {
+                "patient": str(values["patient"].pk),
+                "appointment": str(pk),
+                "reasons": ["already booked"],
+            }
             for pk in booked
         ]
 

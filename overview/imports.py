@@ -5,12 +5,13 @@ on the ImportJob row. The file is kept in the job's row only until the run ends.
 import logging
 from collections import Counter
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
 import pghistory
-from celery import shared_task
 import tablib
+from celery import shared_task
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -18,7 +19,7 @@ from django.utils import timezone
 from import_export.results import Result, RowResult
 
 from clinic.audit.writes import actor_metadata
-from clinic.core.errors import Conflict, ValidationFailed
+from clinic.core.errors import Conflict, Forbidden, ValidationFailed
 from clinic.users.actor import Actor, ActorChannel
 
 from .import_resources import (
@@ -44,6 +45,7 @@ COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 }
 MAX_ROWS = 5000
 PROGRESS_EVERY_ROWS = 10
+UNCONFIRMED_KEPT = timedelta(days=1)
 UNEXPECTED = "The row could not be imported (an unexpected error); nothing of it was written."
 
 
@@ -147,9 +149,12 @@ def _run(
 def import_job_check(*, kind: str, csv_text: str, by: Actor) -> ImportJob:
     """The dry run of an uploaded file: what each row would come to, with nothing written
     (the job row aside, which keeps the file for the real run)."""
+    if by.user is None:
+        raise Forbidden("An import is started by a signed-in manager.")
     if kind not in RESOURCES:
         raise ValidationFailed({"kind": ["Choose patients or appointments."]})
     dataset = csv_dataset(kind=kind, text=csv_text)
+    import_jobs_forget_unconfirmed()
     with pghistory.context(**actor_metadata(by)):
         rows = _run(kind, dataset, by, dry_run=True)
     return ImportJob.objects.create(
@@ -160,6 +165,15 @@ def import_job_check(*, kind: str, csv_text: str, by: Actor) -> ImportJob:
         total_rows=len(dataset),
         counts=_counts(rows),
         rows=rows,
+    )
+
+
+def import_jobs_forget_unconfirmed() -> int:
+    """Files checked but neither started nor discarded within a day are discarded (run at
+    each upload: no file waits long for a manager who walked away)."""
+    stale = timezone.now() - UNCONFIRMED_KEPT
+    return ImportJob.objects.filter(state=ImportState.CHECKED, created_at__lt=stale).update(
+        state=ImportState.DISCARDED, csv_text="", rows=[], finished_at=timezone.now()
     )
 
 
@@ -177,7 +191,7 @@ def import_job_confirm(*, job: ImportJob, by: Actor) -> ImportJob:
     job.state = ImportState.QUEUED
     job.save(update_fields=["state"])
     job_id = str(job.pk)
-    transaction.on_commit(lambda: run_import.apply_async(args=[job_id], queue=imports_queue()))
+    transaction.on_commit(lambda: run_import.apply_async(args=(job_id,), queue=imports_queue()))
     return job
 
 
@@ -238,8 +252,9 @@ def import_job_run(*, job_id: UUID) -> ImportJob | None:
         dataset = csv_dataset(kind=job.kind, text=job.csv_text)
         with pghistory.context(**actor_metadata(by), import_job=str(job.pk)):
             rows = _run(job.kind, dataset, by, dry_run=False, on_row=_progress_writer(job))
-    except Exception:
-        logger.exception("import job %s failed", job.pk)
+    except Exception as error:
+        # The error's type only: its message or traceback could quote the file's values.
+        logger.error("import job %s failed: %s", job.pk, type(error).__name__)
         job.refresh_from_db()
         _finish(job, ImportState.FAILED, [])
         raise

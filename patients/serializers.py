@@ -123,7 +123,7 @@ class LabResultSerializer(serializers.ModelSerializer):
 
 class ConditionSerializer(ClinicalEntrySerializer):
     icd10_flag = serializers.CharField(
-        read_only=True, help_text="\"not in the clinic's list\" for a code outside it."
+        read_only=True, help_text='"not in the clinic\'s list" for a code outside it.'
     )
 
     class Meta(ClinicalEntrySerializer.Meta):

@@ -969,7 +969,7 @@ def _full_name_expression():
     return Concat("legal_first_name", models.Value(" "), "legal_last_name")
 
 
-def duplicate_matches(*, patient: Patient) -> list[tuple[Patient, list[str]]]:
+def duplicate_matches(*, patient: Patient) -> list[tuple[Any, list[str]]]:
     """The active records that are likely the same person as `patient` (saved or not), each
     with its reasons: same birth date and a similar name (pg_trgm similarity), or the same
     phone, or the same email. Each match carries its name `similarity`."""
@@ -1001,7 +1001,7 @@ def duplicate_matches(*, patient: Patient) -> list[tuple[Patient, list[str]]]:
     return found
 
 
-def patient_matches(**fields: Any) -> list[tuple[Patient, list[str]]]:
+def patient_matches(**fields: Any) -> list[tuple[Any, list[str]]]:
     """The existing records a patient with these fields (as patient_create takes them) would
     be listed as a duplicate of; nothing is written."""
     fields = dict(fields)

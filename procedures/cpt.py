@@ -1,4 +1,4 @@
-"""The catalog's CPT codes as a structured list (procedures/data/cpt_codes.csv) and the
+"""The catalog's CPT codes as a structured list (procedures/data/extra/cpt_codes.csv) and the
 reading of the free text the catalog held before (docs/decisions: structured codes).
 
 The codes and the clinic's own short descriptions only: the CPT descriptors are the AMA's.
@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 from functools import cache
 from pathlib import Path
 
-CPT_FILE = Path(__file__).parent / "data" / "cpt_codes.csv"
+CPT_FILE = Path(__file__).parent / "data" / "extra" / "cpt_codes.csv"
 # Category I is five digits; categories II and III end in F and T.
 CPT_PATTERN = r"\d{4}[0-9FT]"
 CODE = re.compile(rf"\b({CPT_PATTERN})\b")

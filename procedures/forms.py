@@ -15,10 +15,10 @@ from django import forms
 
 from clinic.core.forms import choice_field, focus_first_error, model_choice_field
 from patients.forms import add_service_errors
+from patients.icd10 import in_clinic_list
 from patients.instruments import PGIC_ANSWERS
 from sites.models import Location, Provider
 
-from patients.icd10 import in_clinic_list
 from .models import (
     STEROID_NEEDS_DOSE,
     AuthStatus,

@@ -169,7 +169,7 @@ cpt_modifier = RegexValidator(r"^[A-Z0-9]{2}$", "A modifier is 2 letters or digi
 
 @pghistory.track(*row_events())
 class ProcedureCode(models.Model):
-    """One CPT code a catalog procedure is billed with (procedures/data/cpt_codes.csv)."""
+    """One CPT code a catalog procedure is billed with (procedures/data/extra/cpt_codes.csv)."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     procedure_type = models.ForeignKey(

@@ -22,6 +22,7 @@ from clinic.core.ids import parse_uuid
 from clinic.users.access import role_required, staff_required
 from clinic.users.actor import Actor
 from clinic.users.roles import CLINICAL_ROLES
+from patients.icd10 import NOT_IN_LIST, clinic_codes, in_clinic_list
 from patients.selectors import (
     clinical_patient_for,
     patient_for,
@@ -40,7 +41,6 @@ from .forms import (
     OverrideForm,
     RecordForm,
 )
-from patients.icd10 import NOT_IN_LIST, clinic_codes, in_clinic_list
 from .models import AuthStatus, OrderStatus, ProcedureOrder
 from .safety import BLOCK, DISCLAIMER, INFO, WARN
 from .visits import booked_visit

@@ -2,6 +2,7 @@
 the outbox in the caller's transaction; nothing here sends anything), and what the outbox
 needs to know of these subjects, registered in SchedulingConfig.ready()."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -22,6 +23,7 @@ from notifications.models import (
 )
 from notifications.registry import SubjectKind, register_stale_check, register_subject
 from notifications.services import (
+    interface_enabled,
     interface_message_plan,
     message_reopen,
     message_schedule,
@@ -127,7 +129,7 @@ def appointment_booked(appointment: Appointment, *, rescheduled: bool = False) -
         if planned.due_at > now or planned.late_ok:
             _schedule(appointment, planned, max(planned.due_at, now), policy)
     refill_visit_booked(appointment)
-    _siu(appointment, _booking_event(appointment) if rescheduled else siu.BOOKED)
+    _siu(appointment, _booking_event if rescheduled else siu.BOOKED)
 
 
 def appointment_restored(appointment: Appointment) -> None:
@@ -140,7 +142,7 @@ def appointment_restored(appointment: Appointment) -> None:
         kinds=[MessageKind.APPOINTMENT_CANCELLED],
     )
     refill_visit_booked(appointment)
-    _siu(appointment, _restore_event(appointment))
+    _siu(appointment, _restore_event)
     policy = NotificationPolicy.current()
     now = timezone.now()
     for planned in appointment_plan(appointment, policy):
@@ -216,9 +218,17 @@ def appointment_closed(appointment: Appointment) -> None:
 # --- The practice-management system's HL7 SIU messages -------------------------------------
 
 
-def _siu(appointment: Appointment, event: siu.SiuEvent) -> None:
+def _siu(
+    appointment: Appointment,
+    event: siu.SiuEvent | Callable[[Appointment], siu.SiuEvent],
+) -> None:
     """Plan the SIU message of this change in the caller's transaction (when an interface
-    is configured); the outbox sends it after the visit's earlier ones were acknowledged."""
+    is configured; an event that needs a query to tell is only worked out then); the outbox
+    sends it after the visit's earlier ones were acknowledged."""
+    if not interface_enabled():
+        return
+    if not isinstance(event, siu.SiuEvent):
+        event = event(appointment)
     now = timezone.now()
     interface_message_plan(
         patient=appointment.patient,

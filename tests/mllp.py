@@ -6,11 +6,14 @@ was down for a while."""
 
 import socketserver
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import hl7
+import pytest
 
 from notifications.channels import END_BLOCK, START_BLOCK, mllp_frame, read_frame
+from tests.support import free_port
 
 
 @dataclass
@@ -75,4 +78,16 @@ class MllpListener:
             server.server_close()
 
 
-__all__ = ["END_BLOCK", "START_BLOCK", "MllpListener"]
+@pytest.fixture
+def listener(settings) -> Iterator[MllpListener]:
+    """The interface engine's port on this machine, configured as the endpoint; the
+    listener itself starts when the test asks."""
+    port = free_port()
+    settings.HL7_MLLP_HOST, settings.HL7_MLLP_PORT = "127.0.0.1", port
+    settings.HL7_MLLP_TIMEOUT_SECONDS = 5
+    box = MllpListener(port)
+    yield box
+    box.stop()
+
+
+__all__ = ["END_BLOCK", "START_BLOCK", "MllpListener", "listener"]

@@ -82,6 +82,8 @@ NOT_PATIENT_SCOPED = {
     "location_id": "a clinic location (FHIR Location)",
     "organization_id": "the clinic itself (FHIR Organization)",
     "slot_id": "a free slot from availability (FHIR Slot): no patient's data",
+    "job_id": "a manager's CSV import: the patients its page names are loaded as records, so "
+    "audited (overview/tests/test_imports.py checks it)",
 }
 ROLES = ("admin", "frontdesk", "physician", "patient")
 

@@ -2,9 +2,9 @@
 every resource validating against the R4 models, US Core's must-support elements present."""
 
 import pytest
+from fhir.resources.R4B import get_fhir_model_class
 
 from interop.codes import CPT, ICD10CM, LOINC, US_CORE
-from fhir.resources.R4B import get_fhir_model_class
 from interop.tests.conftest import PHQ9
 from interop.urls import ID_NAMES
 

@@ -126,7 +126,7 @@ def query_count(client, path: str, query: dict) -> int:
         ("/fhir/Patient", {}, 6),
         ("/fhir/Appointment", {"_include": "Appointment:patient"}, 7),
         ("/fhir/Observation", {}, 7),
-        ("/fhir/Procedure", {}, 6),
+        ("/fhir/Procedure", {}, 7),  # and one for the catalog's CPT codes
         ("/fhir/Condition", {}, 8),
         ("/fhir/QuestionnaireResponse", {}, 9),
     ],

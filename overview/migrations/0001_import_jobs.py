@@ -7,7 +7,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -16,23 +15,62 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='ImportJob',
+            name="ImportJob",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('kind', models.CharField(choices=[('patients', 'Patients'), ('appointments', 'Upcoming appointments')], max_length=16)),
-                ('state', models.CharField(choices=[('checked', 'Dry run shown'), ('queued', 'Waiting for a worker'), ('running', 'Importing'), ('done', 'Done'), ('failed', 'Failed'), ('discarded', 'Discarded')], max_length=16)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('csv_text', models.TextField(blank=True)),
-                ('total_rows', models.PositiveIntegerField(default=0)),
-                ('processed_rows', models.PositiveIntegerField(default=0)),
-                ('counts', models.JSONField(default=dict)),
-                ('rows', models.JSONField(default=list)),
-                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='import_jobs', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("patients", "Patients"),
+                            ("appointments", "Upcoming appointments"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("checked", "Dry run shown"),
+                            ("queued", "Waiting for a worker"),
+                            ("running", "Importing"),
+                            ("done", "Done"),
+                            ("failed", "Failed"),
+                            ("discarded", "Discarded"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("csv_text", models.TextField(blank=True)),
+                ("total_rows", models.PositiveIntegerField(default=0)),
+                ("processed_rows", models.PositiveIntegerField(default=0)),
+                ("counts", models.JSONField(default=dict)),
+                ("rows", models.JSONField(default=list)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="import_jobs",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('processed_rows__lte', models.F('total_rows'))), name='import_job_progress_within_total')],
+                "ordering": ["-created_at"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("processed_rows__lte", models.F("total_rows"))),
+                        name="import_job_progress_within_total",
+                    )
+                ],
             },
         ),
     ]

@@ -11,6 +11,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from clinic.audit.models import AuditEvent
+from clinic.core.errors import ValidationFailed
 from clinic.users.actor import Actor, ActorChannel
 from overview.imports import import_job_check, import_job_confirm, import_job_run
 from overview.models import ImportJob, ImportKind, ImportState
@@ -40,7 +42,13 @@ def csv_text(columns: list[str], rows: list[list[str]]) -> str:
 
 def patient_row(i: int) -> list[str]:
     born = date(1940, 1, 1) + timedelta(days=7 * i)
-    return [f"Imported{i:04d}", f"Person{i:04d}", born.isoformat(), f"import{i}@example.net", "female"]
+    return [
+        f"Imported{i:04d}",
+        f"Person{i:04d}",
+        born.isoformat(),
+        f"import{i}@example.net",
+        "female",
+    ]
 
 
 @pytest.fixture
@@ -55,7 +63,9 @@ def thousand_patients() -> tuple[str, dict[str, int]]:
     rows = [patient_row(i) for i in range(965)]
     for i in range(20):
         first, last, born, _, _ = patient_row(2000 + i)
-        PatientFactory(legal_first_name=first, legal_last_name=last, date_of_birth=date.fromisoformat(born))
+        PatientFactory(
+            legal_first_name=first, legal_last_name=last, date_of_birth=date.fromisoformat(born)
+        )
         rows.append(patient_row(2000 + i))
     rows += [patient_row(i) for i in range(5)]  # the same people again, later in the file
     rows += [["Bad", f"Date{i}", "1990-13-45", "", ""] for i in range(4)]
@@ -170,12 +180,16 @@ def upload(client, text: str, kind: str = ImportKind.PATIENTS):
 
 def test_upload_dry_run_confirm_and_the_progress_figures(client, manager_user):
     client.sign_in(manager_user)
-    text = csv_text(PATIENT_COLUMNS, [patient_row(i) for i in range(3)] + [["", "X", "1970-01-01", "", ""]])
+    text = csv_text(
+        PATIENT_COLUMNS, [patient_row(i) for i in range(3)] + [["", "X", "1970-01-01", "", ""]]
+    )
 
     response = upload(client, text)
 
     job = ImportJob.objects.get()
-    assert response.status_code == 302 and response["Location"] == reverse("overview:import", args=[job.pk])
+    assert response.status_code == 302 and response["Location"] == reverse(
+        "overview:import", args=[job.pk]
+    )
     page = client.get(response["Location"])
     assert page.status_code == 200
     assert b"Dry run: nothing has been written" in page.content
@@ -201,14 +215,20 @@ def test_upload_dry_run_confirm_and_the_progress_figures(client, manager_user):
     assert status["counts"] == {"created": 3, "refused": 1}
     done = client.get(response["Location"]).content
     assert b"Imported0001" not in done, "the file's names are gone"
-    assert Patient.objects.get(email="import1@example.net").mrn.encode() in done
+    created = Patient.objects.get(email="import1@example.net")
+    assert created.mrn.encode() in done
+    shown = AuditEvent.objects.filter(route="overview:import").latest("at")
+    assert str(created.pk) in {str(pk) for pk in shown.patients}, "the page's read is audited"
     assert client.post(reverse("overview:import-confirm", args=[job.pk])).status_code == 409
 
 
 def test_bad_uploads_are_a_400_with_the_reason(client, manager_user):
     client.sign_in(manager_user)
     missing = upload(client, "legal_first_name,email\nAna,a@example.org\n")
-    assert missing.status_code == 400 and b"Missing columns: legal_last_name, date_of_birth." in missing.content
+    assert (
+        missing.status_code == 400
+        and b"Missing columns: legal_last_name, date_of_birth." in missing.content
+    )
     empty = upload(client, ",".join(PATIENT_COLUMNS) + "\n")
     assert empty.status_code == 400 and b"Give between 1 and 5000 rows." in empty.content
     latin = client.post(
@@ -222,8 +242,26 @@ def test_bad_uploads_are_a_400_with_the_reason(client, manager_user):
     assert client.get(reverse("overview:import-confirm", args=[ImportJob().pk])).status_code == 405
 
 
+def test_a_file_left_unconfirmed_for_a_day_is_discarded_at_the_next_upload(manager_actor):
+    text = csv_text(PATIENT_COLUMNS, [patient_row(1)])
+    old = import_job_check(kind=ImportKind.PATIENTS, csv_text=text, by=manager_actor)
+    ImportJob.objects.filter(pk=old.pk).update(
+        created_at=old.created_at - timedelta(days=1, minutes=1)
+    )
+    recent = import_job_check(kind=ImportKind.PATIENTS, csv_text=text, by=manager_actor)
+    import_job_check(kind=ImportKind.PATIENTS, csv_text=text, by=manager_actor)
+    old.refresh_from_db()
+    recent.refresh_from_db()
+    assert (old.state, old.csv_text, old.rows) == (ImportState.DISCARDED, "", [])
+    assert (recent.state, recent.csv_text) == (ImportState.CHECKED, text)
+
+
 def test_discard_deletes_the_file(client, manager_user, manager_actor):
-    job = import_job_check(kind=ImportKind.PATIENTS, csv_text=csv_text(PATIENT_COLUMNS, [patient_row(1)]), by=manager_actor)
+    job = import_job_check(
+        kind=ImportKind.PATIENTS,
+        csv_text=csv_text(PATIENT_COLUMNS, [patient_row(1)]),
+        by=manager_actor,
+    )
     client.sign_in(manager_user)
     assert client.post(reverse("overview:import-discard", args=[job.pk])).status_code == 302
     job.refresh_from_db()
@@ -233,7 +271,11 @@ def test_discard_deletes_the_file(client, manager_user, manager_actor):
 
 @pytest.mark.parametrize("role_user", ["front_desk_user", "clinician_user", "patient_user"])
 def test_imports_are_for_managers_only(client, request, role_user, manager_actor):
-    job = import_job_check(kind=ImportKind.PATIENTS, csv_text=csv_text(PATIENT_COLUMNS, [patient_row(1)]), by=manager_actor)
+    job = import_job_check(
+        kind=ImportKind.PATIENTS,
+        csv_text=csv_text(PATIENT_COLUMNS, [patient_row(1)]),
+        by=manager_actor,
+    )
     client.sign_in(request.getfixturevalue(role_user))
     for url in (
         reverse("overview:imports"),
@@ -250,3 +292,20 @@ def test_imports_are_for_managers_only(client, request, role_user, manager_actor
 def test_signed_out_goes_to_sign_in(client):
     response = client.get(reverse("overview:imports"))
     assert response.status_code == 302 and "login" in response["Location"]
+
+
+def test_a_run_that_fails_deletes_the_file_and_says_so(manager_actor):
+    job = import_job_check(
+        kind=ImportKind.PATIENTS,
+        csv_text=csv_text(PATIENT_COLUMNS, [patient_row(1)]),
+        by=manager_actor,
+    )
+    import_job_confirm(job=job, by=manager_actor)
+    ImportJob.objects.filter(pk=job.pk).update(csv_text="not,the,columns\n1,2,3\n")
+
+    with pytest.raises(ValidationFailed):
+        import_job_run(job_id=job.pk)
+
+    job.refresh_from_db()
+    assert (job.state, job.csv_text) == (ImportState.FAILED, "")
+    assert Patient.objects.count() == 0

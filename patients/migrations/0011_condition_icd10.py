@@ -8,57 +8,127 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('patients', '0010_patient_us_state_and_zip'),
+        ("patients", "0010_patient_us_state_and_zip"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         pgtrigger.migrations.RemoveTrigger(
-            model_name='condition',
-            name='insert_insert',
+            model_name="condition",
+            name="insert_insert",
         ),
         pgtrigger.migrations.RemoveTrigger(
-            model_name='condition',
-            name='change_from_update',
+            model_name="condition",
+            name="change_from_update",
         ),
         pgtrigger.migrations.RemoveTrigger(
-            model_name='condition',
-            name='change_to_update',
+            model_name="condition",
+            name="change_to_update",
         ),
         pgtrigger.migrations.RemoveTrigger(
-            model_name='condition',
-            name='delete_delete',
+            model_name="condition",
+            name="delete_delete",
         ),
         migrations.AddField(
-            model_name='condition',
-            name='icd10_code',
-            field=models.CharField(blank=True, help_text="A code outside the clinic's list is accepted and flagged for a second look.", max_length=8, validators=[django.core.validators.RegexValidator('^[A-TV-Z][0-9][0-9A-Z](\\.[0-9A-Z]{1,4})?$', 'Enter an ICD-10-CM code such as M54.16.')], verbose_name='ICD-10-CM code'),
+            model_name="condition",
+            name="icd10_code",
+            field=models.CharField(
+                blank=True,
+                help_text="A code outside the clinic's list is accepted and flagged for a second look.",
+                max_length=8,
+                validators=[
+                    django.core.validators.RegexValidator(
+                        "^[A-TV-Z][0-9][0-9A-Z](\\.[0-9A-Z]{1,4})?$",
+                        "Enter an ICD-10-CM code such as M54.16.",
+                    )
+                ],
+                verbose_name="ICD-10-CM code",
+            ),
         ),
         migrations.AddField(
-            model_name='conditionevent',
-            name='icd10_code',
-            field=models.CharField(blank=True, help_text="A code outside the clinic's list is accepted and flagged for a second look.", max_length=8, validators=[django.core.validators.RegexValidator('^[A-TV-Z][0-9][0-9A-Z](\\.[0-9A-Z]{1,4})?$', 'Enter an ICD-10-CM code such as M54.16.')], verbose_name='ICD-10-CM code'),
+            model_name="conditionevent",
+            name="icd10_code",
+            field=models.CharField(
+                blank=True,
+                help_text="A code outside the clinic's list is accepted and flagged for a second look.",
+                max_length=8,
+                validators=[
+                    django.core.validators.RegexValidator(
+                        "^[A-TV-Z][0-9][0-9A-Z](\\.[0-9A-Z]{1,4})?$",
+                        "Enter an ICD-10-CM code such as M54.16.",
+                    )
+                ],
+                verbose_name="ICD-10-CM code",
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='condition',
-            trigger=pgtrigger.compiler.Trigger(name='insert_insert', sql=pgtrigger.compiler.UpsertTriggerSql(func='INSERT INTO "patients_conditionevent" ("description", "end_date", "icd10_code", "id", "kind", "notes", "patient_id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "recorded_at", "recorded_by_id", "source", "start_date") VALUES (NEW."description", NEW."end_date", NEW."icd10_code", NEW."id", NEW."kind", NEW."notes", NEW."patient_id", _pgh_attach_context(), NOW(), \'insert\', NEW."id", NEW."recorded_at", NEW."recorded_by_id", NEW."source", NEW."start_date"); RETURN NULL;', hash='bab1de87aeb4647c3eed52b21a64b3628cd7b81e', operation='INSERT', pgid='pgtrigger_insert_insert_07e1c', table='patients_condition', when='AFTER')),
+            model_name="condition",
+            trigger=pgtrigger.compiler.Trigger(
+                name="insert_insert",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func='INSERT INTO "patients_conditionevent" ("description", "end_date", "icd10_code", "id", "kind", "notes", "patient_id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "recorded_at", "recorded_by_id", "source", "start_date") VALUES (NEW."description", NEW."end_date", NEW."icd10_code", NEW."id", NEW."kind", NEW."notes", NEW."patient_id", _pgh_attach_context(), NOW(), \'insert\', NEW."id", NEW."recorded_at", NEW."recorded_by_id", NEW."source", NEW."start_date"); RETURN NULL;',
+                    hash="bab1de87aeb4647c3eed52b21a64b3628cd7b81e",
+                    operation="INSERT",
+                    pgid="pgtrigger_insert_insert_07e1c",
+                    table="patients_condition",
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='condition',
-            trigger=pgtrigger.compiler.Trigger(name='change_from_update', sql=pgtrigger.compiler.UpsertTriggerSql(condition='WHEN (OLD."description" IS DISTINCT FROM (NEW."description") OR OLD."end_date" IS DISTINCT FROM (NEW."end_date") OR OLD."icd10_code" IS DISTINCT FROM (NEW."icd10_code") OR OLD."id" IS DISTINCT FROM (NEW."id") OR OLD."kind" IS DISTINCT FROM (NEW."kind") OR OLD."notes" IS DISTINCT FROM (NEW."notes") OR OLD."patient_id" IS DISTINCT FROM (NEW."patient_id") OR OLD."recorded_at" IS DISTINCT FROM (NEW."recorded_at") OR OLD."recorded_by_id" IS DISTINCT FROM (NEW."recorded_by_id") OR OLD."source" IS DISTINCT FROM (NEW."source") OR OLD."start_date" IS DISTINCT FROM (NEW."start_date"))', func='INSERT INTO "patients_conditionevent" ("description", "end_date", "icd10_code", "id", "kind", "notes", "patient_id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "recorded_at", "recorded_by_id", "source", "start_date") VALUES (OLD."description", OLD."end_date", OLD."icd10_code", OLD."id", OLD."kind", OLD."notes", OLD."patient_id", _pgh_attach_context(), NOW(), \'change_from\', OLD."id", OLD."recorded_at", OLD."recorded_by_id", OLD."source", OLD."start_date"); RETURN NULL;', hash='4fafc8d933de31d14e9a1605a65261b4a7a79ee3', operation='UPDATE', pgid='pgtrigger_change_from_update_81473', table='patients_condition', when='AFTER')),
+            model_name="condition",
+            trigger=pgtrigger.compiler.Trigger(
+                name="change_from_update",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    condition='WHEN (OLD."description" IS DISTINCT FROM (NEW."description") OR OLD."end_date" IS DISTINCT FROM (NEW."end_date") OR OLD."icd10_code" IS DISTINCT FROM (NEW."icd10_code") OR OLD."id" IS DISTINCT FROM (NEW."id") OR OLD."kind" IS DISTINCT FROM (NEW."kind") OR OLD."notes" IS DISTINCT FROM (NEW."notes") OR OLD."patient_id" IS DISTINCT FROM (NEW."patient_id") OR OLD."recorded_at" IS DISTINCT FROM (NEW."recorded_at") OR OLD."recorded_by_id" IS DISTINCT FROM (NEW."recorded_by_id") OR OLD."source" IS DISTINCT FROM (NEW."source") OR OLD."start_date" IS DISTINCT FROM (NEW."start_date"))',
+                    func='INSERT INTO "patients_conditionevent" ("description", "end_date", "icd10_code", "id", "kind", "notes", "patient_id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "recorded_at", "recorded_by_id", "source", "start_date") VALUES (OLD."description", OLD."end_date", OLD."icd10_code", OLD."id", OLD."kind", OLD."notes", OLD."patient_id", _pgh_attach_context(), NOW(), \'change_from\', OLD."id", OLD."recorded_at", OLD."recorded_by_id", OLD."source", OLD."start_date"); RETURN NULL;',
+                    hash="4fafc8d933de31d14e9a1605a65261b4a7a79ee3",
+                    operation="UPDATE",
+                    pgid="pgtrigger_change_from_update_81473",
+                    table="patients_condition",
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='condition',
-            trigger=pgtrigger.compiler.Trigger(name='change_to_update', sql=pgtrigger.compiler.UpsertTriggerSql(condition='WHEN (OLD."description" IS DISTINCT FROM (NEW."description") OR OLD."end_date" IS DISTINCT FROM (NEW."end_date") OR OLD."icd10_code" IS DISTINCT FROM (NEW."icd10_code") OR OLD."id" IS DISTINCT FROM (NEW."id") OR OLD."kind" IS DISTINCT FROM (NEW."kind") OR OLD."notes" IS DISTINCT FROM (NEW."notes") OR OLD."patient_id" IS DISTINCT FROM (NEW."patient_id") OR OLD."recorded_at" IS DISTINCT FROM (NEW."recorded_at") OR OLD."recorded_by_id" IS DISTINCT FROM (NEW."recorded_by_id") OR OLD."source" IS DISTINCT FROM (NEW."source") OR OLD."start_date" IS DISTINCT FROM (NEW."start_date"))', func='INSERT INTO "patients_conditionevent" ("description", "end_date", "icd10_code", "id", "kind", "notes", "patient_id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "recorded_at", "recorded_by_id", "source", "start_date") VALUES (NEW."description", NEW."end_date", NEW."icd10_code", NEW."id", NEW."kind", NEW."notes", NEW."patient_id", _pgh_attach_context(), NOW(), \'change_to\', NEW."id", NEW."recorded_at", NEW."recorded_by_id", NEW."source", NEW."start_date"); RETURN NULL;', hash='ee447d248abcccb9e49b3b2496c2ae4cfea476f4', operation='UPDATE', pgid='pgtrigger_change_to_update_9e7c4', table='patients_condition', when='AFTER')),
+            model_name="condition",
+            trigger=pgtrigger.compiler.Trigger(
+                name="change_to_update",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    condition='WHEN (OLD."description" IS DISTINCT FROM (NEW."description") OR OLD."end_date" IS DISTINCT FROM (NEW."end_date") OR OLD."icd10_code" IS DISTINCT FROM (NEW."icd10_code") OR OLD."id" IS DISTINCT FROM (NEW."id") OR OLD."kind" IS DISTINCT FROM (NEW."kind") OR OLD."notes" IS DISTINCT FROM (NEW."notes") OR OLD."patient_id" IS DISTINCT FROM (NEW."patient_id") OR OLD."recorded_at" IS DISTINCT FROM (NEW."recorded_at") OR OLD."recorded_by_id" IS DISTINCT FROM (NEW."recorded_by_id") OR OLD."source" IS DISTINCT FROM (NEW."source") OR OLD."start_date" IS DISTINCT FROM (NEW."start_date"))',
+                    func='INSERT INTO "patients_conditionevent" ("description", "end_date", "icd10_code", "id", "kind", "notes", "patient_id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "recorded_at", "recorded_by_id", "source", "start_date") VALUES (NEW."description", NEW."end_date", NEW."icd10_code", NEW."id", NEW."kind", NEW."notes", NEW."patient_id", _pgh_attach_context(), NOW(), \'change_to\', NEW."id", NEW."recorded_at", NEW."recorded_by_id", NEW."source", NEW."start_date"); RETURN NULL;',
+                    hash="ee447d248abcccb9e49b3b2496c2ae4cfea476f4",
+                    operation="UPDATE",
+                    pgid="pgtrigger_change_to_update_9e7c4",
+                    table="patients_condition",
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='condition',
-            trigger=pgtrigger.compiler.Trigger(name='delete_delete', sql=pgtrigger.compiler.UpsertTriggerSql(func='INSERT INTO "patients_conditionevent" ("description", "end_date", "icd10_code", "id", "kind", "notes", "patient_id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "recorded_at", "recorded_by_id", "source", "start_date") VALUES (OLD."description", OLD."end_date", OLD."icd10_code", OLD."id", OLD."kind", OLD."notes", OLD."patient_id", _pgh_attach_context(), NOW(), \'delete\', OLD."id", OLD."recorded_at", OLD."recorded_by_id", OLD."source", OLD."start_date"); RETURN NULL;', hash='7eb9c4f37e697d5e5d3c9b6350c8be803dedfaf7', operation='DELETE', pgid='pgtrigger_delete_delete_26f1e', table='patients_condition', when='AFTER')),
+            model_name="condition",
+            trigger=pgtrigger.compiler.Trigger(
+                name="delete_delete",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func='INSERT INTO "patients_conditionevent" ("description", "end_date", "icd10_code", "id", "kind", "notes", "patient_id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "recorded_at", "recorded_by_id", "source", "start_date") VALUES (OLD."description", OLD."end_date", OLD."icd10_code", OLD."id", OLD."kind", OLD."notes", OLD."patient_id", _pgh_attach_context(), NOW(), \'delete\', OLD."id", OLD."recorded_at", OLD."recorded_by_id", OLD."source", OLD."start_date"); RETURN NULL;',
+                    hash="7eb9c4f37e697d5e5d3c9b6350c8be803dedfaf7",
+                    operation="DELETE",
+                    pgid="pgtrigger_delete_delete_26f1e",
+                    table="patients_condition",
+                    when="AFTER",
+                ),
+            ),
         ),
         migrations.AddConstraint(
-            model_name='condition',
-            constraint=models.CheckConstraint(condition=models.Q(('icd10_code', ''), ('icd10_code__regex', '^[A-TV-Z][0-9][0-9A-Z](\\.[0-9A-Z]{1,4})?$'), _connector='OR'), name='condition_icd10_format'),
+            model_name="condition",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("icd10_code", ""),
+                    ("icd10_code__regex", "^[A-TV-Z][0-9][0-9A-Z](\\.[0-9A-Z]{1,4})?$"),
+                    _connector="OR",
+                ),
+                name="condition_icd10_format",
+            ),
         ),
     ]

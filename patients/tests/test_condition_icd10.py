@@ -4,6 +4,7 @@ admin and the chart."""
 
 import pytest
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 
 from patients.icd10 import NOT_IN_LIST, in_clinic_list
 from patients.models import Condition, ConditionKind
@@ -105,6 +106,6 @@ def test_the_chart_shows_the_code_and_the_flag(client, clinician_user, other_pat
         patient=other_patient, kind="other", description="Asthma", icd10_code=UNLISTED
     )
     client.sign_in(clinician_user)
-    page = client.get(f"/patients/{other_patient.id}/").content.decode()
+    page = client.get(reverse("patients:chart", args=[other_patient.pk])).content.decode()
     assert UNLISTED in page
     assert NOT_IN_LIST.replace("'", "&#x27;") in page

@@ -34,133 +34,349 @@ class Migration(migrations.Migration):
     """The catalog's CPT text becomes a structured list (docs/decisions: structured codes)."""
 
     dependencies = [
-        ('pghistory', '0007_auto_20250421_0444'),
-        ('procedures', '0014_procedure_note_and_consent'),
+        ("pghistory", "0007_auto_20250421_0444"),
+        ("procedures", "0014_procedure_note_and_consent"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ProcedureCode',
+            name="ProcedureCode",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('position', models.PositiveSmallIntegerField(default=0)),
-                ('code', models.CharField(max_length=5, validators=[django.core.validators.RegexValidator('^\\d{4}[0-9FT]$', 'A CPT code is 5 characters: 4 digits and a digit, F or T.')], verbose_name='CPT code')),
-                ('description', models.CharField(blank=True, max_length=200)),
-                ('add_on', models.BooleanField(default=False, help_text='Billed only with a primary code (e.g. each additional level).')),
-                ('modifiers', django.contrib.postgres.fields.ArrayField(base_field=models.CharField(max_length=2, validators=[django.core.validators.RegexValidator('^[A-Z0-9]{2}$', 'A modifier is 2 letters or digits, e.g. 50, RT.')]), blank=True, default=list, help_text='Modifiers billed with this code, e.g. KX, 50, RT, LT.', size=None)),
-                ('certain', models.BooleanField(default=True, help_text='Unchecked until a clinician or coder confirms the code.')),
-                ('note', models.CharField(blank=True, help_text='Where the code comes from.', max_length=300)),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                ("position", models.PositiveSmallIntegerField(default=0)),
+                (
+                    "code",
+                    models.CharField(
+                        max_length=5,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^\\d{4}[0-9FT]$",
+                                "A CPT code is 5 characters: 4 digits and a digit, F or T.",
+                            )
+                        ],
+                        verbose_name="CPT code",
+                    ),
+                ),
+                ("description", models.CharField(blank=True, max_length=200)),
+                (
+                    "add_on",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Billed only with a primary code (e.g. each additional level).",
+                    ),
+                ),
+                (
+                    "modifiers",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.CharField(
+                            max_length=2,
+                            validators=[
+                                django.core.validators.RegexValidator(
+                                    "^[A-Z0-9]{2}$",
+                                    "A modifier is 2 letters or digits, e.g. 50, RT.",
+                                )
+                            ],
+                        ),
+                        blank=True,
+                        default=list,
+                        help_text="Modifiers billed with this code, e.g. KX, 50, RT, LT.",
+                        size=None,
+                    ),
+                ),
+                (
+                    "certain",
+                    models.BooleanField(
+                        default=True,
+                        help_text="Unchecked until a clinician or coder confirms the code.",
+                    ),
+                ),
+                (
+                    "note",
+                    models.CharField(
+                        blank=True, help_text="Where the code comes from.", max_length=300
+                    ),
+                ),
             ],
             options={
-                'ordering': ['procedure_type', 'position', 'code'],
+                "ordering": ["procedure_type", "position", "code"],
             },
         ),
         migrations.CreateModel(
-            name='ProcedureCodeEvent',
+            name="ProcedureCodeEvent",
             fields=[
-                ('pgh_id', models.AutoField(primary_key=True, serialize=False)),
-                ('pgh_created_at', models.DateTimeField(auto_now_add=True)),
-                ('pgh_label', models.TextField(help_text='The event label.')),
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, serialize=False)),
-                ('position', models.PositiveSmallIntegerField(default=0)),
-                ('code', models.CharField(max_length=5, validators=[django.core.validators.RegexValidator('^\\d{4}[0-9FT]$', 'A CPT code is 5 characters: 4 digits and a digit, F or T.')], verbose_name='CPT code')),
-                ('description', models.CharField(blank=True, max_length=200)),
-                ('add_on', models.BooleanField(default=False, help_text='Billed only with a primary code (e.g. each additional level).')),
-                ('modifiers', django.contrib.postgres.fields.ArrayField(base_field=models.CharField(max_length=2, validators=[django.core.validators.RegexValidator('^[A-Z0-9]{2}$', 'A modifier is 2 letters or digits, e.g. 50, RT.')]), blank=True, default=list, help_text='Modifiers billed with this code, e.g. KX, 50, RT, LT.', size=None)),
-                ('certain', models.BooleanField(default=True, help_text='Unchecked until a clinician or coder confirms the code.')),
-                ('note', models.CharField(blank=True, help_text='Where the code comes from.', max_length=300)),
+                ("pgh_id", models.AutoField(primary_key=True, serialize=False)),
+                ("pgh_created_at", models.DateTimeField(auto_now_add=True)),
+                ("pgh_label", models.TextField(help_text="The event label.")),
+                ("id", models.UUIDField(default=uuid.uuid4, editable=False, serialize=False)),
+                ("position", models.PositiveSmallIntegerField(default=0)),
+                (
+                    "code",
+                    models.CharField(
+                        max_length=5,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^\\d{4}[0-9FT]$",
+                                "A CPT code is 5 characters: 4 digits and a digit, F or T.",
+                            )
+                        ],
+                        verbose_name="CPT code",
+                    ),
+                ),
+                ("description", models.CharField(blank=True, max_length=200)),
+                (
+                    "add_on",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Billed only with a primary code (e.g. each additional level).",
+                    ),
+                ),
+                (
+                    "modifiers",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.CharField(
+                            max_length=2,
+                            validators=[
+                                django.core.validators.RegexValidator(
+                                    "^[A-Z0-9]{2}$",
+                                    "A modifier is 2 letters or digits, e.g. 50, RT.",
+                                )
+                            ],
+                        ),
+                        blank=True,
+                        default=list,
+                        help_text="Modifiers billed with this code, e.g. KX, 50, RT, LT.",
+                        size=None,
+                    ),
+                ),
+                (
+                    "certain",
+                    models.BooleanField(
+                        default=True,
+                        help_text="Unchecked until a clinician or coder confirms the code.",
+                    ),
+                ),
+                (
+                    "note",
+                    models.CharField(
+                        blank=True, help_text="Where the code comes from.", max_length=300
+                    ),
+                ),
             ],
             options={
-                'abstract': False,
+                "abstract": False,
             },
         ),
         migrations.AddField(
-            model_name='procedurecode',
-            name='procedure_type',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='procedure_codes', to='procedures.proceduretype'),
+            model_name="procedurecode",
+            name="procedure_type",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="procedure_codes",
+                to="procedures.proceduretype",
+            ),
         ),
         migrations.AddField(
-            model_name='procedurecodeevent',
-            name='pgh_context',
-            field=models.ForeignKey(db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='pghistory.context'),
+            model_name="procedurecodeevent",
+            name="pgh_context",
+            field=models.ForeignKey(
+                db_constraint=False,
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                to="pghistory.context",
+            ),
         ),
         migrations.AddField(
-            model_name='procedurecodeevent',
-            name='pgh_obj',
-            field=models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='events', to='procedures.procedurecode'),
+            model_name="procedurecodeevent",
+            name="pgh_obj",
+            field=models.ForeignKey(
+                db_constraint=False,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="events",
+                to="procedures.procedurecode",
+            ),
         ),
         migrations.AddField(
-            model_name='procedurecodeevent',
-            name='procedure_type',
-            field=models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', related_query_name='+', to='procedures.proceduretype'),
+            model_name="procedurecodeevent",
+            name="procedure_type",
+            field=models.ForeignKey(
+                db_constraint=False,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                related_query_name="+",
+                to="procedures.proceduretype",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='procedurecode',
-            constraint=models.UniqueConstraint(fields=('procedure_type', 'code'), name='procedurecode_once_per_type'),
+            model_name="procedurecode",
+            constraint=models.UniqueConstraint(
+                fields=("procedure_type", "code"), name="procedurecode_once_per_type"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='procedurecode',
-            constraint=models.CheckConstraint(condition=models.Q(('code__regex', '^\\d{4}[0-9FT]$')), name='procedurecode_format'),
+            model_name="procedurecode",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("code__regex", "^\\d{4}[0-9FT]$")), name="procedurecode_format"
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='procedurecode',
-            trigger=pgtrigger.compiler.Trigger(name='insert_insert', sql=pgtrigger.compiler.UpsertTriggerSql(func='INSERT INTO "procedures_procedurecodeevent" ("add_on", "certain", "code", "description", "id", "modifiers", "note", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "position", "procedure_type_id") VALUES (NEW."add_on", NEW."certain", NEW."code", NEW."description", NEW."id", NEW."modifiers", NEW."note", _pgh_attach_context(), NOW(), \'insert\', NEW."id", NEW."position", NEW."procedure_type_id"); RETURN NULL;', hash='816fc11eab75c4d6450ec372247074f2f1995722', operation='INSERT', pgid='pgtrigger_insert_insert_18e4b', table='procedures_procedurecode', when='AFTER')),
+            model_name="procedurecode",
+            trigger=pgtrigger.compiler.Trigger(
+                name="insert_insert",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func='INSERT INTO "procedures_procedurecodeevent" ("add_on", "certain", "code", "description", "id", "modifiers", "note", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "position", "procedure_type_id") VALUES (NEW."add_on", NEW."certain", NEW."code", NEW."description", NEW."id", NEW."modifiers", NEW."note", _pgh_attach_context(), NOW(), \'insert\', NEW."id", NEW."position", NEW."procedure_type_id"); RETURN NULL;',
+                    hash="816fc11eab75c4d6450ec372247074f2f1995722",
+                    operation="INSERT",
+                    pgid="pgtrigger_insert_insert_18e4b",
+                    table="procedures_procedurecode",
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='procedurecode',
-            trigger=pgtrigger.compiler.Trigger(name='change_from_update', sql=pgtrigger.compiler.UpsertTriggerSql(condition='WHEN (OLD.* IS DISTINCT FROM NEW.*)', func='INSERT INTO "procedures_procedurecodeevent" ("add_on", "certain", "code", "description", "id", "modifiers", "note", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "position", "procedure_type_id") VALUES (OLD."add_on", OLD."certain", OLD."code", OLD."description", OLD."id", OLD."modifiers", OLD."note", _pgh_attach_context(), NOW(), \'change_from\', OLD."id", OLD."position", OLD."procedure_type_id"); RETURN NULL;', hash='4bfe95a353de915a195dadb3fa32e730c351455e', operation='UPDATE', pgid='pgtrigger_change_from_update_82c48', table='procedures_procedurecode', when='AFTER')),
+            model_name="procedurecode",
+            trigger=pgtrigger.compiler.Trigger(
+                name="change_from_update",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    condition="WHEN (OLD.* IS DISTINCT FROM NEW.*)",
+                    func='INSERT INTO "procedures_procedurecodeevent" ("add_on", "certain", "code", "description", "id", "modifiers", "note", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "position", "procedure_type_id") VALUES (OLD."add_on", OLD."certain", OLD."code", OLD."description", OLD."id", OLD."modifiers", OLD."note", _pgh_attach_context(), NOW(), \'change_from\', OLD."id", OLD."position", OLD."procedure_type_id"); RETURN NULL;',
+                    hash="4bfe95a353de915a195dadb3fa32e730c351455e",
+                    operation="UPDATE",
+                    pgid="pgtrigger_change_from_update_82c48",
+                    table="procedures_procedurecode",
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='procedurecode',
-            trigger=pgtrigger.compiler.Trigger(name='change_to_update', sql=pgtrigger.compiler.UpsertTriggerSql(condition='WHEN (OLD.* IS DISTINCT FROM NEW.*)', func='INSERT INTO "procedures_procedurecodeevent" ("add_on", "certain", "code", "description", "id", "modifiers", "note", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "position", "procedure_type_id") VALUES (NEW."add_on", NEW."certain", NEW."code", NEW."description", NEW."id", NEW."modifiers", NEW."note", _pgh_attach_context(), NOW(), \'change_to\', NEW."id", NEW."position", NEW."procedure_type_id"); RETURN NULL;', hash='3e6b0f05e91e02e598e548fa3ab07b4585d9c37c', operation='UPDATE', pgid='pgtrigger_change_to_update_61c3b', table='procedures_procedurecode', when='AFTER')),
+            model_name="procedurecode",
+            trigger=pgtrigger.compiler.Trigger(
+                name="change_to_update",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    condition="WHEN (OLD.* IS DISTINCT FROM NEW.*)",
+                    func='INSERT INTO "procedures_procedurecodeevent" ("add_on", "certain", "code", "description", "id", "modifiers", "note", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "position", "procedure_type_id") VALUES (NEW."add_on", NEW."certain", NEW."code", NEW."description", NEW."id", NEW."modifiers", NEW."note", _pgh_attach_context(), NOW(), \'change_to\', NEW."id", NEW."position", NEW."procedure_type_id"); RETURN NULL;',
+                    hash="3e6b0f05e91e02e598e548fa3ab07b4585d9c37c",
+                    operation="UPDATE",
+                    pgid="pgtrigger_change_to_update_61c3b",
+                    table="procedures_procedurecode",
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='procedurecode',
-            trigger=pgtrigger.compiler.Trigger(name='delete_delete', sql=pgtrigger.compiler.UpsertTriggerSql(func='INSERT INTO "procedures_procedurecodeevent" ("add_on", "certain", "code", "description", "id", "modifiers", "note", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "position", "procedure_type_id") VALUES (OLD."add_on", OLD."certain", OLD."code", OLD."description", OLD."id", OLD."modifiers", OLD."note", _pgh_attach_context(), NOW(), \'delete\', OLD."id", OLD."position", OLD."procedure_type_id"); RETURN NULL;', hash='c2f843338ff00771c84fceccd0132bb15190e130', operation='DELETE', pgid='pgtrigger_delete_delete_1778b', table='procedures_procedurecode', when='AFTER')),
+            model_name="procedurecode",
+            trigger=pgtrigger.compiler.Trigger(
+                name="delete_delete",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func='INSERT INTO "procedures_procedurecodeevent" ("add_on", "certain", "code", "description", "id", "modifiers", "note", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "position", "procedure_type_id") VALUES (OLD."add_on", OLD."certain", OLD."code", OLD."description", OLD."id", OLD."modifiers", OLD."note", _pgh_attach_context(), NOW(), \'delete\', OLD."id", OLD."position", OLD."procedure_type_id"); RETURN NULL;',
+                    hash="c2f843338ff00771c84fceccd0132bb15190e130",
+                    operation="DELETE",
+                    pgid="pgtrigger_delete_delete_1778b",
+                    table="procedures_procedurecode",
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='procedurecodeevent',
-            trigger=pgtrigger.compiler.Trigger(name='append_only', sql=pgtrigger.compiler.UpsertTriggerSql(func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;", hash='3fddb1b73aa0de978f4f7a4a3ac9239b69f0fcd5', operation='UPDATE OR DELETE', pgid='pgtrigger_append_only_308b9', table='procedures_procedurecodeevent', when='BEFORE')),
+            model_name="procedurecodeevent",
+            trigger=pgtrigger.compiler.Trigger(
+                name="append_only",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;",
+                    hash="3fddb1b73aa0de978f4f7a4a3ac9239b69f0fcd5",
+                    operation="UPDATE OR DELETE",
+                    pgid="pgtrigger_append_only_308b9",
+                    table="procedures_procedurecodeevent",
+                    when="BEFORE",
+                ),
+            ),
         ),
         migrations.RunPython(structured_codes_from_text, text_from_structured_codes),
         pgtrigger.migrations.RemoveTrigger(
-            model_name='proceduretype',
-            name='insert_insert',
+            model_name="proceduretype",
+            name="insert_insert",
         ),
         pgtrigger.migrations.RemoveTrigger(
-            model_name='proceduretype',
-            name='change_from_update',
+            model_name="proceduretype",
+            name="change_from_update",
         ),
         pgtrigger.migrations.RemoveTrigger(
-            model_name='proceduretype',
-            name='change_to_update',
+            model_name="proceduretype",
+            name="change_to_update",
         ),
         pgtrigger.migrations.RemoveTrigger(
-            model_name='proceduretype',
-            name='delete_delete',
+            model_name="proceduretype",
+            name="delete_delete",
         ),
         migrations.RemoveField(
-            model_name='proceduretype',
-            name='cpt_codes',
+            model_name="proceduretype",
+            name="cpt_codes",
         ),
         migrations.RemoveField(
-            model_name='proceduretypeevent',
-            name='cpt_codes',
+            model_name="proceduretypeevent",
+            name="cpt_codes",
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='proceduretype',
-            trigger=pgtrigger.compiler.Trigger(name='insert_insert', sql=pgtrigger.compiler.UpsertTriggerSql(func='INSERT INTO "procedures_proceduretypeevent" ("allowed_levels", "bleeding_risk", "code", "consent_risks", "contrast", "default_minutes", "family", "fasting_hours", "follow_up_notes", "follow_up_plan", "id", "imaging", "is_active", "levels_apply", "max_levels", "minutes_per_extra_level", "name", "name_es", "needs_driver", "nonparticulate_steroid_only", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "preparation", "preparation_es", "purpose", "region", "room_kind", "sedation", "side_applies", "source_note", "steroid", "turnover_minutes", "uncertain_fields") VALUES (NEW."allowed_levels", NEW."bleeding_risk", NEW."code", NEW."consent_risks", NEW."contrast", NEW."default_minutes", NEW."family", NEW."fasting_hours", NEW."follow_up_notes", NEW."follow_up_plan", NEW."id", NEW."imaging", NEW."is_active", NEW."levels_apply", NEW."max_levels", NEW."minutes_per_extra_level", NEW."name", NEW."name_es", NEW."needs_driver", NEW."nonparticulate_steroid_only", _pgh_attach_context(), NOW(), \'insert\', NEW."id", NEW."preparation", NEW."preparation_es", NEW."purpose", NEW."region", NEW."room_kind", NEW."sedation", NEW."side_applies", NEW."source_note", NEW."steroid", NEW."turnover_minutes", NEW."uncertain_fields"); RETURN NULL;', hash='796e931403704b0bc91c72b9b0faf566d9cc1d3f', operation='INSERT', pgid='pgtrigger_insert_insert_4c63e', table='procedures_proceduretype', when='AFTER')),
+            model_name="proceduretype",
+            trigger=pgtrigger.compiler.Trigger(
+                name="insert_insert",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func='INSERT INTO "procedures_proceduretypeevent" ("allowed_levels", "bleeding_risk", "code", "consent_risks", "contrast", "default_minutes", "family", "fasting_hours", "follow_up_notes", "follow_up_plan", "id", "imaging", "is_active", "levels_apply", "max_levels", "minutes_per_extra_level", "name", "name_es", "needs_driver", "nonparticulate_steroid_only", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "preparation", "preparation_es", "purpose", "region", "room_kind", "sedation", "side_applies", "source_note", "steroid", "turnover_minutes", "uncertain_fields") VALUES (NEW."allowed_levels", NEW."bleeding_risk", NEW."code", NEW."consent_risks", NEW."contrast", NEW."default_minutes", NEW."family", NEW."fasting_hours", NEW."follow_up_notes", NEW."follow_up_plan", NEW."id", NEW."imaging", NEW."is_active", NEW."levels_apply", NEW."max_levels", NEW."minutes_per_extra_level", NEW."name", NEW."name_es", NEW."needs_driver", NEW."nonparticulate_steroid_only", _pgh_attach_context(), NOW(), \'insert\', NEW."id", NEW."preparation", NEW."preparation_es", NEW."purpose", NEW."region", NEW."room_kind", NEW."sedation", NEW."side_applies", NEW."source_note", NEW."steroid", NEW."turnover_minutes", NEW."uncertain_fields"); RETURN NULL;',
+                    hash="796e931403704b0bc91c72b9b0faf566d9cc1d3f",
+                    operation="INSERT",
+                    pgid="pgtrigger_insert_insert_4c63e",
+                    table="procedures_proceduretype",
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='proceduretype',
-            trigger=pgtrigger.compiler.Trigger(name='change_from_update', sql=pgtrigger.compiler.UpsertTriggerSql(condition='WHEN (OLD.* IS DISTINCT FROM NEW.*)', func='INSERT INTO "procedures_proceduretypeevent" ("allowed_levels", "bleeding_risk", "code", "consent_risks", "contrast", "default_minutes", "family", "fasting_hours", "follow_up_notes", "follow_up_plan", "id", "imaging", "is_active", "levels_apply", "max_levels", "minutes_per_extra_level", "name", "name_es", "needs_driver", "nonparticulate_steroid_only", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "preparation", "preparation_es", "purpose", "region", "room_kind", "sedation", "side_applies", "source_note", "steroid", "turnover_minutes", "uncertain_fields") VALUES (OLD."allowed_levels", OLD."bleeding_risk", OLD."code", OLD."consent_risks", OLD."contrast", OLD."default_minutes", OLD."family", OLD."fasting_hours", OLD."follow_up_notes", OLD."follow_up_plan", OLD."id", OLD."imaging", OLD."is_active", OLD."levels_apply", OLD."max_levels", OLD."minutes_per_extra_level", OLD."name", OLD."name_es", OLD."needs_driver", OLD."nonparticulate_steroid_only", _pgh_attach_context(), NOW(), \'change_from\', OLD."id", OLD."preparation", OLD."preparation_es", OLD."purpose", OLD."region", OLD."room_kind", OLD."sedation", OLD."side_applies", OLD."source_note", OLD."steroid", OLD."turnover_minutes", OLD."uncertain_fields"); RETURN NULL;', hash='5849e4bab91e8b178dd3a64a5e689c038039a45b', operation='UPDATE', pgid='pgtrigger_change_from_update_9c175', table='procedures_proceduretype', when='AFTER')),
+            model_name="proceduretype",
+            trigger=pgtrigger.compiler.Trigger(
+                name="change_from_update",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    condition="WHEN (OLD.* IS DISTINCT FROM NEW.*)",
+                    func='INSERT INTO "procedures_proceduretypeevent" ("allowed_levels", "bleeding_risk", "code", "consent_risks", "contrast", "default_minutes", "family", "fasting_hours", "follow_up_notes", "follow_up_plan", "id", "imaging", "is_active", "levels_apply", "max_levels", "minutes_per_extra_level", "name", "name_es", "needs_driver", "nonparticulate_steroid_only", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "preparation", "preparation_es", "purpose", "region", "room_kind", "sedation", "side_applies", "source_note", "steroid", "turnover_minutes", "uncertain_fields") VALUES (OLD."allowed_levels", OLD."bleeding_risk", OLD."code", OLD."consent_risks", OLD."contrast", OLD."default_minutes", OLD."family", OLD."fasting_hours", OLD."follow_up_notes", OLD."follow_up_plan", OLD."id", OLD."imaging", OLD."is_active", OLD."levels_apply", OLD."max_levels", OLD."minutes_per_extra_level", OLD."name", OLD."name_es", OLD."needs_driver", OLD."nonparticulate_steroid_only", _pgh_attach_context(), NOW(), \'change_from\', OLD."id", OLD."preparation", OLD."preparation_es", OLD."purpose", OLD."region", OLD."room_kind", OLD."sedation", OLD."side_applies", OLD."source_note", OLD."steroid", OLD."turnover_minutes", OLD."uncertain_fields"); RETURN NULL;',
+                    hash="5849e4bab91e8b178dd3a64a5e689c038039a45b",
+                    operation="UPDATE",
+                    pgid="pgtrigger_change_from_update_9c175",
+                    table="procedures_proceduretype",
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='proceduretype',
-            trigger=pgtrigger.compiler.Trigger(name='change_to_update', sql=pgtrigger.compiler.UpsertTriggerSql(condition='WHEN (OLD.* IS DISTINCT FROM NEW.*)', func='INSERT INTO "procedures_proceduretypeevent" ("allowed_levels", "bleeding_risk", "code", "consent_risks", "contrast", "default_minutes", "family", "fasting_hours", "follow_up_notes", "follow_up_plan", "id", "imaging", "is_active", "levels_apply", "max_levels", "minutes_per_extra_level", "name", "name_es", "needs_driver", "nonparticulate_steroid_only", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "preparation", "preparation_es", "purpose", "region", "room_kind", "sedation", "side_applies", "source_note", "steroid", "turnover_minutes", "uncertain_fields") VALUES (NEW."allowed_levels", NEW."bleeding_risk", NEW."code", NEW."consent_risks", NEW."contrast", NEW."default_minutes", NEW."family", NEW."fasting_hours", NEW."follow_up_notes", NEW."follow_up_plan", NEW."id", NEW."imaging", NEW."is_active", NEW."levels_apply", NEW."max_levels", NEW."minutes_per_extra_level", NEW."name", NEW."name_es", NEW."needs_driver", NEW."nonparticulate_steroid_only", _pgh_attach_context(), NOW(), \'change_to\', NEW."id", NEW."preparation", NEW."preparation_es", NEW."purpose", NEW."region", NEW."room_kind", NEW."sedation", NEW."side_applies", NEW."source_note", NEW."steroid", NEW."turnover_minutes", NEW."uncertain_fields"); RETURN NULL;', hash='521e1803a93331d6bedb5513bc996f01633dddea', operation='UPDATE', pgid='pgtrigger_change_to_update_6a738', table='procedures_proceduretype', when='AFTER')),
+            model_name="proceduretype",
+            trigger=pgtrigger.compiler.Trigger(
+                name="change_to_update",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    condition="WHEN (OLD.* IS DISTINCT FROM NEW.*)",
+                    func='INSERT INTO "procedures_proceduretypeevent" ("allowed_levels", "bleeding_risk", "code", "consent_risks", "contrast", "default_minutes", "family", "fasting_hours", "follow_up_notes", "follow_up_plan", "id", "imaging", "is_active", "levels_apply", "max_levels", "minutes_per_extra_level", "name", "name_es", "needs_driver", "nonparticulate_steroid_only", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "preparation", "preparation_es", "purpose", "region", "room_kind", "sedation", "side_applies", "source_note", "steroid", "turnover_minutes", "uncertain_fields") VALUES (NEW."allowed_levels", NEW."bleeding_risk", NEW."code", NEW."consent_risks", NEW."contrast", NEW."default_minutes", NEW."family", NEW."fasting_hours", NEW."follow_up_notes", NEW."follow_up_plan", NEW."id", NEW."imaging", NEW."is_active", NEW."levels_apply", NEW."max_levels", NEW."minutes_per_extra_level", NEW."name", NEW."name_es", NEW."needs_driver", NEW."nonparticulate_steroid_only", _pgh_attach_context(), NOW(), \'change_to\', NEW."id", NEW."preparation", NEW."preparation_es", NEW."purpose", NEW."region", NEW."room_kind", NEW."sedation", NEW."side_applies", NEW."source_note", NEW."steroid", NEW."turnover_minutes", NEW."uncertain_fields"); RETURN NULL;',
+                    hash="521e1803a93331d6bedb5513bc996f01633dddea",
+                    operation="UPDATE",
+                    pgid="pgtrigger_change_to_update_6a738",
+                    table="procedures_proceduretype",
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='proceduretype',
-            trigger=pgtrigger.compiler.Trigger(name='delete_delete', sql=pgtrigger.compiler.UpsertTriggerSql(func='INSERT INTO "procedures_proceduretypeevent" ("allowed_levels", "bleeding_risk", "code", "consent_risks", "contrast", "default_minutes", "family", "fasting_hours", "follow_up_notes", "follow_up_plan", "id", "imaging", "is_active", "levels_apply", "max_levels", "minutes_per_extra_level", "name", "name_es", "needs_driver", "nonparticulate_steroid_only", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "preparation", "preparation_es", "purpose", "region", "room_kind", "sedation", "side_applies", "source_note", "steroid", "turnover_minutes", "uncertain_fields") VALUES (OLD."allowed_levels", OLD."bleeding_risk", OLD."code", OLD."consent_risks", OLD."contrast", OLD."default_minutes", OLD."family", OLD."fasting_hours", OLD."follow_up_notes", OLD."follow_up_plan", OLD."id", OLD."imaging", OLD."is_active", OLD."levels_apply", OLD."max_levels", OLD."minutes_per_extra_level", OLD."name", OLD."name_es", OLD."needs_driver", OLD."nonparticulate_steroid_only", _pgh_attach_context(), NOW(), \'delete\', OLD."id", OLD."preparation", OLD."preparation_es", OLD."purpose", OLD."region", OLD."room_kind", OLD."sedation", OLD."side_applies", OLD."source_note", OLD."steroid", OLD."turnover_minutes", OLD."uncertain_fields"); RETURN NULL;', hash='d5d9590bee030924e384bf730619e692bddc29c1', operation='DELETE', pgid='pgtrigger_delete_delete_bc860', table='procedures_proceduretype', when='AFTER')),
+            model_name="proceduretype",
+            trigger=pgtrigger.compiler.Trigger(
+                name="delete_delete",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func='INSERT INTO "procedures_proceduretypeevent" ("allowed_levels", "bleeding_risk", "code", "consent_risks", "contrast", "default_minutes", "family", "fasting_hours", "follow_up_notes", "follow_up_plan", "id", "imaging", "is_active", "levels_apply", "max_levels", "minutes_per_extra_level", "name", "name_es", "needs_driver", "nonparticulate_steroid_only", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "preparation", "preparation_es", "purpose", "region", "room_kind", "sedation", "side_applies", "source_note", "steroid", "turnover_minutes", "uncertain_fields") VALUES (OLD."allowed_levels", OLD."bleeding_risk", OLD."code", OLD."consent_risks", OLD."contrast", OLD."default_minutes", OLD."family", OLD."fasting_hours", OLD."follow_up_notes", OLD."follow_up_plan", OLD."id", OLD."imaging", OLD."is_active", OLD."levels_apply", OLD."max_levels", OLD."minutes_per_extra_level", OLD."name", OLD."name_es", OLD."needs_driver", OLD."nonparticulate_steroid_only", _pgh_attach_context(), NOW(), \'delete\', OLD."id", OLD."preparation", OLD."preparation_es", OLD."purpose", OLD."region", OLD."room_kind", OLD."sedation", OLD."side_applies", OLD."source_note", OLD."steroid", OLD."turnover_minutes", OLD."uncertain_fields"); RETURN NULL;',
+                    hash="d5d9590bee030924e384bf730619e692bddc29c1",
+                    operation="DELETE",
+                    pgid="pgtrigger_delete_delete_bc860",
+                    table="procedures_proceduretype",
+                    when="AFTER",
+                ),
+            ),
         ),
     ]

@@ -127,7 +127,7 @@ def check_orders():
     )
     scheduled = ProcedureOrder.objects.filter(status=OrderStatus.SCHEDULED)
     for order in scheduled:
-        assert today < order.planned_date <= today + timedelta(days=25)
+        assert today <= order.planned_date <= today + timedelta(days=25)  # today: the worklist's
         assert not unresolved_blocks(order)
     assert SafetyOverride.objects.filter(order__in=scheduled).exists()
     open_orders = ProcedureOrder.objects.filter(status__in=OPEN)

@@ -12,8 +12,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clinic.users.actor import Actor
-from procedures import services
 from patients.icd10 import clinic_codes, diagnosis_for, in_clinic_list
+from procedures import services
 from procedures.models import AuthStatus, OrderStatus, ProcedureOrder
 from procedures.tests.factories import procedure_type
 

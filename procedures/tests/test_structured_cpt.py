@@ -45,7 +45,9 @@ def _set_old_text(code: str, text: str) -> None:
 def test_the_migration_keeps_every_code_of_every_catalog_row():
     graph = MigrationExecutor(connection).loader.graph
     leaves = graph.leaf_nodes()
-    (before,) = [parent for parent in graph.node_map[STRUCTURED].parents if parent[0] == "procedures"]
+    (before,) = [
+        parent for parent in graph.node_map[STRUCTURED].parents if parent[0] == "procedures"
+    ]
     _migrate([before.key])
     texts = {row["code"]: row["cpt"] for row in shipped_rows()}
     texts["tfesi_ls"] = EDITED_TEXT  # a manager's edit: read from the text itself
@@ -59,9 +61,9 @@ def test_the_migration_keeps_every_code_of_every_catalog_row():
             ProcedureCode.objects.filter(procedure_type__code=code).values_list("code", flat=True)
         )
         assert old_codes(text) <= kept, code
-    assert ProcedureType.objects.get(code="itp_implant").procedure_codes.filter(
-        code="62361"
-    ).exists(), "a range is spelled out"
+    assert (
+        ProcedureType.objects.get(code="itp_implant").procedure_codes.filter(code="62361").exists()
+    ), "a range is spelled out"
     edited = {c.code: c for c in ProcedureCode.objects.filter(procedure_type__code="tfesi_ls")}
     assert edited["64483"].modifiers == ["KX"] and edited["64483"].certain
     assert edited["64484"].add_on and not edited["64484"].certain
@@ -197,10 +199,12 @@ def test_the_admin_refuses_a_malformed_code_and_writes_nothing(admin_client):
     kind = ProcedureType.objects.get(code="si_injection")
     url = f"/admin/procedures/proceduretype/{kind.pk}/change/"
 
-    response = admin_client.post(url, inline_form(kind, "2709", "right"))
+    response = admin_client.post(url, inline_form(kind, "2709", "r"))
 
     assert response.status_code == 200
-    page = response.content.decode()
-    assert "A CPT code is 5 characters" in page
-    assert "A modifier is 2 letters or digits" in page
+    (codes,) = response.context["inline_admin_formsets"]
+    errors = codes.formset.errors[-1]
+    print(errors)
+    assert "A CPT code is 5 characters" in str(errors["code"])
+    assert "A modifier is 2 letters or digits" in str(errors["modifiers"])
     assert list(kind.procedure_codes.values_list("code", flat=True)) == ["27096"]

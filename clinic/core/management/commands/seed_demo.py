@@ -1,3 +1,5 @@
+import time
+
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
@@ -35,8 +37,12 @@ class Command(BaseCommand):
             raise CommandError("--patients must be at least 1.")
         ctx = DemoContext(password=password, patient_count=patients)
         with transaction.atomic():
-            for seeder in DEMO_SEEDERS:
+            for step, seeder in enumerate(DEMO_SEEDERS, start=1):
+                started = time.monotonic()
+                self.stderr.write(f"[{step}/{len(DEMO_SEEDERS)}] {seeder} ...", ending="")
+                self.stderr.flush()
                 import_string(seeder)(ctx)
+                self.stderr.write(f" done in {time.monotonic() - started:.1f} s")
         summary = ", ".join(f"{count} {name}" for name, count in ctx.counts.items())
         self.stdout.write(self.style.SUCCESS(f"Demo clinic ready: {summary}."))
         for username, role in DEMO_ACCOUNTS:
