@@ -39,6 +39,18 @@ class MessageKind(models.TextChoices):
     SIU_S26 = "siu_s26", "HL7 SIU S26: no-show"
 
 
+# Messages to another system, not to the patient: their body is an HL7 message, not a text.
+INTERFACE_KINDS = frozenset(
+    {
+        MessageKind.SIU_S12,
+        MessageKind.SIU_S13,
+        MessageKind.SIU_S14,
+        MessageKind.SIU_S15,
+        MessageKind.SIU_S26,
+    }
+)
+
+
 class SubjectType(models.TextChoices):
     APPOINTMENT = "appointment", "Appointment"
     PROCEDURE_RECORD = "procedure_record", "Performed procedure"

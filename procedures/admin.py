@@ -6,6 +6,7 @@ import pghistory
 from django import forms
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
+from django.contrib.postgres.forms import SimpleArrayField
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
@@ -90,8 +91,30 @@ class ProcedureCodeInline(admin.TabularInline):
     fields = ("position", "code", "description", "add_on", "modifiers", "certain", "note")
 
 
+class OneALineField(SimpleArrayField):
+    """A list edited one item a line: consent risks have commas of their own."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", forms.Textarea(attrs={"rows": 8}))
+        super().__init__(forms.CharField(max_length=200), delimiter="\n", **kwargs)
+
+    def to_python(self, value: Any) -> Any:
+        if isinstance(value, str):
+            value = "\n".join(line.strip() for line in value.splitlines() if line.strip())
+        return super().to_python(value)
+
+
+class ProcedureTypeForm(forms.ModelForm):
+    consent_risks = OneALineField(required=False, help_text="One risk a line.")
+
+    class Meta:
+        model = ProcedureType
+        fields = "__all__"  # noqa: DJ007 - the fieldsets below choose what the page shows
+
+
 @admin.register(ProcedureType)
 class ProcedureTypeAdmin(RuleHistoryAdmin):
+    form = ProcedureTypeForm
     list_display = (
         "name",
         "code",
@@ -340,3 +363,22 @@ class ProcedureNoteAdmin(ServiceOnlyAdmin):
     list_select_related = ("record__procedure_type", "patient")
     raw_id_fields = ("record", "patient", "consent")
     inlines = [AddendumInline]
+
+
+@admin.register(NoteAddendum)
+class NoteAddendumAdmin(ServiceOnlyAdmin):
+    """Addenda are written on the signed note's page and never change: readable here."""
+
+    list_display = ("note", "writer_name", "written_at")
+    list_select_related = ("note__record__procedure_type",)
+    raw_id_fields = ("note",)
+
+
+@admin.register(ProcedureCode)
+class ProcedureCodeAdmin(RuleHistoryAdmin):
+    """Each CPT code of the catalog, also edited inline on its procedure type."""
+
+    list_display = ("code", "procedure_type", "add_on", "certain")
+    list_filter = ("add_on", "certain")
+    list_select_related = ("procedure_type",)
+    search_fields = ("code", "description", "procedure_type__name")

@@ -61,7 +61,9 @@ class ProcedureTypeDetailApi(APIView):
 
     @extend_schema(operation_id="procedure_types_retrieve", responses=ProcedureTypeSerializer)
     def get(self, request, code):
-        procedure_type = ProcedureType.objects.filter(code=code).first()
+        procedure_type = (
+            ProcedureType.objects.prefetch_related("procedure_codes").filter(code=code).first()
+        )
         if procedure_type is None:
             raise selectors.Http404
         return Response(ProcedureTypeSerializer(procedure_type).data)

@@ -164,6 +164,19 @@ class Form(forms.Form):
         add_errors(self, error)
 
 
+class FocusingForm(Form):
+    """A form that, shown again with errors (its own or a service's), opens on the first."""
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        if self.is_bound:
+            focus_first_error(self)
+
+    def add_service_errors(self, error) -> None:
+        super().add_service_errors(error)
+        focus_first_error(self)
+
+
 # --- Orders -----------------------------------------------------------------------------------
 
 
@@ -182,7 +195,7 @@ def procedure_type_choices(types) -> list:
     return [("", "Choose a procedure"), *sorted(groups.items())]
 
 
-class OrderForm(Form):
+class OrderForm(FocusingForm):
     procedure_type = forms.ChoiceField(
         label="Procedure",
         help_text="Grouped by body region; type in the filter box to narrow the list.",
@@ -294,17 +307,13 @@ class CancelForm(Form):
         super().__init__(*args, **kwargs)
 
 
-class OverrideForm(Form):
+class OverrideForm(FocusingForm):
     finding_code = forms.CharField(max_length=80, widget=forms.HiddenInput)
     reason = forms.CharField(
         label="Reason for going ahead",
         help_text="Recorded with your name.",
         widget=forms.Textarea(attrs={"rows": 2}),
     )
-
-    def full_clean(self) -> None:
-        super().full_clean()
-        focus_first_error(self)
 
 
 # --- Performed procedures and outcomes --------------------------------------------------------
@@ -321,7 +330,7 @@ def _decimal(label: str, digits: int, places: int) -> forms.DecimalField:
     )
 
 
-class RecordForm(Form):
+class RecordForm(FocusingForm):
     """What was done. `performed_at` is read in the chosen location's time zone. Only the
     fields the procedure type uses are on the form (no pump fill on an injection)."""
 

@@ -6,25 +6,12 @@ from zoneinfo import ZoneInfo
 
 from django import forms
 
-from clinic.core.forms import choice_field, focus_first_error
+from clinic.core.forms import choice_field
 
-from .forms import Form, LocalDateTimeField, NonexistentTime, in_zone, nonexistent_message
+from .forms import FocusingForm, LocalDateTimeField, NonexistentTime, in_zone, nonexistent_message
 from .models import NOTE_SECTIONS, ConsentGiver, ProcedureOrder
 
 NOTE_ACTIONS = ("save", "sign")
-
-
-class FocusingForm(Form):
-    """A form that, shown again with errors (its own or a service's), opens on the first."""
-
-    def full_clean(self) -> None:
-        super().full_clean()
-        if self.is_bound:
-            focus_first_error(self)
-
-    def add_service_errors(self, error) -> None:
-        super().add_service_errors(error)
-        focus_first_error(self)
 
 
 class ConsentForm(FocusingForm):

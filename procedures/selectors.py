@@ -9,8 +9,11 @@ from .models import OrderStatus, ProcedureOrder, ProcedureRecord, ProcedureType
 
 
 def procedure_types_active() -> QuerySet[ProcedureType]:
-    """The catalog as staff list it: the active entries, each with who performs it."""
-    return ProcedureType.objects.filter(is_active=True).prefetch_related("providers")
+    """The catalog as staff list it: the active entries, each with who performs it and its
+    CPT codes."""
+    return ProcedureType.objects.filter(is_active=True).prefetch_related(
+        "providers", "procedure_codes"
+    )
 
 
 def orders_visible_to(user) -> QuerySet[ProcedureOrder]:

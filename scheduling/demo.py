@@ -286,8 +286,12 @@ def seed_todays_procedures(ctx: DemoContext, orders: list, kind: AppointmentType
     if location is None or not _open_list(provider, location):
         return 0
     today = timezone.now().astimezone(location.zone).date()
+    # Only the orders procedures.demo planned for today (in its zone, a day either side of
+    # this site's): a booking attempt re-runs an order's safety check for the day tried, so
+    # trying today an order planned weeks ahead would leave it checked for the wrong day.
+    todays = [o for o in orders if o.planned_date and abs((o.planned_date - today).days) <= 1]
     booked = 0
-    for order in orders:
+    for order in todays:
         if booked == TODAY_LIST_SIZE:
             break
         booked += _book_today(order, kind, provider, location, today, by)

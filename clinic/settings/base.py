@@ -290,6 +290,9 @@ LOGGING: dict[str, Any] = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        # WeasyPrint reports each step of every PDF (and of its own stylesheet at import).
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
         "django.server": {"filters": ["redact_tokens"], "level": "INFO", "propagate": True},
         # "Not Found: /m/<token>/" and the like
         "django.request": {"filters": ["redact_tokens"], "propagate": True},

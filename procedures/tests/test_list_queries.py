@@ -40,7 +40,7 @@ def orders_with_overrides(count: int, by, **fields) -> None:
 def test_procedure_types(api_as, front_desk_user, django_assert_num_queries, rows):
     active_catalog_of(rows)
     client = api_as(front_desk_user)
-    with django_assert_num_queries(4):  # role, count, page, their providers
+    with django_assert_num_queries(5):  # role, count, page, their providers and CPT codes
         response = client.get("/api/v1/procedure-types/")
     assert response.json()["count"] == rows
 

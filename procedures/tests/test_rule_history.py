@@ -132,10 +132,15 @@ def test_the_non_particulate_flag_is_in_the_admin_and_its_edit_recorded(manager,
     data["follow_up_plan"] = '{"outcome_survey_days": [14]}'
     data["allowed_levels"] = ",".join(kind.allowed_levels)
     data["uncertain_fields"] = ",".join(kind.uncertain_fields)
+    risks = kind.consent_risks
+    assert any("," in risk for risk in risks), "a risk with a comma of its own"
+    data["consent_risks"] = "\r\n".join(risks) + "\r\n"
+    data |= {f"procedure_codes-{part}": "0" for part in ("TOTAL_FORMS", "INITIAL_FORMS")}
     post_change(manager, "proceduretype", kind.pk, data)
     flipped = not kind.nonparticulate_steroid_only
     kind.refresh_from_db()
     assert kind.nonparticulate_steroid_only is flipped
+    assert kind.consent_risks == risks  # one a line: commas inside a risk survive
     edits = {(e.field, e.new, e.who) for e in rule_edits(kind) if e.action == "changed"}
     assert ("nonparticulate_steroid_only", str(flipped), manager_user.username) in edits
 

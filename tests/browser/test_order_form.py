@@ -28,7 +28,13 @@ def clinic(make_user):
     load_reference_data(apps)  # transactional tests empty the tables the migrations filled
     make_user("drlee", Role.CLINICIAN, first_name="Lee")
     patient = PatientFactory(legal_first_name="Rosa", legal_last_name="Quintero")
-    today = timezone.localdate()
+    two_positive_blocks(patient, timezone.localdate())
+    return {"patient": patient}
+
+
+def two_positive_blocks(patient, today) -> None:
+    """Two left L4-L5/L5-S1 medial branch blocks with 85% and 90% relief: the pathway then
+    suggests the ablation at those levels and side."""
     for days_ago, relief in ((60, 85), (40, 90)):
         order = ProcedureOrderFactory(patient=patient, code="mbb_ls", indication_code="M47.816")
         record(
@@ -41,7 +47,6 @@ def clinic(make_user):
             levels=LEVELS,
             order=order,
         )
-    return {"patient": patient}
 
 
 def refusals(page) -> list[str]:
