@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.conf import settings
-from django.utils import timezone
+from django.utils import timezone, translation
 from pytest_django.plugin import blocking_manager_key
 from rest_framework.test import APIClient
 
@@ -297,6 +297,7 @@ def restore_reference_data() -> None:
         add_missing_safety_rules,
         load_drug_vocabulary,
         load_reference_data,
+        load_spanish_catalog,
     )
     from procedures.consent import add_consent_risks
 
@@ -305,6 +306,7 @@ def restore_reference_data() -> None:
         load_drug_vocabulary(apps)
         add_missing_safety_rules(apps)
         add_consent_risks(apps)
+        load_spanish_catalog(apps)
     if not Payer.objects.exists():
         for name, kind, aliases in SEED_PAYERS:
             Payer.objects.create(name=name, kind=kind, aliases=list(aliases))
@@ -331,6 +333,15 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
         with item.config.stash[blocking_manager_key].unblock():
             restore_reference_data()
     return result
+
+
+@pytest.fixture(autouse=True)
+def _default_language() -> Iterator[None]:
+    """Each test starts and ends in the default language: one that activates Spanish and
+    does not put it back would leave it for whatever the xdist worker runs next."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture(scope="session")

@@ -25,7 +25,10 @@ DIAGNOSIS = "Lumbar radiculopathy"  # the order's indication (conftest.procedure
 
 @pytest.fixture
 def patient():
-    patient = sms_patient(preferred_name="Robin")
+    # Fixed legal names: a random short one ("Ed", "Al") is found inside ordinary subject words.
+    patient = sms_patient(
+        preferred_name="Robin", legal_first_name="Roberta", legal_last_name="Quillfeather"
+    )
     Medication.objects.create(patient=patient, name=MEDICATION, drug_class=DrugClass.DOAC)
     Condition.objects.create(patient=patient, kind="diabetes", description="Type 2 diabetes")
     return patient

@@ -172,7 +172,9 @@ class TestFilters:
         assert stale.status_code == 200 and stale.context["search"].provider is None
         assert times(patient_client, clinic, provider="nonsense").status_code == 200
 
-    def test_each_provider_shows_their_next_available_time(self, clinic, patient_client):
+    def test_each_provider_shows_their_next_available_time(self, clinic, patient_client, clock):
+        # Morning in Denver: from 13:00 there, the 24 hours' notice moves Reyes past 13:00.
+        clock.move_to(datetime.combine(local_today(), time(9), tzinfo=DENVER))
         reyes = ProviderFactory(locations=[clinic["location"]], first_name="Luz", last_name="Reyes")
         working(reyes, clinic["location"], hours=(time(13), time(15)))
         idle = ProviderFactory(locations=[clinic["location"]], first_name="No", last_name="Zed")
