@@ -7,6 +7,7 @@ from fhir.resources.R4B import get_fhir_model_class
 from interop.codes import CPT, ICD10CM, LOINC, US_CORE
 from interop.tests.conftest import PHQ9
 from interop.urls import ID_NAMES
+from interop.validate import r4_checked
 
 pytestmark = pytest.mark.django_db
 
@@ -22,9 +23,10 @@ CHART_TYPES = (
 
 
 def valid(resource: dict) -> dict:
-    """The resource, after checking it validates against its R4 model."""
+    """The resource, after checking it validates against its R4B model and, strictly, its
+    R4 (4.0.1) model."""
     get_fhir_model_class(resource["resourceType"]).model_validate(resource)
-    return resource
+    return r4_checked(resource)
 
 
 def search(client, path: str, **query) -> list[dict]:

@@ -54,7 +54,9 @@ def test_panels_and_the_uncertain_totals():
     codes = instrument_codes()
     assert codes[("phq9", PANEL)].code == "44249-1"
     assert codes[("odi", PANEL)].code == "97908-8"
-    for instrument in ("ndi", "pgic", "ort"):
+    assert codes[("ort", PANEL)].code == "91393-9"
+    assert codes[("ort", TOTAL)].code == "91392-1" and codes[("ort", TOTAL)].certain
+    for instrument in ("ndi", "pgic"):
         assert not codes[(instrument, TOTAL)].certain
 
 
