@@ -6,18 +6,23 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
 from django.conf import settings
+from django.db import connection, transaction
+from django.db.backends.base.creation import TEST_DATABASE_PREFIX
 from django.utils import timezone, translation
 from pytest_django.plugin import blocking_manager_key
 from rest_framework.test import APIClient
 
 from clinic.users.roles import STAFF_ROLES, Role
 from clinic.users.services import user_upsert
+from tests import flush
 from tests.signin import SignedInClient, give_authenticator
+from tests.support import dump_database, server_url
 
 # The brokers the tests with a Celery worker run on, Redis and RabbitMQ: the `broker` fixture.
 pytest_plugins = ["tests.brokers"]
@@ -58,6 +63,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    flush.install()  # transactional tests' flush deletes rows instead of truncating (see there)
     late = {name: late_instant(name) for name in LATE_HOURS}
     config.stash[clock_starts_key] = {REAL_NOW: None, **late}
     text = config.getoption("clock_at") or os.environ.get(CLOCK_ENV)
@@ -101,16 +107,30 @@ def parse_clock_at(text: str, late: dict[str, datetime]) -> datetime:
     return when
 
 
-# Tests that share one thing of the machine's with every other test of their kind run one at a
-# time, after the independent tests have run over both cores (scripts/test.sh): those with a
-# Celery worker (they consume the one broker's queues) and the test that runs the whole clinic.
-SERIAL_MARKERS = ("worker",)
+# Under pytest-xdist (scripts/test.sh: --dist loadscope --no-loadscope-reorder) a worker takes
+# whole modules in the order collected. The modules whose tests start processes (Celery
+# workers, servers, Chromium) take longest: collected first, they start first and the many
+# short modules fill in behind them, instead of a long one starting last while the other
+# worker has nothing left to do. Every test with a worker has queues, ports and a RabbitMQ
+# vhost of its own (tests/brokers.py, tests/support.py), so none needs to run alone.
 
 
+@pytest.hookimpl(trylast=True)  # after pytest-django's order (transactional tests last)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not hasattr(config, "workerinput"):  # a plain run keeps pytest-django's order
+        return
+    rank = {}
     for item in items:
-        if any(item.get_closest_marker(name) for name in SERIAL_MARKERS):
-            item.add_marker(pytest.mark.serial)
+        module = item.nodeid.split("::")[0]
+        rank[module] = min(rank.get(module, 2), module_rank(item))
+    items.sort(key=lambda item: rank[item.nodeid.split("::")[0]])  # stable within a rank
+
+
+def module_rank(item: pytest.Item) -> int:
+    """0 for a test with a Celery worker or a server, 1 for a browser test, 2 for the rest."""
+    if item.get_closest_marker("worker"):
+        return 0
+    return 1 if item.get_closest_marker("browser") else 2
 
 
 def runs_subprocess(node: pytest.Item) -> bool:
@@ -301,15 +321,17 @@ def restore_reference_data() -> None:
     )
     from procedures.consent import add_consent_risks
 
-    if catalog_is_missing():
-        load_reference_data(apps)
-        load_drug_vocabulary(apps)
-        add_missing_safety_rules(apps)
-        add_consent_risks(apps)
-        load_spanish_catalog(apps)
-    if not Payer.objects.exists():
-        for name, kind, aliases in SEED_PAYERS:
-            Payer.objects.create(name=name, kind=kind, aliases=list(aliases))
+    # One transaction: the loaders' hundreds of small ones would each wait for a commit.
+    with transaction.atomic():
+        if catalog_is_missing():
+            load_reference_data(apps)
+            load_drug_vocabulary(apps)
+            add_missing_safety_rules(apps)
+            add_consent_risks(apps)
+            load_spanish_catalog(apps)
+        if not Payer.objects.exists():
+            for name, kind, aliases in SEED_PAYERS:
+                Payer.objects.create(name=name, kind=kind, aliases=list(aliases))
 
 
 def is_transactional(node: pytest.Item) -> bool:
@@ -344,11 +366,35 @@ def _default_language() -> Iterator[None]:
     translation.activate(settings.LANGUAGE_CODE)
 
 
+migrated_dump_key = pytest.StashKey[Path]()
+MIGRATED_DUMP = "migrated_dump"
+
+
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker):
-    """The test database, with its reference data even when reused after a flush."""
+def django_db_setup(django_db_setup, django_db_blocker, request, tmp_path_factory):
+    """The test database, with its reference data even when reused after a flush. Dumped
+    before any test has run, when a test of the session asks for `migrated_dump`."""
     with django_db_blocker.unblock():
         restore_reference_data()
+    session_items = request.session.items
+    created = connection.settings_dict["NAME"].startswith(TEST_DATABASE_PREFIX)
+    if created and any(
+        MIGRATED_DUMP in getattr(item, "fixturenames", ()) for item in session_items
+    ):
+        path = tmp_path_factory.mktemp("migrated") / "clinic.dump"
+        dump_database(server_url(connection.settings_dict["NAME"]), path)
+        request.config.stash[migrated_dump_key] = path
+
+
+@pytest.fixture(scope="session")
+def migrated_dump(django_db_setup, request: pytest.FixtureRequest) -> Path:
+    """A pg_dump of a migrated database with its reference data (the test database as it
+    was created): restoring it into a new database takes seconds, migrating one a minute.
+    pytest-django creates the test database only for a session with a test marked
+    django_db (or asking for `db`): mark the test that asks for this."""
+    if migrated_dump_key not in request.config.stash:
+        pytest.fail("a test asking for `migrated_dump` must be marked django_db")
+    return request.config.stash[migrated_dump_key]
 
 
 @pytest.fixture(autouse=True)

@@ -66,10 +66,10 @@ def drop_database(server: str, name: str) -> None:
     )
 
 
-def setup_django(server: str, name: str) -> None:
+def setup_django(server: str, name: str, settings: str = "clinic.settings.local") -> None:
     """Django on the benchmark's own database, its cache keys apart from the dev server's."""
     os.environ["DATABASE_URL"] = with_database(server, name)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "clinic.settings.local"
+    os.environ["DJANGO_SETTINGS_MODULE"] = settings
     # DEBUG off: no query log, so the timings are those of the work, not of the logging.
     os.environ.setdefault("DJANGO_DEBUG", "false")
     os.environ.setdefault("CACHE_KEY_PREFIX", name)
@@ -154,14 +154,16 @@ def machine_line() -> str:
 
 
 @contextlib.contextmanager
-def own_database(name: str, *, keep: bool) -> Iterator[None]:
-    """A fresh database `name` on DATABASE_URL's server, Django set up on it and migrated;
-    dropped at the end unless `keep`."""
+def own_database(
+    name: str, *, keep: bool, settings: str = "clinic.settings.local"
+) -> Iterator[None]:
+    """A fresh database `name` on DATABASE_URL's server, Django set up on it (`settings`) and
+    migrated; dropped at the end unless `keep`."""
     server = server_url()
     print(f"Recreating database {name} on {urlsplit(server).hostname} ...", flush=True)
     recreate_database(server, name)
     try:
-        setup_django(server, name)
+        setup_django(server, name, settings)
         from django.core.management import call_command
 
         print("Migrating ...", flush=True)

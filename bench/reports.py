@@ -1,6 +1,7 @@
 """Every registered report (operations and outcomes) on a clinic of 1,000,000 appointments
-and 200,000 procedure outcomes: the median and p95 of building each one, over a month and a
-year, with the queries each makes.
+and 200,000 procedure outcomes: the time to build the summary tables, then the median and
+p95 of building each report over 28 days, a year and the whole range, with the queries each
+makes and their server-side time (EXPLAIN ANALYZE), and an incremental refresh.
 
     .venv/bin/python bench/reports.py                       # full size (tens of minutes)
     .venv/bin/python bench/reports.py --appointments 20000 --outcomes 4000 --repeat 5
@@ -21,7 +22,9 @@ from benchkit import machine_line, measure, own_database, vacuum_analyze
 
 BENCH_DB = "clinic_bench_reports"
 ZONES = ["America/New_York", "America/Chicago", "America/Denver", "America/Los_Angeles"]
-PROVIDERS_PER_LOCATION = 10
+# 100 providers seeing 20 visits a weekday: 1,000,000 visits take about 100 weeks, so the whole
+# range fits the report filter's 731 days.
+PROVIDERS_PER_LOCATION = 25
 SLOTS_PER_DAY = 20  # half-hour visits, 8:00 to 18:00
 OUTCOME_DAYS = (14, 90, 180)
 
@@ -272,9 +275,13 @@ def seed_waitlist(count: int) -> None:
 
 
 def seed_outcomes(count: int) -> None:
-    """A procedure record for every three outcomes, its outcomes at 2 weeks, 3 and 6 months."""
+    """A procedure record for every three outcomes, spread over the completed visits, its
+    outcomes at 2 weeks, 3 and 6 months; a survey sent at 2 weeks (answered by two in three);
+    and for every other record an ODI before and at 3 months."""
     from django.db import connection
 
+    from notifications.models import Message
+    from patients.models import Assessment
     from procedures.models import ProcedureOutcome, ProcedureRecord
 
     records = max(1, count // len(OUTCOME_DAYS))
@@ -284,7 +291,13 @@ def seed_outcomes(count: int) -> None:
         )
         cursor.execute("SELECT count(*) FROM catalog")
         (types,) = cursor.fetchone()
+        cursor.execute(
+            "CREATE TEMP TABLE kept AS SELECT row_number() OVER (ORDER BY start, id) AS kn, * FROM visits WHERE status = 'completed'"
+        )
+        cursor.execute("SELECT count(*) FROM kept")
+        (kept,) = cursor.fetchone()
         cursor.execute("ALTER TABLE procedures_procedurerecord DISABLE TRIGGER USER")
+    every = max(1, kept // records)
     insert_series(
         ProcedureRecord,
         records,
@@ -301,12 +314,12 @@ def seed_outcomes(count: int) -> None:
             "created_at": "now()",
             "updated_at": "now()",
         },
-        f"JOIN visits v ON v.vn = n * 3 AND v.status = 'completed' JOIN catalog c ON c.c = n % {types}",
+        f"JOIN kept v ON v.kn = n * {every} JOIN catalog c ON c.c = n % {types}",
     )
     with connection.cursor() as cursor:
         cursor.execute("ALTER TABLE procedures_procedurerecord ENABLE TRIGGER USER")
         cursor.execute(
-            "CREATE TEMP TABLE done AS SELECT row_number() OVER (ORDER BY id) AS dn, id, performed_at, pre_nrs FROM procedures_procedurerecord"
+            "CREATE TEMP TABLE done AS SELECT row_number() OVER (ORDER BY id) AS dn, id, patient_id, location_id, performed_at, pre_nrs FROM procedures_procedurerecord"
         )
     for offset, days in enumerate(OUTCOME_DAYS):
         insert_series(
@@ -318,9 +331,47 @@ def seed_outcomes(count: int) -> None:
                 "nrs": f"(n + {offset}) % (d.pre_nrs + 1)",
                 "pgic": f"1 + (n + {offset}) % 7",
                 "percent_relief": f"round(100.0 * (d.pre_nrs - (n + {offset}) % (d.pre_nrs + 1)) / d.pre_nrs, 1)",
+                "source": "CASE WHEN n % 3 > 0 THEN 'survey' ELSE 'clinic' END"
+                if days == OUTCOME_DAYS[0]
+                else "'clinic'",
             },
             "JOIN done d ON d.dn = n",
         )
+    insert_series(
+        Message,
+        records,
+        {
+            "patient_id": "d.patient_id",
+            "location_id": "d.location_id",
+            "channel": "'email'",
+            "kind": "'outcome_survey'",
+            "subject_type": "'procedure_record'",
+            "subject_id": "d.id",
+            "variant": "'14d'",
+            "due_at": "d.performed_at + interval '14 days'",
+            "send_after": "d.performed_at + interval '14 days'",
+            "state": "'sent'",
+            "sent_at": "d.performed_at + interval '14 days'",
+            "created_at": "now()",
+            "updated_at": "now()",
+        },
+        "JOIN done d ON d.dn = n",
+    )
+    for name, days, total in (("baseline", -7, "40 + n % 30"), ("3 months", 91, "20 + n % 40")):
+        insert_series(
+            Assessment,
+            records // 2,
+            {
+                "patient_id": "d.patient_id",
+                "instrument": "'odi'",
+                "items": "'{}'::jsonb",
+                "total": total,
+                "taken_at": f"d.performed_at + interval '{days} days'",
+                "recorded_at": "now()",
+            },
+            "JOIN done d ON d.dn = 2 * n",
+        )
+        print(f"  ODI {name}: {records // 2:,}", flush=True)
 
 
 def counts() -> str:
@@ -328,6 +379,70 @@ def counts() -> str:
     from scheduling.models import Appointment
 
     return f"{Appointment.objects.count():,} appointments, {ProcedureOutcome.objects.count():,} outcomes"
+
+
+SPANS = {"28 days": 27, "365 days": 364}
+
+
+def timed_refresh(label: str, **options) -> None:
+    import time
+
+    from reports.summaries import summaries_refresh
+
+    started = time.perf_counter()
+    refreshed = summaries_refresh(**options)
+    print(f"{label}: {time.perf_counter() - started:.1f} s ({refreshed})", flush=True)
+
+
+def touch_today(visits: int) -> None:
+    """Some of today's and yesterday's visits change, as a desk's morning would: the changes
+    the next refresh takes in."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE scheduling_appointment SET confirmed_at = now() WHERE id IN ("
+            "SELECT id FROM scheduling_appointment WHERE start >= now() - interval '1 day' "
+            "ORDER BY start LIMIT %s)",
+            [visits],
+        )
+
+
+def server_ms(call) -> float:
+    """The server's own time for a call's queries (planning + execution, EXPLAIN ANALYZE):
+    the figure that load on the machine inflates least."""
+    import json
+
+    from django.db import connection
+
+    from reports.sql import NO_JIT
+
+    total = 0.0
+
+    def explain(execute, sql, params, many, context):
+        nonlocal total
+        with connection.connection.cursor() as cursor:  # the driver's own: not wrapped again
+            setting, _, query = sql.rpartition(NO_JIT)
+            cursor.execute(f"{setting}{_}EXPLAIN (ANALYZE, FORMAT JSON) {query}", params)
+            (plan,) = cursor.fetchone()
+            plan = json.loads(plan) if isinstance(plan, str) else plan
+            total += plan[0]["Planning Time"] + plan[0]["Execution Time"]
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(explain):
+        call()
+    return total
+
+
+def first_day():
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT min((a.start AT TIME ZONE l.time_zone)::date), max((a.start AT TIME ZONE l.time_zone)::date) "
+            "FROM scheduling_appointment a JOIN scheduling_location l ON l.id = a.location_id"
+        )
+        return cursor.fetchone()
 
 
 def main() -> None:
@@ -346,21 +461,31 @@ def main() -> None:
         seed_outcomes(args.outcomes)
         vacuum_analyze()
         print(f"Seeded {counts()}.")
-        spans = {"28 days": 27, "365 days": 364}
+        timed_refresh("Summaries built from scratch", full=True, wait=True, progress=print)
+        vacuum_analyze()
+        touch_today(200)
+        timed_refresh("Incremental refresh after 200 visits changed")
+        first, last = first_day()
+        spans = {span: (today - timedelta(days=days), today) for span, days in SPANS.items()}
+        spans[f"whole ({(last - first).days + 1} d)"] = (first, last)
         results = []
         for name, report in REPORTS.items():
-            for span, days in spans.items():
-                filters = Filters(start=today - timedelta(days=days), end=today)
+            for span, (start, end) in spans.items():
+                filters = Filters(start=start, end=end)
                 print(f"Timing {name} over {span} ({args.repeat} runs) ...", flush=True)
-                results.append(
-                    (name, span, measure(name, lambda r=report, f=filters: r.build(f), args.repeat))
-                )
+                build = lambda r=report, f=filters: r.build(f)  # noqa: E731
+                figures = measure(name, build, args.repeat)
+                figures["server"] = server_ms(build)
+                results.append((name, span, figures))
         print()
-        print(f"{'report':<28} {'span':<10} {'median ms':>10} {'p95 ms':>8} {'queries':>8}")
-        print("-" * 68)
+        print(
+            f"{'report':<14} {'span':<15} {'median ms':>10} {'p95 ms':>8} {'server ms':>10} {'queries':>8}"
+        )
+        print("-" * 70)
         for name, span, figures in results:
             print(
-                f"{name:<28} {span:<10} {figures['p50']:>10.1f} {figures['p95']:>8.1f} {figures['queries']:>8}"
+                f"{name:<14} {span:<15} {figures['p50']:>10.1f} {figures['p95']:>8.1f} "
+                f"{figures['server']:>10.1f} {figures['queries']:>8}"
             )
         print()
         print(machine_line())

@@ -119,6 +119,7 @@ def seed_clinic(*, providers: int, shared_room: bool = False) -> BookingClinic:
             legal_last_name="Bench",
             date_of_birth=date(1950, 1, 1) + timedelta(days=n),
             email=f"pat{n}@example.org",
+            consent_email=True,
         )
         for n in range(providers * PATIENTS_PER_PROVIDER)
     )
@@ -366,3 +367,71 @@ def run_rows(header: str, rows: list[str]) -> None:
 
 def token_headers(token: str) -> dict[str, str]:
     return {"Authorization": f"Token {token}"}
+
+
+# --- CPU time: what a request costs whatever else the machine runs ---------------------------
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """utime + stime of a process, all its threads (fields 14 and 15 of /proc/<pid>/stat);
+    0 when it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except FileNotFoundError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def children_of(pid: int) -> list[int]:
+    """The processes whose parent is `pid` (gunicorn's workers)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(entry.name))
+    return found
+
+
+def backend_pids(database: str) -> list[int]:
+    """The PostgreSQL server processes connected to `database` (the web workers' and ours)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", [database])
+        return [pid for (pid,) in cursor.fetchall()]
+
+
+@dataclass
+class CpuClock:
+    """CPU seconds spent by the web server (master and workers), the database backends of
+    `database` and this process (the clients), between `start()` and `stop()`; a backend
+    that appears meanwhile counts from its start."""
+
+    server_pid: int
+    database: str
+    spent: dict[str, float] = field(default_factory=dict)
+
+    def _read(self) -> dict[str, dict[int, float]]:
+        web = [self.server_pid, *children_of(self.server_pid)]
+        return {
+            "web": {pid: process_cpu_seconds(pid) for pid in web},
+            "db": {pid: process_cpu_seconds(pid) for pid in backend_pids(self.database)},
+        }
+
+    def start(self) -> None:
+        self.before, self.client_before = self._read(), time.process_time()
+
+    def stop(self) -> None:
+        after = self._read()
+        self.spent = {
+            part: sum(now - self.before[part].get(pid, 0.0) for pid, now in after[part].items())
+            for part in after
+        }
+        self.spent["client"] = time.process_time() - self.client_before

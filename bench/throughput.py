@@ -30,6 +30,7 @@ from served import (
     DESK_PASSWORD,
     SLOTS_A_DAY,
     BookingClinic,
+    CpuClock,
     Firing,
     exit_on_sigterm,
     fire,
@@ -98,18 +99,29 @@ def bookings(clinic: BookingClinic, days: range, count: int) -> list[tuple[str, 
     return [("POST", BOOK, body) for _, body in zip(range(count), slots, strict=False)]
 
 
-def summary(run: int | str, firing: Firing) -> str:
+def summary(run: int | str, firing: Firing, cpu: CpuClock) -> str:
     statuses = firing.statuses()
     client = sum(n for s, n in statuses.items() if 400 <= s < 500)
     server = sum(n for s, n in statuses.items() if s >= 500)
+    booked = max(statuses[201], 1)
+    web, db = (cpu.spent[part] * 1000 / booked for part in ("web", "db"))
     return (
         f"{run!s:>4} {statuses[201]:>7} {firing.seconds:>7.2f} {firing.per_second(201):>10.1f} "
         f"{client:>5} {server:>5} {sum(firing.errors.values()):>6} "
-        f"{firing.latency(0.5):>7.1f} {firing.latency(0.95):>7.1f}"
+        f"{firing.latency(0.5):>7.1f} {firing.latency(0.95):>7.1f} "
+        f"{web:>7.2f} {db:>6.2f} {cpu.spent['client'] * 1000 / booked:>7.2f} {2000 / (web + db):>6.0f}"
     )
 
 
-HEADER = f"{'run':>4} {'201':>7} {'wall s':>7} {'booked/s':>10} {'4xx':>5} {'5xx':>5} {'conn':>6} {'p50 ms':>7} {'p95 ms':>7}"
+HEADER = (
+    f"{'run':>4} {'201':>7} {'wall s':>7} {'booked/s':>10} {'4xx':>5} {'5xx':>5} {'conn':>6} "
+    f"{'p50 ms':>7} {'p95 ms':>7} {'web cpu':>7} {'db cpu':>6} {'clients':>7} {'cap/s':>6}"
+)
+CPU_NOTE = (
+    "web cpu, db cpu: CPU ms a booking of gunicorn (master and workers) and of the PostgreSQL\n"
+    "backends; clients: of this process's HTTP clients; cap/s: 2 cores / (web + db), the\n"
+    "bookings a second two idle cores would serve (load-independent, unlike booked/s)"
+)
 
 
 def measure_config(config: Config, clinic: BookingClinic, args, days: Days) -> float:
@@ -137,22 +149,22 @@ def measure_config(config: Config, clinic: BookingClinic, args, days: Days) -> f
         print("-" * len(HEADER))
         rates, firings = [], []
         for run in range(1, args.runs + 1):
-            firing = fire(
-                [server.address],
-                bookings(clinic, days.take(need_days), args.bookings),
-                clients=args.clients,
-                headers=headers,
-            )
-            firings.append(firing)
+            requests = bookings(clinic, days.take(need_days), args.bookings)
+            cpu = CpuClock(server.process.pid, BENCH_DB)
+            cpu.start()
+            firing = fire([server.address], requests, clients=args.clients, headers=headers)
+            cpu.stop()
+            firings.append((firing, cpu))
             rates.append(firing.per_second(201))
-            print(summary(run, firing), flush=True)
+            print(summary(run, firing, cpu), flush=True)
             if run == 1 and firing.statuses()[201] != args.bookings:
                 print(
                     "  not all booked, e.g.:",
                     next((o.body[:300] for o in firing.outcomes if o.status != 201), b""),
                 )
-        middle = sorted(firings, key=lambda f: f.per_second(201))[len(firings) // 2]
-        print(summary("med", middle))
+        middle = sorted(firings, key=lambda f: f[0].per_second(201))[len(firings) // 2]
+        print(summary("med", *middle))
+        print(CPU_NOTE)
     load = os.getloadavg()
     print(f"overlapping visits (SQL self-join): {overlapping_pairs()}; load average {load[0]:.2f}")
     return statistics.median(rates)

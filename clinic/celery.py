@@ -64,6 +64,7 @@ NOTIFICATIONS_QUEUE = "notifications"
 DISPATCH_QUEUE = "dispatch"
 DISPATCH_TASK = "notifications.tasks.dispatch_due_messages"
 DISPATCH_SECONDS = float(os.environ.get("NOTIFY_DISPATCH_SECONDS", "5"))
+REPORT_SUMMARY_SECONDS = float(os.environ.get("REPORT_SUMMARY_SECONDS", "300"))
 
 app.conf.update(
     task_serializer="json",
@@ -106,6 +107,12 @@ app.conf.update(
         "expire-waitlist-offers": {
             "task": "scheduling.tasks.expire_waitlist_offers",
             "schedule": 300.0,
+        },
+        # The reports' summary tables: past days' figures lag changes by at most this.
+        "refresh-report-summaries": {
+            "task": "reports.tasks.refresh_report_summaries",
+            "schedule": REPORT_SUMMARY_SECONDS,
+            "options": {"expires": REPORT_SUMMARY_SECONDS},
         },
     },
 )

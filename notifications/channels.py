@@ -90,7 +90,9 @@ def record_delivery(directory: Path, key: str, staging: Path, final: Path) -> No
 class FileSmsBackend(BaseSmsBackend):
     """Development and tests across processes: one JSON file per message, named by its key
     and written atomically, so a key can never be delivered twice. SMS_FILE_DELAY_SECONDS
-    stands in for a provider's latency (the crash tests kill a worker inside it)."""
+    stands in for a provider's latency. SMS_FILE_HOLD_PATH names a file of keys, one a
+    line: the send of a listed key waits until it is no longer listed, so a crash test kills
+    a worker inside that send without racing a clock (the task's time limit bounds it)."""
 
     def __init__(self):
         self.directory = Path(settings.SMS_FILE_PATH)
@@ -103,6 +105,9 @@ class FileSmsBackend(BaseSmsBackend):
         delay = float(getattr(settings, "SMS_FILE_DELAY_SECONDS", 0) or 0)
         if delay:
             time.sleep(delay)
+        hold = getattr(settings, "SMS_FILE_HOLD_PATH", "")
+        while hold and key in held_keys(Path(hold)):
+            time.sleep(0.05)
         provider_id = f"file-{key}"
         payload = json.dumps({"key": key, "to": to, "body": body, "id": provider_id})
         staging = self.directory / f".{key}.{os.getpid()}.tmp"
@@ -113,6 +118,14 @@ class FileSmsBackend(BaseSmsBackend):
     def delivered(self, key: str) -> str | None:
         path = self._path(key)
         return json.loads(path.read_text())["id"] if path.exists() else None
+
+
+def held_keys(path: Path) -> set[str]:
+    """The keys listed in a FileSmsBackend hold file (none when there is no file)."""
+    try:
+        return set(path.read_text().split())
+    except FileNotFoundError:
+        return set()
 
 
 class TwilioSmsBackend(BaseSmsBackend):

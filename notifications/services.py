@@ -3,7 +3,8 @@ the message, so the message exists exactly when the change does."""
 
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
@@ -18,6 +19,54 @@ from .dispatcher import publish
 from .models import Channel, Message, MessageState, NotificationPolicy, SubjectType
 
 logger = logging.getLogger(__name__)
+
+
+def _planned_message(
+    *,
+    patient,
+    kind: str,
+    subject_type: str,
+    subject_id,
+    due_at: datetime,
+    location,
+    variant: str,
+    expires_at: datetime | None,
+    policy: NotificationPolicy,
+    now: datetime,
+) -> Message | None:
+    """The row a plan makes (unsaved), or None if it would be of no use: the patient's
+    channel, or cancelled for want of one; texts wait out the quiet hours."""
+    if expires_at is not None and expires_at <= max(due_at, now):
+        return None  # e.g. a follow-up for a procedure entered long after it happened
+    channel = choose_channel(patient)
+    return Message(
+        subject_type=subject_type,
+        subject_id=subject_id,
+        kind=kind,
+        variant=variant,
+        patient=patient,
+        location=location,
+        channel=channel or Channel.EMAIL,
+        due_at=due_at,
+        send_after=earliest_send(
+            channel=channel or Channel.EMAIL, due_at=due_at, location=location, policy=policy
+        ),
+        expires_at=expires_at,
+        state=MessageState.PENDING if channel else MessageState.CANCELLED,
+        cancel_reason="" if channel else NO_CHANNEL,
+    )
+
+
+PLANNED_FIELDS = (
+    "patient",
+    "location",
+    "channel",
+    "due_at",
+    "send_after",
+    "expires_at",
+    "state",
+    "cancel_reason",
+)
 
 
 def message_schedule(
@@ -36,35 +85,89 @@ def message_schedule(
     to the new time and leaves a sent one alone. Returns None if it would be of no use."""
     now = timezone.now()
     if expires_at is not None and expires_at <= max(due_at, now):
-        return None  # e.g. a follow-up for a procedure entered long after it happened
-    policy = policy or NotificationPolicy.current()
-    channel = choose_channel(patient)
-    send_after = earliest_send(
-        channel=channel or Channel.EMAIL, due_at=due_at, location=location, policy=policy
+        return None  # before the policy is read: a plan of no use costs no query
+    planned = _planned_message(
+        patient=patient,
+        kind=kind,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        due_at=due_at,
+        location=location,
+        variant=variant,
+        expires_at=expires_at,
+        policy=policy or NotificationPolicy.current(),
+        now=now,
     )
+    if planned is None:
+        return None
     message, created = Message.objects.get_or_create(
         subject_type=subject_type,
         subject_id=subject_id,
         kind=kind,
         variant=variant,
-        defaults={
-            "patient": patient,
-            "location": location,
-            "channel": channel or Channel.EMAIL,
-            "due_at": due_at,
-            "send_after": send_after,
-            "expires_at": expires_at,
-            "state": MessageState.PENDING if channel else MessageState.CANCELLED,
-            "cancel_reason": "" if channel else NO_CHANNEL,
-        },
+        defaults={field: getattr(planned, field) for field in PLANNED_FIELDS},
     )
     if not created and message.state == MessageState.PENDING:
-        message.due_at, message.send_after, message.expires_at = due_at, send_after, expires_at
-        message.enqueued_at = None
+        message.due_at, message.send_after = planned.due_at, planned.send_after
+        message.expires_at, message.enqueued_at = planned.expires_at, None
         message.save(update_fields=["due_at", "send_after", "expires_at", "enqueued_at"])
     if message.state == MessageState.PENDING and message.send_after <= now:
         enqueue_after_commit(message, now)
     return message
+
+
+@dataclass(frozen=True)
+class Plan:
+    """One message of a plan: its kind, when it is due, its variant, until when it is of use."""
+
+    kind: str
+    due_at: datetime
+    variant: str = ""
+    expires_at: datetime | None = None
+
+
+def messages_schedule_new(
+    *,
+    patient,
+    subject_type: str,
+    subject_id,
+    plans: Iterable[Plan],
+    location=None,
+    policy: NotificationPolicy | None = None,
+) -> list[Message]:
+    """Plan the first messages of a subject that has none yet (a visit just booked) in one
+    insert: the rows message_schedule would make one by one (a later plan of the same kind
+    and variant moves a pending one), those due now handed to a worker after commit. A
+    message already planned for the subject, kind and variant is left as it is (nothing is
+    moved: use message_schedule to plan again); publishing its id as well is harmless, as
+    a send claims only pending rows."""
+    now = timezone.now()
+    policy = policy or NotificationPolicy.current()
+    rows: dict[tuple[str, str], Message] = {}
+    for plan in plans:
+        planned = _planned_message(
+            patient=patient,
+            kind=plan.kind,
+            subject_type=subject_type,
+            subject_id=subject_id,
+            due_at=plan.due_at,
+            location=location,
+            variant=plan.variant,
+            expires_at=plan.expires_at,
+            policy=policy,
+            now=now,
+        )
+        key = (plan.kind, plan.variant)
+        if planned is not None and (key not in rows or rows[key].state == MessageState.PENDING):
+            rows[key] = planned
+    due = [m for m in rows.values() if m.state == MessageState.PENDING and m.send_after <= now]
+    for message in due:
+        message.enqueued_at = now
+    messages = Message.objects.bulk_create(rows.values(), ignore_conflicts=True)
+    if due:
+        due_ids = [str(message.pk) for message in due]
+        transaction.on_commit(lambda: publish(due_ids))
+    return messages
 
 
 def interface_enabled() -> bool:

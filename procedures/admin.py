@@ -33,7 +33,7 @@ from .models import (
     Steroid,
 )
 from .rule_history import rule_edits
-from .services import order_cancel
+from .services import order_cancel, order_request_authorization
 
 
 def _editor(request: HttpRequest) -> pghistory.context:
@@ -251,6 +251,10 @@ class CancelOrderForm(forms.Form):
     reason = forms.CharField(max_length=300, help_text="Kept with the order.")
 
 
+class ConfirmForm(forms.Form):
+    """An action with nothing to ask: its page lists the rows and asks to confirm."""
+
+
 @admin.register(ProcedureOrder)
 class ProcedureOrderAdmin(ServiceOnlyAdmin):
     """Read-only: orders are made, checked and moved by the procedures services (the
@@ -262,6 +266,7 @@ class ProcedureOrderAdmin(ServiceOnlyAdmin):
         "patient",
         "status",
         "auth_status",
+        "auth_requested_at",
         "planned_date",
         "ordered_at",
     )
@@ -269,7 +274,27 @@ class ProcedureOrderAdmin(ServiceOnlyAdmin):
     raw_id_fields = ("patient",)
     list_select_related = ("procedure_type", "patient")
     inlines = [OverrideInline]
-    actions = ["cancel_with_reason"]
+    actions = ["cancel_with_reason", "request_authorization"]
+
+    @admin.action(
+        description="Record that prior authorization was requested from the payer",
+        permissions=["act"],
+    )
+    def request_authorization(
+        self, request: HttpRequest, queryset: QuerySet[ProcedureOrder]
+    ) -> HttpResponse | None:
+        def ask(order: ProcedureOrder, data: dict[str, Any]) -> ProcedureOrder:
+            return order_request_authorization(order=order, by=Actor.admin(signed_in_user(request)))
+
+        return service_action(
+            self,
+            request,
+            queryset,
+            form_class=ConfirmForm,
+            title="Record that prior authorization was requested",
+            perform=ask,
+            done="request(s) recorded",
+        )
 
     @admin.action(
         description="Cancel the selected orders (asks for the reason)", permissions=["act"]

@@ -9,6 +9,7 @@ urlpatterns = [
     path("procedure-orders/", apis.OrderListApi.as_view()),
     path(order, apis.OrderDetailApi.as_view()),
     path(order + "authorization/", apis.OrderAuthorizationApi.as_view()),
+    path(order + "request-authorization/", apis.OrderRequestAuthorizationApi.as_view()),
     path(order + "authorize/", apis.OrderAuthorizeApi.as_view()),
     path(order + "cancel/", apis.OrderCancelApi.as_view()),
     path(order + "override/", apis.OrderOverrideApi.as_view()),

@@ -144,6 +144,21 @@ class OrderAuthorizationApi(OrderActionApi):
         services.order_set_authorization(order=order, by=Actor.api(user), **data)
 
 
+class OrderRequestAuthorizationApi(OrderActionApi):
+    @extend_schema(
+        operation_id="procedure_orders_request_authorization",
+        request=None,
+        responses=OrderSerializer,
+        summary="Record that prior authorization was requested from the payer (who and when); "
+        "409 when it is not pending, denied or approved",
+    )
+    def post(self, request, order_id):
+        return super().post(request, order_id)
+
+    def act(self, order, user, data):
+        services.order_request_authorization(order=order, by=Actor.api(user))
+
+
 class OrderAuthorizeApi(OrderActionApi):
     @extend_schema(
         operation_id="procedure_orders_authorize", request=None, responses=OrderSerializer

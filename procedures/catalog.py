@@ -10,6 +10,7 @@ import csv
 import re
 from decimal import Decimal
 from pathlib import Path
+from typing import NamedTuple
 
 from .cpt import catalog_cpt_codes, save_codes
 
@@ -819,183 +820,228 @@ def add_rfa_level_limit(apps, schema_editor=None) -> None:
 
 # --- Chart-driven safety rules (SafetyRule) -------------------------------------------------------
 
-# (key, applies when, severity, advice, source, certain). The severity, advice and source are a
-# manager's to edit; when each rule applies is its function in procedures/safety.py.
+
+class ShippedRule(NamedTuple):
+    """A chart-driven rule as shipped. The severity, advice (what and why), until (read after
+    "Until"; empty: it does not expire), action and source are a manager's to edit; when each
+    rule applies is its function in procedures/safety.py."""
+
+    key: str
+    applies_when: str
+    severity: str
+    advice: str
+    source: str
+    certain: bool
+    until: str
+    action: str
+
+
+PREGNANCY_ENDED = "the pregnancy has ended and its entry on the chart is closed"
+DEVICE_PLAN = "a device plan is documented"
 SAFETY_RULES = [
-    (
+    ShippedRule(
         "contrast_allergy",
         "An iodinated contrast allergy (not anaphylaxis) before a procedure that uses or may "
         "use contrast",
         "warn",
+        "a prior reaction to the same contrast class is the main risk of another.",
+        "ACR Manual on Contrast Media (premedication; values from its published summaries, to "
+        "confirm); intake.md",
+        False,
+        "",
         "Premedicate (ACR elective regimen: prednisone 50 mg by mouth 13, 7 and 1 hours before "
         "contrast, plus diphenhydramine 50 mg 1 hour before; or methylprednisolone 32 mg by "
         "mouth 12 and 2 hours before) or plan without contrast (ultrasound guidance is allowed "
         "for ESI and SI injections).",
-        "ACR Manual on Contrast Media (premedication; values from its published summaries, to "
-        "confirm); intake.md",
-        False,
     ),
-    (
+    ShippedRule(
         "contrast_allergy_severe",
         "Anaphylaxis to iodinated contrast before a procedure that uses or may use contrast",
         "block",
-        "A prior severe reaction: plan without contrast (ultrasound guidance is allowed for ESI "
-        "and SI injections); premedication does not prevent every repeat reaction.",
+        "a prior severe reaction; premedication does not prevent every repeat reaction.",
         "ACR Manual on Contrast Media; intake.md",
         False,
+        "",
+        "Plan the procedure without contrast (ultrasound guidance is allowed for ESI and SI "
+        "injections) and give that plan as the override reason.",
     ),
-    (
+    ShippedRule(
         "pregnancy_fluoroscopy",
         "Pregnancy before a procedure guided by fluoroscopy or CT",
         "block",
         "Pregnant: no fluoroscopy or CT without a documented decision.",
         "intake.md",
         True,
+        PREGNANCY_ENDED,
+        "Postpone the procedure, or plan ultrasound guidance where the procedure allows it; a "
+        "documented decision to go ahead is the override reason.",
     ),
-    (
+    ShippedRule(
         "pregnancy_augmentation",
         "Pregnancy before vertebral augmentation",
         "block",
         "Pregnancy is an absolute contraindication to vertebral augmentation.",
         "intake.md",
         True,
+        PREGNANCY_ENDED,
+        "Do not perform it during pregnancy: postpone it or cancel the order with the reason.",
     ),
-    (
+    ShippedRule(
         "cardiac_device",
         "A pacemaker or ICD (condition or implanted device) before radiofrequency ablation or "
         "spinal cord stimulation",
         "block",
-        "Pacemaker or ICD: radiofrequency ablation and spinal cord stimulation can interfere. "
-        "Document the device plan (magnet or reprogramming, cardiology or the device "
-        "representative).",
+        "Pacemaker or ICD: radiofrequency ablation and spinal cord stimulation can interfere "
+        "with it.",
         "intake.md",
         True,
+        DEVICE_PLAN,
+        "Agree the device plan (magnet or reprogramming) with cardiology or the device "
+        "representative and give it as the override reason.",
     ),
-    (
+    ShippedRule(
         "cardiac_device_pns",
         "A pacemaker or ICD (condition or implanted device) before peripheral nerve stimulation",
         "block",
         "Pacemaker or ICD: a peripheral nerve stimulator's pulses can be sensed by the cardiac "
-        "device. Check the stimulator's labelling for cardiac devices and document the device "
-        "plan (cardiology or the device representative).",
+        "device.",
         "intake.md (devices), extended to peripheral nerve stimulation; stimulator labelling "
         "to confirm",
         False,
+        DEVICE_PLAN,
+        "Check the stimulator's labelling for cardiac devices, agree the device plan with "
+        "cardiology or the device representative, and give it as the override reason.",
     ),
-    (
+    ShippedRule(
         "active_infection",
         "An active infection before any procedure but a pump refill",
         "block",
         "Active infection is a contraindication to injections.",
         "intake.md",
         True,
+        "the infection is treated and its entry on the chart is closed",
+        "Treat the infection and postpone the procedure; close the entry on the chart when it "
+        "has resolved and run the check again.",
     ),
-    (
+    ShippedRule(
         "active_infection_refill",
         "An active infection before an intrathecal pump refill",
         "warn",
-        "Active infection: refill with strict asepsis and do not delay it; a missed refill can "
-        "cause dangerous withdrawal (baclofen).",
+        "Active infection: a missed refill can cause dangerous withdrawal (baclofen), so the "
+        "refill is not delayed.",
         "intake.md; procedures.csv",
         True,
+        "the infection is treated",
+        "Refill on time, with strict asepsis.",
     ),
-    (
+    ShippedRule(
         "allergy:corticosteroid",
         "A corticosteroid allergy before a procedure that may use a steroid",
         "warn",
-        "Corticosteroid allergy and this procedure may use a steroid: plan the injectate.",
+        "Corticosteroid allergy and this procedure may use a steroid.",
         "intake.md",
         True,
+        "",
+        "Plan the injectate around the allergy and write it on the order.",
     ),
-    (
+    ShippedRule(
         "allergy:local_anaesthetic",
         "A local anaesthetic allergy before any procedure",
         "warn",
-        "Local anaesthetic allergy: check ester versus amide and choose the other class.",
+        "Local anesthetic allergy.",
         "intake.md",
         True,
+        "",
+        "Check whether the reaction was to an ester or an amide and choose the other class.",
     ),
-    (
+    ShippedRule(
         "allergy:bone_cement",
         "A bone cement or opacifier allergy before vertebral augmentation",
         "block",
         "Bone cement or opacifier allergy before vertebral augmentation.",
         "intake.md",
         True,
+        "",
+        "Choose a cement and opacifier the patient is not allergic to and give that as the "
+        "override reason, or do not go ahead.",
     ),
-    (
+    ShippedRule(
         "allergy:chlorhexidine",
         "A chlorhexidine allergy before any procedure",
         "warn",
-        "Chlorhexidine allergy: use another skin preparation.",
+        "Chlorhexidine allergy.",
         "intake.md",
         True,
+        "",
+        "Use another skin preparation.",
     ),
-    (
+    ShippedRule(
         "allergy:latex",
         "A latex allergy before any procedure",
         "info",
-        "Latex allergy: latex-free room and supplies.",
+        "Latex allergy.",
         "intake.md",
         True,
+        "",
+        "Use a latex-free room and supplies.",
     ),
-    (
+    ShippedRule(
         "cancer_history",
         "A history of cancer before an epidural steroid injection",
         "warn",
-        "History of cancer: make sure new or changed pain was evaluated (metastasis, cord "
-        "compression) before an epidural steroid injection.",
+        "History of cancer: new or changed pain may come from metastasis or cord compression.",
         "intake.md",
         True,
+        "the new or changed pain has been evaluated",
+        "Make sure new or changed pain was evaluated before an epidural steroid injection, and "
+        "note it on the order.",
     ),
-    (
+    ShippedRule(
         "diabetes_steroid",
         "Diabetes before a procedure that may use a steroid",
         "warn",
-        "Diabetes and a steroid: check blood glucose on the day; steroids raise it for days.",
+        "Diabetes and a steroid: steroids raise blood glucose for days.",
         "intake.md (glucose check; threshold practice-configurable)",
         True,
+        "the blood glucose is checked on the day of the procedure",
+        "Check the blood glucose on the day, and tell the patient it may run high for a few days.",
     ),
-    (
+    ShippedRule(
         "bleeding_disorder",
         "A bleeding disorder before an intermediate- or high-risk procedure",
         "warn",
-        "Bleeding disorder: plan with haematology.",
+        "Bleeding disorder.",
         "ASRA 2018 (N18)",
         True,
+        "a plan agreed with hematology is on the order",
+        "Plan the procedure with hematology and write their advice in the order's notes.",
     ),
-    (
+    ShippedRule(
         "opioid_sedation",
         "An opioid on the medication list before a procedure with planned or possible sedation",
         "warn",
-        "Opioids and sedation add up to respiratory depression: titrate sedatives to effect, "
-        "monitor ventilation (capnography) and have naloxone at hand; do not stop the opioid "
-        "before the procedure (withdrawal).",
+        "Opioids and sedation add up to respiratory depression.",
         "ASA 2018 moderate sedation guideline (opioid-tolerant patients); Opioid Risk Tool: "
         "Webster 2005 (misuse risk)",
         False,
+        "",
+        "Titrate sedatives to effect, monitor ventilation (capnography) and have naloxone at "
+        "hand; do not stop the opioid before the procedure (withdrawal).",
     ),
 ]
 
 
 def safety_rule_rows() -> list[dict]:
-    return [
-        {
-            "key": key,
-            "applies_when": applies_when,
-            "severity": severity,
-            "advice": advice,
-            "source": source,
-            "certain": certain,
-        }
-        for key, applies_when, severity, advice, source, certain in SAFETY_RULES
-    ]
+    return [rule._asdict() for rule in SAFETY_RULES]
 
 
 def add_missing_safety_rules(apps, schema_editor=None) -> None:
     """RunPython: the chart-driven rules and the thresholds added since (new rows only: a
-    manager's edits are kept)."""
+    manager's edits are kept). A migration before 0017 has no until or action columns."""
     model = apps.get_model("procedures", "SafetyRule")
+    columns = {f.name for f in model._meta.fields}
     for row in safety_rule_rows():
-        model.objects.get_or_create(key=row["key"], defaults=row)
+        model.objects.get_or_create(
+            key=row["key"], defaults={k: v for k, v in row.items() if k in columns}
+        )
     add_missing_thresholds(apps, schema_editor)

@@ -8,7 +8,8 @@ with dexamethasone, genicular blocks and ablation, sacroiliac injections, trigge
 injections and a spinal cord stimulator trial. Outcomes are entered as NRS scores so the
 percent relief is computed; diagnostic blocks have a pain diary over the hours after.
 
-A handful of orders stay open: waiting for prior authorization, authorized, ready to be
+A handful of orders stay open: waiting for prior authorization (the stimulator implant requested
+from the payer, its answer awaited), authorized, ready to be
 booked in the coming weeks (the portal patient's among them; scheduling.demo books their
 visits, which schedules them), one cancelled, and some with a blocking safety finding nobody
 has resolved, so the clinician has something to look at.
@@ -55,6 +56,7 @@ from .services import (
     order_create,
     order_override,
     order_refresh_findings,
+    order_request_authorization,
     order_set_authorization,
     outcome_record,
     record_create,
@@ -213,10 +215,16 @@ class History:
             auth_status=AuthStatus.NOT_NEEDED if code in NO_AUTH else AuthStatus.PENDING,
         )
 
+    def request_authorization(self, order: ProcedureOrder) -> ProcedureOrder:
+        """The front desk sent the request to the payer."""
+        return order_request_authorization(order=order, by=Actor.seeding(self.frontdesk))
+
     def approve(self, order: ProcedureOrder, on: date) -> ProcedureOrder:
-        """The payer approved on `on` (the front desk enters it), if approval is needed."""
+        """The payer approved on `on` (the front desk requested it, then enters the answer),
+        if approval is needed."""
         if order.auth_status == AuthStatus.NOT_NEEDED:
             return order
+        order = self.request_authorization(order)
         return order_set_authorization(
             order=order,
             auth_status=AuthStatus.APPROVED,
@@ -711,12 +719,13 @@ def scs(h: History, k: int) -> None:
             FollowUp(timedelta(days=7), 0.6),
         ],
     )
-    h.order(
+    implant = h.order(
         "scs_implant",
         indication=indication,
         notes="60% relief in the trial, walking 30 minutes instead of 10; psychology "
         "evaluation done. Permanent implant once prior authorization is approved.",
     )
+    h.request_authorization(implant)  # the payer has not answered yet
 
 
 def anticoagulant_block(h: History, k: int) -> None:
@@ -826,7 +835,9 @@ def knee_cancelled(h: History, k: int) -> None:
         local="bupivacaine 0.5% 1 mL per nerve (superomedial, superolateral, inferomedial)",
         follow_ups=diary(0.63, 0.75, 0.63, 0.5),
     )
-    order = h.order("genicular_rfa", indication=_knee_indication(side), side=side)
+    order = h.request_authorization(
+        h.order("genicular_rfa", indication=_knee_indication(side), side=side)
+    )
     order = order_set_authorization(
         order=order, auth_status=AuthStatus.DENIED, by=Actor.seeding(h.frontdesk)
     )

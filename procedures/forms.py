@@ -35,6 +35,7 @@ from .models import (
     Usage,
 )
 from .pumps import PUMP_FIELDS, fills_a_pump
+from .services import auth_answers
 from .visits import VisitFacts
 
 DATE_INPUT_FORMATS = ["%Y-%m-%d", "%m/%d/%Y"]
@@ -278,7 +279,10 @@ class OrderForm(FocusingForm):
 
 
 class AuthorizationForm(Form):
-    auth_status = forms.ChoiceField(label="Status", choices=AuthStatus.choices)
+    """The payer's answer. It offers the answers legal now (services.auth_answers) and takes
+    any status, so that a move made meanwhile on another page is the service's 409."""
+
+    auth_status = forms.ChoiceField(label="Answer", choices=AuthStatus.choices)
     auth_number = forms.CharField(
         label="Authorization number",
         max_length=_max(ProcedureOrder, "auth_number"),
@@ -287,16 +291,25 @@ class AuthorizationForm(Form):
     auth_expires = _date("Expires", required=False)
 
     def __init__(self, *args, order: ProcedureOrder, **kwargs):
+        offered = auth_answers(order.auth_status)
         kwargs.setdefault("auto_id", "auth_%s")
         kwargs.setdefault(
             "initial",
             {
-                "auth_status": order.auth_status,
+                "auth_status": order.auth_status if order.auth_status in offered else "",
                 "auth_number": order.auth_number,
                 "auth_expires": order.auth_expires,
             },
         )
         super().__init__(*args, **kwargs)
+        select = self.fields["auth_status"].widget
+        assert isinstance(select, forms.Select)
+        select.choices = [c for c in AuthStatus.choices if c[0] in offered]
+
+    @property
+    def offers_answers(self) -> bool:
+        select = self.fields["auth_status"].widget
+        return bool(getattr(select, "choices", None))
 
 
 class CancelForm(Form):

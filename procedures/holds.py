@@ -33,6 +33,7 @@ from patients.vocabulary import name_key
 from .hold_words import hold_details, patient_hold_text
 from .models import AnticoagulantRule, HoldDecision
 from .safety import BLOCK, INFO, WARN, Context, Finding
+from .until import Until, no_expiry, until_condition, until_date
 
 INDICATION_WORDS: dict[str, str] = {
     Indication.PRIMARY_PREVENTION: "primary prevention",
@@ -86,6 +87,10 @@ def _describe(decision: str, hours: int | None) -> str:
 # --- Labs -----------------------------------------------------------------------------------------
 
 
+def _a(name: str) -> str:
+    return f"{'an' if name[:1].lower() in 'aeio' else 'a'} {name}"
+
+
 def _lab_missing(ctx: Context, kind: str, since: date, why: str) -> Finding:
     name = LAB_NAMES[kind]
     return Finding(
@@ -95,6 +100,9 @@ def _lab_missing(ctx: Context, kind: str, since: date, why: str) -> Finding:
         f"{_iso(ctx.planned_date)} is needed by {_iso(ctx.planned_date)}.",
         "Safety thresholds (clinic defaults to confirm); ASRA 2018 (N18)",
         {"lab": kind, "needed_from": _iso(since), "needed_by": _iso(ctx.planned_date)},
+        until=until_condition(f"{_a(name)} taken on or after {_iso(since)} is on the chart"),
+        action=f"Order {_a(name)} taken between {_iso(since)} and {_iso(ctx.planned_date)} "
+        "and record its result on the chart.",
     )
 
 
@@ -129,6 +137,9 @@ def _inr(ctx: Context, medication: Medication, risk: str) -> InrCheck:
             f"{medication.name} needs a normal INR before {procedure_of(risk)}.",
             "ASRA 2018 (N18); INR limit is a clinic default to confirm",
             {"inr": str(lab.value), "taken_on": _iso(lab.taken_on)},
+            until=until_condition(f"the INR is {_num(limit)} or lower"),
+            action=f"Repeat the INR before the procedure; if it stays above {_num(limit)}, "
+            f"agree the {medication.name} hold with the prescriber or move the procedure.",
         )
         return InrCheck(requirement, False, [finding])
     return InrCheck(
@@ -231,6 +242,28 @@ def _restart(rule: AnticoagulantRule, planned: date) -> tuple[str, date | None]:
     return f" Restart: {text} after the procedure if there is no bleeding concern.", None
 
 
+def _hold_until(ctx: Context, plan: Plan, held: str, restart_on: date | None) -> Until:
+    """A hold stands until the drug is restarted after the procedure."""
+    if restart_on is not None:
+        return until_date(restart_on, f"restart then if there is no bleeding concern; {held}")
+    restart = plan.rule.restart_after.strip()
+    if restart:
+        return until_condition(
+            f"the restart, {restart} after the procedure on {_iso(ctx.planned_date)}; {held}"
+        )
+    return until_date(ctx.planned_date, f"the procedure; {held}")
+
+
+def _keep_stopped(plan: Plan) -> str:
+    restart = plan.rule.restart_after.strip()
+    then = (
+        f"restart it {restart} after if there is no bleeding concern"
+        if restart
+        else "ask the prescriber when to restart it"
+    )
+    return f"Keep it stopped until the procedure; {then}."
+
+
 def _days_hold(ctx: Context, plan: Plan) -> Finding:
     hours = plan.hours or 0
     name, risk = plan.medication.name, plan.risk
@@ -252,6 +285,7 @@ def _days_hold(ctx: Context, plan: Plan) -> Finding:
         f"last dose on {_iso(last)}, first day without it {_iso(first)} ({days} days before "
         f"{procedure_of(risk)} on {_iso(ctx.planned_date)})"
     )
+    held = f"no {name} from {_iso(first)} (the procedure day less {whole_days} days)"
     stopped = plan.medication.end_date
     if stopped is not None and stopped <= first:
         waiting = plan.inr is not None and not plan.inr.normal
@@ -265,6 +299,10 @@ def _days_hold(ctx: Context, plan: Plan) -> Finding:
             plan.source,
             # Already stopped: no hold left to start, so no "start pausing" message.
             {k: v for k, v in details.items() if k != "hold_start"},
+            until=_hold_until(ctx, plan, held, restart_on),
+            action=f"Get {plan.inr.need} before the procedure."
+            if waiting and plan.inr
+            else _keep_stopped(plan),
         )
     if stopped is not None:
         return Finding(
@@ -273,6 +311,9 @@ def _days_hold(ctx: Context, plan: Plan) -> Finding:
             f"{name} stops on {_iso(stopped)}, but must stop in time: {timing}{inr}.{plan.notes}{restart}",
             plan.source,
             details,
+            until=until_condition(f"the chart shows {name} stopped by {_iso(first)}"),
+            action=f"Ask the prescriber to stop it from {_iso(first)} (last dose {_iso(last)}) "
+            "and correct its end date on the chart, or move the procedure.",
         )
     if first < ctx.today:
         earliest = ctx.today + timedelta(days=whole_days)
@@ -284,6 +325,11 @@ def _days_hold(ctx: Context, plan: Plan) -> Finding:
             f"from today, the earliest safe date is {_iso(earliest)}.{plan.notes}{restart}",
             plan.source,
             details | {"earliest_safe_date": _iso(earliest)},
+            until=until_date(
+                earliest, "the earliest safe date if it is not taken from today", eligible=True
+            ),
+            action=f"With the prescriber's agreement, stop {name} from today and move the "
+            f"procedure to {_iso(earliest)} or later.",
         )
     needs_test = plan.inr is not None and not plan.inr.normal
     details |= hold_details(
@@ -292,12 +338,16 @@ def _days_hold(ctx: Context, plan: Plan) -> Finding:
         inr_test_from=_window_start(ctx, "inr_max_age_days") if needs_test else None,
     )
     details["patient_text"] = _in_english(details)
+    test = f" Get {plan.inr.need} before the procedure." if needs_test and plan.inr else ""
     return Finding(
         f"hold:{plan.rule.drug}",
         WARN,
         f"{name}: {timing}{inr}.{plan.notes}{restart}",
         plan.source,
         details,
+        until=_hold_until(ctx, plan, held, restart_on),
+        action=f"Confirm the hold with the prescriber and tell the patient: last dose on "
+        f"{_iso(last)}, none from {_iso(first)}.{test}",
     )
 
 
@@ -311,6 +361,7 @@ def _hours_hold(ctx: Context, plan: Plan) -> Finding:
         **hold_details(medication=name, procedure_on=ctx.planned_date, inr_test_from=None),
     }
     details["patient_text"] = _in_english(details)
+    held = f"the last dose at least {plan.hours} hours before the procedure"
     return Finding(
         f"hold:{plan.rule.drug}",
         WARN,
@@ -318,6 +369,9 @@ def _hours_hold(ctx: Context, plan: Plan) -> Finding:
         f"on {_iso(ctx.planned_date)}{inr}.{plan.notes}{restart}",
         plan.source,
         details,
+        until=_hold_until(ctx, plan, held, None),
+        action=f"Confirm the timing with the prescriber and tell the patient: the last dose at "
+        f"least {plan.hours} hours before the procedure.",
     )
 
 
@@ -329,6 +383,8 @@ def _plan_finding(ctx: Context, plan: Plan) -> Finding:
             INFO,
             f"{name}: no hold needed for {procedure_of(risk)}.{plan.notes}",
             plan.source,
+            until=no_expiry(),
+            action="Continue it as prescribed.",
         )
     if plan.decision == HoldDecision.SHARED or plan.hours is None:
         restart, _ = _restart(rule, ctx.planned_date)
@@ -342,6 +398,9 @@ def _plan_finding(ctx: Context, plan: Plan) -> Finding:
             f"{name}: holding it before {procedure_of(risk)} is a shared decision with the "
             f"prescriber ({rule.note}).{held}{plan.notes}{restart}",
             plan.source,
+            until=until_condition("the prescriber and the patient have decided whether to hold it"),
+            action="Agree with the prescriber whether to hold it and write the decision in the "
+            "order's notes.",
         )
     if plan.hours < 24:
         return _hours_hold(ctx, plan)
@@ -396,6 +455,9 @@ def _unclassified(medication: Medication) -> Finding:
         f"{medication.name} is not in the drug vocabulary and no clinician has classified it: "
         "classify it on the chart (it may affect bleeding or sedation).",
         "Drug vocabulary (vocabulary/drug_names.csv)",
+        until=until_condition("a clinician classifies it on the chart"),
+        action="Classify it on the chart: its drug class, which says whether it affects "
+        "bleeding or sedation.",
     )
 
 
@@ -410,6 +472,8 @@ def _no_rule(medication: Medication) -> list[Finding]:
             f"{medication.name} affects bleeding and has no hold rule here; "
             "check the hold with the prescriber (ASRA 2018 gives its own).",
             "ASRA 2018 (N18)",
+            until=until_condition("the hold is agreed with the prescriber"),
+            action="Agree the hold with the prescriber and write it in the order's notes.",
         )
     ]
 
@@ -448,5 +512,10 @@ def platelet_findings(ctx: Context) -> list[Finding]:
             f"{_num(minimum)} for a high-risk procedure.",
             "Safety threshold platelet_min_high_risk (clinic default to confirm); ASRA 2018 (N18)",
             {"platelets": str(lab.value), "taken_on": _iso(lab.taken_on)},
+            until=until_condition(
+                f"a platelet count of {_num(minimum)} {lab.unit} or more is on the chart"
+            ),
+            action="Repeat the platelet count before the procedure; if it stays low, plan with "
+            "hematology.",
         )
     ]

@@ -297,7 +297,14 @@ class SafetyRule(models.Model):
     key = models.CharField(max_length=60, primary_key=True)
     applies_when = models.CharField(max_length=300, help_text="When the safety check uses it.")
     severity = models.CharField(max_length=8, choices=Severity.choices)
-    advice = models.TextField(help_text="What the finding tells the clinician.")
+    advice = models.TextField(help_text="What the finding tells the clinician, and why.")
+    until = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text='Until when the finding stands, read after "Until": for example "the '
+        'infection is treated". Empty: it does not expire (a lasting allergy).',
+    )
+    action = models.TextField(help_text="What the clinician does about it.")
     source = models.CharField(max_length=200)
     certain = models.BooleanField(
         default=True, help_text="Unticked until a clinician confirms it against the source."
@@ -402,8 +409,11 @@ class Urgency(models.TextChoices):
 
 
 class AuthStatus(models.TextChoices):
+    """Prior authorization: pending (to request) -> requested -> approved or denied."""
+
     NOT_NEEDED = "not_needed", "Not needed"
     PENDING = "pending", "Pending"
+    REQUESTED = "requested", "Requested from the payer"
     APPROVED = "approved", "Approved"
     DENIED = "denied", "Denied"
 
@@ -429,6 +439,15 @@ class ProcedureOrder(PatientData):
     )
     auth_number = models.CharField(max_length=40, blank=True)
     auth_expires = models.DateField(null=True, blank=True)
+    auth_requested_at = models.DateTimeField("authorization requested at", null=True, blank=True)
+    auth_requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="authorization requested by",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     findings = models.JSONField(default=list, blank=True, help_text="The last safety check.")
     checked_at = models.DateTimeField(null=True, blank=True)
     ordered_by = models.ForeignKey(
@@ -454,6 +473,11 @@ class ProcedureOrder(PatientData):
                 | (~models.Q(auth_number="") & models.Q(auth_expires__isnull=False)),
                 name="order_approval_has_number_and_expiry",
                 violation_error_message=APPROVAL_NEEDS_NUMBER,
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(auth_status="requested")
+                | models.Q(auth_requested_at__isnull=False),
+                name="order_request_has_time",
             ),
         ]
 

@@ -8,7 +8,7 @@ override a block with a recorded reason (services.order_override).
 
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -48,6 +48,7 @@ from .models import (
 )
 from .payer_rules import NOT_APPLIED, RuleSet, rule_set_for
 from .sources import readable_source
+from .until import Until, no_expiry, until_condition, until_date, until_of_rule
 
 BLOCK, WARN, INFO = "block", "warn", "info"
 SEVERITY_ORDER = {BLOCK: 0, WARN: 1, INFO: 2}
@@ -68,18 +69,31 @@ def local_day(record) -> date:
 
 @dataclass(frozen=True)
 class Finding:
+    """What was found and why (`reason`), on what authority (`source`), until when it stands
+    (`until`, procedures/until.py) and what to do about it (`action`)."""
+
     code: str
     severity: str
     reason: str
     source: str
     details: dict = field(default_factory=dict)
+    until: Until = field(kw_only=True)
+    action: str = field(kw_only=True)
 
     def __post_init__(self) -> None:
         # Every rule names its source by the reference data's keys; a physician reads words.
         object.__setattr__(self, "source", readable_source(self.source))
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        return {
+            "code": self.code,
+            "severity": self.severity,
+            "reason": self.reason,
+            "source": self.source,
+            "details": dict(self.details),
+            "until": self.until.as_dict(),
+            "action": self.action,
+        }
 
 
 @dataclass
@@ -175,10 +189,19 @@ def rule_finding(
     after: str = "",
     details: dict | None = None,
 ) -> Finding:
-    """A finding whose severity, advice and source are the editable rule `key`."""
+    """A finding whose severity, advice, until, action and source are the editable rule
+    `key`."""
     rule = ctx.rule(key)
     source = rule.source if rule.certain else f"{rule.source} (unconfirmed)"
-    return Finding(code, rule.severity, f"{before}{rule.advice}{after}", source, details or {})
+    return Finding(
+        code,
+        rule.severity,
+        f"{before}{rule.advice}{after}",
+        source,
+        details or {},
+        until=until_of_rule(rule.until),
+        action=rule.action,
+    )
 
 
 # Medications that ended shortly before the planned day still matter: a drug stopped
@@ -332,10 +355,25 @@ def levels_rule(ctx: Context) -> list[Finding]:
                 f"({', '.join(sorted(levels))}{also}). Both sides of a level count once.",
                 LEVEL_SOURCES.get(kind.family, "procedures.csv"),
                 {"levels": sorted(levels), "limit": kind.max_levels},
+                until=until_condition(
+                    f"this session has at most {kind.max_levels} level(s), today's included"
+                ),
+                action=f"Keep {kind.max_levels} level(s) in this session and treat the others "
+                "in another session" + (", or record why more are needed." if relative else "."),
             )
         )
     if kind.side_applies and not ctx.side:
-        found.append(Finding("side_missing", WARN, "Say which side is to be treated.", "Catalog"))
+        found.append(
+            Finding(
+                "side_missing",
+                WARN,
+                "Say which side is to be treated.",
+                "Catalog",
+                until=until_condition("the order names the side"),
+                action="Choose left, right or bilateral (a saved order without a side is "
+                "cancelled and ordered again with it).",
+            )
+        )
     return found
 
 
@@ -589,8 +627,15 @@ def session_limit_rule(ctx: Context) -> list[Finding]:
             f"{SESSION_NOTE}",
             source,
             {"count": len(earlier), "limit": maximum, "covered_from": covered_from.isoformat()},
+            until=covered_until(covered_from),
+            action=f"Plan it on or after {covered_from:%Y-%m-%d}, or ask the payer for an "
+            "exception and give it as the override reason.",
         )
     ]
+
+
+def covered_until(covered_from: date) -> Until:
+    return until_date(covered_from, "the payer covers it again from this day", eligible=True)
 
 
 def covered_again(session_days: list[date], maximum: int, window_days: int) -> date:
@@ -735,6 +780,7 @@ def mbb_interval_rule(ctx: Context) -> list[Finding]:
     ]
     if not recent:
         return []
+    earliest = local_day(recent[0]) + timedelta(days=gap)
     return [
         Finding(
             "mbb_interval",
@@ -742,6 +788,8 @@ def mbb_interval_rule(ctx: Context) -> list[Finding]:
             f"The second diagnostic block must be at least {gap} days after the first "
             f"(last on {local_day(recent[0]):%Y-%m-%d}).",
             "LCD-FACET (L38801)",
+            until=until_date(earliest, "the second block may be done from this day", eligible=True),
+            action=f"Plan the second block on or after {earliest:%Y-%m-%d}.",
         )
     ]
 
@@ -778,8 +826,20 @@ def rfa_rule(ctx: Context) -> list[Finding]:
                 f"region (>= {_num(relief)}% relief while the local anesthetic acts). {explained}",
                 source,
                 details,
+                until=until_condition(
+                    "an RFA is done in this region (a repeat then needs a lasting response)"
+                ),
+                action="Ablate the levels and side of the positive blocks.",
             )
         ]
+    gap = int(ctx.threshold("mbb_second_block_min_days"))
+    next_day = counted[-1].day + timedelta(days=gap) if counted else None
+    next_block = (
+        f" The next one may be done from {next_day:%Y-%m-%d} (at least {gap} days after the "
+        "last counted block)."
+        if next_day and next_day > ctx.today
+        else ""
+    )
     return [
         Finding(
             "rfa_needs_positive_blocks",
@@ -789,6 +849,12 @@ def rfa_rule(ctx: Context) -> list[Finding]:
             f"{' since the last RFA' if last_rfa else ''}; {len(counted)} recorded. {explained}",
             source,
             details,
+            until=until_condition(
+                f"{needed} positive medial branch blocks are recorded in this region"
+            ),
+            action=f"Do {needed - len(counted)} more diagnostic medial branch block(s) and "
+            "record the relief while the local anesthetic acts (NRS before and after, or a "
+            f"pain diary).{next_block}",
         )
     ]
 
@@ -833,8 +899,19 @@ def _repeat_rfa(ctx: Context, last_rfa) -> list[Finding]:
             f"A repeat RFA needs >= {_num(relief)}% improvement lasting >= {lasting.days} days "
             f"after the last one ({local_day(last_rfa):%Y-%m-%d}); none is recorded.",
             "LCD-FACET (L38801)",
+            until=until_condition(
+                f"a follow-up at least {lasting.days} days after the RFA of "
+                f"{local_day(last_rfa):%Y-%m-%d} records >= {_num(relief)}% improvement"
+            ),
+            action=RECORD_RESPONSE,
         )
     ]
+
+
+RECORD_RESPONSE = (
+    "Record the follow-up pain score from the last session; without a lasting response a "
+    "repeat is not covered, so override only with a documented reason."
+)
 
 
 def esi_repeat_rule(ctx: Context) -> list[Finding]:
@@ -850,6 +927,7 @@ def esi_repeat_rule(ctx: Context) -> list[Finding]:
     session = _last_session(previous)
     last_day = local_day(session[0])
     retry_gap = int(ctx.threshold("esi_retry_min_days"))
+    earliest = last_day + timedelta(days=retry_gap)
     if (ctx.planned_date - last_day).days < retry_gap:
         return [
             Finding(
@@ -857,8 +935,10 @@ def esi_repeat_rule(ctx: Context) -> list[Finding]:
                 BLOCK,
                 f"The last ESI in this region was on {last_day:%Y-%m-%d}: a repeat needs a "
                 f"lasting response, and even a single retry after a failed injection waits "
-                f">= {retry_gap} days (earliest {last_day + timedelta(days=retry_gap):%Y-%m-%d}).",
+                f">= {retry_gap} days (earliest {earliest:%Y-%m-%d}).",
                 "LCD-ESI (L39240): no pre-planned series",
+                until=until_date(earliest, "a repeat may be done from this day", eligible=True),
+                action=f"Plan it on or after {earliest:%Y-%m-%d}.",
             )
         ]
     relief = ctx.threshold("esi_repeat_min_relief")
@@ -873,6 +953,11 @@ def esi_repeat_rule(ctx: Context) -> list[Finding]:
             f"the last one ({last_day:%Y-%m-%d}), or a single retry by another approach "
             f">= {retry_gap} days after a failed injection; document which applies.",
             "LCD-ESI (L39240)",
+            until=until_condition(
+                "the response to the last ESI, or a retry by another approach, is documented"
+            ),
+            action="Record the follow-up relief after the last ESI, or write in the order's "
+            "notes that this is a single retry by another approach after a failed injection.",
         )
     ]
 
@@ -893,6 +978,7 @@ def esi_short_window_rule(ctx: Context) -> list[Finding]:
     ]
     if len(done) < maximum:
         return []
+    again = covered_again(done, maximum, window)
     return [
         Finding(
             "esi_short_window",
@@ -902,6 +988,9 @@ def esi_short_window_rule(ctx: Context) -> list[Finding]:
             + SESSION_NOTE,
             "Payer rule",
             {"count": len(done), "limit": maximum, "window_days": window},
+            until=covered_until(again),
+            action=f"Plan it on or after {again:%Y-%m-%d}, or ask the payer for an exception "
+            "and give it as the override reason.",
         )
     ]
 
@@ -957,6 +1046,11 @@ def repeat_response_rule(ctx: Context) -> list[Finding]:
             f"after the last session ({local_day(session[0]):%Y-%m-%d}); none is recorded.",
             source,
             {"relief_percent": str(relief), "days": lasting.days},
+            until=until_condition(
+                f"a follow-up at least {lasting.days} days after the session of "
+                f"{local_day(session[0]):%Y-%m-%d} records >= {_num(relief)}% relief"
+            ),
+            action=RECORD_RESPONSE,
         )
     ]
 
@@ -981,6 +1075,8 @@ def augmentation_level_rule(ctx: Context) -> list[Finding]:
             f"Vertebral augmentation is done once per level; already treated: {done}.",
             "procedures.csv (one-time per level); LCD-PVA (L34228)",
             {"levels": again},
+            until=no_expiry("a level is treated once"),
+            action=f"Take {', '.join(again)} off the order (cancel it and order the other levels).",
         )
     ]
 
@@ -1011,6 +1107,8 @@ def genicular_rfa_rule(ctx: Context) -> list[Finding]:
                 INFO,
                 f"Genicular RFA: positive {_block_label(positive[0])} counted.",
                 source,
+                until=no_expiry(),
+                action="Ablate the genicular nerves of the knee that was blocked.",
             )
         ]
     seen = "; ".join(_block_label(b) for b in blocks)
@@ -1022,6 +1120,9 @@ def genicular_rfa_rule(ctx: Context) -> list[Finding]:
             f"while the local anesthetic acts) on the same knee; "
             + (f"not reached: {seen}." if blocks else "none is recorded."),
             source,
+            until=until_condition("a positive genicular nerve block on this knee is recorded"),
+            action="Do a diagnostic genicular nerve block on this knee and record the relief "
+            f"while the local anesthetic acts (>= {_num(relief)}%).",
         )
     ]
 
@@ -1044,6 +1145,8 @@ def si_rfa_rule(ctx: Context) -> list[Finding]:
                 INFO,
                 f"SI RFA: positive diagnostic {_block_label(positive[0])} counted. {tests}",
                 "LCD-SI (L39462)",
+                until=no_expiry(),
+                action=PROVOCATIVE_TESTS,
             )
         ]
     return [
@@ -1053,8 +1156,14 @@ def si_rfa_rule(ctx: Context) -> list[Finding]:
             f"No positive diagnostic sacroiliac block (>= {_num(relief)}% relief) is recorded "
             f"before SI radiofrequency ablation; some payers do not cover SI RFA at all. {tests}",
             "LCD-SI (L39462)",
+            until=until_condition("a positive diagnostic sacroiliac block is recorded"),
+            action=f"Do a diagnostic sacroiliac block (>= {_num(relief)}% relief), check that "
+            f"the payer covers SI RFA, and {PROVOCATIVE_TESTS[0].lower()}{PROVOCATIVE_TESTS[1:]}",
         )
     ]
+
+
+PROVOCATIVE_TESTS = "Document at least 3 positive provocative tests in the note."
 
 
 def _positive(record, threshold: Decimal) -> bool:
@@ -1075,6 +1184,13 @@ def scs_rule(ctx: Context) -> list[Finding]:
             f"A permanent spinal cord stimulator needs a successful trial (>= {_num(relief)}% relief); "
             f"{'the recorded trial did not reach it' if trials else 'no trial is recorded'}.",
             "Neuromodulation society guidance",
+            until=until_condition(f"a trial with >= {_num(relief)}% relief is recorded"),
+            action=(
+                "Record the trial's follow-up relief if it is missing; a trial that did not "
+                "reach it does not qualify for the implant."
+                if trials
+                else "Do a spinal cord stimulator trial first and record its relief."
+            ),
         )
     ]
 
@@ -1183,6 +1299,16 @@ def steroid_session_rule(ctx: Context) -> list[Finding]:
             f"({_maxima_text(given)}){'; none is left' if full else ''}. {SESSION_NOTE}",
             "LCD-ESI (L39240): steroid per session",
             {"used_percent": str(used)},
+            until=until_date(
+                ctx.planned_date + timedelta(days=1),
+                "a session on another day has its own maximum",
+                eligible=True,
+            ),
+            action=(
+                "Do it without steroid in this session, or on another day."
+                if full
+                else f"Keep the steroid within what is left ({100 - used}% of the maximum)."
+            ),
         )
     ]
 
@@ -1193,33 +1319,43 @@ def steroid_rule(ctx: Context) -> list[Finding]:
     found = []
     with_steroid = [r for r in ctx.records if r.steroid_id]
     gap = int(ctx.threshold("steroid_min_interval_days"))
+    without = (
+        " (or give it without steroid)" if ctx.procedure_type.steroid == Usage.OPTIONAL else ""
+    )
     if with_steroid:
         last = local_day(with_steroid[0])
+        earliest = last + timedelta(days=gap)
         if (ctx.planned_date - last).days < gap:
             found.append(
                 Finding(
                     "steroid_interval",
                     BLOCK,
                     f"The last steroid injection was on {last:%Y-%m-%d}; at least {gap} days must pass "
-                    f"(earliest {last + timedelta(days=gap):%Y-%m-%d}).",
+                    f"(earliest {earliest:%Y-%m-%d}).",
                     "KOHAN 2017 (practice-configurable)",
+                    until=until_date(
+                        earliest,
+                        "the next steroid injection may be given from this day",
+                        eligible=True,
+                    ),
+                    action=f"Plan it on or after {earliest:%Y-%m-%d}{without}.",
                 )
             )
     cap = ctx.threshold("steroid_annual_cap_mg")
-    total = sum(
-        (
-            methylprednisolone_equivalent(r, ctx.steroids)
-            for r in with_steroid
-            if local_day(r) >= ctx.window_start()
-        ),
-        Decimal(0),
-    )
+    doses = [
+        (local_day(r), methylprednisolone_equivalent(r, ctx.steroids))
+        for r in with_steroid
+        if local_day(r) >= ctx.window_start()
+    ]
+    total = sum((mg for _, mg in doses), Decimal(0))
+    warn_at = cap * ctx.threshold("steroid_annual_warn_percent") / 100
     if total >= cap:
-        severity, verb = BLOCK, "has reached"
-    elif total >= cap * ctx.threshold("steroid_annual_warn_percent") / 100:
-        severity, verb = WARN, "is close to"
+        severity, verb, limit, under = BLOCK, "has reached", cap, "the cap"
+    elif total >= warn_at:
+        severity, verb, limit, under = WARN, "is close to", warn_at, "the warning level"
     else:
         return found
+    below = under_limit_from(doses, limit, int(ctx.threshold("frequency_window_days")))
     found.append(
         Finding(
             "steroid_cumulative",
@@ -1227,18 +1363,50 @@ def steroid_rule(ctx: Context) -> list[Finding]:
             f"Steroid in the last 12 months: {_num(total)} mg methylprednisolone-equivalent, which "
             f"{verb} the cap of {_num(cap)} mg.",
             "Interv Pain Med 2022 (unconfirmed; practice-configurable)",
-            {"total_mg": str(total)},
+            {"total_mg": str(total), "under_limit_from": below.isoformat()},
+            until=until_date(
+                below,
+                f"earlier doses leave the 12 months and the total falls under {under}",
+                eligible=severity == BLOCK,
+            ),
+            action=(
+                f"Plan it on or after {below:%Y-%m-%d}{without}."
+                if severity == BLOCK
+                else "Use the lowest dose that works; the next injection may reach the cap."
+            ),
         )
     )
     return found
+
+
+def under_limit_from(doses: list[tuple[date, Decimal]], limit: Decimal, window_days: int) -> date:
+    """The first day on which the doses still inside the window of `window_days` before it
+    add up to less than `limit`: the oldest doses leave the window one by one."""
+    total = sum((mg for _, mg in doses), Decimal(0))
+    for day, mg in sorted(doses):
+        total -= mg
+        if total < limit:
+            return day + timedelta(days=window_days + 1)
+    raise ValueError("the doses never reached the limit")
 
 
 def prior_auth_rule(ctx: Context) -> list[Finding]:
     order = ctx.order
     if order is None or order.auth_status == AuthStatus.NOT_NEEDED:
         return []
+    approval = until_condition("the payer approves it")
     if order.auth_status == AuthStatus.DENIED:
-        return [Finding("prior_auth", BLOCK, "Prior authorization was denied.", "Payer")]
+        return [
+            Finding(
+                "prior_auth",
+                BLOCK,
+                "Prior authorization was denied.",
+                "Payer",
+                until=until_condition("the payer approves it on appeal or a new request"),
+                action="Request it again (an appeal) with the payer, or cancel the order with "
+                "the reason.",
+            )
+        ]
     if order.auth_status == AuthStatus.PENDING:
         return [
             Finding(
@@ -1246,6 +1414,24 @@ def prior_auth_rule(ctx: Context) -> list[Finding]:
                 WARN,
                 "Prior authorization is pending; it must be approved first.",
                 "Payer",
+                until=approval,
+                action="Request prior authorization from the payer, then record its answer on "
+                "the order.",
+            )
+        ]
+    if order.auth_status == AuthStatus.REQUESTED:
+        asked = order.auth_requested_at
+        when = f" on {timezone.localtime(asked):%Y-%m-%d}" if asked else ""
+        return [
+            Finding(
+                "prior_auth",
+                WARN,
+                f"Prior authorization was requested from the payer{when}; it must be approved "
+                "first.",
+                "Payer",
+                until=until_condition("the payer answers and approves it"),
+                action="Record the payer's answer on the order when it comes (approved with its "
+                "number and expiry, or denied).",
             )
         ]
     if order.auth_expires and order.auth_expires < ctx.planned_date:
@@ -1256,6 +1442,9 @@ def prior_auth_rule(ctx: Context) -> list[Finding]:
                 f"Prior authorization {order.auth_number} expires on {order.auth_expires:%Y-%m-%d}, "
                 "before the planned date.",
                 "Payer",
+                until=until_condition("an approval covers the planned date"),
+                action=f"Plan it by {order.auth_expires:%Y-%m-%d}, or request a new authorization "
+                "and record the payer's answer.",
             )
         ]
     return []
@@ -1272,7 +1461,16 @@ def sedation_rule(ctx: Context) -> list[Finding]:
         )
     else:
         reason = "If sedation is given: a driver and fasting as for sedation."
-    return [Finding("sedation", INFO, reason, "intake.md; KOHAN 2017")]
+    return [
+        Finding(
+            "sedation",
+            INFO,
+            reason,
+            "intake.md; KOHAN 2017",
+            until=until_date(ctx.planned_date, "the day of the procedure"),
+            action="Make sure the patient has these instructions and an adult to drive them home.",
+        )
+    ]
 
 
 RULES = [

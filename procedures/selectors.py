@@ -22,7 +22,7 @@ def orders_visible_to(user) -> QuerySet[ProcedureOrder]:
     orders = ProcedureOrder.objects.select_related("procedure_type")
     if user.is_clinic_staff:
         return orders.select_related(
-            "patient__payer", "ordered_by", "cancelled_by"
+            "patient__payer", "ordered_by", "cancelled_by", "auth_requested_by"
         ).prefetch_related("overrides__overridden_by")
     return orders.filter(patient__in=patients_visible_to(user), status=OrderStatus.SCHEDULED)
 

@@ -1,3 +1,4 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from clinic.core.bounds import NOTES_MAX
@@ -15,6 +16,7 @@ from .models import (
     Steroid,
 )
 from .services import unresolved_blocks
+from .until import CONDITION, DATE, NEVER
 
 
 class ProcedureCodeSerializer(serializers.ModelSerializer):
@@ -33,13 +35,26 @@ class ProcedureTypeSerializer(serializers.ModelSerializer):
         read_only_fields = [f.name for f in ProcedureType._meta.fields]
 
 
+class UntilSerializer(serializers.Serializer):
+    """Until when a finding stands (procedures/until.py)."""
+
+    kind = serializers.ChoiceField(choices=[DATE, CONDITION, NEVER])
+    text = serializers.CharField(allow_blank=True, help_text='Read after "Until" for a condition.')
+    date = serializers.DateField(allow_null=True)
+    eligible = serializers.BooleanField(
+        help_text="The date is when the procedure becomes allowed (past: eligible now)."
+    )
+
+
 class FindingSerializer(serializers.Serializer):
     code = serializers.CharField()
     severity = serializers.ChoiceField(choices=["block", "warn", "info"])
-    reason = serializers.CharField()
+    reason = serializers.CharField(help_text="What was found, and why it matters.")
     # The finding's "source" never shadows Field.source: the metaclass takes fields off the class.
     source = serializers.CharField()  # type: ignore[assignment]  # metaclass pops declared fields
     details = serializers.DictField()
+    until = UntilSerializer(required=False, help_text="Absent on findings saved before it.")
+    action = serializers.CharField(required=False, help_text="What to do about it.")
     overridden = serializers.BooleanField(required=False)
 
 
@@ -66,6 +81,9 @@ class OrderSerializer(serializers.ModelSerializer):
     )
     overrides = OverrideSerializer(many=True, read_only=True)
     findings = serializers.SerializerMethodField()
+    auth_requested_by: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
 
     class Meta:
         model = ProcedureOrder
@@ -84,6 +102,8 @@ class OrderSerializer(serializers.ModelSerializer):
             "auth_status",
             "auth_number",
             "auth_expires",
+            "auth_requested_at",
+            "auth_requested_by",
             "findings",
             "checked_at",
             "overrides",
@@ -95,6 +115,7 @@ class OrderSerializer(serializers.ModelSerializer):
         read_only_fields = (
             "id",
             "status",
+            "auth_requested_at",
             "checked_at",
             "ordered_by",
             "ordered_at",
@@ -102,6 +123,7 @@ class OrderSerializer(serializers.ModelSerializer):
         )
         extra_kwargs = {"notes": {"max_length": NOTES_MAX}}
 
+    @extend_schema_field(FindingSerializer(many=True))
     def get_findings(self, order) -> list[dict]:
         overridden = {o.finding_code for o in order.overrides.all()}
         return [f | {"overridden": f["code"] in overridden} for f in order.findings]
@@ -116,6 +138,9 @@ class DeskOrderSerializer(serializers.ModelSerializer):
     procedure_name = serializers.CharField(source="procedure_type.name", read_only=True)
     minutes = serializers.SerializerMethodField()
     blocked = serializers.SerializerMethodField(help_text="A safety finding blocks scheduling.")
+    auth_requested_by: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
 
     class Meta:
         model = ProcedureOrder
@@ -132,6 +157,8 @@ class DeskOrderSerializer(serializers.ModelSerializer):
             "auth_status",
             "auth_number",
             "auth_expires",
+            "auth_requested_at",
+            "auth_requested_by",
             "minutes",
             "blocked",
         )

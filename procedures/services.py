@@ -38,6 +38,42 @@ TRANSITIONS = {
 }
 
 
+# Prior authorization moves: request it, then record the payer's answer. An approval may be
+# corrected or renewed (requested again), a denial appealed (requested again), and a payer
+# may say none is needed.
+AUTH_MOVES: dict[str, set[str]] = {
+    AuthStatus.PENDING: {AuthStatus.REQUESTED, AuthStatus.NOT_NEEDED},
+    AuthStatus.REQUESTED: {AuthStatus.APPROVED, AuthStatus.DENIED, AuthStatus.NOT_NEEDED},
+    AuthStatus.APPROVED: {AuthStatus.APPROVED, AuthStatus.REQUESTED},
+    AuthStatus.DENIED: {AuthStatus.REQUESTED},
+    AuthStatus.NOT_NEEDED: {AuthStatus.PENDING, AuthStatus.REQUESTED},
+}
+AUTH_REFUSALS: dict[str, str] = {
+    AuthStatus.APPROVED: "request it from the payer first, then record its answer",
+    AuthStatus.DENIED: "request it from the payer first, then record its answer",
+    AuthStatus.REQUESTED: "it was already requested; record the payer's answer",
+}
+
+
+def auth_answers(auth_status: str) -> list[str]:
+    """The payer's answers that may be recorded now (a request is its own action)."""
+    return [s for s in AuthStatus.values if s in AUTH_MOVES[auth_status] - {AuthStatus.REQUESTED}]
+
+
+def _move_auth(order: ProcedureOrder, to: str) -> None:
+    if to in AUTH_MOVES[order.auth_status]:
+        return
+    labels = dict(AuthStatus.choices)
+    hint = AUTH_REFUSALS.get(to, "it cannot go back to that")
+    raise Conflict(
+        f"Prior authorization is {labels[order.auth_status].lower()}, so it cannot become "
+        f"{labels[to].lower()}: {hint}.",
+        code="illegal_authorization_move",
+        auth_status=order.auth_status,
+        to=to,
+    )
+
+
 def _require_clinician(by: Actor, action: str) -> None:
     if not by.is_clinician:
         raise Forbidden(f"Only a clinician may {action}.")
@@ -122,6 +158,8 @@ def order_create(
         ordered_by=by.user,
         **fields,
     )
+    if order.auth_status == AuthStatus.REQUESTED:  # requested before the order was written
+        order.auth_requested_at, order.auth_requested_by = timezone.now(), by.user
     full_clean_or_fail(
         order, errors=_level_errors(procedure_type, side, levels) | _approval_errors(order)
     )
@@ -163,9 +201,14 @@ def order_set_authorization(
     auth_number: str = "",
     auth_expires: date | None = None,
 ) -> ProcedureOrder:
-    """Record the payer's answer (staff: the front desk handles prior authorization)."""
+    """Record the payer's answer, or (`requested`) that it was asked, with who and when
+    (staff: the front desk handles prior authorization). An illegal move is a 409."""
     order = _locked(order)
     _require_open(order)
+    if auth_status in AuthStatus.values:  # an unknown value is the field error below
+        _move_auth(order, auth_status)
+    if auth_status == AuthStatus.REQUESTED:
+        order.auth_requested_at, order.auth_requested_by = timezone.now(), by.user
     order.auth_status, order.auth_number, order.auth_expires = (
         auth_status,
         auth_number,
@@ -175,6 +218,13 @@ def order_set_authorization(
     order_findings(order)
     order.save()
     return order
+
+
+@transaction.atomic
+def order_request_authorization(*, order: ProcedureOrder, by: Actor) -> ProcedureOrder:
+    """pending (or denied, or an approval to renew) -> requested: the staff member who sent
+    the request to the payer records it; the page's primary action until the payer answers."""
+    return order_set_authorization(order=order, auth_status=AuthStatus.REQUESTED, by=by)
 
 
 @transaction.atomic

@@ -2,8 +2,10 @@
 "procedures.csv") become the guideline or coverage document they stand for, and a value
 that could not be checked against the primary text says what to do about it.
 
-The references are those of /work/shared/domain/README.md ("Sources"). Tables and
-sections inside the ASRA guideline were not checked against its text, so none is named.
+The references are those of /work/shared/domain/README.md ("Sources"). The ASRA guideline
+is cited with its DOI and by what in it a finding rests on (the recommendation for the drug at
+the procedure's bleeding-risk class), not by table or section number: no readable copy of its
+full text was at hand to confirm those numbers (docs/decisions/0040).
 """
 
 import re
@@ -11,14 +13,22 @@ import re
 TO_CONFIRM = "value to confirm with your clinic's policy"
 ASRA_2018 = (
     "ASRA Pain Medicine guidelines on interventional spine and pain procedures in patients "
-    "on antiplatelet and anticoagulant medications (Narouze et al., Reg Anesth Pain Med "
-    "2018;43:225-262)"
+    "on antiplatelet and anticoagulant medications, second edition (Narouze et al., Reg "
+    "Anesth Pain Med 2018;43:225-262, doi:10.1097/AAP.0000000000000700)"
+)
+# A hold rests on two parts of the guideline: its bleeding-risk classes of procedures and its
+# recommendation for each drug (stop before, restart after) at each class.
+ASRA_HOLDS = (
+    f"{ASRA_2018}: its recommendation for this drug at the procedure's bleeding-risk class "
+    "(low, intermediate or high)"
 )
 # (pattern, readable reference), tried in order; a pattern eats the key's own parenthesis
-# ("LCD-ESI (L39240; L33906 same)") so the number is not said twice.
+# ("LCD-ESI (L39240; L33906 same)") so the number is not said twice. "ASRA 2018 (N18)" is
+# the guideline as a whole; the hold table's "N18" is a drug's recommendation.
 REFERENCES: list[tuple[str, str]] = [
-    (r"N18 via secondary calculator", f"{ASRA_2018}, hold intervals as tabulated by a summary"),
-    (r"\bN18\b", ASRA_2018),
+    (r"ASRA 2018 \(N18\)", ASRA_2018),
+    (r"N18 via secondary calculator", f"{ASRA_HOLDS}, as tabulated by a secondary summary"),
+    (r"\bN18\b", ASRA_HOLDS),
     (
         r"LCD-ESI(?: \([^)]*\))?",
         "CMS Local Coverage Determination L39240, Epidural Steroid Injections for Pain Management",

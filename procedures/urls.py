@@ -9,6 +9,11 @@ urlpatterns = [
     path("orders/new/", views.order_create, name="order-create"),
     path(order, views.order_detail, name="order"),
     path(order + "authorization/", views.order_authorization, name="order-authorization"),
+    path(
+        order + "request-authorization/",
+        views.order_request_authorization,
+        name="order-request-authorization",
+    ),
     path(order + "authorize/", views.order_authorize, name="order-authorize"),
     path(order + "cancel/", views.order_cancel, name="order-cancel"),
     path(order + "override/", views.order_override, name="order-override"),

@@ -209,21 +209,29 @@ def _findings_view(order: ProcedureOrder, override_forms: dict) -> list[dict]:
 
 
 def next_move(order: ProcedureOrder, *, clinical: bool) -> str:
-    """The order's next legal move, which its page offers as the primary button: record the
-    payer's answer while prior authorization is pending, denied or expired; authorize once
-    approved (or not needed); book once authorized; record the procedure once booked (for
-    clinicians)."""
+    """The order's next legal move, which its page offers as the primary button: request
+    prior authorization while it is pending, denied or expired; record the payer's answer
+    once requested; authorize once approved (or not needed); book once authorized; record
+    the procedure once booked (for clinicians)."""
     if order.status == OrderStatus.ORDERED:
         approved = order.auth_status == AuthStatus.APPROVED and (
             order.auth_expires is None or order.auth_expires >= timezone.localdate()
         )
-        cleared = approved or order.auth_status == AuthStatus.NOT_NEEDED
-        return "authorize" if cleared else "authorization"
+        if approved or order.auth_status == AuthStatus.NOT_NEEDED:
+            return "authorize"
+        return "answer" if order.auth_status == AuthStatus.REQUESTED else "request"
     if order.status == OrderStatus.AUTHORIZED:
         return "book"
     if order.status == OrderStatus.SCHEDULED and clinical:
         return "record"
     return ""
+
+
+def _auth_form(order, bound, *, closed: bool) -> AuthorizationForm | None:
+    """The payer's answer form, while the order is open and an answer may be recorded (a
+    failed submission is shown again with its errors)."""
+    form = bound or AuthorizationForm(order=order)
+    return None if closed or not (form.is_bound or form.offers_answers) else form
 
 
 def _order_page(request, order, *, status=200, bound=None, conflict=None, errors=()):
@@ -239,8 +247,9 @@ def _order_page(request, order, *, status=200, bound=None, conflict=None, errors
         "minutes": order.procedure_type.minutes_for(len(order.levels)),
         "conflict": conflict,
         "errors": list(errors),
-        "auth_form": None if closed else bound.get("auth") or AuthorizationForm(order=order),
+        "auth_form": _auth_form(order, bound.get("auth"), closed=closed),
         "next_move": next_move(order, clinical=clinical),
+        "payer_name": order.patient.payer.name if order.patient.payer else "the payer",
         "can_cancel": OrderStatus.CANCELLED in services.TRANSITIONS[order.status],
         "indication_listed": in_clinic_list(order.indication_code),
         "not_in_list": NOT_IN_LIST,
@@ -303,6 +312,18 @@ def order_authorization(request, order_id):
         success="Prior authorization saved.",
         form=form,
         form_key="auth",
+    )
+
+
+@staff_required
+@require_POST
+def order_request_authorization(request, order_id):
+    order = selectors.order_for(request.user, order_id)
+    return _act(
+        request,
+        order,
+        lambda: services.order_request_authorization(order=order, by=Actor.desk(request.user)),
+        success="Prior authorization requested: record the payer's answer when it comes.",
     )
 
 

@@ -78,12 +78,14 @@ class ReportApi(APIView):
         filters = form.filters()
         result = report.build(filters)
         note_figures_read()
+        # When the figures are as of (the summaries' refresh, or now when read live), for the
+        # CSV too: the JSON also has it as `fresh_as_of`.
+        headers = {"Figures-As-Of": result.fresh_as_of.isoformat()} if result.fresh_as_of else {}
         if request.accepted_renderer.format == "csv":
             disposition = f'attachment; filename="{report.name}-{filters.start}-{filters.end}.csv"'
-            return Response(
-                result_csv(report, result), headers={"Content-Disposition": disposition}
-            )
-        return Response(result_json(report, filters, result))
+            headers["Content-Disposition"] = disposition
+            return Response(result_csv(report, result), headers=headers)
+        return Response(result_json(report, filters, result), headers=headers)
 
     def handle_exception(self, exc: Exception) -> Response:
         """Errors are answered as JSON, whatever format was asked for."""

@@ -7,12 +7,25 @@ waited on the waitlist. Like the notifications demo's message history, these are
 as history rows, once (a second run finds nothing left to add)."""
 
 import random
+import zlib
 from datetime import datetime, timedelta
 
 from django.db.models import F
 from django.utils import timezone
 
 from clinic.core.demo import DemoContext
+from clinic.users.actor import Actor
+from notifications.clock import at_local, local_day
+from notifications.models import (
+    Channel,
+    Message,
+    MessageKind,
+    MessageState,
+    NotificationPolicy,
+    SubjectType,
+)
+from procedures.models import ProcedureOutcome, ProcedureRecord
+from procedures.services import outcome_record
 from scheduling.models import (
     Appointment,
     AppointmentStatus,
@@ -23,7 +36,11 @@ from scheduling.models import (
     WaitlistStatus,
 )
 
+from .summaries import summaries_refresh
+
 BOOKED_AHEAD_DAYS = [0, 1, 2, 3, 5, 7, 10, 14, 21, 30, 45]
+SURVEYS_ANSWERED_IN_TEN = 7  # the others go unanswered: the registry's response rate is not 100%
+SURVEY_RELIEF = [0.1, 0.3, 0.5, 0.6, 0.8]
 CONFIRMED_SHARE = 0.6
 WAITLIST_SHARE = 0.15
 
@@ -40,6 +57,88 @@ def seed(ctx: DemoContext) -> None:
     ctx.counts["waitlist histories"] = _waitlist(
         rng, [v for v in visits if v.status == "completed"]
     )
+    ctx.counts["survey answers"] = _survey_answers()
+
+
+def seed_summaries(ctx: DemoContext) -> None:
+    """Last of all: the reports' summary tables take in everything seeded (decision 0038)."""
+    ctx.counts["report summaries"] = 1 if summaries_refresh(wait=True).ran else 0
+
+
+def _surveys_sent() -> None:
+    """The outcome surveys the past procedures' follow-up plans called for, as sent history
+    (the planner does not plan messages already past when a record is entered)."""
+    policy = NotificationPolicy.current()
+    now = timezone.now()
+    past = ProcedureRecord.objects.filter(performed_at__lt=now).select_related(
+        "procedure_type", "location", "patient"
+    )
+    for record in past.order_by("performed_at", "id"):
+        zone = record.location.zone
+        day = local_day(record.performed_at, zone)
+        for days in (record.procedure_type.follow_up_plan or {}).get("outcome_survey_days") or []:
+            due = at_local(day + timedelta(days=days), policy.day_message_time, zone)
+            if due >= now:
+                continue
+            Message.objects.get_or_create(
+                subject_type=SubjectType.PROCEDURE_RECORD,
+                subject_id=record.pk,
+                kind=MessageKind.OUTCOME_SURVEY,
+                variant=f"{days}d",
+                defaults={
+                    "patient": record.patient,
+                    "location": record.location,
+                    "channel": Channel.EMAIL if record.patient.email else Channel.SMS,
+                    "due_at": due,
+                    "send_after": due,
+                    "expires_at": due + timedelta(days=policy.survey_link_days),
+                    "state": MessageState.SENT,
+                    "attempts": 1,
+                    "sent_at": due,
+                },
+            )
+
+
+def _survey_answers() -> int:
+    """The outcome surveys sent after past procedures are answered by most patients through the survey link, a few hours to two days
+    after it went out; the rest never answer. Whether a survey is answered follows from its
+    id, so seeding again answers the same ones, once."""
+    _surveys_sent()
+    link_days = NotificationPolicy.current().survey_link_days
+    sent = Message.objects.filter(
+        kind=MessageKind.OUTCOME_SURVEY,
+        subject_type=SubjectType.PROCEDURE_RECORD,
+        state=MessageState.SENT,
+        sent_at__isnull=False,
+    ).order_by("sent_at", "id")
+    records = ProcedureRecord.objects.in_bulk([message.subject_id for message in sent])
+    answered = 0
+    for message in sent:
+        draw = zlib.crc32(message.pk.bytes)
+        record = records.get(message.subject_id)
+        if record is None or draw % 10 >= SURVEYS_ANSWERED_IN_TEN:
+            continue
+        sent_at = message.sent_at or message.due_at
+        answered_at = sent_at + timedelta(hours=3 + draw % 45)
+        already = ProcedureOutcome.objects.filter(
+            record=record,
+            source="survey",
+            measured_at__gte=sent_at,
+            measured_at__lt=sent_at + timedelta(days=link_days),
+        ).exists()
+        if already or answered_at > timezone.now():
+            continue
+        relief = SURVEY_RELIEF[draw % len(SURVEY_RELIEF)]
+        outcome_record(
+            record=record,
+            nrs=round(record.pre_nrs * (1 - relief)),
+            measured_at=answered_at,
+            pgic=1 if relief >= 0.75 else 2 if relief >= 0.5 else 3 if relief >= 0.3 else 4,
+            source="survey",
+            by=Actor.message_link(),
+        )
+        answered += 1
+    return answered
 
 
 def _give_times(rng: random.Random, visit: Appointment) -> None:

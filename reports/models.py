@@ -2,6 +2,7 @@ import uuid
 
 import pgtrigger
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models.functions import Now
 
@@ -34,3 +35,156 @@ class ResearchExport(models.Model):
 
     def __str__(self) -> str:
         return f"Research export by {self.username} at {self.at:%Y-%m-%d %H:%M}"
+
+
+# --- Summary tables (decision 0038): the reports' figures per day, refreshed by Celery beat ----
+# Derived data: they hold ids, not foreign keys (a row goes when its source does, at the next
+# refresh), and `manage.py rebuild_report_summaries` makes them again from the live tables.
+
+
+class SummaryState(models.Model):
+    """The one row saying what the summaries hold: every change made before `refreshed_at`,
+    and the days up to `covered_through` (the last whole past day at every location then);
+    the reports read later days live. The settings the figures depend on are kept too: when
+    one has changed since, the reports read live and the next refresh rebuilds."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1, editable=False)
+    refreshed_at = models.DateTimeField()
+    covered_through = models.DateField()
+    change_cutoff_hours = models.PositiveIntegerField()
+    survey_link_days = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=models.Q(id=1), name="summary_state_one")]
+
+    def __str__(self) -> str:
+        return f"Report summaries as of {self.refreshed_at:%Y-%m-%d %H:%M}"
+
+
+class SummaryChange(models.Model):
+    """A change the summaries have not taken in yet, written by triggers on the tables the
+    reports read (migration 0003): a visit or message instant at a location (its local day is
+    to be summed again), or a procedure record or patient (their outcome rows)."""
+
+    id = models.BigAutoField(primary_key=True)
+    topic = models.CharField(max_length=8)  # visit, message, record, patient
+    location_id = models.UUIDField(null=True)
+    at = models.DateTimeField(null=True)
+    subject_id = models.UUIDField(null=True)
+
+    def __str__(self) -> str:
+        return f"{self.topic} change {self.pk}"
+
+
+class VisitDay(models.Model):
+    """The visits of one local day at one location, by provider, room, kind of visit and
+    procedure type: the additive figures of the no-shows, utilization and confirmations
+    reports. `*_by_lead` split the attendance counts by booking lead band (LEAD_BANDS)."""
+
+    day = models.DateField()
+    location_id = models.UUIDField()
+    provider_id = models.UUIDField()
+    room_id = models.UUIDField(null=True)
+    appointment_type_id = models.UUIDField()
+    procedure_type_id = models.UUIDField(null=True)
+    due = models.IntegerField()
+    no_shows = models.IntegerField()
+    late = models.IntegerField()
+    due_by_lead = ArrayField(models.IntegerField())
+    no_shows_by_lead = ArrayField(models.IntegerField())
+    late_by_lead = ArrayField(models.IntegerField())
+    booked_visits = models.IntegerField()
+    booked_minutes = models.FloatField()
+    open_visits = models.IntegerField()  # not cancelled
+    reminded = models.IntegerField()
+    confirmed = models.IntegerField()
+    confirmed_reminded = models.IntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["day", "location_id"], name="visitday_day_idx")]
+
+    def __str__(self) -> str:
+        return f"Visits of {self.day}"
+
+
+class VisitWait(models.Model):
+    """One checked-in visit's waits in minutes (medians cannot be summed: the wait-times
+    report takes its percentiles over these rows)."""
+
+    appointment_id = models.UUIDField(primary_key=True)
+    day = models.DateField()
+    location_id = models.UUIDField()
+    provider_id = models.UUIDField()
+    appointment_type_id = models.UUIDField()
+    procedure_type_id = models.UUIDField(null=True)
+    to_room = models.FloatField(null=True)
+    in_room = models.FloatField(null=True)
+    total = models.FloatField(null=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["day", "location_id"], name="visitwait_day_idx")]
+
+    def __str__(self) -> str:
+        return f"Waits of {self.appointment_id}"
+
+
+class MessageDay(models.Model):
+    """Messages due on one local day at one location (or none), by kind and channel."""
+
+    day = models.DateField()
+    location_id = models.UUIDField(null=True)
+    kind = models.CharField(max_length=32)
+    channel = models.CharField(max_length=8)
+    messages = models.IntegerField()
+    sent = models.IntegerField()
+    failed = models.IntegerField()
+    cancelled = models.IntegerField()
+    waiting = models.IntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["day", "location_id"], name="messageday_day_idx")]
+
+    def __str__(self) -> str:
+        return f"Messages of {self.day}"
+
+
+class OutcomeRecord(models.Model):
+    """One procedure's figures for the outcomes registry that do not depend on today."""
+
+    record_id = models.UUIDField(primary_key=True)
+    patient_id = models.UUIDField()
+    day = models.DateField(db_index=True)
+    location_id = models.UUIDField()
+    performer_id = models.UUIDField()
+    procedure_type_id = models.UUIDField()
+    performed_at = models.DateTimeField()
+    pre_nrs = models.SmallIntegerField()
+    complication = models.BooleanField()
+    surveys_sent = models.IntegerField()
+    surveys_answered = models.IntegerField()
+
+    def __str__(self) -> str:
+        return f"Outcomes of {self.record_id}"
+
+
+class OutcomePoint(models.Model):
+    """One procedure at one follow-up point: the outcome nearest the point's day (if any),
+    and the ODI and NDI before the procedure and nearest the point."""
+
+    record_id = models.UUIDField()
+    point = models.CharField(max_length=2)
+    nrs = models.SmallIntegerField(null=True)
+    percent_relief = models.DecimalField(max_digits=5, decimal_places=1, null=True)
+    pgic = models.SmallIntegerField(null=True)
+    odi_baseline = models.DecimalField(max_digits=6, decimal_places=2, null=True)
+    odi_follow_up = models.DecimalField(max_digits=6, decimal_places=2, null=True)
+    ndi_baseline = models.DecimalField(max_digits=6, decimal_places=2, null=True)
+    ndi_follow_up = models.DecimalField(max_digits=6, decimal_places=2, null=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["record_id", "point"], name="outcomepoint_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"Outcome of {self.record_id} at {self.point}"

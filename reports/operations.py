@@ -2,10 +2,12 @@
 waitlist, and message delivery with the share of visits confirmed. Each report reads its
 figures with a fixed number of SQL queries that aggregate in PostgreSQL (reports/sql.py)."""
 
-from collections import defaultdict
-from collections.abc import Callable, Iterable
+import functools
+from collections.abc import Iterable
 from datetime import date, timedelta
 from decimal import Decimal
+
+from django.utils import timezone
 
 from notifications.models import Channel, MessageKind
 
@@ -21,7 +23,8 @@ from .registry import (
     Table,
     register,
 )
-from .sql import PROVIDER_LABEL, VISITS, Row, fetch, percent, rounded, scope_params
+from .sql import PROVIDER_LABEL, Row, fetch, percent, rounded, scope_params
+from .summaries import MESSAGE_DAY_FACTS, VISIT_DAY_FACTS, VISIT_WAIT_FACTS, split, split_params
 
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 IGNORES_PROCEDURE = "The procedure filter does not apply to this report."
@@ -64,51 +67,43 @@ LEAD_BANDS = [
     "Entered afterwards",
 ]
 
-NO_SHOW_SQL = f"""
-WITH {VISITS},
-graded AS (
-    SELECT v.*,
-        v.status = 'no_show' AS missed,
-        v.status = 'cancelled' AND (
-            SELECT max(s.at) FROM scheduling_appointmentstatuschange s
-            WHERE s.appointment_id = v.id AND s.to_status = 'cancelled' AND NOT s.undo
-        ) > v.start - make_interval(hours => COALESCE(
-            (SELECT change_cutoff_hours FROM scheduling_bookingpolicy WHERE id = 1), 24
-        )) AS late,
-        CASE
-            WHEN v.created_at > v.start THEN 5
-            WHEN v.start - v.created_at < interval '1 day' THEN 0
-            WHEN v.start - v.created_at < interval '8 days' THEN 1
-            WHEN v.start - v.created_at < interval '15 days' THEN 2
-            WHEN v.start - v.created_at < interval '31 days' THEN 3
-            ELSE 4
-        END AS lead_band
-    FROM visits v
-    WHERE v.status IN ('checked_in', 'in_room', 'completed', 'no_show', 'cancelled')
-),
-sums AS (
-    -- One pass over the visits due, grouped six ways at once.
-    SELECT provider_id, appointment_type_id, location_id,
-           extract(isodow FROM day)::int AS weekday, lead_band,
-           GROUPING(provider_id, appointment_type_id, location_id,
-                    extract(isodow FROM day)::int, lead_band) AS grouping,
-           count(*) AS visits, count(*) FILTER (WHERE missed) AS no_shows,
-           count(*) FILTER (WHERE late) AS late
-    FROM graded
-    WHERE status <> 'cancelled' OR late
-    GROUP BY GROUPING SETS ((), (provider_id), (appointment_type_id), (location_id),
-                            (extract(isodow FROM day)::int), (lead_band))
+LEAD_SUMS = ", ".join(
+    f"sum(due_by_lead[{band + 1}]) AS due_{band}, sum(no_shows_by_lead[{band + 1}]) AS missed_{band}, "
+    f"sum(late_by_lead[{band + 1}]) AS late_{band}"
+    for band in range(len(LEAD_BANDS))
 )
-SELECT CASE s.grouping WHEN 15 THEN 'provider' WHEN 23 THEN 'type' WHEN 27 THEN 'location'
-                       WHEN 29 THEN 'weekday' WHEN 30 THEN 'lead' ELSE 'all' END AS dim,
+LEAD_VALUES = ", ".join(
+    f"({band}, s.due_{band}, s.missed_{band}, s.late_{band})" for band in range(len(LEAD_BANDS))
+)
+
+NO_SHOW_SQL = f"""
+WITH {VISIT_DAY_FACTS},
+sums AS (
+    -- One pass over the visit days, grouped five ways at once; the lead bands are columns.
+    SELECT provider_id, appointment_type_id, location_id,
+           extract(isodow FROM day)::int AS weekday,
+           GROUPING(provider_id, appointment_type_id, location_id,
+                    extract(isodow FROM day)::int) AS grouping,
+           sum(due) AS visits, sum(no_shows) AS no_shows, sum(late) AS late, {LEAD_SUMS}
+    FROM visit_days
+    GROUP BY GROUPING SETS ((), (provider_id), (appointment_type_id), (location_id),
+                            (extract(isodow FROM day)::int))
+    HAVING sum(due) > 0
+)
+SELECT CASE s.grouping WHEN 7 THEN 'provider' WHEN 11 THEN 'type' WHEN 13 THEN 'location'
+                       WHEN 14 THEN 'weekday' ELSE 'all' END AS dim,
        COALESCE(s.provider_id::text, s.appointment_type_id::text, s.location_id::text,
-                s.weekday::text, s.lead_band::text, '') AS key,
+                s.weekday::text, '') AS key,
        COALESCE({PROVIDER_LABEL}, t.name, l.name, '') AS label,
        s.visits, s.no_shows, s.late
 FROM sums s
 LEFT JOIN scheduling_provider p ON p.id = s.provider_id
 LEFT JOIN scheduling_appointmenttype t ON t.id = s.appointment_type_id
 LEFT JOIN scheduling_location l ON l.id = s.location_id
+UNION ALL
+SELECT 'lead', b.band::text, '', b.visits, b.no_shows, b.late
+FROM sums s CROSS JOIN LATERAL (VALUES {LEAD_VALUES}) AS b(band, visits, no_shows, late)
+WHERE s.grouping = 15 AND b.visits > 0
 """  # noqa: S608 (this module's constants only; every value is a query parameter)
 
 ATTENDANCE_COLUMNS = [
@@ -141,7 +136,8 @@ def _attendance_table(key: str, title: str, heading: str, rows: list[tuple[str, 
 
 
 def no_shows(filters: Filters) -> ReportResult:
-    rows = fetch(NO_SHOW_SQL, scope_params(filters))
+    part = split(filters)
+    rows = fetch(NO_SHOW_SQL, split_params(part))
     overall = [("All visits", row) for row in rows if row["dim"] == "all" and row["visits"]]
     weekdays = sorted((row for row in rows if row["dim"] == "weekday"), key=lambda r: int(r["key"]))
     leads = sorted((row for row in rows if row["dim"] == "lead"), key=lambda r: int(r["key"]))
@@ -178,8 +174,9 @@ def no_shows(filters: Filters) -> ReportResult:
         "change cutoff, 24 hours unless changed, of their start). Cancellations made earlier, "
         "and moves to another time, are left out. A cancellation entered afterwards, with no "
         "recorded time, counts as early.",
+        *part.note(),
     ]
-    return ReportResult(tables=tables, charts=charts, notes=notes)
+    return ReportResult(tables=tables, charts=charts, notes=notes, fresh_as_of=part.fresh_as_of)
 
 
 register(
@@ -197,7 +194,7 @@ register(
 # --- Utilization ---------------------------------------------------------------------------
 
 UTILIZATION_SQL = f"""
-WITH {VISITS},
+WITH {VISIT_DAY_FACTS},
 days AS (
     SELECT d::date AS day
     FROM generate_series(%(start)s::date, %(end)s::date, interval '1 day') AS d
@@ -257,9 +254,8 @@ room_open AS (
       AND (%(location)s::uuid IS NULL OR r.location_id = %(location)s::uuid)
 ),
 booked AS (
-    SELECT provider_id, room_id, day, extract(epoch FROM block_end - block_start) / 60 AS minutes
-    FROM visits
-    WHERE status IN ('booked', 'checked_in', 'in_room', 'completed', 'no_show')
+    SELECT provider_id, room_id, day, booked_minutes AS minutes
+    FROM visit_days WHERE booked_visits > 0
 ),
 provider_days AS (
     SELECT provider_id, day, minutes AS available, 0 AS booked FROM provider_open
@@ -271,17 +267,23 @@ room_days AS (
     UNION ALL
     SELECT room_id, day, 0, minutes FROM booked
     WHERE room_id IS NOT NULL AND %(provider)s::uuid IS NULL
+),
+per_day AS (
+    SELECT 'provider' AS dim, p.id AS key, {PROVIDER_LABEL} AS label, x.day,
+           sum(x.available)::float8 AS available, sum(x.booked)::float8 AS booked
+    FROM provider_days x JOIN scheduling_provider p ON p.id = x.provider_id
+    GROUP BY p.id, x.day
+    UNION ALL
+    SELECT 'room', r.id, r.name || ' (' || l.name || ')', x.day,
+           sum(x.available)::float8, sum(x.booked)::float8
+    FROM room_days x JOIN scheduling_room r ON r.id = x.room_id
+    JOIN scheduling_location l ON l.id = r.location_id
+    GROUP BY r.id, l.name, x.day
 )
-SELECT 'provider' AS dim, p.id::text AS key, {PROVIDER_LABEL} AS label, x.day,
-       sum(x.available) AS available, sum(x.booked) AS booked
-FROM provider_days x JOIN scheduling_provider p ON p.id = x.provider_id
-GROUP BY p.id, x.day
-UNION ALL
-SELECT 'room', r.id::text, r.name || ' (' || l.name || ')', x.day,
-       sum(x.available), sum(x.booked)
-FROM room_days x JOIN scheduling_room r ON r.id = x.room_id
-JOIN scheduling_location l ON l.id = r.location_id
-GROUP BY r.id, l.name, x.day
+-- One row per provider or room, its days in arrays: a year is 365 values, not 365 rows.
+SELECT dim, label, array_agg(day ORDER BY day) AS days,
+       array_agg(available ORDER BY day) AS available, array_agg(booked ORDER BY day) AS booked
+FROM per_day GROUP BY dim, key, label
 """  # noqa: S608 (this module's constants only; every value is a query parameter)
 
 
@@ -298,51 +300,60 @@ def _week_of(day: date) -> date:
 Minutes = tuple[float, float]  # available, booked
 
 
-def _summed(cells: Iterable[Minutes]) -> Minutes:
-    available = booked = 0.0
-    for a, b in cells:
-        available, booked = available + a, booked + b
-    return available, booked
-
-
 def _utilization(minutes: Minutes) -> Cell:
-    return percent(minutes[1], minutes[0])
+    return _rate(*minutes)
+
+
+@functools.lru_cache(maxsize=65536)
+def _rate(available: float, booked: float) -> Decimal | None:
+    """Booked over available minutes: a year's table by day has a cell per provider and day,
+    and most cells repeat a few (available, booked) pairs."""
+    return percent(booked, available)
 
 
 def _pivot(
     key: str,
     title: str,
     periods: list[date],
-    period_label: Callable[[date], str],
     entities: dict[str, dict[date, Minutes]],
-    period_of: Callable[[date], date],
+    heading: str = "Week of",
 ) -> Table:
     """One row per period (day or week), one column of utilization per provider or room."""
     names = sorted(entities)
-    columns = [Column("period", "Week of" if key.endswith("week") else "Day")]
+    columns = [Column("period", heading)]
     columns += [Column(f"u{index}", f"{name} (%)") for index, name in enumerate(names)]
-    sums = {name: _by_period(entities[name], period_of) for name in names}
+    sums = [entities[name] for name in names]
+    none = (0.0, 0.0)
     rows: list[dict[str, Cell]] = []
     for period in periods:
-        row: dict[str, Cell] = {"period": period_label(period)}
-        for index, name in enumerate(names):
-            row[f"u{index}"] = _utilization(sums[name].get(period, (0.0, 0.0)))
+        row: dict[str, Cell] = {"period": period.isoformat()}
+        for index, minutes in enumerate(sums):
+            row[f"u{index}"] = _utilization(minutes.get(period, none))
         rows.append(row)
     return Table(key=key, title=title, columns=columns, rows=rows)
 
 
-def _by_period(days: dict[date, Minutes], period_of: Callable[[date], date]) -> dict[date, Minutes]:
-    sums: dict[date, Minutes] = {}
-    for day, (available, booked) in days.items():
-        was = sums.get(period_of(day), (0.0, 0.0))
-        sums[period_of(day)] = (was[0] + available, was[1] + booked)
-    return sums
+def _by_week(
+    entities: dict[str, dict[date, Minutes]], week_of: dict[date, date]
+) -> dict[str, dict[date, Minutes]]:
+    """Each entity's minutes summed by week, its days in order."""
+    weekly: dict[str, dict[date, Minutes]] = {}
+    for name, days in entities.items():
+        sums: dict[date, Minutes] = {}
+        for day in sorted(days):
+            available, booked = days[day]
+            was = sums.get(week_of[day], (0.0, 0.0))
+            sums[week_of[day]] = (was[0] + available, was[1] + booked)
+        weekly[name] = sums
+    return weekly
 
 
 def _totals(key: str, title: str, heading: str, entities: dict[str, dict[date, Minutes]]) -> Table:
     rows: list[dict[str, Cell]] = []
     for name in sorted(entities):
-        available, booked = _summed(entities[name].values())
+        days = entities[name]
+        available = sum(days[day][0] for day in sorted(days))
+        booked = sum(days[day][1] for day in sorted(days))
         rows.append(
             {
                 "name": name,
@@ -378,22 +389,25 @@ def _line_chart(key: str, title: str, table: Table) -> Chart:
 
 
 def utilization(filters: Filters) -> ReportResult:
-    rows = fetch(UTILIZATION_SQL, scope_params(filters, procedure_filter=False))
+    part = split(filters)
+    rows = fetch(UTILIZATION_SQL, split_params(part, procedure_filter=False))
     by: dict[str, dict[str, dict[date, Minutes]]] = {"provider": {}, "room": {}}
     for row in rows:
-        minutes = by[row["dim"]].setdefault(row["label"], defaultdict(lambda: (0.0, 0.0)))
-        minutes[row["day"]] = (float(row["available"] or 0), float(row["booked"] or 0))
+        minutes = dict(
+            zip(row["days"], zip(row["available"], row["booked"], strict=True), strict=True)
+        )
+        by[row["dim"]].setdefault(row["label"], {}).update(minutes)
     days = _days(filters)
-    weeks = sorted({_week_of(day) for day in days})
+    week_of = {day: _week_of(day) for day in days}
+    weeks = sorted(set(week_of.values()))
+    providers, rooms = by["provider"], by["room"]
     tables = [
-        _totals("providers", "Per provider", "Provider", by["provider"]),
-        _totals("rooms", "Per room", "Room", by["room"]),
-        _pivot(
-            "providers_week", "Providers by week", weeks, date.isoformat, by["provider"], _week_of
-        ),
-        _pivot("rooms_week", "Rooms by week", weeks, date.isoformat, by["room"], _week_of),
-        _pivot("providers_day", "Providers by day", days, date.isoformat, by["provider"], _same),
-        _pivot("rooms_day", "Rooms by day", days, date.isoformat, by["room"], _same),
+        _totals("providers", "Per provider", "Provider", providers),
+        _totals("rooms", "Per room", "Room", rooms),
+        _pivot("providers_week", "Providers by week", weeks, _by_week(providers, week_of)),
+        _pivot("rooms_week", "Rooms by week", weeks, _by_week(rooms, week_of)),
+        _pivot("providers_day", "Providers by day", days, providers, heading="Day"),
+        _pivot("rooms_day", "Rooms by day", days, rooms, heading="Day"),
     ]
     if not rows:
         tables = [Table(t.key, t.title, t.columns, []) for t in tables]
@@ -407,12 +421,9 @@ def utilization(filters: Filters) -> ReportResult:
         "less time off and closures; rooms: the location's opening hours, less closures).",
         "Rooms are shown for all providers: with a provider chosen, the room tables are empty.",
         IGNORES_PROCEDURE,
+        *part.note(),
     ]
-    return ReportResult(tables=tables, charts=charts, notes=notes)
-
-
-def _same(day: date) -> date:
-    return day
+    return ReportResult(tables=tables, charts=charts, notes=notes, fresh_as_of=part.fresh_as_of)
 
 
 register(
@@ -437,13 +448,10 @@ WAIT_AGGREGATES = """count(*) AS visits,
        percentile_cont(0.9) WITHIN GROUP (ORDER BY total) AS total_p90"""
 
 WAIT_SQL = f"""
-WITH {VISITS},
+WITH {VISIT_WAIT_FACTS},
 timed AS (
-    SELECT provider_id, location_id, appointment_type_id,
-           extract(epoch FROM in_room_at - checked_in_at) / 60 AS to_room,
-           extract(epoch FROM completed_at - in_room_at) / 60 AS in_room,
-           extract(epoch FROM completed_at - checked_in_at) / 60 AS total
-    FROM visits WHERE checked_in_at IS NOT NULL
+    SELECT provider_id, location_id, appointment_type_id, to_room, in_room, total
+    FROM visit_waits
 )
 SELECT 'all' AS dim, '' AS key, 'All visits' AS label, {WAIT_AGGREGATES} FROM timed
 UNION ALL
@@ -483,7 +491,8 @@ def _wait_table(key: str, title: str, heading: str, rows: list[Row]) -> Table:
 
 
 def wait_times(filters: Filters) -> ReportResult:
-    rows = fetch(WAIT_SQL, scope_params(filters))
+    part = split(filters)
+    rows = fetch(WAIT_SQL, split_params(part))
     tables = [
         _wait_table(dim, title, heading, _dimension_rows(rows, dim))
         for dim, title, heading in (
@@ -502,8 +511,9 @@ def wait_times(filters: Filters) -> ReportResult:
         "From the desk's status stamps: checked in (arrived), in room, completed (done). "
         "Visits never checked in are left out; a visit still under way counts in the waits "
         "it has.",
+        *part.note(),
     ]
-    return ReportResult(tables=tables, charts=charts, notes=notes)
+    return ReportResult(tables=tables, charts=charts, notes=notes, fresh_as_of=part.fresh_as_of)
 
 
 register(
@@ -612,7 +622,8 @@ def waitlist(filters: Filters) -> ReportResult:
         "or provider.",
         IGNORES_PROCEDURE,
     ]
-    return ReportResult(tables=[table], charts=charts, notes=notes)
+    # Read live (a waitlist entry per hundred visits is few rows): figures as of now.
+    return ReportResult(tables=[table], charts=charts, notes=notes, fresh_as_of=timezone.now())
 
 
 register(
@@ -628,42 +639,28 @@ register(
 
 # --- Messages and confirmations ----------------------------------------------------------------
 
-MESSAGE_SQL = """
-SELECT m.kind, m.channel, GROUPING(m.kind, m.channel) AS level, count(*) AS messages,
-       count(*) FILTER (WHERE m.state = 'sent') AS sent,
-       count(*) FILTER (WHERE m.state = 'failed') AS failed,
-       count(*) FILTER (WHERE m.state = 'cancelled') AS cancelled,
-       count(*) FILTER (WHERE m.state IN ('pending', 'sending')) AS waiting
-FROM notifications_message m
-LEFT JOIN scheduling_location l ON l.id = m.location_id
-WHERE m.due_at >= %(lo)s AND m.due_at < %(hi)s
-  AND (m.due_at AT TIME ZONE COALESCE(l.time_zone, %(zone)s))::date BETWEEN %(start)s AND %(end)s
-  AND (%(location)s::uuid IS NULL OR m.location_id = %(location)s::uuid)
+MESSAGE_SQL = f"""
+WITH {MESSAGE_DAY_FACTS}
+SELECT m.kind, m.channel, GROUPING(m.kind, m.channel) AS level, sum(m.messages) AS messages,
+       sum(m.sent) AS sent, sum(m.failed) AS failed, sum(m.cancelled) AS cancelled,
+       sum(m.waiting) AS waiting
+FROM message_days m
 GROUP BY GROUPING SETS ((m.kind, m.channel), (m.channel))
-"""
+"""  # noqa: S608 (this module's constants only; every value is a query parameter)
 
-CONFIRMED_COUNTS = """count(*) AS visits, count(*) FILTER (WHERE reminded) AS reminded,
-       count(*) FILTER (WHERE confirmed) AS confirmed,
-       count(*) FILTER (WHERE confirmed AND reminded) AS confirmed_reminded"""
+CONFIRMED_COUNTS = """sum(open_visits) AS visits, sum(reminded) AS reminded,
+       sum(confirmed) AS confirmed, sum(confirmed_reminded) AS confirmed_reminded"""
 
 CONFIRMED_SQL = f"""
-WITH {VISITS},
-due AS (
-    SELECT v.location_id, v.appointment_type_id, v.confirmed_at IS NOT NULL AS confirmed,
-           EXISTS (
-               SELECT 1 FROM notifications_message m
-               WHERE m.subject_id = v.id AND m.kind = 'appointment_reminder' AND m.state = 'sent'
-           ) AS reminded
-    FROM visits v WHERE v.status <> 'cancelled'
-)
+WITH {VISIT_DAY_FACTS}
 SELECT 'all' AS dim, 'All visits' AS label, {CONFIRMED_COUNTS}
-FROM due
+FROM visit_days
 UNION ALL
 SELECT 'location', l.name, {CONFIRMED_COUNTS}
-FROM due d JOIN scheduling_location l ON l.id = d.location_id GROUP BY l.id
+FROM visit_days d JOIN scheduling_location l ON l.id = d.location_id GROUP BY l.id
 UNION ALL
 SELECT 'type', t.name, {CONFIRMED_COUNTS}
-FROM due d JOIN scheduling_appointmenttype t ON t.id = d.appointment_type_id GROUP BY t.id
+FROM visit_days d JOIN scheduling_appointmenttype t ON t.id = d.appointment_type_id GROUP BY t.id
 """  # noqa: S608 (this module's constants only; every value is a query parameter)
 
 DELIVERY_COLUMNS = [
@@ -711,8 +708,9 @@ def _confirmation_table(key: str, title: str, heading: str, rows: list[Row]) -> 
 
 
 def messages(filters: Filters) -> ReportResult:
-    sent = fetch(MESSAGE_SQL, scope_params(filters, procedure_filter=False))
-    visits = fetch(CONFIRMED_SQL, scope_params(filters))
+    part = split(filters)
+    sent = fetch(MESSAGE_SQL, split_params(part, procedure_filter=False))
+    visits = fetch(CONFIRMED_SQL, split_params(part))
     kinds = sorted(
         (row for row in sent if row["level"] == 0),
         key=lambda row: (KIND_LABELS.get(row["kind"], row["kind"]), row["channel"]),
@@ -779,8 +777,9 @@ def messages(filters: Filters) -> ReportResult:
         "Messages by the day they were due, at their location. Visits confirmed: visits in the "
         "dates (cancelled ones left out) that the patient confirmed from a reminder. The "
         "provider and procedure filters apply to the visits, not to the messages.",
+        *part.note(),
     ]
-    return ReportResult(tables=tables, charts=charts, notes=notes)
+    return ReportResult(tables=tables, charts=charts, notes=notes, fresh_as_of=part.fresh_as_of)
 
 
 register(

@@ -19,14 +19,7 @@ from django.utils import timezone
 from notifications.models import NotificationPolicy
 from patients.instruments import PGIC_ANSWERS
 
-from .outcome_sql import (
-    DIMENSIONS,
-    FOLLOW_UP_POINTS,
-    NEAREST_SQL,
-    POINTS_SQL,
-    TABLES,
-    selection,
-)
+from .outcome_sql import DIMENSIONS, FOLLOW_UP_POINTS, NO_PAYER, POINTS_SQL, TABLES
 from .registry import (
     Audience,
     Cell,
@@ -39,114 +32,130 @@ from .registry import (
     Table,
     register,
 )
-from .sql import as_float, fetch, percent, rounded
+from .sql import PROVIDER_LABEL, as_float, fetch, percent, rounded
+from .summaries import BASELINE_DAYS, OUTCOME_FACTS, split, split_params
 
 OUTCOME_PATIENTS_PATH = "/reports/outcomes/patients/"
 RESPONDER_THRESHOLDS = (30, 50)
 PGIC_IMPORTANT = (1, 2)  # very much and much improved
 ODI_MCID_POINTS, ODI_MCID_SHARE = Decimal(10), Decimal("0.3")
 NDI_MCID_POINTS = Decimal(5)
-BASELINE_DAYS = 90  # how far before a procedure a disability score still counts as baseline
 POINT_LABELS = {point.key: point.label for point in FOLLOW_UP_POINTS}
 INSTRUMENT_LABELS = {"odi": "ODI", "ndi": "NDI"}
 
-DIMENSION_COLUMNS = ("procedure_type", "provider", "payer", "region")
-DIMENSION_SQL = (
-    "CASE "
-    + " ".join(f"WHEN GROUPING(s.{d}) = 0 THEN '{d}'" for d in DIMENSION_COLUMNS[:-1])
-    + f" ELSE '{DIMENSION_COLUMNS[-1]}' END AS dimension, "
-    + "coalesce({}) AS group_id, ".format(", ".join(f"s.{d}" for d in DIMENSION_COLUMNS))
-    + "coalesce({}) AS group_label".format(", ".join(f"s.{d}_label" for d in DIMENSION_COLUMNS))
+# The four groupings: the dimension's name, the column of `selected` it groups by, and the
+# group's id and label in the report (`g` a row of the sums; t, p, y its type, provider, payer).
+GROUPINGS = (
+    ("procedure_type", "procedure_type_id", "g.procedure_type_id::text", "t.name"),
+    ("provider", "performer_id", "g.performer_id::text", PROVIDER_LABEL),
+    (
+        "payer",
+        "payer_id",
+        f"coalesce(g.payer_id::text, '{NO_PAYER}')",
+        "coalesce(y.name, 'No payer on file')",
+    ),
+    ("region", "region", "g.region", "initcap(replace(g.region, '_', ' '))"),
 )
 
 
-def grouped_by(*extra: str) -> str:
-    """GROUP BY the four groupings, each with the extra columns (the follow-up point)."""
-    tail = "".join(f", {column}" for column in extra)
-    sets = ", ".join(f"(s.{d}, s.{d}_label{tail})" for d in DIMENSION_COLUMNS)
-    return f"GROUP BY GROUPING SETS ({sets})"
+def _case(pick: int) -> str:
+    """The dimension, group id or label of a row of the sums, by which grouping made it."""
+
+    def value(grouping: tuple[str, str, str, str]) -> str:
+        return f"'{grouping[0]}'" if pick == 0 else grouping[pick]
+
+    whens = " ".join(f"WHEN g.grouped_{g[0]} = 0 THEN {value(g)}" for g in GROUPINGS[:-1])
+    return f"CASE {whens} ELSE {value(GROUPINGS[-1])} END"
 
 
-PGIC_COUNTS = ", ".join(f"count(*) FILTER (WHERE n.pgic = {a}) AS pgic_{a}" for a in PGIC_ANSWERS)
+def grouped(aggregates: str, source: str, *extra: str) -> str:
+    """The aggregates over `source` (rows `s` with the grouping columns) in the four
+    groupings at once (GROUPING SETS, by ids: cheap keys), each with the extra columns; then
+    each group's dimension, id and label."""
+    tail = "".join(f", s.{column}" for column in extra)
+    sets = ", ".join(f"(s.{column}{tail})" for _, column, _, _ in GROUPINGS)
+    flags = ", ".join(
+        f"GROUPING(s.{column}) AS grouped_{dimension}" for dimension, column, _, _ in GROUPINGS
+    )
+    columns = ", ".join(f"s.{column}" for _, column, _, _ in GROUPINGS)
+    return f"""sums AS (
+  SELECT {flags}, {columns}{tail}, {aggregates}
+  FROM {source}
+  GROUP BY GROUPING SETS ({sets})
+)
+SELECT {_case(0)} AS dimension,
+       {_case(2)} AS group_id, {_case(3)} AS group_label, g.*
+FROM sums g
+LEFT JOIN {{procedure_type}} t ON t.id = g.procedure_type_id
+LEFT JOIN {{provider}} p ON p.id = g.performer_id
+LEFT JOIN {{payer}} y ON y.id = g.payer_id""".format(**TABLES)  # noqa: S608 (constants only)
+
+
+PGIC_COUNTS = ", ".join(f"count(*) FILTER (WHERE s.pgic = {a}) AS pgic_{a}" for a in PGIC_ANSWERS)
 RESPONDER_COUNTS = ", ".join(
-    f"count(*) FILTER (WHERE n.percent_relief >= {t}) AS responders_{t}"
+    f"count(*) FILTER (WHERE s.percent_relief >= {t}) AS responders_{t}"
     for t in RESPONDER_THRESHOLDS
 )
 
-RESPONDERS_SQL = f"""
-WITH selected AS ({{selected}}), nearest AS ({NEAREST_SQL})
-SELECT {DIMENSION_SQL}, pt.point, min(pt.ord) AS ord,
-       count(*) FILTER (WHERE s.performed_at + pt.day * interval '1 day' <= %(now)s) AS due,
-       count(n.record_id) AS followed_up,
-       count(n.percent_relief) AS with_relief,
+# The selected procedures at each follow-up point, with what they are grouped by.
+SELECTED_SQL = """
+selected AS (
+  SELECT r.*, pa.payer_id, t.region
+  FROM facts r
+  JOIN {procedure_type} t ON t.id = r.procedure_type_id
+  JOIN {patient} pa ON pa.id = r.patient_id
+)""".format(**TABLES)  # noqa: S608 (module constants and table names only)
+POINTS = f"{POINTS_SQL} AS pt(point, day, first_day, last_day, ord)"
+DUE = "s.performed_at + pt.day * interval '1 day' <= %(now)s"
+
+RESPONDER_SUMS = f"""min(pt.ord) AS ord,
+       count(*) FILTER (WHERE {DUE}) AS due,
+       count(s.nrs) AS followed_up,
+       count(s.percent_relief) AS with_relief,
        {RESPONDER_COUNTS},
-       percentile_cont(0.5) WITHIN GROUP (ORDER BY n.percent_relief) AS median_relief,
-       count(n.pgic) AS pgic_answers, {PGIC_COUNTS}
-FROM selected s
-CROSS JOIN {POINTS_SQL} AS pt(point, day, first_day, last_day, ord)
-LEFT JOIN nearest n ON n.record_id = s.id AND n.point = pt.point
-WHERE s.performed_at + pt.day * interval '1 day' <= %(now)s OR n.record_id IS NOT NULL
-{grouped_by("pt.point")}
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY s.percent_relief) AS median_relief,
+       count(s.pgic) AS pgic_answers, {PGIC_COUNTS}"""
+
+RESPONDERS_SQL = f"""
+WITH {OUTCOME_FACTS}, {SELECTED_SQL},
+{grouped(RESPONDER_SUMS, f"selected s JOIN {POINTS} ON pt.point = s.point WHERE {DUE} OR s.nrs IS NOT NULL", "point")}
 ORDER BY dimension, group_label, group_id, ord
-"""  # noqa: S608 (module constants and table names only; values are parameters)
+"""
 
-PROCEDURES_SQL = f"""
-WITH selected AS ({{selected}}),
-surveys AS (
-  SELECT m.subject_id AS record_id, count(*) AS sent,
-         count(*) FILTER (WHERE EXISTS (
-           SELECT 1 FROM {{outcome}} o
-           WHERE o.record_id = m.subject_id AND o.source = 'survey'
-             AND o.measured_at >= m.sent_at
-             AND o.measured_at < m.sent_at + %(survey_days)s * interval '1 day'
-         )) AS answered
-  FROM {{message}} m
-  JOIN selected s ON s.id = m.subject_id
-  WHERE m.subject_type = 'procedure_record' AND m.kind = 'outcome_survey' AND m.state = 'sent'
-  GROUP BY m.subject_id
-)
-SELECT {DIMENSION_SQL}, count(*) AS procedures,
+PROCEDURE_SUMS = """count(*) AS procedures,
        count(*) FILTER (WHERE s.complication) AS complications,
-       coalesce(sum(v.sent), 0) AS surveys_sent, coalesce(sum(v.answered), 0) AS surveys_answered
-FROM selected s
-LEFT JOIN surveys v ON v.record_id = s.id
-{grouped_by()}
-ORDER BY dimension, group_label, group_id
-"""  # noqa: S608 (module constants and table names only; values are parameters)
+       coalesce(sum(s.surveys_sent), 0) AS surveys_sent,
+       coalesce(sum(s.surveys_answered), 0) AS surveys_answered"""
 
-DISABILITY_SQL = f"""
-WITH selected AS ({{selected}}),
-pairs AS (
-  SELECT s.*, i.instrument, pt.point, pt.ord, b.total AS baseline, f.total AS follow_up
-  FROM selected s
-  CROSS JOIN (VALUES ('odi'), ('ndi')) AS i(instrument)
-  CROSS JOIN {POINTS_SQL} AS pt(point, day, first_day, last_day, ord)
-  JOIN LATERAL (
-    SELECT a.total FROM {{assessment}} a
-    WHERE a.patient_id = s.patient_id AND a.instrument = i.instrument
-      AND a.taken_at <= s.performed_at
-      AND a.taken_at > s.performed_at - %(baseline_days)s * interval '1 day'
-    ORDER BY a.taken_at DESC LIMIT 1
-  ) b ON true
-  JOIN LATERAL (
-    SELECT a.total FROM {{assessment}} a
-    WHERE a.patient_id = s.patient_id AND a.instrument = i.instrument
-      AND a.taken_at >= s.performed_at + pt.first_day * interval '1 day'
-      AND a.taken_at < s.performed_at + (pt.last_day + 1) * interval '1 day'
-    ORDER BY abs(extract(epoch FROM a.taken_at - s.performed_at) - pt.day * 86400)
-    LIMIT 1
-  ) f ON true
-)
-SELECT {DIMENSION_SQL}, s.instrument, s.point, min(s.ord) AS ord, count(*) AS pairs,
+# Each procedure once: at its first follow-up point (every procedure has a row at each).
+PROCEDURES_SQL = f"""
+WITH {OUTCOME_FACTS}, {SELECTED_SQL},
+{grouped(PROCEDURE_SUMS, f"selected s WHERE s.point = '{FOLLOW_UP_POINTS[0].key}'")}
+ORDER BY dimension, group_label, group_id
+"""
+
+DISABILITY_SUMS = """min(s.ord) AS ord, count(*) AS pairs,
        avg(s.baseline) AS mean_baseline, avg(s.baseline - s.follow_up) AS mean_improvement,
        count(*) FILTER (WHERE
          (s.instrument = 'odi' AND (s.baseline - s.follow_up >= %(odi_points)s
                                     OR s.baseline - s.follow_up >= %(odi_share)s * s.baseline))
          OR (s.instrument = 'ndi' AND s.baseline - s.follow_up >= %(ndi_points)s)
-       ) AS reached_mcid
-FROM pairs s
-{grouped_by("s.instrument", "s.point")}
-ORDER BY dimension, group_label, group_id, s.instrument, ord
+       ) AS reached_mcid"""
+
+DISABILITY_SQL = f"""
+WITH {OUTCOME_FACTS}, {SELECTED_SQL},
+pairs AS (
+  SELECT s.procedure_type_id, s.performer_id, s.payer_id, s.region, s.point, pt.ord,
+         i.instrument, i.baseline, i.follow_up
+  FROM selected s
+  JOIN {POINTS} ON pt.point = s.point
+  CROSS JOIN LATERAL (VALUES ('odi', s.odi_baseline, s.odi_follow_up),
+                             ('ndi', s.ndi_baseline, s.ndi_follow_up))
+      AS i(instrument, baseline, follow_up)
+  WHERE i.baseline IS NOT NULL AND i.follow_up IS NOT NULL
+),
+{grouped(DISABILITY_SUMS, "pairs s", "instrument", "point")}
+ORDER BY dimension, group_label, group_id, g.instrument, ord
 """  # noqa: S608 (module constants and table names only; values are parameters)
 
 
@@ -325,24 +334,19 @@ def survey_days() -> int:
 
 
 def outcomes_report(filters: Filters) -> ReportResult:
-    selected, params = selection(filters)
-    params |= {
+    days = survey_days()
+    part = split(filters, survey_days=days)
+    params = split_params(part) | {
         "now": timezone.now(),
-        "survey_days": survey_days(),
+        "survey_days": days,
         "baseline_days": BASELINE_DAYS,
         "odi_points": ODI_MCID_POINTS,
         "odi_share": ODI_MCID_SHARE,
         "ndi_points": NDI_MCID_POINTS,
     }
-    responders = responders_table(
-        filters, fetch(RESPONDERS_SQL.format(selected=selected, **TABLES), params)
-    )
-    procedures = procedures_table(
-        filters, fetch(PROCEDURES_SQL.format(selected=selected, **TABLES), params)
-    )
-    disability = disability_table(
-        filters, fetch(DISABILITY_SQL.format(selected=selected, **TABLES), params)
-    )
+    responders = responders_table(filters, fetch(RESPONDERS_SQL, params))
+    procedures = procedures_table(filters, fetch(PROCEDURES_SQL, params))
+    disability = disability_table(filters, fetch(DISABILITY_SQL, params))
     return ReportResult(
         tables=[responders, procedures, disability],
         charts=[responder_chart(responders), pgic_chart(responders)],
@@ -354,7 +358,9 @@ def outcomes_report(filters: Filters) -> ReportResult:
             "MCID: ODI 10 points or 30% of baseline (Ostelo 2008); NDI 5 points (Vernon "
             "1991), against the last score of the 90 days before the procedure.",
             "Payer is the patient's payer on file today.",
+            *part.note(),
         ],
+        fresh_as_of=part.fresh_as_of,
     )
 
 

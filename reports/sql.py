@@ -17,10 +17,16 @@ from .registry import Filters
 Row = dict[str, Any]
 
 
+# Sent with each report query, in the same round trip (a statement list runs as one
+# transaction, so SET LOCAL holds for the query): PostgreSQL's JIT compiled these queries for
+# 150-200 ms, longer than they run (EXPLAIN ANALYZE in bench/reports.py; decision 0038).
+NO_JIT = "SET LOCAL jit = off;\n"
+
+
 def fetch(sql: str, params: Mapping[str, Any]) -> list[Row]:
     """One query; its rows as dicts keyed by column name."""
     with connections[read_alias()].cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(NO_JIT + sql, params)
         names = [column.name for column in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 

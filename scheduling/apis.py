@@ -148,9 +148,11 @@ class AppointmentListApi(GenericAPIView):
             raise ValidationFailed({"patient": ["Choose the patient."]})
         data["start"] = to_aware(data["start"], data["location"].zone)
         appointment = services.appointment_book(by=Actor.api(user), **data)
-        return Response(
-            appointment_serializer_for(user)(appointment).data, status=status.HTTP_201_CREATED
-        )
+        answer = appointment_serializer_for(user)
+        if answer is AppointmentSerializer:  # its fields are built already: answer with it
+            serializer.instance = appointment
+            return Response(serializer.data, status=status.HTTP_201_CREATED)
+        return Response(answer(appointment).data, status=status.HTTP_201_CREATED)
 
 
 class AppointmentDetailApi(APIView):

@@ -15,14 +15,18 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, NamedTuple, Protocol
 
+from django.db import connections
 from django.db.models import Q
 from django.utils import timezone
 
+from clinic.core.dbrouter import read_alias
 from sites.models import Location, OpeningHours, Provider, Room
 
 from .busy import FREE, Busy, busy_in, micros, moment
 from .models import (
+    HOLDS_TIME,
     AppointmentType,
     ExceptionKind,
     ScheduleException,
@@ -107,7 +111,7 @@ def _subtract(intervals: list[tuple], removed: list[tuple]) -> list[tuple]:
     return result
 
 
-def _exception_span(exception: ScheduleException, zone) -> tuple[datetime, datetime]:
+def _exception_span(exception: "ExceptionLike", zone) -> tuple[datetime, datetime]:
     if exception.start_time is None or exception.end_time is None:  # the whole day
         start = local(exception.date, time.min, zone)
         return start, local(exception.date + timedelta(days=1), time.min, zone)
@@ -160,40 +164,100 @@ class Calendar:
         return self.room_busy.get(room_id, FREE)
 
     def sessions(self, provider: Provider, location: Location, day: date) -> list[tuple]:
-        zone = location.zone
-        spans = [
-            (local(day, h.start_time, zone), local(day, h.end_time, zone))
-            for h in self.hours[(provider.pk, location.pk, day.weekday())]
-            if (h.valid_from is None or h.valid_from <= day)
-            and (h.valid_until is None or day <= h.valid_until)
-        ]
-        todays = self.exceptions_on.get(day, ())
-        spans += [
-            _exception_span(e, zone)
-            for e in todays
-            if e.kind == ExceptionKind.EXTRA_SESSION
-            and e.provider_id == provider.pk
-            and e.location_id == location.pk
-        ]
-        closed = [
-            _exception_span(e, zone)
-            for e in todays
-            if (e.kind == ExceptionKind.HOLIDAY and e.location_id == location.pk)
-            or (e.kind == ExceptionKind.TIME_OFF and e.provider_id == provider.pk)
-        ]
-        spans = sorted(_subtract(spans, closed))
-        if location.pk not in self.has_opening_hours:
-            return spans  # a location without opening hours is limited by the sessions alone
-        open_spans = [
-            (local(day, o.opens, zone), local(day, o.closes, zone))
-            for o in self.opening[(location.pk, day.weekday())]
-        ]
-        return [
-            (max(start, open_start), min(end, open_end))
-            for start, end in spans
-            for open_start, open_end in open_spans
-            if max(start, open_start) < min(end, open_end)
-        ]
+        opening = None
+        if location.pk in self.has_opening_hours:
+            opening = self.opening[(location.pk, day.weekday())]
+        return day_sessions(
+            day,
+            location,
+            provider.pk,
+            hours=self.hours[(provider.pk, location.pk, day.weekday())],
+            exceptions=self.exceptions_on.get(day, ()),
+            opening=opening,
+        )
+
+
+class HoursLike(Protocol):
+    """A provider's weekly session at a location (WorkingHours, or a row read raw)."""
+
+    @property
+    def start_time(self) -> time: ...
+    @property
+    def end_time(self) -> time: ...
+    @property
+    def valid_from(self) -> date | None: ...
+    @property
+    def valid_until(self) -> date | None: ...
+
+
+class ExceptionLike(Protocol):
+    """A dated exception (ScheduleException, or a row read raw)."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def provider_id(self) -> Any: ...
+    @property
+    def location_id(self) -> Any: ...
+    @property
+    def date(self) -> date: ...
+    @property
+    def start_time(self) -> time | None: ...
+    @property
+    def end_time(self) -> time | None: ...
+
+
+class OpeningLike(Protocol):
+    @property
+    def opens(self) -> time: ...
+    @property
+    def closes(self) -> time: ...
+
+
+def day_sessions(
+    day: date,
+    location: Location,
+    provider_id: Any,
+    *,
+    hours: Iterable[HoursLike],
+    exceptions: Iterable[ExceptionLike],
+    opening: Iterable[OpeningLike] | None,
+) -> list[tuple[datetime, datetime]]:
+    """The provider's sessions at the location on a local day: the weekday's hours valid
+    that day and the extra sessions, minus holidays and time off, clipped to the opening
+    hours (`opening`: that weekday's; None for a location that keeps none, which the
+    sessions alone limit). `exceptions`: that day's."""
+    zone = location.zone
+    spans = [
+        (local(day, h.start_time, zone), local(day, h.end_time, zone))
+        for h in hours
+        if (h.valid_from is None or h.valid_from <= day)
+        and (h.valid_until is None or day <= h.valid_until)
+    ]
+    todays = list(exceptions)
+    spans += [
+        _exception_span(e, zone)
+        for e in todays
+        if e.kind == ExceptionKind.EXTRA_SESSION
+        and e.provider_id == provider_id
+        and e.location_id == location.pk
+    ]
+    closed = [
+        _exception_span(e, zone)
+        for e in todays
+        if (e.kind == ExceptionKind.HOLIDAY and e.location_id == location.pk)
+        or (e.kind == ExceptionKind.TIME_OFF and e.provider_id == provider_id)
+    ]
+    spans = sorted(_subtract(spans, closed))
+    if opening is None:
+        return spans
+    open_spans = [(local(day, o.opens, zone), local(day, o.closes, zone)) for o in opening]
+    return [
+        (max(start, open_start), min(end, open_end))
+        for start, end in spans
+        for open_start, open_end in open_spans
+        if max(start, open_start) < min(end, open_end)
+    ]
 
 
 @dataclass(frozen=True)
@@ -223,6 +287,11 @@ class Walk:
             room_kind=need.room_kind,
         )
 
+    def starts_at(self, start: int, session_start: datetime, session_end: datetime) -> bool:
+        """Whether `start` is one of the session's candidate starts."""
+        first, last = self.bounds(session_start, session_end)
+        return first <= start <= last and (start - first) % self.step == 0
+
     def bounds(self, session_start: datetime, session_end: datetime) -> tuple[int, int]:
         """The first and last candidate starts; real time, so a session across a DST change
         keeps its real minutes. The first is on the session's grid at or after `earliest`."""
@@ -230,6 +299,20 @@ class Walk:
         if first < self.earliest:
             first += self.step * -((first - self.earliest) // self.step)
         return first, min(micros(session_end) - self.occupied, self.latest)
+
+
+def reach(
+    appointment_type: AppointmentType, *, for_staff: bool, now: datetime | None = None
+) -> tuple[datetime, datetime]:
+    """The earliest and latest start offered: notice and horizon bind patients; for staff
+    only the past is closed."""
+    now = now or timezone.now()
+    if for_staff:
+        return now, datetime.max.replace(tzinfo=UTC)
+    return (
+        now + timedelta(hours=appointment_type.min_notice_hours),
+        now + timedelta(days=appointment_type.max_horizon_days),
+    )
 
 
 def free_slots(
@@ -249,13 +332,8 @@ def free_slots(
     """The bookable slots, earliest first. `start_date`/`end_date` are local dates (at most
     `max_days` of them are read). Notice and horizon bind patients; for staff only the past
     is closed."""
-    now = now or timezone.now()
     need = Need.of(appointment_type, procedure_type, levels)
-    if for_staff:
-        earliest, latest = now, datetime.max.replace(tzinfo=UTC)
-    else:
-        earliest = now + timedelta(hours=appointment_type.min_notice_hours)
-        latest = now + timedelta(days=appointment_type.max_horizon_days)
+    earliest, latest = reach(appointment_type, for_staff=for_staff, now=now)
     end_date = min(end_date, start_date + timedelta(days=max_days - 1))
     locations = [location] if location else list(Location.objects.filter(is_active=True))
     candidates = Provider.objects.filter(
@@ -375,3 +453,144 @@ def _free_room(rooms: list[Busy], walk: Walk, block_start: int, block_end: int) 
         if busy.is_free(block_start, block_end):
             return index
     return None
+
+
+# --- One start: is it offered? ---------------------------------------------------------------
+
+
+class _Hours(NamedTuple):
+    start_time: time
+    end_time: time
+    valid_from: date | None
+    valid_until: date | None
+
+
+class _Exception(NamedTuple):
+    kind: str
+    provider_id: Any
+    location_id: Any
+    date: date
+    start_time: time | None
+    end_time: time | None
+
+
+class _Opening(NamedTuple):
+    opens: time
+    closes: time
+
+
+# Everything `offer_at` reads, in one statement: the provider's hours at the location that
+# weekday, the location's opening hours (all weekdays: one that keeps none is limited by the
+# sessions alone), that day's exceptions, whether a visit holds the provider's time over the
+# block, and the location's active rooms of the kind free over it, in availability's room
+# order (Room's ordering: the name, within one location). The busy tests are overlaps on
+# the range expression the partial GiST indexes hold, as in busy.BUSY_SQL.
+OFFER_SQL = """
+SELECT h.starts, h.ends, h.froms, h.untils, o.weekdays, o.opens, o.closes,
+       x.kinds, x.providers, x.locations, x.starts, x.ends,
+       EXISTS (SELECT 1 FROM scheduling_appointment
+               WHERE provider_id = %(provider)s AND tstzrange(block_start, block_end, '[)')
+                     && tstzrange(%(block_start)s, %(block_end)s, '[)')
+                 AND status = ANY(%(holding)s)),
+       r.ids, r.names
+FROM (SELECT array_agg(start_time) AS starts, array_agg(end_time) AS ends,
+             array_agg(valid_from) AS froms, array_agg(valid_until) AS untils
+      FROM scheduling_workinghours
+      WHERE provider_id = %(provider)s AND location_id = %(location)s
+        AND weekday = %(weekday)s) AS h,
+     (SELECT array_agg(weekday) AS weekdays, array_agg(opens) AS opens,
+             array_agg(closes) AS closes
+      FROM scheduling_openinghours WHERE location_id = %(location)s) AS o,
+     (SELECT array_agg(kind) AS kinds, array_agg(provider_id) AS providers,
+             array_agg(location_id) AS locations, array_agg(start_time) AS starts,
+             array_agg(end_time) AS ends
+      FROM scheduling_scheduleexception
+      WHERE (provider_id = %(provider)s OR location_id = %(location)s)
+        AND date = %(day)s) AS x,
+     (SELECT array_agg(id ORDER BY name) AS ids, array_agg(name ORDER BY name) AS names
+      FROM scheduling_room AS room
+      WHERE location_id = %(location)s AND kind = %(room_kind)s AND is_active
+        AND NOT EXISTS (SELECT 1 FROM scheduling_appointment
+                        WHERE room_id = room.id AND tstzrange(block_start, block_end, '[)')
+                              && tstzrange(%(block_start)s, %(block_end)s, '[)')
+                          AND status = ANY(%(holding)s))) AS r
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Offer:
+    """An offered start, and the room availability gives it (None when none is needed)."""
+
+    room: Room | None
+
+
+def offer_at(
+    *,
+    appointment_type: AppointmentType,
+    location: Location,
+    provider: Provider,
+    start: datetime,
+    need: Need,
+    for_staff: bool,
+    now: datetime | None = None,
+) -> Offer | None:
+    """Whether `free_slots` over the start's local day would offer this provider at `start`
+    (with `need`), and with which room; None when it would not. One statement, whatever
+    the clinic's size (`OFFER_SQL`): the day's sessions come from the rules availability
+    uses (`day_sessions`, `Walk`), so the answer is the same without laying out the day.
+    The provider is taken as eligible (active, working at the location, performing the
+    procedure): the booking checks that first."""
+    zone = location.zone
+    day = start.astimezone(zone).date()
+    minute = timedelta(minutes=1)
+    with connections[read_alias()].cursor() as cursor:
+        cursor.execute(
+            OFFER_SQL,
+            {
+                "provider": provider.pk,
+                "location": location.pk,
+                "weekday": day.weekday(),
+                "day": day,
+                "room_kind": need.room_kind,
+                "block_start": start - need.before * minute,
+                "block_end": start + (need.minutes + need.after) * minute,
+                "holding": list(HOLDS_TIME),
+            },
+        )
+        row = cursor.fetchone()
+    provider_busy, room_ids, room_names = row[12], row[13] or [], row[14] or []
+    if provider_busy or (need.room_kind and not room_ids):
+        return None
+    sessions = day_sessions(
+        day,
+        location,
+        provider.pk,
+        hours=[_Hours(*hours) for hours in _columns(row[0:4])],
+        exceptions=[_Exception(k, p, loc, day, s, e) for k, p, loc, s, e in _columns(row[7:12])],
+        opening=_opening_on(day, row[4:7]),
+    )
+    earliest, latest = reach(appointment_type, for_staff=for_staff, now=now)
+    walk = Walk.of(need, appointment_type.slot_step_minutes, earliest, latest)
+    if not any(walk.starts_at(micros(start), *session) for session in sessions):
+        return None
+    if not need.room_kind:
+        return Offer(room=None)
+    fields = ["id", "location_id", "name", "kind", "is_active"]
+    values = [room_ids[0], location.pk, room_names[0], need.room_kind, True]
+    return Offer(room=Room.from_db(read_alias(), fields, values))
+
+
+def _columns(arrays: tuple) -> list[tuple]:
+    """Rows from the columns array_agg made (None: no rows)."""
+    return list(zip(*arrays, strict=True)) if arrays[0] is not None else []
+
+
+def _opening_on(day: date, arrays: tuple) -> list[_Opening] | None:
+    """That weekday's opening hours; None when the location keeps none at all."""
+    if arrays[0] is None:
+        return None
+    return [
+        _Opening(opens, closes)
+        for weekday, opens, closes in zip(*arrays, strict=True)
+        if weekday == day.weekday()
+    ]

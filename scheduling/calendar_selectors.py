@@ -264,7 +264,7 @@ def _flags(visit: Appointment, facts: Facts, zone) -> list[dict]:
     if hold:
         flags.append(hold)
     order = visit.procedure_order
-    if order is not None and order.auth_status == AuthStatus.PENDING:
+    if order is not None and order.auth_status in (AuthStatus.PENDING, AuthStatus.REQUESTED):
         flags.append(
             {"code": "auth", "label": "Prior authorization pending", "short": "Auth pending"}
         )

@@ -23,11 +23,13 @@ from notifications.models import (
 )
 from notifications.registry import SubjectKind, register_stale_check, register_subject
 from notifications.services import (
+    Plan,
     interface_enabled,
     interface_message_plan,
     message_reopen,
     message_schedule,
     messages_cancel,
+    messages_schedule_new,
 )
 from procedures.models import ProcedureRecord
 
@@ -101,33 +103,33 @@ def appointment_plan(appointment: Appointment, policy: NotificationPolicy) -> li
     return plan
 
 
-def _schedule(appointment: Appointment, planned: Planned, due_at: datetime, policy) -> None:
-    _for_appointment(
-        appointment,
-        planned.kind,
-        due_at,
-        variant=planned.variant,
-        expires_at=planned.expires_at,
-        policy=policy,
-    )
-
-
 def appointment_booked(appointment: Appointment, *, rescheduled: bool = False) -> None:
     """A confirmation now, then the plan (a reminder whose time has passed is left out:
-    booked that close, the confirmation is the reminder)."""
+    booked that close, the confirmation is the reminder); a new visit has no messages yet,
+    so they are written in one insert."""
     policy = NotificationPolicy.current()
     now = timezone.now()
-    _for_appointment(
-        appointment,
+    confirmation = Plan(
         MessageKind.APPOINTMENT_CONFIRMATION,
         now,
         variant="moved" if rescheduled else "",
         expires_at=appointment.start,
+    )
+    messages_schedule_new(
+        patient=appointment.patient,
+        subject_type=SubjectType.APPOINTMENT,
+        subject_id=appointment.pk,
+        location=appointment.location,
+        plans=[
+            confirmation,
+            *(
+                Plan(p.kind, max(p.due_at, now), p.variant, p.expires_at)
+                for p in appointment_plan(appointment, policy)
+                if p.due_at > now or p.late_ok
+            ),
+        ],
         policy=policy,
     )
-    for planned in appointment_plan(appointment, policy):
-        if planned.due_at > now or planned.late_ok:
-            _schedule(appointment, planned, max(planned.due_at, now), policy)
     refill_visit_booked(appointment)
     _siu(appointment, _booking_event if rescheduled else siu.BOOKED)
 

@@ -4,6 +4,11 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from clinic.core.bounds import availability_window_errors
+from clinic.core.preload import (
+    PreloadedPrimaryKeyRelatedField,
+    PreloadedSlugRelatedField,
+    PreloadingSerializer,
+)
 from sites.models import Location, Provider, Room
 
 from .availability import Slot
@@ -136,9 +141,19 @@ class WallClockDateTimeField(serializers.DateTimeField):
         return value if timezone.is_naive(value) else super().enforce_timezone(value)
 
 
-class AppointmentSerializer(serializers.ModelSerializer):
-    appointment_type = serializers.SlugRelatedField(
-        slug_field="code", queryset=AppointmentType.objects.filter(is_active=True)
+def _is_active(appointment_type: AppointmentType) -> bool:
+    return appointment_type.is_active
+
+
+class AppointmentSerializer(PreloadingSerializer, serializers.ModelSerializer):
+    """A booking's patient, type, provider, location, room and order are read in one
+    statement before validation (clinic/core/preload.py), not in a query each."""
+
+    serializer_related_field = PreloadedPrimaryKeyRelatedField
+    appointment_type = PreloadedSlugRelatedField(
+        slug_field="code",
+        queryset=AppointmentType.objects.filter(is_active=True),
+        preload_if=_is_active,
     )
     start = WallClockDateTimeField(
         help_text="ISO 8601; without an offset it is read in the location's time zone. Staff "

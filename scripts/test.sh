@@ -31,16 +31,15 @@ if [ "${TEST_PGBOUNCER:-1}" != 0 ]; then
   source scripts/pgbouncer.sh
   start_private_pgbouncer
 fi
-# With arguments, pytest runs just what they name. Without, the independent tests run over the
-# machine's cores (pytest-xdist, one test database per worker), then the tests marked serial
-# (those with a Celery worker on the shared broker) one at a time. Either part finding no
-# tests fails the run (pytest's exit code 5).
+# With arguments, pytest runs just what they name, in one process. Without, the whole suite runs
+# over the machine's cores (pytest-xdist, one test database per worker; a worker takes whole
+# modules, those that start processes first: see conftest.py). Tests with a Celery worker run
+# beside the others on queues, ports and a RabbitMQ vhost of their own
+# (docs/decisions/0046-tests-over-both-cores.md). Finding no tests fails the run (exit code 5).
 if [ "$#" -gt 0 ]; then
   say "pytest $*"
   python -m pytest --durations=25 "$@"
   exit
 fi
-say "pytest: the independent tests over ${TEST_WORKERS:-2} workers"
-python -m pytest -n "${TEST_WORKERS:-2}" --dist loadscope -m "not serial" --durations=25
-say "pytest: the tests with a Celery worker, one at a time"
-python -m pytest -m serial --durations=15
+say "pytest over ${TEST_WORKERS:-2} workers"
+python -m pytest -n "${TEST_WORKERS:-2}" --dist loadscope --no-loadscope-reorder --durations=25

@@ -1,6 +1,8 @@
 """Helpers for tests that start real processes: free ports, waiting, stopping cleanly."""
 
+import contextlib
 import os
+import random
 import shutil
 import signal
 import socket
@@ -9,6 +11,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -23,14 +26,62 @@ def child_env(**overrides: str) -> dict:
     return env | overrides
 
 
-def free_port() -> int:
+# The ports the tests' private servers listen on. Not from the kernel's ephemeral range
+# (where bind(0) and every outgoing connection on the machine take theirs): a server stopped
+# and started again on its port could find it taken meanwhile by someone's client socket.
+# Each pytest-xdist worker picks from a block of its own, so two never pick the same port.
+PRIVATE_PORTS_FROM = 20000
+PORT_BLOCK = 500
+
+
+def xdist_worker_number() -> int:
+    """0 in a plain pytest run, n + 1 in pytest-xdist's worker gw<n>."""
+    name = os.environ.get("PYTEST_XDIST_WORKER", "")
+    return int(name.removeprefix("gw")) + 1 if name.startswith("gw") else 0
+
+
+def ephemeral_ports_from() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768  # Linux's default range starts there
+
+
+def bindable(port: int) -> bool:
     with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
 
 
-def wait_for(check: Callable[[], object], timeout: float, what: str, interval: float = 0.25):
-    """Call check until it returns something truthy; fail with `what` after `timeout` s."""
+def free_port() -> int:
+    """A port of 127.0.0.1 nothing listens on, in this worker's block (see above)."""
+    low = PRIVATE_PORTS_FROM + PORT_BLOCK * xdist_worker_number()
+    if low + PORT_BLOCK > ephemeral_ports_from():  # more workers than blocks: the kernel picks
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            return sock.getsockname()[1]
+    # A random start, so that concurrent runs (and a port in TIME_WAIT) rarely meet.
+    offset = random.randrange(PORT_BLOCK)
+    for step in range(PORT_BLOCK):
+        port = low + (offset + step) % PORT_BLOCK
+        if bindable(port):
+            return port
+    raise AssertionError(f"no free port in {low}-{low + PORT_BLOCK - 1}")
+
+
+def wait_for(
+    check: Callable[[], object],
+    timeout: float,
+    what: str,
+    interval: float = 0.25,
+    *,
+    process: subprocess.Popen | None = None,
+):
+    """Call check until it returns something truthy; fail with `what` after `timeout` s, or
+    as soon as `process` (the child that should bring it about) has exited."""
     deadline = time.monotonic() + timeout
     last_error = None
     while time.monotonic() < deadline:
@@ -40,6 +91,11 @@ def wait_for(check: Callable[[], object], timeout: float, what: str, interval: f
                 return result
         except Exception as exc:  # the thing waited for is not there yet
             last_error = exc
+        if process is not None and process.poll() is not None:
+            raise AssertionError(
+                f"the process exited with {process.returncode} before {what} "
+                f"(last error: {last_error})"
+            )
         time.sleep(interval)
     raise AssertionError(
         f"timed out after {timeout}s waiting for {what} (last error: {last_error})"
@@ -62,8 +118,16 @@ def stop(process: subprocess.Popen, timeout: float = 20) -> None:
         try:
             process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
+            kill(process)
+
+
+def kill(process: subprocess.Popen) -> None:
+    """SIGKILL the process group. For a Celery worker or beat at the end of a test: a warm
+    shutdown takes a worker some 2.5 s (billiard's pool stops in one-second loops) and proves
+    nothing there; its connections close with it."""
+    with contextlib.suppress(ProcessLookupError):  # the group is gone already
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=10)
 
 
 def celery(*args: str) -> list[str]:
@@ -77,11 +141,52 @@ def artifacts(*parts: str) -> Path:
 
 
 def postgres_binary(name: str) -> Path:
-    """A PostgreSQL server program (pg_ctl, initdb) of the newest installed version."""
+    """A PostgreSQL program (pg_ctl, initdb, pg_dump) of the newest installed version."""
     found = sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"))
     if not found:
         raise AssertionError("PostgreSQL server binaries are missing: `make test` installs them")
     return found[-1]
+
+
+def server_url(database: str) -> str:
+    """`database` on the PostgreSQL server itself, never through the suite's PgBouncer:
+    pg_dump and pg_restore set session options that a transaction pooler would not keep."""
+    server = os.environ.get("DATABASE_DIRECT_URL") or os.environ["DATABASE_URL"]
+    return urlsplit(server)._replace(path=f"/{database}").geturl()
+
+
+def dump_database(url: str, path: Path) -> None:
+    """pg_dump the database at `url` (schema, rows, migrations table) to `path`."""
+    subprocess.run(
+        [
+            str(postgres_binary("pg_dump")),
+            "--format=custom",
+            "--no-owner",
+            "--no-privileges",
+            f"--file={path}",
+            f"--dbname={url}",
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+
+
+def restore_database(path: Path, url: str) -> None:
+    """Load a dump_database() file into the empty database at `url`."""
+    subprocess.run(
+        [
+            str(postgres_binary("pg_restore")),
+            "--no-owner",
+            "--no-privileges",
+            "--exit-on-error",
+            f"--dbname={url}",
+            str(path),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
 
 
 def as_postgres_user() -> list[str]:

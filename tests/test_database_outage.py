@@ -4,7 +4,6 @@ is back. The database is a private cluster this test starts and stops; gunicorn 
 
 import json
 import shutil
-import subprocess
 import sys
 import tempfile
 import urllib.error
@@ -21,6 +20,7 @@ from tests.support import (
     artifacts,
     child_env,
     free_port,
+    restore_database,
     start,
     stop,
     wait_for,
@@ -61,7 +61,8 @@ def private_postgres() -> Iterator[PrivatePostgres]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def migrated_database(cluster: PrivatePostgres) -> str:
+def migrated_database(cluster: PrivatePostgres, dump: Path) -> str:
+    """A database in the cluster, a copy of the migrated test database."""
     connection = psycopg2.connect(cluster.url())
     connection.autocommit = True  # CREATE DATABASE runs outside a transaction
     try:
@@ -69,12 +70,7 @@ def migrated_database(cluster: PrivatePostgres) -> str:
     finally:
         connection.close()
     url = cluster.url("clinic")
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "-v0"],
-        env=child_env(DATABASE_URL=url),
-        check=True,
-        timeout=600,
-    )
+    restore_database(dump, url)
     return url
 
 
@@ -92,8 +88,11 @@ def staff_page(base: str) -> Answer:
 
 
 @pytest.mark.worker
-def test_a_database_outage_is_a_503_with_retry_after_logged_once_and_heals(private_postgres):
-    database_url = migrated_database(private_postgres)
+@pytest.mark.django_db  # so that the test database, which `migrated_dump` copies, is made
+def test_a_database_outage_is_a_503_with_retry_after_logged_once_and_heals(
+    private_postgres, migrated_dump
+):
+    database_url = migrated_database(private_postgres, migrated_dump)
     port = free_port()
     log_path = artifacts("logs", "database-outage-gunicorn.log")
     env = child_env(
@@ -105,7 +104,7 @@ def test_a_database_outage_is_a_503_with_retry_after_logged_once_and_heals(priva
     server = start([sys.executable, "-m", "gunicorn", "clinic.wsgi"], env, log_path)
     base = f"http://127.0.0.1:{port}"
     try:
-        first = wait_for(lambda: token_attempt(base), 120, "gunicorn to answer")
+        first = wait_for(lambda: token_attempt(base), 120, "gunicorn to answer", process=server)
         assert first.status_code == 400
 
         private_postgres.stop()
@@ -116,7 +115,12 @@ def test_a_database_outage_is_a_503_with_retry_after_logged_once_and_heals(priva
         assert "cannot be reached" in answers[1].text
 
         private_postgres.start()
-        wait_for(lambda: token_attempt(base).status_code == 400, 120, "the site to recover")
+        wait_for(
+            lambda: token_attempt(base).status_code == 400,
+            120,
+            "the site to recover",
+            process=server,
+        )
     finally:
         stop(server)
     log = log_path.read_text()

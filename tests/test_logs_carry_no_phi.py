@@ -1,7 +1,8 @@
 """The access log of a real server (gunicorn, this repository's gunicorn.conf.py) carries no
 patient's name, date of birth or phone, and no token of a link path, after the front desk
 searches patients every way it can, opens a chart, and link, verification, reset and calendar
-paths are opened. The database is a fresh one on the shared server, dropped afterwards."""
+paths are opened. The database is a fresh one on the shared server (a copy of the migrated
+test database, as it was before any test ran), dropped afterwards."""
 
 import http.cookiejar
 import os
@@ -22,7 +23,16 @@ import pytest
 from django_otp.oath import TOTP
 
 from clinic.core.phones import format_phone
-from tests.support import artifacts, child_env, free_port, start, stop, wait_for
+from tests.support import (
+    artifacts,
+    child_env,
+    free_port,
+    restore_database,
+    server_url,
+    start,
+    stop,
+    wait_for,
+)
 
 DEMO_PASSWORD = "clinic-demo-2026"  # the demo logins' password (README)
 
@@ -44,7 +54,7 @@ class DemoPatient:
 
 
 @pytest.fixture
-def fresh_database() -> Iterator[str]:
+def fresh_database(migrated_dump) -> Iterator[str]:
     """A new database on the shared server (the one DATABASE_URL names), migrated, dropped."""
     base = urllib.parse.urlsplit(os.environ["DATABASE_URL"])
     name = f"{base.path.strip('/')}_logs_{uuid.uuid4().hex[:8]}"
@@ -53,6 +63,7 @@ def fresh_database() -> Iterator[str]:
     connection.autocommit = True  # CREATE / DROP DATABASE run outside a transaction
     try:
         connection.cursor().execute(f'CREATE DATABASE "{name}"')
+        restore_database(migrated_dump, server_url(name))
         yield base._replace(path=f"/{name}").geturl()
     finally:
         connection.cursor().execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -136,8 +147,8 @@ def search_every_way(browser: Browser, patient: DemoPatient) -> None:
 
 
 @pytest.mark.worker
+@pytest.mark.django_db  # so that the test database, which `migrated_dump` copies, is made
 def test_the_access_log_carries_no_patient_data_and_no_link_token(fresh_database):
-    manage(fresh_database, "migrate", "-v0")
     manage(fresh_database, "seed_demo", "--force", "--patients", "3")
     patients = demo_patients(fresh_database)
     assert len(patients) >= 3
@@ -150,7 +161,12 @@ def test_the_access_log_carries_no_patient_data_and_no_link_token(fresh_database
     browser = Browser(f"http://127.0.0.1:{port}")
     tokens = [secrets.token_urlsafe(32) for _ in range(4)]
     try:
-        wait_for(lambda: browser.get("/accounts/login/")[0] == 200, 120, "gunicorn to answer")
+        wait_for(
+            lambda: browser.get("/accounts/login/")[0] == 200,
+            120,
+            "gunicorn to answer",
+            process=server,
+        )
         status, _, url = browser.post(
             "/accounts/login/", {"username": "frontdesk", "password": DEMO_PASSWORD}
         )

@@ -36,7 +36,7 @@ pytestmark = [
 ]
 
 # Enough waiting sends that, in one FIFO queue, the dispatcher would wait for all of them.
-BACKLOG = 600
+BACKLOG = 300
 
 
 def procedure_done(site, clinician):
@@ -85,21 +85,25 @@ def test_a_batch_redelivered_after_its_process_died_sends_nothing_twice(
     outbox, processes, site, clinician_user, settings
 ):
     subject = procedure_done(site, clinician_user)
-    ids = due_now(subject, 6, prefix="redelivered")
-    worker = processes(
-        worker_args(outbox, "worker"), outbox.env(SMS_FILE_DELAY_SECONDS="2"), "worker"
-    )
-    wait_until_ready(worker)
-    handed = dispatch_due().handed_over
-    assert sorted(handed) == sorted(ids), "one batch of six"
+    ids = due_now(subject, 4, prefix="redelivered")
+    handed = dispatch_due().handed_over  # queued: no worker runs yet
+    assert sorted(handed) == sorted(ids), "one batch of four"
     first, interrupted, *rest = handed  # the order the batch sends them in
+    outbox.hold([interrupted])  # its send waits until the test has killed the process in it
+    worker = processes(
+        worker_args(outbox, "worker"),
+        outbox.env(SMS_FILE_HOLD_PATH=str(outbox.hold_path)),
+        "worker",
+    )
 
     def interrupted_sending():
         return Message.objects.filter(pk=interrupted, state=MessageState.SENDING).exists()
 
-    wait_for(interrupted_sending, timeout=60, what="the second send to start", interval=0.05)
+    wait_for(interrupted_sending, timeout=90, what="the second send to start", interval=0.05)
+    assert all_sent([first]), "the batch sends in order: the first went before the second"
     (child,) = pool_children(worker.pid)
     os.kill(child, signal.SIGKILL)  # the pool process, inside the second send
+    outbox.release()
     assert not (outbox.sms_dir / f"{interrupted}.json").exists(), "killed before the provider"
 
     # acks_late + reject_on_worker_lost: the batch goes back to the queue and runs again in
@@ -109,15 +113,15 @@ def test_a_batch_redelivered_after_its_process_died_sends_nothing_twice(
     assert states([interrupted]) == {MessageState.SENDING: 1}
     assert "WorkerLostError" in worker.log_path.read_text(errors="replace")
 
-    # The dispatcher recovers the interrupted one after its lease (longer than a send here,
-    # 2 s) and it goes once.
-    settings.NOTIFY_SENDING_LEASE_SECONDS = 5
+    # The dispatcher recovers the interrupted one after its lease (longer than any send
+    # here) and it goes once.
+    settings.NOTIFY_SENDING_LEASE_SECONDS = 2
 
     def recovered_and_sent() -> bool:
         dispatch_due()
         return all_sent(ids)
 
-    wait_for(recovered_and_sent, timeout=60, what="the interrupted one to be sent", interval=1)
+    wait_for(recovered_and_sent, timeout=60, what="the interrupted one to be sent", interval=0.5)
     outbox.assert_exactly_once(ids)
     attempts = {
         str(pk): n for pk, n in Message.objects.filter(pk__in=ids).values_list("pk", "attempts")

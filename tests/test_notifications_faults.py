@@ -54,17 +54,21 @@ def test_a_worker_killed_mid_send_loses_nothing_and_sends_nothing_twice(
 ):
     subject = procedure_done(site, clinician_user, sms_patient())
     ids = due_now(subject, 10, prefix="kill")
+    outbox.hold(ids)  # every send waits until the test has killed the worker inside one
     slow = processes(
-        worker_args(outbox, "slow"), outbox.env(SMS_FILE_DELAY_SECONDS="3"), "slow-worker"
+        worker_args(outbox, "slow"),
+        outbox.env(SMS_FILE_HOLD_PATH=str(outbox.hold_path)),
+        "slow-worker",
     )
     assert len(dispatch_due().handed_over) == 10
 
     def in_flight():
         return Message.objects.filter(pk__in=ids, state=MessageState.SENDING).first()
 
-    interrupted = wait_for(in_flight, timeout=60, what="a send to start", interval=0.05)
+    interrupted = wait_for(in_flight, timeout=90, what="a send to start", interval=0.05)
     os.killpg(slow.pid, signal.SIGKILL)  # the worker and its pool child, inside the send
     slow.wait(timeout=10)
+    outbox.release()
     key = str(interrupted.pk)
     assert not (outbox.sms_dir / f"{key}.json").exists(), "killed before the provider took it"
     assert interrupted.attempts == 1
@@ -290,15 +294,16 @@ def test_a_worker_holding_a_task_when_the_broker_goes_away_reconnects(
     """The send in progress leaves its task unacknowledged while the worker's next BRPOP
     waits: kombu 5.7.0 let that crash the worker (see clinic/celery.py)."""
     broker = private_redis(processes)
-    worker = private_worker(outbox, processes, broker, SMS_FILE_DELAY_SECONDS="2")
+    worker = private_worker(outbox, processes, broker, SMS_FILE_HOLD_PATH=str(outbox.hold_path))
     subject = procedure_done(site, clinician_user, sms_patient())
     held = due_now(subject, 1, prefix="held")
+    outbox.hold(held)  # its send waits, its task unacknowledged, until the worker reconnects
 
     with publishing_to(broker.url, monkeypatch):
         assert dispatch_due().handed_over == held
         wait_for(
             lambda: states(held)[MessageState.SENDING] == 1,
-            timeout=60,
+            timeout=90,
             what="the send to start",
             interval=0.05,
         )
@@ -317,6 +322,7 @@ def test_a_worker_holding_a_task_when_the_broker_goes_away_reconnects(
             stall=60,
             limit=60,
         )
+        outbox.release()
         broker.start()
         after = due_now(subject, 3, prefix="after")
 
@@ -397,4 +403,3 @@ def test_a_broker_outage_during_a_burst_loses_nothing_and_sends_nothing_twice(
         late = [r for r in caplog.records if "could not queue" in r.getMessage()][20:]
         assert late == [], "no publish failed once the broker was back"
     outbox.assert_exactly_once(everything)
-    stop(worker)

@@ -74,8 +74,9 @@ def running_clinic(django_db_blocker):
     try:
         wait_for(
             lambda: urllib.request.urlopen(f"{base}/accounts/login/", timeout=5),
-            240,
-            "the login page of the running clinic",
+            420,  # a backstop: set-up, migrations and the demo data on a loaded machine
+            f"the login page of the running clinic (see {log})",
+            process=process,
         )
         yield {"base": base, "env": env, "process": process, "log": log}
     finally:

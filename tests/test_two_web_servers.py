@@ -70,8 +70,13 @@ def two_servers() -> Iterator[list[int]]:
             log = artifacts("logs", f"two-web-servers-{name}.log")
             process = start([sys.executable, "-m", "gunicorn", "clinic.wsgi"], env, log)
             servers.append((port, process, log))
-        for port, _, _ in servers:
-            wait_for(lambda port=port: answer(port, "GET", "/healthz")[0], 120, "gunicorn")
+        for port, process, _ in servers:
+            wait_for(
+                lambda port=port: answer(port, "GET", "/healthz")[0],
+                120,
+                "gunicorn",
+                process=process,
+            )
         yield [port for port, _, _ in servers]
     finally:
         for _, process, _ in servers:

@@ -228,7 +228,8 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # --- Django REST framework and the OpenAPI schema ----------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "knox.auth.TokenAuthentication",
+        # knox's check in one query, role included (clinic/users/tokens.py).
+        "clinic.users.tokens.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -430,6 +431,8 @@ NOTIFY_SENDING_LEASE_SECONDS = env.int("NOTIFY_SENDING_LEASE_SECONDS", default=4
 SMS_BACKEND = env.str("SMS_BACKEND", default="notifications.channels.ConsoleSmsBackend")
 SMS_FILE_PATH = env.str("SMS_FILE_PATH", default=str(BASE_DIR / ".data" / "sms"))
 SMS_FILE_DELAY_SECONDS = env.float("SMS_FILE_DELAY_SECONDS", default=0.0)
+# Tests: a file of keys whose sends wait while listed (notifications.channels.FileSmsBackend).
+SMS_FILE_HOLD_PATH = env.str("SMS_FILE_HOLD_PATH", default="")
 TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
 TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
 TWILIO_FROM_NUMBER = env.str("TWILIO_FROM_NUMBER", default="")

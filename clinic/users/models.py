@@ -1,3 +1,5 @@
+from collections.abc import Iterable
+
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models.functions import Lower
@@ -24,7 +26,13 @@ class User(AbstractUser):
     def role(self) -> Role | None:
         if not self.is_authenticated:
             return None
-        held = {GROUP_NAME_TO_ROLE.get(group.name) for group in self.groups.all()}
+        return self.role_of([group.name for group in self.groups.all()])
+
+    def role_of(self, group_names: Iterable[str]) -> Role | None:
+        """The role these groups of the user's give (API token sign-in reads the names with
+        the token, clinic/users/tokens.py): the first held in ROLE_PRIORITY, else a
+        superuser's."""
+        held = {GROUP_NAME_TO_ROLE.get(name) for name in group_names}
         for role in ROLE_PRIORITY:
             if role in held:
                 return role

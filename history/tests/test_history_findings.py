@@ -115,3 +115,46 @@ class TestFindingsInWords:
         assert "value to confirm with your clinic&#x27;s policy" in html
         assert "secondary calculator" not in html and "N18" not in html
         assert TO_CONFIRM.startswith("value to confirm")
+
+    def test_each_finding_says_until_when_and_what_to_do(self, client, clinician_user):
+        patient = PatientFactory()
+        location = LocationFactory(time_zone="America/New_York")
+        past = (TODAY - timedelta(days=1)).isoformat()
+        ahead = (TODAY + timedelta(days=20)).isoformat()
+        findings = [
+            {
+                "code": "steroid_interval",
+                "severity": "block",
+                "reason": "The last steroid injection was 13 days before.",
+                "source": "KOHAN 2017",
+                "details": {},
+                "until": {"kind": "date", "text": "allowed", "date": past, "eligible": True},
+                "action": "Plan it on or after the eligibility date.",
+            },
+            {
+                "code": "session_limit:esi_max_sessions",
+                "severity": "block",
+                "reason": "4 sessions in 365 days.",
+                "source": "LCD-ESI",
+                "details": {},
+                "until": {"kind": "date", "text": "covered again", "date": ahead, "eligible": True},
+                "action": "Plan it later.",
+            },
+            {
+                "code": "active_infection",
+                "severity": "block",
+                "reason": "Active infection is a contraindication to injections.",
+                "source": "intake.md",
+                "details": {},
+                "until": {"kind": "condition", "text": "the infection is treated", "date": None, "eligible": False},
+                "action": "Treat the infection and postpone the procedure.",
+            },
+        ]  # fmt: skip
+        appointment = book(location, at(TODAY + timedelta(days=3), time(10)), patient=patient)
+        appointment.procedure_order.findings = findings
+        appointment.procedure_order.save(update_fields=["findings"])
+        html = page(client, clinician_user, patient)
+        assert "Eligible now" in html and past not in html  # a past date is not shown
+        assert f"Until {ahead}: covered again" in html
+        assert "Until the infection is treated" in html
+        assert "What to do: Treat the infection and postpone the procedure." in html

@@ -1,5 +1,6 @@
 """What is planned when: each business change writes its messages in its own transaction."""
 
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -7,7 +8,14 @@ from django.utils import timezone
 
 from clinic.users.actor import Actor
 from notifications.consent import NO_CHANNEL
-from notifications.models import Message, MessageKind, MessageState
+from notifications.models import (
+    Message,
+    MessageKind,
+    MessageState,
+    NotificationPolicy,
+    SubjectType,
+)
+from notifications.services import Plan, messages_schedule_new
 from patients.models import DrugClass, Medication
 from patients.tests.factories import PatientFactory
 from scheduling.models import AppointmentStatus, WaitlistOffer
@@ -225,3 +233,33 @@ def test_a_medication_hold_message_is_planned_for_the_day_the_hold_starts(
     prep = messages[(MessageKind.PREPARATION, "")]
     assert prep.due_at.astimezone(CHICAGO).date() == (start - timedelta(days=3)).date()
     assert prep.due_at.astimezone(UTC) > timezone.now()
+
+
+def test_a_new_subjects_messages_are_one_insert_and_the_one_due_is_handed_over(
+    django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    patient, subject, now = email_patient(), uuid.uuid4(), timezone.now()
+    policy = NotificationPolicy.current()
+    plans = [
+        Plan(MessageKind.APPOINTMENT_CONFIRMATION, now, expires_at=now + timedelta(days=3)),
+        Plan(MessageKind.APPOINTMENT_REMINDER, now + timedelta(days=1), "24h"),
+        Plan(MessageKind.APPOINTMENT_REMINDER, now + timedelta(days=2), "24h"),  # moves it
+        Plan(MessageKind.APPOINTMENT_REMINDER, now, "1h", expires_at=now),  # of no use
+    ]
+    with django_capture_on_commit_callbacks() as published, django_assert_num_queries(1):
+        messages_schedule_new(
+            patient=patient,
+            subject_type=SubjectType.APPOINTMENT,
+            subject_id=subject,
+            plans=plans,
+            policy=policy,
+        )
+    rows = {(m.kind, m.variant): m for m in Message.objects.filter(subject_id=subject)}
+    assert set(rows) == {
+        (MessageKind.APPOINTMENT_CONFIRMATION, ""),
+        (MessageKind.APPOINTMENT_REMINDER, "24h"),
+    }
+    assert rows[(MessageKind.APPOINTMENT_REMINDER, "24h")].due_at == now + timedelta(days=2)
+    assert rows[(MessageKind.APPOINTMENT_REMINDER, "24h")].enqueued_at is None
+    assert now <= rows[(MessageKind.APPOINTMENT_CONFIRMATION, "")].enqueued_at <= timezone.now()
+    assert len(published) == 1  # the confirmation, to a worker once the transaction commits

@@ -3,7 +3,7 @@ order_cancel, with a reason, and a refusal is a message, not a 500."""
 
 import pytest
 
-from procedures.models import OrderStatus
+from procedures.models import AuthStatus, OrderStatus
 from procedures.tests.test_pages import new_order
 
 pytestmark = pytest.mark.django_db
@@ -47,6 +47,29 @@ def test_cancelling_a_cancelled_order_is_a_message_not_a_500(
     assert "cancelled" in page.content.decode().lower()
     order.refresh_from_db()
     assert order.cancel_reason == "Duplicate order"
+
+
+def test_a_request_for_authorization_is_recorded_in_the_admin_through_the_service(
+    admin_client, own_patient, clinician_user, manager_user
+):
+    pending = new_order(own_patient, clinician_user, auth_status=AuthStatus.PENDING)
+    not_needed = new_order(own_patient, clinician_user)
+    data = {
+        "action": "request_authorization",
+        "_selected_action": [str(pending.pk), str(not_needed.pk)],
+    }
+    confirm = admin_client.post(ORDERS, data)
+    assert (
+        confirm.status_code == 200 and "Record that prior authorization" in confirm.content.decode()
+    )
+    assert admin_client.post(ORDERS, data | {"apply": "yes"}).status_code == 302
+    pending.refresh_from_db()
+    assert pending.auth_status == AuthStatus.REQUESTED
+    assert pending.auth_requested_by == manager_user and pending.auth_requested_at
+    not_needed.refresh_from_db()  # not needed -> requested is a legal move too
+    assert not_needed.auth_status == AuthStatus.REQUESTED
+    again = admin_client.post(ORDERS, data | {"apply": "yes"}, follow=True)
+    assert "already requested" in again.content.decode()  # a message, not a 500
 
 
 def test_orders_and_records_are_read_only(admin_client, own_patient, clinician_user):

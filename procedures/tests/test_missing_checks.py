@@ -223,8 +223,9 @@ def test_chart_rules_through_the_service(patient, add, entries, code, finding, s
         assert finding not in found
         return
     assert found[finding].severity == severity
+    said = f"{found[finding].reason} {found[finding].action}"  # what and why, what to do
     for word in words:
-        assert word in found[finding].reason
+        assert word in said
 
 
 @pytest.mark.parametrize(("entries", "code", "finding", "severity", "words"), CASES)
@@ -235,8 +236,9 @@ def test_chart_rules_through_the_api(api, patient, add, entries, code, finding, 
         assert finding not in found
         return
     assert found[finding]["severity"] == severity
+    said = f"{found[finding]['reason']} {found[finding]['action']}"
     for word in words:
-        assert word in found[finding]["reason"]
+        assert word in said
 
 
 @pytest.mark.parametrize(
@@ -262,9 +264,20 @@ def test_every_rule_row_has_a_source_and_certainty_and_the_shipped_values():
 
     rows = {r.key: r for r in SafetyRule.objects.all()}
     assert set(rows) == {key for key, *_ in SAFETY_RULES}
-    for key, _when, severity, _advice, source, certain in SAFETY_RULES:
-        assert rows[key].severity == severity and rows[key].source == source
-        assert rows[key].certain is certain
+    for shipped in SAFETY_RULES:
+        row = rows[shipped.key]
+        assert (row.severity, row.source, row.certain) == (
+            shipped.severity,
+            shipped.source,
+            shipped.certain,
+        )
+        # 0017 gave every shipped row its until and action, and its advice without the action
+        assert (row.advice, row.until, row.action) == (
+            shipped.advice,
+            shipped.until,
+            shipped.action,
+        )
+        assert row.action.strip()
     assert rows["contrast_allergy"].certain is False  # ACR values from its summaries
     glucose = SafetyThreshold.objects.get(key="diabetes_glucose_max")
     assert glucose.value == 250 and glucose.certain is False

@@ -186,6 +186,12 @@ def primary_actions(html: str) -> list[str]:
     return re.findall(r'class="button primary"[^>]*>([^<]+)<', section)
 
 
+def offered_answers(html: str) -> list[str]:
+    """The payer's answers the order page's form offers."""
+    select = re.search(r'<select name="auth_status"[^>]*>(.*?)</select>', html, re.S)
+    return re.findall(r'<option value="(\w+)"', select.group(1)) if select else []
+
+
 def order_page(client, order) -> str:
     response = client.get(reverse("procedures:order", args=[order.pk]))
     assert response.status_code == 200
@@ -193,11 +199,19 @@ def order_page(client, order) -> str:
 
 
 def test_the_primary_action_is_the_next_legal_move(client, clinician_user, own_patient):
+    """Request authorization -> record the payer's answer -> authorize -> book -> record."""
     client.sign_in(clinician_user)
     order = order_of(own_patient, clinician_user)
     pending = order_page(client, order)
-    assert primary_actions(pending) == ["Save the payer's answer"]
-    assert "request prior authorization" in pending and ">Authorize<" not in pending
+    assert primary_actions(pending) == ["Request prior authorization"]
+    assert ">Authorize<" not in pending
+    assert offered_answers(pending) == ["not_needed"]  # a payer may need none
+
+    services.order_request_authorization(order=order, by=Actor.desk(clinician_user))
+    requested = order_page(client, order)
+    assert primary_actions(requested) == ["Save the payer's answer"]
+    assert "Authorization requested" in requested and ">Authorize<" not in requested
+    assert offered_answers(requested) == ["not_needed", "approved", "denied"]
 
     services.order_set_authorization(
         order=order,
@@ -229,10 +243,13 @@ def test_an_order_needing_no_authorization_starts_with_authorize(
     assert "Cancel the order…" in html and 'class="button danger"' in html
 
 
-def test_a_denied_authorization_keeps_the_payers_answer_first(client, clinician_user, own_patient):
+def test_a_denied_authorization_is_requested_again(client, clinician_user, own_patient):
     order = order_of(own_patient, clinician_user, auth_status=AuthStatus.DENIED)
     client.sign_in(clinician_user)
-    assert primary_actions(order_page(client, order)) == ["Save the payer's answer"]
+    html = order_page(client, order)
+    assert primary_actions(html) == ["Request prior authorization"]
+    assert "send an appeal or a new request" in html
+    assert offered_answers(html) == []  # no answer can be recorded before a request
 
 
 # --- Cancelling asks for confirmation and a reason -----------------------------------------

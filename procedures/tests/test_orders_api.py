@@ -72,10 +72,21 @@ def test_state_moves_and_illegal_ones_are_409(
     refused = desk.post(base + "authorize/")
     assert refused.status_code == 409 and refused.json()["code"] == "authorization_missing"
     expires = str(timezone.localdate() + timedelta(days=60))
-    auth = desk.post(
-        base + "authorization/",
-        {"auth_status": "approved", "auth_number": "PA-123", "auth_expires": expires},
-    )
+    approval = {"auth_status": "approved", "auth_number": "PA-123", "auth_expires": expires}
+    unasked = desk.post(base + "authorization/", approval)
+    assert unasked.status_code == 409
+    assert unasked.json()["code"] == "illegal_authorization_move"
+    assert "request it from the payer first" in unasked.json()["detail"]
+    asked = desk.post(base + "request-authorization/")
+    assert asked.status_code == 200 and asked.json()["auth_status"] == "requested"
+    assert asked.json()["auth_requested_by"] == front_desk_user.username
+    assert asked.json()["auth_requested_at"]
+    twice = desk.post(base + "request-authorization/")
+    assert twice.status_code == 409 and "already requested" in twice.json()["detail"]
+    bad = desk.post(base + "authorization/", {"auth_status": "maybe"})
+    assert bad.status_code == 400 and "auth_status" in bad.json()["fields"]
+    assert desk.post(base + "authorize/").json()["code"] == "authorization_missing"
+    auth = desk.post(base + "authorization/", approval)
     assert auth.status_code == 200 and auth.json()["auth_status"] == "approved"
     assert desk.post(base + "authorize/").json()["status"] == "authorized"
     again = desk.post(base + "authorize/")

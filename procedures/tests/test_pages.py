@@ -370,6 +370,18 @@ def test_authorize_and_cancel_through_the_page_and_illegal_moves_are_409(
     assert "Prior authorization is not approved" in refused.content.decode()
 
     expires = str(timezone.localdate() + timedelta(days=60))
+    unasked = client.post(
+        url("order-authorization", order.pk),
+        {"auth_status": "approved", "auth_number": "PA-123", "auth_expires": expires},
+    )
+    assert unasked.status_code == 409
+    assert "request it from the payer first" in unasked.content.decode()
+    assert client.post(url("order-request-authorization", order.pk)).status_code == 302
+    order.refresh_from_db()
+    assert order.auth_status == AuthStatus.REQUESTED
+    assert order.auth_requested_by == front_desk_user and order.auth_requested_at is not None
+    again_asked = client.post(url("order-request-authorization", order.pk))
+    assert again_asked.status_code == 409 and "already requested" in again_asked.content.decode()
     incomplete = client.post(url("order-authorization", order.pk), {"auth_status": "approved"})
     assert incomplete.status_code == 400
     assert "needs its number and its expiry date" in incomplete.content.decode()
@@ -516,3 +528,13 @@ def test_adding_a_follow_up_shows_the_percent_relief(client, clinician_user, fro
     assert ProcedureOutcome.objects.count() == 2
     client.sign_in(front_desk_user)
     assert client.post(url("outcome-add", record.pk), {"nrs": "1"}).status_code == 403
+
+
+def test_the_order_page_says_until_when_and_what_to_do(client, clinician_user, own_patient):
+    add_condition(own_patient, clinician_user, "active_infection")
+    order = new_order(own_patient, clinician_user)
+    html = page(client, clinician_user, url("order", order.pk))
+    reason = html.index(INFECTION_REASON)
+    until = html.index("Until the infection is treated and its entry on the chart is closed")
+    action = html.index("What to do: Treat the infection and postpone the procedure")
+    assert reason < until < action < html.index("Source:", reason)

@@ -9,6 +9,8 @@ from django.core.management import call_command
 from django.test import override_settings
 from django.utils import timezone
 
+from procedures.models import ProcedureOutcome
+from reports.models import SummaryChange, SummaryState
 from reports.registry import REPORTS, Filters
 from scheduling.models import AppointmentStatusChange, WaitlistEntry
 
@@ -24,7 +26,7 @@ def seed() -> None:
         )
 
 
-def test_the_demo_gives_each_operations_report_figures(clock):
+def test_the_demo_gives_each_report_figures(clock):
     seed()
     today = timezone.localdate()
     filters = Filters(start=today - timedelta(days=14), end=today)
@@ -38,6 +40,17 @@ def test_the_demo_gives_each_operations_report_figures(clock):
     late = REPORTS["no-shows"].build(filters).tables[0].rows[0]
     assert late["late"] > 0 and late["no_shows"] > 0
 
+    # Surveys after past procedures: most answered, some not; the summaries hold it all.
+    year = Filters(start=today - timedelta(days=364), end=today)
+    procedures = REPORTS["outcomes"].build(year).tables[1].rows
+    overall = [row for row in procedures if row["dimension"] == "Region"]
+    sent = sum(int(row["surveys_sent"]) for row in overall)
+    answered = sum(int(row["surveys_answered"]) for row in overall)
+    assert 0 < answered < sent
+    assert SummaryState.objects.exists() and not SummaryChange.objects.exists()
+
     histories = AppointmentStatusChange.objects.count(), WaitlistEntry.objects.count()
+    answers = ProcedureOutcome.objects.filter(source="survey").count()
     seed()
     assert (AppointmentStatusChange.objects.count(), WaitlistEntry.objects.count()) == histories
+    assert ProcedureOutcome.objects.filter(source="survey").count() == answers

@@ -186,7 +186,7 @@ def test_message_delivery_and_visits_confirmed(small):
 
 @pytest.mark.parametrize(
     ("build", "queries"),
-    [(no_shows, 1), (utilization, 1), (wait_times, 1), (waitlist, 1), (messages, 2)],
+    [(no_shows, 2), (utilization, 2), (wait_times, 2), (waitlist, 1), (messages, 3)],
 )
 def test_each_report_makes_a_fixed_number_of_queries(
     small, django_assert_num_queries, build, queries

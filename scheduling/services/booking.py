@@ -31,7 +31,7 @@ from procedures.models import ProcedureOrder
 from procedures.services import order_refresh_findings, order_schedule
 from sites.models import Location, Provider, Room
 
-from ..availability import Need, Slot, free_slots
+from ..availability import Need, Slot, free_slots, offer_at
 from ..messages import appointment_booked
 from ..models import (
     HOLDS_TIME,
@@ -390,8 +390,8 @@ def _offered_room(
     """The room to book when availability offers this provider at this start (the named
     room, or the one the slot carries); otherwise a 409 when the provider's or the room's
     time is taken, a 400 on `start` naming the nearest offered times when it is not. The
-    booking reads availability of that provider's day only; a refusal then reads the days
-    either side as well, which a 409's alternatives reuse."""
+    booking asks about that one start (`offer_at`: one statement); only a refusal reads
+    availability of the day and the days either side, which a 409's alternatives reuse."""
     zone = location.zone
     day = start.astimezone(zone).date()
 
@@ -407,10 +407,16 @@ def _offered_room(
             for_staff=True,
         )
 
-    wanted = start.astimezone(UTC)  # PEP 495: a time of the repeated hour never equals across zones
-    offered = next((slot for slot in provider_slots(0) if slot.start == wanted), None)
-    if offered is not None:
-        return room if room is not None else offered.room
+    offer = offer_at(
+        appointment_type=appointment_type,
+        location=location,
+        provider=provider,
+        start=start,
+        need=need,
+        for_staff=True,
+    )
+    if offer is not None:
+        return room if room is not None else offer.room
     nearby = provider_slots(1)
     taken_by = _taken(provider, room, start, need)
     if taken_by:
@@ -558,17 +564,15 @@ def _patient_rule_errors(appointment_type, provider, location, start, procedure_
         return {
             "appointment_type": [_("This kind of visit is booked by the clinic; please call us.")]
         }
-    day = start.astimezone(location.zone).date()
-    offered = free_slots(
+    offered = offer_at(
         appointment_type=appointment_type,
         location=location,
         provider=provider,
-        procedure_type=procedure_order.procedure_type if procedure_order else None,
-        levels=len(procedure_order.levels) if procedure_order else 1,
-        start_date=day,
-        end_date=day,
+        start=start,
+        need=need_of(appointment_type, procedure_order),
+        for_staff=False,
     )
-    if not any(slot.start == start.astimezone(UTC) for slot in offered):
+    if offered is None:
         _refuse_taken_meanwhile(appointment_type, provider, location, start, procedure_order)
         return {"start": [_("This time is not offered: choose one of the free slots.")]}
     return {}

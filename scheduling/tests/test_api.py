@@ -1,5 +1,6 @@
 """The appointments API: booking, conflicts with alternatives, DST input, roles."""
 
+import uuid
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -334,3 +335,28 @@ def test_an_illegal_cancel_is_a_409_even_without_a_reason(
             by=Actor.desk(front_desk_user),
         )
     assert caught.value.code == "illegal_transition", "not a 400 for the missing reason"
+
+
+def test_ids_and_codes_that_name_nothing_are_refused_on_their_fields(
+    api_as, front_desk_user, site, other_patient
+):
+    """The booking reads the rows it names in one statement (clinic/core/preload.py); what
+    it does not find is refused as DRF's related fields refuse it, field by field."""
+    AppointmentTypeFactory(code="retired", is_active=False)
+    missing = uuid.uuid4()
+    request = body(
+        site,
+        other_patient,
+        local(next_weekday(0), 9),
+        provider=str(missing),
+        appointment_type="retired",
+        room="not-an-id",
+        location=7,
+    )
+    answer = api_as(front_desk_user).post("/api/v1/appointments/", request, format="json")
+    assert answer.status_code == 400
+    fields = answer.json()["fields"]
+    assert fields["provider"] == [f'Invalid pk "{missing}" - object does not exist.']
+    assert fields["appointment_type"] == ["Object with code=retired does not exist."]
+    assert set(fields) == {"provider", "appointment_type", "room", "location"}
+    assert not Appointment.objects.exists()

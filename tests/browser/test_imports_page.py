@@ -1,6 +1,5 @@
 """A manager imports patients from a CSV in Chromium: upload, the dry run's report, confirm,
-and the progress bar polling a real Celery worker (through the real broker) until done.
-One test: worker tests run one at a time."""
+and the progress bar polling a real Celery worker (through the real broker) until done."""
 
 import contextlib
 import csv
@@ -17,7 +16,7 @@ from patients.tests.factories import PatientFactory
 from tests import brokers
 from tests.browser.conftest import VIEWPORTS, screenshot
 from tests.browser.test_login import sign_in
-from tests.support import artifacts, celery, child_env, start, stop, wait_for
+from tests.support import artifacts, celery, child_env, kill, start, wait_for
 from tests.test_notifications_delivery import child_database_url
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -52,11 +51,14 @@ def import_worker(settings):
     )
     try:
         wait_for(
-            lambda: " ready." in log_path.read_text(errors="replace"), timeout=90, what="the worker"
+            lambda: " ready." in log_path.read_text(errors="replace"),
+            timeout=90,
+            what="the worker",
+            process=worker,
         )
         yield queue
     finally:
-        stop(worker)
+        kill(worker)  # its warm shutdown would prove nothing here
         brokers.delete_queues(queue)
 
 

@@ -2,10 +2,11 @@
 in artifacts/screenshots/physician-day-*.png. Land on the worklist with today's patients,
 open a patient's history, order the ablation the pathway panel suggests after two positive
 medial branch blocks, read the findings in plain words, take the consent, record the
-procedure from its booked visit, sign the note and read its PDF."""
+procedure from its booked visit, sign the note and read its PDF. Prior authorization goes
+request -> the payer's answer -> authorize, each the page's primary button in turn."""
 
 import io
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -99,7 +100,7 @@ def test_the_physicians_day(page, live_server, make_user):
         assert page.locator("#id_procedure_type option:checked").inner_text() == RFA
         assert page.locator("#id_side").input_value() == "left"
         assert page.get_by_label("ICD-10 code").input_value() == "M47.816"
-        page.select_option("#id_auth_status", "not_needed")
+        assert page.locator("#id_auth_status").input_value() == "pending"
         shot(page, "3-order-form")
         page.get_by_role("button", name="Create order").click()
         page.wait_for_url(f"{url}/procedures/orders/*/")
@@ -113,9 +114,22 @@ def test_the_physicians_day(page, live_server, make_user):
         assert "Blocks scheduling" not in words  # two positive blocks: the RFA rule passes
         for jargon in JARGON:
             assert jargon not in words, jargon
+        assert "What to do: Request prior authorization from the payer" in words
+        assert "Until the payer approves it" in words
         shot(page, "4-findings")
-        # The primary action is the next legal move.
+        # The primary action is the next legal move: request, the payer's answer, authorize.
         primary = page.locator(".order-actions .button.primary")
+        assert primary.inner_text() == "Request prior authorization"
+        primary.click()
+        page.get_by_text("Prior authorization requested").wait_for()
+        assert primary.inner_text() == "Save the payer's answer"
+        page.select_option("#auth_auth_status", "approved")
+        page.fill("#auth_auth_number", "PA-20-118")
+        page.fill("#auth_auth_expires", f"{start.date() + timedelta(days=60)}")
+        shot(page, "4b-payers-answer")
+        primary.click()
+        page.get_by_text("Prior authorization saved.").wait_for()
+        assert "Authorization requested" in page.locator("main").inner_text()
         assert primary.inner_text() == "Authorize"
         primary.click()
         page.get_by_text("Order authorized: it can be booked now.").wait_for()

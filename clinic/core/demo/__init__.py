@@ -23,6 +23,8 @@ DEMO_SEEDERS = [
     # After everything: the past visits' times (booked, arrived, in room, done, cancelled) and
     # waitlist history that the operations reports read.
     "reports.demo.seed",
+    # Last of all: the reports' summary tables take in everything above.
+    "reports.demo.seed_summaries",
 ]
 
 DEMO_ACCOUNTS = [

@@ -7,9 +7,12 @@ from django.contrib.auth.forms import PasswordChangeForm, SetPasswordForm
 from django.utils import timezone
 from knox.crypto import hash_token
 from knox.models import AuthToken
+from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.test import APIClient
 
 from clinic.users.models import User
+from clinic.users.roles import Role
+from clinic.users.tokens import TokenAuthentication
 from clinic.users.two_factor import is_staff_account
 from conftest import TEST_PASSWORD
 from tests.signin import fresh_recovery_code, totp_code_for
@@ -84,6 +87,37 @@ def test_an_expired_token_is_a_401(front_desk_user):
     response = as_token(token).get("/api/v1/me/")
     assert response.status_code == 401
     assert response.json()["code"] == "authentication_failed"
+    assert not AuthToken.objects.filter(user=front_desk_user).exists(), "deleted when used"
+
+
+def test_a_token_check_reads_the_token_its_user_and_the_role_in_one_query(
+    front_desk_user, clinician_user, django_assert_num_queries
+):
+    token = sign_in(front_desk_user)
+    sign_in(clinician_user)  # another token with, perhaps, the same lookup prefix: not taken
+    with django_assert_num_queries(1):
+        user, auth = TokenAuthentication().authenticate_credentials(token.encode())
+        assert (user, user.role, user.is_clinic_staff) == (front_desk_user, Role.FRONT_DESK, True)
+    assert auth.digest == hash_token(token)
+    with pytest.raises(AuthenticationFailed):
+        TokenAuthentication().authenticate_credentials(token[:-1].encode() + b"x")
+
+
+def test_signing_in_sweeps_the_users_expired_tokens_only(front_desk_user, clinician_user):
+    kept, expired, others = (
+        sign_in(front_desk_user),
+        sign_in(front_desk_user),
+        sign_in(clinician_user),
+    )
+    past = timezone.now() - timedelta(seconds=1)
+    AuthToken.objects.filter(digest__in=[hash_token(expired), hash_token(others)]).update(
+        expiry=past
+    )
+    sign_in(front_desk_user)
+    left = set(AuthToken.objects.values_list("digest", flat=True))
+    assert hash_token(kept) in left and hash_token(others) in left
+    assert hash_token(expired) not in left
+    assert AuthToken.objects.filter(user=front_desk_user).count() == 2
 
 
 def test_logout_revokes_only_the_token_in_use(front_desk_user):
