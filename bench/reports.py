@@ -297,7 +297,6 @@ def seed_outcomes(count: int) -> None:
         cursor.execute("SELECT count(*) FROM kept")
         (kept,) = cursor.fetchone()
         cursor.execute("ALTER TABLE procedures_procedurerecord DISABLE TRIGGER USER")
-    every = max(1, kept // records)
     insert_series(
         ProcedureRecord,
         records,
@@ -314,7 +313,8 @@ def seed_outcomes(count: int) -> None:
             "created_at": "now()",
             "updated_at": "now()",
         },
-        f"JOIN kept v ON v.kn = n * {every} JOIN catalog c ON c.c = n % {types}",
+        # Spread evenly over the completed visits, to the last one.
+        f"JOIN kept v ON v.kn = (n::bigint * {kept}) / {records} JOIN catalog c ON c.c = n % {types}",
     )
     with connection.cursor() as cursor:
         cursor.execute("ALTER TABLE procedures_procedurerecord ENABLE TRIGGER USER")

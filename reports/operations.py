@@ -449,20 +449,22 @@ WAIT_AGGREGATES = """count(*) AS visits,
 
 WAIT_SQL = f"""
 WITH {VISIT_WAIT_FACTS},
-timed AS (
-    SELECT provider_id, location_id, appointment_type_id, to_room, in_room, total
+sums AS (
+    -- The four groupings in one pass, by ids; the names are joined to the few groups after.
+    SELECT GROUPING(provider_id, location_id, appointment_type_id) AS level,
+           provider_id, location_id, appointment_type_id, {WAIT_AGGREGATES}
     FROM visit_waits
+    GROUP BY GROUPING SETS ((), (provider_id), (location_id), (appointment_type_id))
 )
-SELECT 'all' AS dim, '' AS key, 'All visits' AS label, {WAIT_AGGREGATES} FROM timed
-UNION ALL
-SELECT 'provider', p.id::text, {PROVIDER_LABEL}, {WAIT_AGGREGATES}
-FROM timed t JOIN scheduling_provider p ON p.id = t.provider_id GROUP BY p.id
-UNION ALL
-SELECT 'location', l.id::text, l.name, {WAIT_AGGREGATES}
-FROM timed t JOIN scheduling_location l ON l.id = t.location_id GROUP BY l.id
-UNION ALL
-SELECT 'type', y.id::text, y.name, {WAIT_AGGREGATES}
-FROM timed t JOIN scheduling_appointmenttype y ON y.id = t.appointment_type_id GROUP BY y.id
+SELECT CASE s.level WHEN 7 THEN 'all' WHEN 3 THEN 'provider' WHEN 5 THEN 'location'
+                    ELSE 'type' END AS dim,
+       COALESCE(s.provider_id, s.location_id, s.appointment_type_id)::text AS key,
+       CASE s.level WHEN 7 THEN 'All visits' WHEN 3 THEN {PROVIDER_LABEL} WHEN 5 THEN l.name
+                    ELSE y.name END AS label, s.*
+FROM sums s
+LEFT JOIN scheduling_provider p ON p.id = s.provider_id
+LEFT JOIN scheduling_location l ON l.id = s.location_id
+LEFT JOIN scheduling_appointmenttype y ON y.id = s.appointment_type_id
 """  # noqa: S608 (this module's constants only; every value is a query parameter)
 
 WAIT_COLUMNS = [

@@ -19,7 +19,7 @@ from django.utils import timezone
 from notifications.models import NotificationPolicy
 from patients.instruments import PGIC_ANSWERS
 
-from .outcome_sql import DIMENSIONS, FOLLOW_UP_POINTS, NO_PAYER, POINTS_SQL, TABLES
+from .outcome_sql import DIMENSIONS, FOLLOW_UP_POINTS, NO_PAYER, TABLES
 from .registry import (
     Audience,
     Cell,
@@ -69,7 +69,7 @@ def _case(pick: int) -> str:
 
 
 def grouped(aggregates: str, source: str, *extra: str) -> str:
-    """The aggregates over `source` (rows `s` with the grouping columns) in the four
+    """The aggregates over `source` (a query of rows with the grouping columns) in the four
     groupings at once (GROUPING SETS, by ids: cheap keys), each with the extra columns; then
     each group's dimension, id and label."""
     tail = "".join(f", s.{column}" for column in extra)
@@ -80,7 +80,7 @@ def grouped(aggregates: str, source: str, *extra: str) -> str:
     columns = ", ".join(f"s.{column}" for _, column, _, _ in GROUPINGS)
     return f"""sums AS (
   SELECT {flags}, {columns}{tail}, {aggregates}
-  FROM {source}
+  FROM ({source}) AS s
   GROUP BY GROUPING SETS ({sets})
 )
 SELECT {_case(0)} AS dimension,
@@ -105,20 +105,34 @@ selected AS (
   JOIN {procedure_type} t ON t.id = r.procedure_type_id
   JOIN {patient} pa ON pa.id = r.patient_id
 )""".format(**TABLES)  # noqa: S608 (module constants and table names only)
-POINTS = f"{POINTS_SQL} AS pt(point, day, first_day, last_day, ord)"
-DUE = "s.performed_at + pt.day * interval '1 day' <= %(now)s"
+# A point's day and order as expressions of its key (a join to the points' VALUES misled the
+# planner's row estimates into nested loops over 200,000 rows).
+POINT_DAY = "CASE s.point {} END".format(
+    " ".join(f"WHEN '{p.key}' THEN {p.day}" for p in FOLLOW_UP_POINTS)
+)
+POINT_ORD = "CASE s.point {} END".format(
+    " ".join(f"WHEN '{p.key}' THEN {n}" for n, p in enumerate(FOLLOW_UP_POINTS))
+)
+DUE = f"s.performed_at + {POINT_DAY} * interval '1 day' <= %(now)s"
 
-RESPONDER_SUMS = f"""min(pt.ord) AS ord,
-       count(*) FILTER (WHERE {DUE}) AS due,
+RESPONDER_SUMS = f"""min(s.ord) AS ord,
+       count(*) FILTER (WHERE s.due) AS due,
        count(s.nrs) AS followed_up,
        count(s.percent_relief) AS with_relief,
        {RESPONDER_COUNTS},
        percentile_cont(0.5) WITHIN GROUP (ORDER BY s.percent_relief) AS median_relief,
        count(s.pgic) AS pgic_answers, {PGIC_COUNTS}"""
+# The procedures due or followed up at each point, with only the columns summed.
+RESPONDER_ROWS = f"""
+  SELECT * FROM (
+    SELECT s.procedure_type_id, s.performer_id, s.payer_id, s.region, s.point, s.nrs,
+           s.percent_relief, s.pgic, {POINT_ORD} AS ord, {DUE} AS due
+    FROM selected s
+  ) AS s WHERE s.due OR s.nrs IS NOT NULL"""  # noqa: S608 (constants only)
 
 RESPONDERS_SQL = f"""
 WITH {OUTCOME_FACTS}, {SELECTED_SQL},
-{grouped(RESPONDER_SUMS, f"selected s JOIN {POINTS} ON pt.point = s.point WHERE {DUE} OR s.nrs IS NOT NULL", "point")}
+{grouped(RESPONDER_SUMS, RESPONDER_ROWS, "point")}
 ORDER BY dimension, group_label, group_id, ord
 """
 
@@ -128,9 +142,10 @@ PROCEDURE_SUMS = """count(*) AS procedures,
        coalesce(sum(s.surveys_answered), 0) AS surveys_answered"""
 
 # Each procedure once: at its first follow-up point (every procedure has a row at each).
+FIRST_POINT_ROWS = f"SELECT * FROM selected s WHERE s.point = '{FOLLOW_UP_POINTS[0].key}'"  # noqa: S608 (constants only)
 PROCEDURES_SQL = f"""
 WITH {OUTCOME_FACTS}, {SELECTED_SQL},
-{grouped(PROCEDURE_SUMS, f"selected s WHERE s.point = '{FOLLOW_UP_POINTS[0].key}'")}
+{grouped(PROCEDURE_SUMS, FIRST_POINT_ROWS)}
 ORDER BY dimension, group_label, group_id
 """
 
@@ -145,16 +160,15 @@ DISABILITY_SUMS = """min(s.ord) AS ord, count(*) AS pairs,
 DISABILITY_SQL = f"""
 WITH {OUTCOME_FACTS}, {SELECTED_SQL},
 pairs AS (
-  SELECT s.procedure_type_id, s.performer_id, s.payer_id, s.region, s.point, pt.ord,
+  SELECT s.procedure_type_id, s.performer_id, s.payer_id, s.region, s.point, {POINT_ORD} AS ord,
          i.instrument, i.baseline, i.follow_up
   FROM selected s
-  JOIN {POINTS} ON pt.point = s.point
   CROSS JOIN LATERAL (VALUES ('odi', s.odi_baseline, s.odi_follow_up),
                              ('ndi', s.ndi_baseline, s.ndi_follow_up))
       AS i(instrument, baseline, follow_up)
   WHERE i.baseline IS NOT NULL AND i.follow_up IS NOT NULL
 ),
-{grouped(DISABILITY_SUMS, "pairs s", "instrument", "point")}
+{grouped(DISABILITY_SUMS, "SELECT * FROM pairs", "instrument", "point")}
 ORDER BY dimension, group_label, group_id, g.instrument, ord
 """  # noqa: S608 (module constants and table names only; values are parameters)
 

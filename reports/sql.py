@@ -19,8 +19,9 @@ Row = dict[str, Any]
 
 # Sent with each report query, in the same round trip (a statement list runs as one
 # transaction, so SET LOCAL holds for the query): PostgreSQL's JIT compiled these queries for
-# 150-200 ms, longer than they run (EXPLAIN ANALYZE in bench/reports.py; decision 0038).
-NO_JIT = "SET LOCAL jit = off;\n"
+# 150-200 ms, longer than they run, and the default 4 MB of work memory sent a year's sorts
+# (the medians) to disk (EXPLAIN ANALYZE in bench/reports.py; decision 0038).
+NO_JIT = "SET LOCAL jit = off; SET LOCAL work_mem = '64MB';\n"
 
 
 def fetch(sql: str, params: Mapping[str, Any]) -> list[Row]:

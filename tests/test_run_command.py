@@ -1,7 +1,8 @@
 """`make run` end to end: its script sets up, migrates, seeds and starts web, worker and beat.
 
-It runs against a database and a Redis database number of its own, on a free port, and
-stops everything it started. The clinic must serve its login page, report the database,
+It runs against a database and a Redis database number of its own (named after the suite's:
+DATABASE_URL's database + "_run_check", REDIS_URL's number + 1, so that suites run side by
+side with their own never meet), on a free port, and stops everything it started. The clinic must serve its login page, report the database,
 broker and scheduler healthy, let a demo login in and run a task on its own worker.
 """
 
@@ -14,6 +15,7 @@ import subprocess
 import sys
 import urllib.parse
 import urllib.request
+from urllib.parse import urlsplit
 
 import psycopg2
 import pytest
@@ -24,7 +26,7 @@ from tests.support import ROOT, artifacts, child_env, free_port, start, stop, wa
 
 pytestmark = pytest.mark.worker
 DEMO_PASSWORD = "run-check-password"
-RUN_DATABASE = "clinic_run_check"
+RUN_DATABASE = urlsplit(os.environ.get("DATABASE_URL", "/clinic")).path.strip("/") + "_run_check"
 
 
 # `make run` deploys straight onto PostgreSQL, not through the suite's PgBouncer.
@@ -47,9 +49,11 @@ def drop_database() -> None:
     admin.close()
 
 
-def redis_db(number: int) -> str:
-    base = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
-    return re.sub(r"/\d+$", "", base.rstrip("/")) + f"/{number}"
+def next_redis_db() -> str:
+    """REDIS_URL with the database number after its own."""
+    base = urlsplit(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
+    number = int(base.path.strip("/") or 0) + 1
+    return base._replace(path=f"/{number}").geturl()
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +68,7 @@ def running_clinic(django_db_blocker):
         if not key.startswith("DJANGO_") and key not in POOLER_KEYS
     } | {
         "DATABASE_URL": url,
-        "REDIS_URL": redis_db(2),
+        "REDIS_URL": next_redis_db(),
         "CLINIC_PORT": str(port),
         "DEMO_PASSWORD": DEMO_PASSWORD,
     }

@@ -7,6 +7,7 @@ fields validate; each related field takes its row from there, and asks its own q
 only when the row is not there (a missing or malformed id), so the errors stay DRF's.
 """
 
+import functools
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -22,29 +23,38 @@ def rows_by_key(lookups: list[tuple[type[models.Model], str, Any]]) -> list[mode
     if not lookups:
         return []
     connection = connections[router.db_for_read(lookups[0][0])]
-    quote = connection.ops.quote_name
-    columns, joins, params = [], [], []
-    for number, (model, field_name, value) in enumerate(lookups):
-        alias, key = f"r{number}", model._meta.get_field(field_name)
-        if not isinstance(key, models.Field) or not key.unique:
-            raise ValueError(f"{model.__name__}.{field_name} is not a unique column")
-        columns += [f"{alias}.{quote(_column(field))}" for field in model._meta.concrete_fields]
-        joins.append(
-            f"LEFT JOIN {quote(model._meta.db_table)} AS {alias} "
-            f"ON {alias}.{quote(_column(key))} = %s"
-        )
-        params.append(key.get_db_prep_value(value, connection))
-    # Table and column names come from the models' metadata, quoted; values are parameters.
-    sql = f"SELECT {', '.join(columns)} FROM (SELECT 1) AS one {' '.join(joins)}"  # noqa: S608
+    keys = tuple((model, field_name) for model, field_name, _ in lookups)
+    params = [
+        model._meta.get_field(field_name).get_db_prep_value(value, connection)  # type: ignore[union-attr]
+        for model, field_name, value in lookups
+    ]
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(_rows_sql(keys, connection.alias), params)
         values = list(cursor.fetchone())
     rows: list[models.Model | None] = []
-    for model, _, _ in lookups:
-        fields = model._meta.concrete_fields
-        own, values = values[: len(fields)], values[len(fields) :]
-        rows.append(_row(model, fields, own, connection) if own[0] is not None else None)
+    for model, _ in keys:
+        width = len(model._meta.concrete_fields)
+        own, values = values[:width], values[width:]
+        rows.append(row_from_db(model, own, connection) if own[0] is not None else None)
     return rows
+
+
+@functools.cache
+def _rows_sql(keys: tuple[tuple[type[models.Model], str], ...], alias: str) -> str:
+    connection = connections[alias]
+    quote = connection.ops.quote_name
+    columns, joins = [], []
+    for number, (model, field_name) in enumerate(keys):
+        table, key = f"r{number}", model._meta.get_field(field_name)
+        if not isinstance(key, models.Field) or not key.unique:
+            raise ValueError(f"{model.__name__}.{field_name} is not a unique column")
+        columns += columns_of(model, table, connection)
+        joins.append(
+            f"LEFT JOIN {quote(model._meta.db_table)} AS {table} "
+            f"ON {table}.{quote(_column(key))} = %s"
+        )
+    # Table and column names come from the models' metadata, quoted; values are parameters.
+    return f"SELECT {', '.join(columns)} FROM (SELECT 1) AS one {' '.join(joins)}"  # noqa: S608
 
 
 def _column(field: Any) -> str:
@@ -53,17 +63,37 @@ def _column(field: Any) -> str:
     return str(field.column)
 
 
-def _row(model: type[models.Model], fields, values: list, connection) -> models.Model:
+def columns_of(model: type[models.Model], alias: str, connection: Any) -> list[str]:
+    """The model's concrete columns as `alias`."column", in the order row_from_db takes."""
+    quote = connection.ops.quote_name
+    return [f"{alias}.{quote(_column(field))}" for field in model._meta.concrete_fields]
+
+
+def row_from_db(model: type[models.Model], values: list, connection: Any) -> models.Model:
+    """The instance the ORM would build from the model's concrete columns (`columns_of`)
+    read raw: each value through its field's converters, then `from_db`."""
+    attnames, converters = _converters(model, connection.alias)
     converted = []
-    for field, value in zip(fields, values, strict=True):
-        column = field.get_col(model._meta.db_table)
-        for convert in (
-            *connection.ops.get_db_converters(column),
-            *column.get_db_converters(connection),
-        ):
+    for value, (column, convert_all) in zip(values, converters, strict=True):
+        for convert in convert_all:
             value = convert(value, column, connection)
         converted.append(value)
-    return model.from_db(connection.alias, [field.attname for field in fields], converted)
+    return model.from_db(connection.alias, attnames, converted)
+
+
+@functools.cache
+def _converters(model: type[models.Model], alias: str) -> tuple[list[str], list[tuple]]:
+    """The attnames of the model's concrete fields and, for each, its column expression and
+    the converters the ORM runs on its values (found once a process, as the ORM finds them
+    for every query)."""
+    connection = connections[alias]
+    fields = model._meta.concrete_fields
+    converters = []
+    for field in fields:
+        column = field.get_col(model._meta.db_table)
+        found = [*connection.ops.get_db_converters(column), *column.get_db_converters(connection)]
+        converters.append((column, found))
+    return [field.attname for field in fields], converters
 
 
 class PreloadedField(relations.RelatedField):

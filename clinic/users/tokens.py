@@ -6,6 +6,7 @@ deactivated; the signals below see every `User.save()`.
 """
 
 import binascii
+import functools
 from datetime import timedelta
 from hmac import compare_digest
 from typing import Any
@@ -14,8 +15,8 @@ import knox.auth
 from django.conf import settings
 from django.contrib.auth.hashers import check_password
 from django.contrib.auth.models import Group
-from django.contrib.postgres.expressions import ArraySubquery
-from django.db.models import OuterRef
+from django.db import connections, router
+from django.db.models import ManyToManyField
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from knox.crypto import hash_token
@@ -23,6 +24,8 @@ from knox.models import AuthToken
 from knox.settings import CONSTANTS, knox_settings
 from knox.signals import token_expired
 from rest_framework import exceptions
+
+from clinic.core.preload import columns_of, row_from_db
 
 from .models import User
 
@@ -47,8 +50,8 @@ def token_issue(*, user: User) -> tuple[AuthToken, str]:
 
 
 class TokenAuthentication(knox.auth.TokenAuthentication):
-    """knox's token check in one query: the token (by its prefix) with its user and the
-    names of the user's groups, so the role needs no query of its own. The check is knox's:
+    """knox's token check in one statement (`tokens_with_roles`): the token (by its prefix)
+    with its user and the user's role, which then needs no query of its own. The check is knox's:
     the digest compared in constant time, an expired token refused (and deleted), an
     inactive user refused. Unlike knox, a request does not also read and sweep the user's
     other tokens: sign-in does (`token_issue`). Tokens are not renewed per request
@@ -57,12 +60,7 @@ class TokenAuthentication(knox.auth.TokenAuthentication):
     def authenticate_credentials(self, token: bytes) -> tuple[User, AuthToken]:
         failed = exceptions.AuthenticationFailed(_("Invalid token."))
         text = token.decode("utf-8")
-        groups = Group.objects.filter(user=OuterRef("user_id")).values("name")
-        candidates = (
-            AuthToken.objects.filter(token_key=text[: CONSTANTS.TOKEN_KEY_LENGTH])
-            .select_related("user")
-            .annotate(group_names=ArraySubquery(groups))
-        )
+        candidates = tokens_with_roles(text[: CONSTANTS.TOKEN_KEY_LENGTH])
         for auth_token in candidates:
             if auth_token.expiry is not None and auth_token.expiry < timezone.now():
                 auth_token.delete()
@@ -79,8 +77,6 @@ class TokenAuthentication(knox.auth.TokenAuthentication):
             if compare_digest(digest, auth_token.digest):
                 if knox_settings.AUTO_REFRESH and auth_token.expiry:
                     self.renew_token(auth_token)
-                user = auth_token.user
-                user.__dict__["role"] = user.role_of(auth_token.group_names)
                 return self.validate_user(auth_token)
         raise failed
 
@@ -128,3 +124,48 @@ def revoke_on_credential_change(sender: type, instance: User, **kwargs: Any) -> 
     """post_save: the flagged user's tokens are deleted (in the caller's transaction, if any)."""
     if instance.__dict__.pop(_REVOKE_FLAG, False):
         tokens_revoke_all(user=instance)
+
+
+def tokens_with_roles(token_key: str) -> list[AuthToken]:
+    """The tokens with this lookup prefix, each with its user and the user's role (from the
+    names of their groups), in one statement: the ORM's select_related with an array
+    subquery costs more to compile than the database takes to answer it."""
+    connection = connections[router.db_for_read(AuthToken)]
+    with connection.cursor() as cursor:
+        cursor.execute(_token_sql(connection.alias), [token_key])
+        rows = cursor.fetchall()
+    token_width = len(AuthToken._meta.concrete_fields)
+    found = []
+    for row in rows:
+        auth_token = row_from_db(AuthToken, list(row[:token_width]), connection)
+        user = row_from_db(User, list(row[token_width:-1]), connection)
+        assert isinstance(auth_token, AuthToken) and isinstance(user, User)
+        user.__dict__["role"] = user.role_of(row[-1])  # the cached_property, filled
+        AuthToken._meta.get_field("user").set_cached_value(auth_token, user)
+        found.append(auth_token)
+    return found
+
+
+@functools.cache
+def _token_sql(alias: str) -> str:
+    """The statement of `tokens_with_roles`: names from the models' metadata, the token key
+    a parameter."""
+    connection = connections[alias]
+    groups = User._meta.get_field("groups")
+    assert isinstance(groups, ManyToManyField)
+    return """
+SELECT {token}, {user},
+       ARRAY(SELECT g.name FROM {group_table} AS g
+             JOIN {through} AS ug ON ug.{group_id} = g.id WHERE ug.{user_id} = u.id)
+FROM {token_table} AS t JOIN {user_table} AS u ON u.id = t.user_id
+WHERE t.token_key = %s
+""".format(  # noqa: S608 - names from the models' metadata, no input
+        token=", ".join(columns_of(AuthToken, "t", connection)),
+        user=", ".join(columns_of(User, "u", connection)),
+        group_table=Group._meta.db_table,
+        through=groups.m2m_db_table(),
+        group_id=groups.m2m_reverse_name(),
+        user_id=groups.m2m_column_name(),
+        token_table=AuthToken._meta.db_table,
+        user_table=User._meta.db_table,
+    )
