@@ -12,13 +12,24 @@ column a seed does not name gets the model's own default (reports/../bench: `ins
 """
 
 import argparse
+import contextlib
+import os
 import sys
+import time
+from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from benchkit import machine_line, measure, own_database, vacuum_analyze
+from benchkit import (
+    machine_line,
+    measure,
+    own_database,
+    server_url,
+    setup_django,
+    vacuum_analyze,
+)
 
 BENCH_DB = "clinic_bench_reports"
 ZONES = ["America/New_York", "America/Chicago", "America/Denver", "America/Los_Angeles"]
@@ -35,6 +46,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--outcomes", type=int, default=200_000)
     parser.add_argument("--repeat", type=int, default=5, help="timed runs per report (>= 5)")
     parser.add_argument("--keep", action="store_true", help="keep the database to explore it")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="time the reports on the database a --keep run left, without seeding it again",
+    )
     args = parser.parse_args()
     args.repeat = max(args.repeat, 5)
     return args
@@ -385,8 +401,6 @@ SPANS = {"28 days": 27, "365 days": 364}
 
 
 def timed_refresh(label: str, **options) -> None:
-    import time
-
     from reports.summaries import summaries_refresh
 
     started = time.perf_counter()
@@ -409,8 +423,8 @@ def touch_today(visits: int) -> None:
 
 
 def server_ms(call) -> float:
-    """The server's own time for a call's queries (planning + execution, EXPLAIN ANALYZE):
-    the figure that load on the machine inflates least."""
+    """The server's own time for a call's queries (planning + execution, EXPLAIN ANALYZE
+    without per-node timing, which would inflate the sorts)."""
     import json
 
     from django.db import connection
@@ -423,7 +437,9 @@ def server_ms(call) -> float:
         nonlocal total
         with connection.connection.cursor() as cursor:  # the driver's own: not wrapped again
             setting, _, query = sql.rpartition(NO_JIT)
-            cursor.execute(f"{setting}{_}EXPLAIN (ANALYZE, FORMAT JSON) {query}", params)
+            cursor.execute(
+                f"{setting}{_}EXPLAIN (ANALYZE, TIMING OFF, FORMAT JSON) {query}", params
+            )
             (plan,) = cursor.fetchone()
             plan = json.loads(plan) if isinstance(plan, str) else plan
             total += plan[0]["Planning Time"] + plan[0]["Execution Time"]
@@ -432,6 +448,31 @@ def server_ms(call) -> float:
     with connection.execute_wrapper(explain):
         call()
     return total
+
+
+def cpu_ms(call, repeat: int) -> float:
+    """The median CPU time of a call, this process's and its database server process's
+    (parallel query workers, when PostgreSQL starts some, are not counted): what the call
+    costs whatever else the machine is running."""
+    import statistics
+
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def server_cpu() -> float:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / tick  # utime + stime
+
+    spent = []
+    for _ in range(repeat):
+        server, own = server_cpu(), time.process_time()
+        call()
+        spent.append((server_cpu() - server + time.process_time() - own) * 1000)
+    return statistics.median(spent)
 
 
 def first_day():
@@ -445,26 +486,46 @@ def first_day():
         return cursor.fetchone()
 
 
+def seed_and_summarize(args: argparse.Namespace) -> None:
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    print("Seeding ...", flush=True)
+    seed_sites()
+    seed_patients(max(1000, args.appointments // 20))
+    seed_appointments(args.appointments, today)
+    seed_waitlist(max(10, args.appointments // 100))
+    seed_outcomes(args.outcomes)
+    vacuum_analyze()
+    print(f"Seeded {counts()}.")
+    timed_refresh("Summaries built from scratch", full=True, wait=True, progress=print)
+    vacuum_analyze()
+    touch_today(200)
+    timed_refresh("Incremental refresh after 200 visits changed")
+
+
+@contextlib.contextmanager
+def kept_database() -> Iterator[None]:
+    setup_django(server_url(), BENCH_DB)
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    # Takes in today's date (a rebuild when a migration cleared the summaries' state).
+    timed_refresh("Refresh", wait=True)
+    vacuum_analyze()
+    yield
+
+
 def main() -> None:
     args = parse_args()
-    with own_database(BENCH_DB, keep=args.keep):
+    with kept_database() if args.reuse else own_database(BENCH_DB, keep=args.keep):
         from django.utils import timezone
 
         from reports.registry import REPORTS, Filters
 
+        if not args.reuse:
+            seed_and_summarize(args)
         today = timezone.localdate()
-        print("Seeding ...", flush=True)
-        seed_sites()
-        seed_patients(max(1000, args.appointments // 20))
-        seed_appointments(args.appointments, today)
-        seed_waitlist(max(10, args.appointments // 100))
-        seed_outcomes(args.outcomes)
-        vacuum_analyze()
-        print(f"Seeded {counts()}.")
-        timed_refresh("Summaries built from scratch", full=True, wait=True, progress=print)
-        vacuum_analyze()
-        touch_today(200)
-        timed_refresh("Incremental refresh after 200 visits changed")
         first, last = first_day()
         spans = {span: (today - timedelta(days=days), today) for span, days in SPANS.items()}
         spans[f"whole ({(last - first).days + 1} d)"] = (first, last)
@@ -476,16 +537,18 @@ def main() -> None:
                 build = lambda r=report, f=filters: r.build(f)  # noqa: E731
                 figures = measure(name, build, args.repeat)
                 figures["server"] = server_ms(build)
+                figures["cpu"] = cpu_ms(build, args.repeat)
                 results.append((name, span, figures))
         print()
         print(
-            f"{'report':<14} {'span':<15} {'median ms':>10} {'p95 ms':>8} {'server ms':>10} {'queries':>8}"
+            f"{'report':<14} {'span':<15} {'median ms':>10} {'p95 ms':>8} {'server ms':>10} "
+            f"{'CPU ms':>8} {'queries':>8}"
         )
-        print("-" * 70)
+        print("-" * 79)
         for name, span, figures in results:
             print(
                 f"{name:<14} {span:<15} {figures['p50']:>10.1f} {figures['p95']:>8.1f} "
-                f"{figures['server']:>10.1f} {figures['queries']:>8}"
+                f"{figures['server']:>10.1f} {figures['cpu']:>8.1f} {figures['queries']:>8}"
             )
         print()
         print(machine_line())

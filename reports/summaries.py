@@ -35,6 +35,7 @@ from .summary_sql import (
     OUTCOME_POINTS,
     OUTCOME_RECORD_COLUMNS,
     OUTCOME_RECORDS,
+    POINT_COLUMNS,
     VISIT_DAY_COLUMNS,
     VISIT_DAYS,
     VISIT_WAIT_COLUMNS,
@@ -213,14 +214,15 @@ FACT_COLUMNS = (
     "r.complication, r.surveys_sent, r.surveys_answered, p.point, p.nrs, p.percent_relief, "
     "p.pgic, p.odi_baseline, p.odi_follow_up, p.ndi_baseline, p.ndi_follow_up"
 )
+SUMMARY_FACT_COLUMNS = FACT_COLUMNS.replace("p.", "r.")
 
 # The procedure records in scope, each once at each follow-up point (CTE `facts`): the
 # summaries, then the live days' records (CTE `live_records`) made alike.
 OUTCOME_FACTS = f"""
 live_records AS ({OUTCOME_RECORDS.format(scope="", where=LIVE_RECORDS)}),
 facts AS (
-    SELECT {FACT_COLUMNS}
-    FROM reports_outcomerecord r JOIN reports_outcomepoint p ON p.record_id = r.record_id
+    SELECT {SUMMARY_FACT_COLUMNS}
+    FROM reports_outcomepoint r
     WHERE r.day BETWEEN %(s_start)s AND %(s_end)s AND r.day NOT BETWEEN %(l_start)s AND %(l_end)s
       AND (%(location)s::uuid IS NULL OR r.location_id = %(location)s::uuid)
       AND (%(provider)s::uuid IS NULL OR r.performer_id = %(provider)s::uuid)
@@ -473,9 +475,6 @@ def _chunk_params(first: date, following: date) -> dict[str, Any]:
 
 def _refresh_outcomes(params: dict[str, Any]) -> int:
     _execute(
-        "DELETE FROM reports_outcomerecord WHERE record_id IN (SELECT record_id FROM dirty_records)"
-    )
-    _execute(
         "DELETE FROM reports_outcomepoint WHERE record_id IN (SELECT record_id FROM dirty_records)"
     )
     _fill_outcomes("JOIN dirty_records d ON d.record_id = r.id", "true", params)
@@ -488,13 +487,13 @@ def _fill_outcomes(scope: str, where: str, params: dict[str, Any]) -> int:
         + OUTCOME_RECORDS.format(scope=scope, where=where),
         params,
     )
-    rows = _execute(
-        f"INSERT INTO reports_outcomerecord ({OUTCOME_RECORD_COLUMNS}) "  # noqa: S608 (constants only)
-        f"SELECT {OUTCOME_RECORD_COLUMNS} FROM filled_records",
-    )
+    rows = _count("filled_records")
+    record_columns = ", ".join(f"r.{column}" for column in OUTCOME_RECORD_COLUMNS.split(", "))
+    point_columns = ", ".join(f"p.{column}" for column in POINT_COLUMNS.split(", "))
     _execute(
-        f"INSERT INTO reports_outcomepoint ({OUTCOME_POINT_COLUMNS}) "
-        + OUTCOME_POINTS.format(records="filled_records"),
+        f"INSERT INTO reports_outcomepoint ({OUTCOME_POINT_COLUMNS}) "  # noqa: S608 (constants only)
+        f"SELECT {record_columns}, {point_columns} FROM filled_records r "
+        f"JOIN ({OUTCOME_POINTS.format(records='filled_records')}) p ON p.record_id = r.record_id",
         params,
     )
     _execute("DROP TABLE filled_records")
@@ -502,7 +501,7 @@ def _fill_outcomes(scope: str, where: str, params: dict[str, Any]) -> int:
 
 
 def _rebuild_outcomes(params: dict[str, Any], say: Progress) -> int:
-    _execute("TRUNCATE reports_outcomerecord, reports_outcomepoint")
+    _execute("TRUNCATE reports_outcomepoint")
     records = 0
     for first, following in _chunks(
         "SELECT min(performed_at), max(performed_at) FROM procedures_procedurerecord"

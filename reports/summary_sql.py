@@ -156,10 +156,11 @@ LEFT JOIN LATERAL (
 WHERE {where}
 """
 
-OUTCOME_POINT_COLUMNS = (
-    "record_id, point, nrs, percent_relief, pgic, odi_baseline, odi_follow_up, ndi_baseline, "
-    "ndi_follow_up"
+POINT_COLUMNS = (
+    "point, nrs, percent_relief, pgic, odi_baseline, odi_follow_up, ndi_baseline, ndi_follow_up"
 )
+# reports_outcomepoint: a procedure's columns, then its point's.
+OUTCOME_POINT_COLUMNS = f"{OUTCOME_RECORD_COLUMNS}, {POINT_COLUMNS}"
 
 
 def _baseline(instrument: str) -> str:
