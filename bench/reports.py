@@ -451,9 +451,9 @@ def server_ms(call) -> float:
 
 
 def cpu_ms(call, repeat: int) -> float:
-    """The median CPU time of a call, this process's and its database server process's
-    (parallel query workers, when PostgreSQL starts some, are not counted): what the call
-    costs whatever else the machine is running."""
+    """The median CPU time of a call, this process's and its database server process's, with
+    parallel query off (its workers are other processes): what the call costs whatever else
+    the machine is running, and about its time on an idle machine."""
     import statistics
 
     from django.db import connection
@@ -461,6 +461,7 @@ def cpu_ms(call, repeat: int) -> float:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
         (pid,) = cursor.fetchone()
+        cursor.execute("SET max_parallel_workers_per_gather = 0")
     tick = os.sysconf("SC_CLK_TCK")
 
     def server_cpu() -> float:
@@ -472,6 +473,8 @@ def cpu_ms(call, repeat: int) -> float:
         server, own = server_cpu(), time.process_time()
         call()
         spent.append((server_cpu() - server + time.process_time() - own) * 1000)
+    with connection.cursor() as cursor:
+        cursor.execute("RESET max_parallel_workers_per_gather")
     return statistics.median(spent)
 
 

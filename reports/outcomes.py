@@ -93,8 +93,7 @@ LEFT JOIN {{payer}} y ON y.id = g.payer_id""".format(**TABLES)  # noqa: S608 (co
 
 PGIC_COUNTS = ", ".join(f"count(*) FILTER (WHERE s.pgic = {a}) AS pgic_{a}" for a in PGIC_ANSWERS)
 RESPONDER_COUNTS = ", ".join(
-    f"count(*) FILTER (WHERE s.percent_relief >= {t}) AS responders_{t}"
-    for t in RESPONDER_THRESHOLDS
+    f"count(*) FILTER (WHERE s.relief >= {t}) AS responders_{t}" for t in RESPONDER_THRESHOLDS
 )
 
 # The selected procedures at each follow-up point, with what they are grouped by.
@@ -118,16 +117,19 @@ DUE = f"s.performed_at + {POINT_DAY} * interval '1 day' <= %(now)s"
 RESPONDER_SUMS = f"""min(s.ord) AS ord,
        count(*) FILTER (WHERE s.due) AS due,
        count(s.nrs) AS followed_up,
-       count(s.percent_relief) AS with_relief,
+       count(s.relief) AS with_relief,
        {RESPONDER_COUNTS},
-       percentile_cont(0.5) WITHIN GROUP (ORDER BY s.percent_relief) AS median_relief,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY s.relief) AS median_relief,
        count(s.pgic) AS pgic_answers, {PGIC_COUNTS}"""
-# The procedures due or followed up at each point, with only the columns summed.
+# The procedures due or followed up at each point, with only the columns summed. Relief as
+# float8: percentile_cont takes float8 whatever it is given, and thresholds of whole percents
+# compare the same on one-decimal values.
 RESPONDER_ROWS = f"""
   SELECT * FROM (
     SELECT s.procedure_type_id, s.performer_id, s.payer_id, s.region, s.point, s.nrs,
-           s.percent_relief, s.pgic, {POINT_ORD} AS ord, {DUE} AS due
+           s.percent_relief::float8 AS relief, s.pgic, {POINT_ORD} AS ord, {DUE} AS due
     FROM selected s
+    OFFSET 0  -- each row's day sums and casts once, not once for each count that reads them
   ) AS s WHERE s.due OR s.nrs IS NOT NULL"""  # noqa: S608 (constants only)
 
 RESPONDERS_SQL = f"""
