@@ -30,6 +30,7 @@ class UsersConfig(AppConfig):
         from django.contrib.auth.signals import user_logged_in
         from django.db.models.signals import post_save, pre_save
 
+        from . import schema  # noqa: F401  # registers the token scheme with drf-spectacular
         from .models import User
         from .sessions import expire_when_idle
         from .tokens import note_credential_change, revoke_on_credential_change
