@@ -12,8 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.conf import settings
-from django.db import connection, transaction
-from django.db.backends.base.creation import TEST_DATABASE_PREFIX
+from django.db import transaction
 from django.utils import timezone, translation
 from pytest_django.plugin import blocking_manager_key
 from rest_framework.test import APIClient
@@ -22,7 +21,7 @@ from clinic.users.roles import STAFF_ROLES, Role
 from clinic.users.services import user_upsert
 from tests import flush
 from tests.signin import SignedInClient, give_authenticator
-from tests.support import dump_database, server_url
+from tests.support import dump_test_database
 
 # The brokers the tests with a Celery worker run on, Redis and RabbitMQ: the `broker` fixture.
 pytest_plugins = ["tests.brokers"]
@@ -307,8 +306,8 @@ def catalog_is_missing() -> bool:
 
 
 def restore_reference_data() -> None:
-    """Load the catalog again if a flush has emptied it (the role groups get their
-    permissions back from post_migrate, see clinic/users/apps.py)."""
+    """Load the catalog, the payers and their rules again if a flush has emptied them (the
+    role groups get their permissions back from post_migrate, see clinic/users/apps.py)."""
     from django.apps import apps
 
     from patients.models import Payer
@@ -320,6 +319,8 @@ def restore_reference_data() -> None:
         load_spanish_catalog,
     )
     from procedures.consent import add_consent_risks
+    from procedures.models import PayerRule
+    from procedures.payer_rules import load_private_payer_rules
 
     # One transaction: the loaders' hundreds of small ones would each wait for a commit.
     with transaction.atomic():
@@ -332,6 +333,8 @@ def restore_reference_data() -> None:
         if not Payer.objects.exists():
             for name, kind, aliases in SEED_PAYERS:
                 Payer.objects.create(name=name, kind=kind, aliases=list(aliases))
+        if not PayerRule.objects.exists():  # the private payers' rows of frequency_rules.csv
+            load_private_payer_rules(apps)
 
 
 def is_transactional(node: pytest.Item) -> bool:
@@ -366,35 +369,21 @@ def _default_language() -> Iterator[None]:
     translation.activate(settings.LANGUAGE_CODE)
 
 
-migrated_dump_key = pytest.StashKey[Path]()
-MIGRATED_DUMP = "migrated_dump"
-
-
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker, request, tmp_path_factory):
-    """The test database, with its reference data even when reused after a flush. Dumped
-    before any test has run, when a test of the session asks for `migrated_dump`."""
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The test database, with its reference data even when reused after a flush."""
     with django_db_blocker.unblock():
         restore_reference_data()
-    session_items = request.session.items
-    created = connection.settings_dict["NAME"].startswith(TEST_DATABASE_PREFIX)
-    if created and any(
-        MIGRATED_DUMP in getattr(item, "fixturenames", ()) for item in session_items
-    ):
-        path = tmp_path_factory.mktemp("migrated") / "clinic.dump"
-        dump_database(server_url(connection.settings_dict["NAME"]), path)
-        request.config.stash[migrated_dump_key] = path
 
 
-@pytest.fixture(scope="session")
-def migrated_dump(django_db_setup, request: pytest.FixtureRequest) -> Path:
-    """A pg_dump of a migrated database with its reference data (the test database as it
-    was created): restoring it into a new database takes seconds, migrating one a minute.
-    pytest-django creates the test database only for a session with a test marked
-    django_db (or asking for `db`): mark the test that asks for this."""
-    if migrated_dump_key not in request.config.stash:
-        pytest.fail("a test asking for `migrated_dump` must be marked django_db")
-    return request.config.stash[migrated_dump_key]
+@pytest.fixture
+def migrated_dump(transactional_db, tmp_path: Path) -> Path:
+    """The test database as a transactional test starts with it (migrated, with its reference
+    data) in a pg_dump file: restoring it into a new database takes seconds, migrating one
+    takes a minute of CPU."""
+    path = tmp_path / "migrated.dump"
+    dump_test_database(path)
+    return path
 
 
 @pytest.fixture(autouse=True)

@@ -34,15 +34,19 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 from benchkit import machine_line, own_database, vacuum_analyze
-from served import SLOTS_A_DAY, BookingClinic, exit_on_sigterm, seed_clinic
+from served import (
+    SLOTS_A_DAY,
+    BookingClinic,
+    exit_on_sigterm,
+    process_cpu_seconds,
+    seed_clinic,
+)
 
 BENCH_DB = "clinic_bench_hb_booking_cpu"
 BOOK = "/api/v1/appointments/"
 PRODUCTION = "clinic.settings.production"
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 # The parts of a booking request, as cProfile names them: (label, file ends with, function).
 # Cumulative times: a part's callees count in it, so parts may nest (the offered-slot check
@@ -143,12 +147,6 @@ def call(application: Callable, environ: dict) -> Answer:
     return Answer(int(got[0].split()[0]), body)
 
 
-def backend_cpu_seconds(pid: int) -> float:
-    """utime + stime of a PostgreSQL backend (fields 14 and 15 of /proc/<pid>/stat)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
-
-
 def backend_pid() -> int | None:
     """The PostgreSQL server process of Django's connection, None while it has none."""
     from django.db import connection
@@ -164,13 +162,13 @@ class BackendClock:
     def __init__(self) -> None:
         self.seconds = 0.0
         self.pid = backend_pid()
-        self.last = backend_cpu_seconds(self.pid) if self.pid else 0.0
+        self.last = (process_cpu_seconds(self.pid) or 0.0) if self.pid else 0.0
 
     def read(self) -> None:
         pid = backend_pid()
-        if pid is None:
+        now = process_cpu_seconds(pid) if pid is not None else None
+        if pid is None or now is None:
             return
-        now = backend_cpu_seconds(pid)
         self.seconds += now - (self.last if pid == self.pid else 0.0)
         self.pid, self.last = pid, now
 

@@ -374,64 +374,93 @@ def token_headers(token: str) -> dict[str, str]:
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def process_cpu_seconds(pid: int) -> float:
+def process_cpu_seconds(pid: int) -> float | None:
     """utime + stime of a process, all its threads (fields 14 and 15 of /proc/<pid>/stat);
-    0 when it is gone."""
+    None when it is gone."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except FileNotFoundError:
-        return 0.0
+    except (FileNotFoundError, ProcessLookupError):
+        return None
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def _processes() -> Iterator[tuple[int, Path]]:
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            yield int(entry.name), entry
 
 
 def children_of(pid: int) -> list[int]:
     """The processes whose parent is `pid` (gunicorn's workers)."""
     found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
+    for child, entry in _processes():
         try:
             fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
         except (FileNotFoundError, ProcessLookupError):
             continue
         if int(fields[1]) == pid:
-            found.append(int(entry.name))
+            found.append(child)
     return found
 
 
 def backend_pids(database: str) -> list[int]:
-    """The PostgreSQL server processes connected to `database` (the web workers' and ours)."""
-    from django.db import connection
+    """The PostgreSQL server processes connected to `database` (their title names it:
+    "postgres: 15/main: <user> <database> <client> <state>")."""
+    found = []
+    for pid, entry in _processes():
+        try:
+            title = (entry / "cmdline").read_bytes().decode(errors="replace")
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue
+        if title.startswith("postgres: ") and f" {database} " in title:
+            found.append(pid)
+    return found
 
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", [database])
-        return [pid for (pid,) in cursor.fetchall()]
 
-
-@dataclass
 class CpuClock:
-    """CPU seconds spent by the web server (master and workers), the database backends of
-    `database` and this process (the clients), between `start()` and `stop()`; a backend
-    that appears meanwhile counts from its start."""
+    """CPU seconds spent by the web server (master and workers), the PostgreSQL backends of
+    `database` and this process (the clients), from `start()` to `stop()`. Sampled every
+    half second, so a backend that closes meanwhile (CONN_MAX_AGE) keeps what it spent up
+    to its last sample, and one that opens counts from its start."""
 
-    server_pid: int
-    database: str
-    spent: dict[str, float] = field(default_factory=dict)
+    def __init__(self, server_pid: int, database: str) -> None:
+        self.server_pid, self.database = server_pid, database
+        self.baseline: dict[str, dict[int, float]] = {"web": {}, "db": {}}
+        self.latest: dict[str, dict[int, float]] = {"web": {}, "db": {}}
+        self.spent: dict[str, float] = {}
+        self._done = threading.Event()
+        self._sampler = threading.Thread(target=self._sample_until_done, daemon=True)
 
-    def _read(self) -> dict[str, dict[int, float]]:
-        web = [self.server_pid, *children_of(self.server_pid)]
-        return {
-            "web": {pid: process_cpu_seconds(pid) for pid in web},
-            "db": {pid: process_cpu_seconds(pid) for pid in backend_pids(self.database)},
+    def _sample(self, first: bool = False) -> None:
+        parts = {
+            "web": [self.server_pid, *children_of(self.server_pid)],
+            "db": backend_pids(self.database),
         }
+        for part, pids in parts.items():
+            for pid in pids:
+                seconds = process_cpu_seconds(pid)
+                if seconds is None:
+                    continue
+                self.baseline[part].setdefault(pid, seconds if first else 0.0)
+                self.latest[part][pid] = seconds
+
+    def _sample_until_done(self) -> None:
+        while not self._done.wait(0.5):
+            self._sample()
 
     def start(self) -> None:
-        self.before, self.client_before = self._read(), time.process_time()
+        self._sample(first=True)
+        self.client_before = time.process_time()
+        self._sampler.start()
 
     def stop(self) -> None:
-        after = self._read()
+        self._done.set()
+        self._sampler.join()
+        self._sample()
         self.spent = {
-            part: sum(now - self.before[part].get(pid, 0.0) for pid, now in after[part].items())
-            for part in after
+            part: sum(
+                latest - self.baseline[part][pid] for pid, latest in self.latest[part].items()
+            )
+            for part in self.latest
         }
         self.spent["client"] = time.process_time() - self.client_before

@@ -11,7 +11,6 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -149,14 +148,21 @@ def postgres_binary(name: str) -> Path:
 
 
 def server_url(database: str) -> str:
-    """`database` on the PostgreSQL server itself, never through the suite's PgBouncer:
-    pg_dump and pg_restore set session options that a transaction pooler would not keep."""
-    server = os.environ.get("DATABASE_DIRECT_URL") or os.environ["DATABASE_URL"]
-    return urlsplit(server)._replace(path=f"/{database}").geturl()
+    """`database` on the test database's PostgreSQL server itself, never through the suite's
+    PgBouncer: pg_dump and pg_restore set session options a transaction pooler would not keep."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT host(inet_server_addr()), inet_server_port()")
+        host, port = cursor.fetchone()
+    user = connection.settings_dict["USER"] or "postgres"
+    return f"postgres://{user}@{host}:{port}/{database}"
 
 
-def dump_database(url: str, path: Path) -> None:
-    """pg_dump the database at `url` (schema, rows, migrations table) to `path`."""
+def dump_test_database(path: Path) -> None:
+    """pg_dump the test database (schema, rows, migrations table) to `path`."""
+    from django.db import connection
+
     subprocess.run(
         [
             str(postgres_binary("pg_dump")),
@@ -164,7 +170,7 @@ def dump_database(url: str, path: Path) -> None:
             "--no-owner",
             "--no-privileges",
             f"--file={path}",
-            f"--dbname={url}",
+            f"--dbname={server_url(connection.settings_dict['NAME'])}",
         ],
         check=True,
         capture_output=True,
@@ -173,7 +179,7 @@ def dump_database(url: str, path: Path) -> None:
 
 
 def restore_database(path: Path, url: str) -> None:
-    """Load a dump_database() file into the empty database at `url`."""
+    """Load a dump_test_database() file into the empty database at `url`."""
     subprocess.run(
         [
             str(postgres_binary("pg_restore")),

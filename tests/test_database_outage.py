@@ -88,7 +88,6 @@ def staff_page(base: str) -> Answer:
 
 
 @pytest.mark.worker
-@pytest.mark.django_db  # so that the test database, which `migrated_dump` copies, is made
 def test_a_database_outage_is_a_503_with_retry_after_logged_once_and_heals(
     private_postgres, migrated_dump
 ):

@@ -9,6 +9,7 @@ from django.core.management import call_command
 from django.db import connection
 
 from clinic.audit.models import AuditAction, AuditEvent
+from conftest import restore_reference_data
 from patients.tests.factories import PatientFactory
 from tests.flush import tables_with_rows, truncated_tables
 
@@ -48,3 +49,24 @@ def test_the_flush_leaves_every_table_empty_append_only_ones_included(patient_us
         "flush", verbosity=0, interactive=False, reset_sequences=False, inhibit_post_migrate=True
     )
     assert rows_anywhere() == []
+
+
+def row_counts() -> dict[str, int]:
+    with connection.cursor() as cursor:
+        counts = {}
+        for table in rows_anywhere():
+            cursor.execute(f"SELECT count(*) FROM {connection.ops.quote_name(table)}")  # noqa: S608
+            counts[table] = cursor.fetchone()[0]
+    return counts
+
+
+@pytest.mark.django_db(transaction=True)
+def test_after_a_flush_the_reference_data_comes_back_whole():
+    """What a transactional test starts with (the migrations' rows: catalog, rules, payers
+    and their rules, vocabulary, roles) is all there again after the flush between tests."""
+    before = row_counts()
+    assert {"procedures_proceduretype", "procedures_payerrule", "patients_payer"} <= set(before)
+
+    call_command("flush", verbosity=0, interactive=False, reset_sequences=False)
+    restore_reference_data()
+    assert row_counts() == before

@@ -2,7 +2,7 @@
 patient's name, date of birth or phone, and no token of a link path, after the front desk
 searches patients every way it can, opens a chart, and link, verification, reset and calendar
 paths are opened. The database is a fresh one on the shared server (a copy of the migrated
-test database, as it was before any test ran), dropped afterwards."""
+test database), dropped afterwards."""
 
 import http.cookiejar
 import os
@@ -147,7 +147,6 @@ def search_every_way(browser: Browser, patient: DemoPatient) -> None:
 
 
 @pytest.mark.worker
-@pytest.mark.django_db  # so that the test database, which `migrated_dump` copies, is made
 def test_the_access_log_carries_no_patient_data_and_no_link_token(fresh_database):
     manage(fresh_database, "seed_demo", "--force", "--patients", "3")
     patients = demo_patients(fresh_database)

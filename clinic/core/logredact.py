@@ -12,34 +12,43 @@ from typing import Any
 
 REDACTED = "…"
 
-# (pattern, replacement): each keeps the path's fixed parts and drops the secret.
-PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
+# (marker, pattern, replacement): each keeps the path's fixed parts and drops the secret; the
+# pattern matches only text holding its marker, so other text (most of gunicorn's fifty-odd
+# atoms a request) skips the regular expression.
+PATTERNS: tuple[tuple[str, re.Pattern[str], str], ...] = (
     # /m/<token>/ (links/urls.py)
-    (re.compile(r"(/m/)[^/?\s\"]+"), rf"\1{REDACTED}"),
+    ("/m/", re.compile(r"(/m/)[^/?\s\"]+"), rf"\1{REDACTED}"),
     # /accounts/verify/<token>/ (portal/account_urls.py)
-    (re.compile(r"(/accounts/verify/)[^/?\s\"]+"), rf"\1{REDACTED}"),
+    ("/accounts/verify/", re.compile(r"(/accounts/verify/)[^/?\s\"]+"), rf"\1{REDACTED}"),
     # /accounts/password-reset/<uidb64>/<token>/ ("set-password" is Django's stand-in, no secret)
     (
+        "/accounts/password-reset/",
         re.compile(r"(/accounts/password-reset/)(?!done/)[^/?\s\"]+/(?!set-password/)[^/?\s\"]+"),
         rf"\1{REDACTED}/{REDACTED}",
     ),
     (
+        "/accounts/password-reset/",
         re.compile(r"(/accounts/password-reset/)(?!done/)[^/?\s\"]+(/set-password/)"),
         rf"\1{REDACTED}\2",
     ),
     # /accounts/unlock/<token>/ (clinic/users/urls.py; "sent/" is a page, no secret)
-    (re.compile(r"(/accounts/unlock/)(?!sent/)[^/?\s\"]+"), rf"\1{REDACTED}"),
+    ("/accounts/unlock/", re.compile(r"(/accounts/unlock/)(?!sent/)[^/?\s\"]+"), rf"\1{REDACTED}"),
     # /calendars/providers/<token>.ics (scheduling/feed_urls.py)
-    (re.compile(r"(/calendars/providers/)[^/?\s\"]+?(\.ics)"), rf"\1{REDACTED}\2"),
+    (
+        "/calendars/providers/",
+        re.compile(r"(/calendars/providers/)[^/?\s\"]+?(\.ics)"),
+        rf"\1{REDACTED}\2",
+    ),
     # Any query string: a search (?search=, ?q=) may carry a name, a birth date or a phone.
-    (re.compile(r"\?[^\s\"]*"), f"?{REDACTED}"),
+    ("?", re.compile(r"\?[^\s\"]*"), f"?{REDACTED}"),
 )
 
 
 def redact(text: str) -> str:
     """The text with every token in a known path replaced by "…"."""
-    for pattern, replacement in PATTERNS:
-        text = pattern.sub(replacement, text)
+    for marker, pattern, replacement in PATTERNS:
+        if marker in text:
+            text = pattern.sub(replacement, text)
     return text
 
 

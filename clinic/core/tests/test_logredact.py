@@ -4,7 +4,7 @@ import logging
 
 import pytest
 
-from clinic.core.logredact import RedactTokens, redact
+from clinic.core.logredact import PATTERNS, RedactTokens, redact
 
 TOKEN = "Zq3x-9_aK2pLmN0bVcXr7tYu1iOpAsDfGhJkLqWe"
 
@@ -47,3 +47,10 @@ def test_the_django_server_record_is_redacted(caplog):
 def test_the_settings_filter_the_server_and_request_loggers():
     for name in ("django.server", "django.request"):
         assert any(isinstance(f, RedactTokens) for f in logging.getLogger(name).filters), name
+
+
+def test_each_pattern_matches_only_text_holding_its_marker():
+    """`redact` skips the patterns whose marker a text lacks: that must never skip a match."""
+    for marker, pattern, _ in PATTERNS:
+        literal = pattern.pattern.replace("\\", "").replace("(", "")
+        assert literal.startswith(marker), (marker, pattern.pattern)
