@@ -107,25 +107,26 @@ class VisitDay(models.Model):
         return f"Visits of {self.day}"
 
 
-class VisitWait(models.Model):
-    """One checked-in visit's waits in minutes (medians cannot be summed: the wait-times
-    report takes its percentiles over these rows)."""
+class VisitWaitMinute(models.Model):
+    """How many checked-in visits of a location-day, provider and kind of visit waited
+    `minute` whole minutes at one stage (medians cannot be summed, histograms can: the
+    wait-times report takes its percentiles, exact to the minute, from the summed counts).
+    Stage 'arrived' counts the checked-in visits at minute 0."""
 
-    appointment_id = models.UUIDField(primary_key=True)
     day = models.DateField()
     location_id = models.UUIDField()
     provider_id = models.UUIDField()
     appointment_type_id = models.UUIDField()
     procedure_type_id = models.UUIDField(null=True)
-    to_room = models.FloatField(null=True)
-    in_room = models.FloatField(null=True)
-    total = models.FloatField(null=True)
+    stage = models.CharField(max_length=8)
+    minute = models.IntegerField()
+    visits = models.IntegerField()
 
     class Meta:
-        indexes = [models.Index(fields=["day", "location_id"], name="visitwait_day_idx")]
+        indexes = [models.Index(fields=["day", "location_id"], name="visitwaitminute_day_idx")]
 
     def __str__(self) -> str:
-        return f"Waits of {self.appointment_id}"
+        return f"{self.visits} waits of {self.minute} min ({self.stage}) on {self.day}"
 
 
 class MessageDay(models.Model):

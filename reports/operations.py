@@ -440,52 +440,102 @@ register(
 
 # --- Wait times ------------------------------------------------------------------------------
 
-WAIT_AGGREGATES = """count(*) AS visits,
-       percentile_cont(0.5) WITHIN GROUP (ORDER BY to_room) AS to_room_median,
-       percentile_cont(0.9) WITHIN GROUP (ORDER BY to_room) AS to_room_p90,
-       percentile_cont(0.5) WITHIN GROUP (ORDER BY in_room) AS in_room_median,
-       percentile_cont(0.5) WITHIN GROUP (ORDER BY total) AS total_median,
-       percentile_cont(0.9) WITHIN GROUP (ORDER BY total) AS total_p90"""
-
 WAIT_SQL = f"""
 WITH {VISIT_WAIT_FACTS},
 sums AS (
-    -- The four groupings in one pass, by ids; the names are joined to the few groups after.
+    -- The histograms summed for the four groupings in one pass, by ids; the names are joined
+    -- to the few groups after.
     SELECT GROUPING(provider_id, location_id, appointment_type_id) AS level,
-           provider_id, location_id, appointment_type_id, {WAIT_AGGREGATES}
+           provider_id, location_id, appointment_type_id, stage, minute, sum(visits) AS visits
     FROM visit_waits
-    GROUP BY GROUPING SETS ((), (provider_id), (location_id), (appointment_type_id))
+    GROUP BY GROUPING SETS ((stage, minute), (provider_id, stage, minute),
+                            (location_id, stage, minute), (appointment_type_id, stage, minute))
 )
 SELECT CASE s.level WHEN 7 THEN 'all' WHEN 3 THEN 'provider' WHEN 5 THEN 'location'
                     ELSE 'type' END AS dim,
        COALESCE(s.provider_id, s.location_id, s.appointment_type_id)::text AS key,
        CASE s.level WHEN 7 THEN 'All visits' WHEN 3 THEN {PROVIDER_LABEL} WHEN 5 THEN l.name
-                    ELSE y.name END AS label, s.*
+                    ELSE y.name END AS label, s.stage, s.minute, s.visits
 FROM sums s
 LEFT JOIN scheduling_provider p ON p.id = s.provider_id
 LEFT JOIN scheduling_location l ON l.id = s.location_id
 LEFT JOIN scheduling_appointmenttype y ON y.id = s.appointment_type_id
+ORDER BY 1, 2, s.stage, s.minute
 """  # noqa: S608 (this module's constants only; every value is a query parameter)
 
 WAIT_COLUMNS = [
     Column("visits", "Visits checked in"),
-    Column("to_room_median", "Arrived to in room, median (min)"),
-    Column("to_room_p90", "Arrived to in room, 90th percentile (min)"),
-    Column("in_room_median", "In room to done, median (min)"),
-    Column("total_median", "Arrived to done, median (min)"),
-    Column("total_p90", "Arrived to done, 90th percentile (min)"),
+    Column("to_room_median", "Arrived to in room, median wait (to the minute)"),
+    Column("to_room_p90", "Arrived to in room, 90th percentile (to the minute)"),
+    Column("in_room_median", "In room to done, median wait (to the minute)"),
+    Column("total_median", "Arrived to done, median wait (to the minute)"),
+    Column("total_p90", "Arrived to done, 90th percentile (to the minute)"),
 ]
+
+# Each figure: the stage it reads and the fraction (as PostgreSQL's percentile_cont).
+WAIT_FIGURES = {
+    "to_room_median": ("to_room", 0.5),
+    "to_room_p90": ("to_room", 0.9),
+    "in_room_median": ("in_room", 0.5),
+    "total_median": ("total", 0.5),
+    "total_p90": ("total", 0.9),
+}
+
+Histogram = list[tuple[int, int]]  # (minute, visits), by minute
+
+
+def _nth_minute(histogram: Histogram, rank: int) -> int:
+    """The minute of the visit at 0-based `rank` were the visits listed by minute."""
+    seen = 0
+    for minute, visits in histogram:
+        seen += visits
+        if rank < seen:
+            return minute
+    raise ValueError("rank beyond the histogram")
+
+
+def histogram_percentile(histogram: Histogram, fraction: float) -> float | None:
+    """percentile_cont over the visits a histogram counts: between the two nearest ranks,
+    interpolated, so the same figure PostgreSQL gives over the listed minutes."""
+    count = sum(visits for _, visits in histogram)
+    if not count:
+        return None
+    position = fraction * (count - 1)
+    below = int(position)
+    low = _nth_minute(histogram, below)
+    if position == below:
+        return float(low)
+    return low + (position - below) * (_nth_minute(histogram, below + 1) - low)
+
+
+def _wait_groups(rows: list[Row]) -> list[Row]:
+    """One row per group (dim, key) with its visits and percentiles, from the summed counts."""
+    groups: dict[tuple[str, str | None], dict[str, Histogram]] = {}
+    labels: dict[tuple[str, str | None], str] = {}
+    for row in rows:
+        group = (row["dim"], row["key"])
+        labels[group] = row["label"]
+        stages = groups.setdefault(group, {})
+        stages.setdefault(row["stage"], []).append((row["minute"], int(row["visits"])))
+    return [
+        {"dim": dim, "key": key, "label": labels[(dim, key)]}
+        | {"visits": sum(visits for _, visits in stages.get("arrived", []))}
+        | {
+            figure: histogram_percentile(stages.get(stage, []), fraction)
+            for figure, (stage, fraction) in WAIT_FIGURES.items()
+        }
+        for (dim, key), stages in groups.items()
+    ]
 
 
 def _wait_table(key: str, title: str, heading: str, rows: list[Row]) -> Table:
-    figures = [column.key for column in WAIT_COLUMNS[1:]]
     return Table(
         key=key,
         title=title,
         columns=[Column("group", heading), *WAIT_COLUMNS],
         rows=[
             {"group": row["label"], "visits": row["visits"]}
-            | {figure: rounded(row[figure]) for figure in figures}
+            | {figure: rounded(row[figure]) for figure in WAIT_FIGURES}
             for row in rows
             if row["visits"]
         ],
@@ -494,7 +544,7 @@ def _wait_table(key: str, title: str, heading: str, rows: list[Row]) -> Table:
 
 def wait_times(filters: Filters) -> ReportResult:
     part = split(filters)
-    rows = fetch(WAIT_SQL, split_params(part))
+    rows = _wait_groups(fetch(WAIT_SQL, split_params(part)))
     tables = [
         _wait_table(dim, title, heading, _dimension_rows(rows, dim))
         for dim, title, heading in (
@@ -512,7 +562,8 @@ def wait_times(filters: Filters) -> ReportResult:
     notes = [
         "From the desk's status stamps: checked in (arrived), in room, completed (done). "
         "Visits never checked in are left out; a visit still under way counts in the waits "
-        "it has.",
+        "it has. Each wait is rounded to the nearest whole minute (halves up) before the "
+        "medians and 90th percentiles are taken, so they are exact to the minute.",
         *part.note(),
     ]
     return ReportResult(tables=tables, charts=charts, notes=notes, fresh_as_of=part.fresh_as_of)

@@ -179,10 +179,10 @@ visit_days AS (
     SELECT {VISIT_DAY_COLUMNS} FROM ({VISIT_DAYS.format(scope="", where=LIVE_VISITS)}) AS live
 )"""  # noqa: S608 (module constants only; every value is a query parameter)
 
-# The checked-in visits in scope (CTE `visit_waits`), one row each.
+# The wait histograms in scope (CTE `visit_waits`): summaries, then the live days alike.
 VISIT_WAIT_FACTS = f"""
 visit_waits AS (
-    SELECT {VISIT_WAIT_COLUMNS} FROM reports_visitwait s
+    SELECT {VISIT_WAIT_COLUMNS} FROM reports_visitwaitminute s
     WHERE s.day BETWEEN %(s_start)s AND %(s_end)s AND s.day NOT BETWEEN %(l_start)s AND %(l_end)s {SUMMARY_FILTERS}
     UNION ALL
     SELECT {VISIT_WAIT_COLUMNS} FROM ({VISIT_WAITS.format(scope="", where=LIVE_VISITS)}) AS live
@@ -381,7 +381,7 @@ def _refresh_visits(params: dict[str, Any]) -> tuple[int, int]:
         "WHERE s.location_id = d.location_id AND s.day = d.day"
     )
     _execute(
-        "DELETE FROM reports_visitwait s USING dirty_visit_days d "
+        "DELETE FROM reports_visitwaitminute s USING dirty_visit_days d "
         "WHERE s.location_id = d.location_id AND s.day = d.day"
     )
     _execute(
@@ -400,7 +400,7 @@ def _fill_visits(scope: str, where: str, params: dict[str, Any]) -> int:
         params,
     )
     _execute(
-        f"INSERT INTO reports_visitwait ({VISIT_WAIT_COLUMNS}) "
+        f"INSERT INTO reports_visitwaitminute ({VISIT_WAIT_COLUMNS}) "
         + VISIT_WAITS.format(scope=scope, where=where),
         params,
     )
@@ -430,7 +430,7 @@ CHUNK_MESSAGES = f"""m.due_at >= %(lo)s AND m.due_at < %(hi)s
 
 def _rebuild_visits(params: dict[str, Any], say: Progress) -> tuple[int, int]:
     """Everything again, a month at a time (by local day), saying how far it got."""
-    _execute("TRUNCATE reports_visitday, reports_visitwait, reports_messageday")
+    _execute("TRUNCATE reports_visitday, reports_visitwaitminute, reports_messageday")
     visit_days = message_days = 0
     for first, following in _chunks("SELECT min(start), max(start) FROM scheduling_appointment"):
         bounds = _chunk_params(first, following)

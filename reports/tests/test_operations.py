@@ -1,12 +1,23 @@
 """The operations reports' figures on the small clinic of reports/tests/clinic.py, each
 worked out by hand from the rows there, and the fixed number of queries each report makes."""
 
+import random
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 
-from reports.operations import messages, no_shows, utilization, wait_times, waitlist
+from reports.operations import (
+    histogram_percentile,
+    messages,
+    no_shows,
+    utilization,
+    wait_times,
+    waitlist,
+)
 from reports.registry import Filters, ReportResult, Table
+from reports.tasks import refresh_report_summaries
 from reports.tests.clinic import END, START, SmallClinic, build_small_clinic
 
 pytestmark = pytest.mark.django_db
@@ -130,6 +141,39 @@ def test_wait_times_from_the_status_stamps(small):
         ("North", 2, D("40.0")),
         ("South", 1, D("55.0")),
     ]
+
+
+def test_waits_are_rounded_to_the_whole_minute_before_the_median(small):
+    # The definition changed with the wait histograms (decision 0038): each wait is rounded to
+    # the nearest minute, halves up, so visit 1's 10.5 minutes to the room count as 11 and
+    # visit 5's 20 min 29 s as 20. The median to the room of 5, 6 and 1 is then 11, not 10.5.
+    first, fifth = small.visits[1], small.visits[5]
+    first.in_room_at += timedelta(seconds=30)
+    first.save(update_fields=["in_room_at"])
+    fifth.in_room_at += timedelta(seconds=29)
+    fifth.save(update_fields=["in_room_at"])
+    for _ in range(2):  # live, then from the summaries
+        result = wait_times(Filters(start=START, end=END))
+        assert rows_of(result, "all", "visits", "to_room_median", "to_room_p90") == [
+            (3, D("11.0"), D("18.2"))
+        ]
+        refresh_report_summaries()
+
+
+@pytest.mark.parametrize("fraction", [0.5, 0.9])
+def test_the_histogram_percentile_is_postgresqls_over_the_minutes(fraction):
+    chooser = random.Random(18)
+    for size in (1, 2, 7, 100, 1001):
+        minutes = [chooser.randint(0, 90) for _ in range(size)]
+        histogram = sorted({m: minutes.count(m) for m in minutes}.items())
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT percentile_cont(%s) WITHIN GROUP (ORDER BY m) FROM unnest(%s::int[]) m",
+                [fraction, minutes],
+            )
+            expected = cursor.fetchone()[0]
+        assert histogram_percentile(histogram, fraction) == pytest.approx(expected, abs=1e-9)
+    assert histogram_percentile([], fraction) is None
 
 
 def test_waitlist_fill_rate_and_time_to_fill(small):
