@@ -6,6 +6,7 @@ cancellation was made, whether the patient confirmed; and some of the patients i
 waited on the waitlist. Like the notifications demo's message history, these are written
 as history rows, once (a second run finds nothing left to add)."""
 
+import math
 import random
 import zlib
 from datetime import datetime, timedelta
@@ -128,10 +129,10 @@ def _survey_answers() -> int:
         ).exists()
         if already or answered_at > timezone.now():
             continue
-        relief = SURVEY_RELIEF[draw % len(SURVEY_RELIEF)]
+        relief = _survey_relief(record, draw)
         outcome_record(
             record=record,
-            nrs=round(record.pre_nrs * (1 - relief)),
+            nrs=math.ceil(round(record.pre_nrs * (1 - relief), 6)),  # never more relief
             measured_at=answered_at,
             pgic=1 if relief >= 0.75 else 2 if relief >= 0.5 else 3 if relief >= 0.3 else 4,
             source="survey",
@@ -139,6 +140,16 @@ def _survey_answers() -> int:
         )
         answered += 1
     return answered
+
+
+def _survey_relief(record: ProcedureRecord, draw: int) -> float:
+    """A relief drawn for a survey answer, never above the best the record already shows: the
+    demo's pathways rest on those (a negative block stays negative, the stimulator trial keeps
+    its 60%)."""
+    relief = SURVEY_RELIEF[draw % len(SURVEY_RELIEF)]
+    if record.best_relief_percent is None:
+        return relief
+    return min(relief, float(record.best_relief_percent) / 100)
 
 
 def _give_times(rng: random.Random, visit: Appointment) -> None:
