@@ -170,38 +170,49 @@ LIVE_VISITS = """a.start >= %(l_lo)s AND a.start < %(l_hi)s
   AND (%(provider)s::uuid IS NULL OR a.provider_id = %(provider)s::uuid)
   AND (%(procedure_type)s::uuid IS NULL OR o.procedure_type_id = %(procedure_type)s::uuid)"""
 
-# The visit-day rows in scope (CTE `visit_days`): summaries, then the live days summed alike.
-VISIT_DAY_FACTS = f"""
-visit_days AS (
-    SELECT {VISIT_DAY_COLUMNS} FROM reports_visitday s
-    WHERE s.day BETWEEN %(s_start)s AND %(s_end)s AND s.day NOT BETWEEN %(l_start)s AND %(l_end)s {SUMMARY_FILTERS}
+
+def summaries_then_live(name: str, table: str, columns: str, live: str, filters: str) -> str:
+    """The CTE `name`: the stored rows of `table` for the summarized days, then the same
+    columns computed by `live` for the days read live."""
+    return f"""
+{name} AS (
+    SELECT {columns} FROM {table} s
+    WHERE s.day BETWEEN %(s_start)s AND %(s_end)s AND s.day NOT BETWEEN %(l_start)s AND %(l_end)s {filters}
     UNION ALL
-    SELECT {VISIT_DAY_COLUMNS} FROM ({VISIT_DAYS.format(scope="", where=LIVE_VISITS)}) AS live
+    SELECT {columns} FROM ({live}) AS live
 )"""  # noqa: S608 (module constants only; every value is a query parameter)
 
+
+# The visit-day rows in scope (CTE `visit_days`): summaries, then the live days summed alike.
+VISIT_DAY_FACTS = summaries_then_live(
+    "visit_days",
+    "reports_visitday",
+    VISIT_DAY_COLUMNS,
+    VISIT_DAYS.format(scope="", where=LIVE_VISITS),
+    SUMMARY_FILTERS,
+)
+
 # The wait histograms in scope (CTE `visit_waits`): summaries, then the live days alike.
-VISIT_WAIT_FACTS = f"""
-visit_waits AS (
-    SELECT {VISIT_WAIT_COLUMNS} FROM reports_visitwaitminute s
-    WHERE s.day BETWEEN %(s_start)s AND %(s_end)s AND s.day NOT BETWEEN %(l_start)s AND %(l_end)s {SUMMARY_FILTERS}
-    UNION ALL
-    SELECT {VISIT_WAIT_COLUMNS} FROM ({VISIT_WAITS.format(scope="", where=LIVE_VISITS)}) AS live
-)"""  # noqa: S608 (module constants only; every value is a query parameter)
+VISIT_WAIT_FACTS = summaries_then_live(
+    "visit_waits",
+    "reports_visitwaitminute",
+    VISIT_WAIT_COLUMNS,
+    VISIT_WAITS.format(scope="", where=LIVE_VISITS),
+    SUMMARY_FILTERS,
+)
 
 LIVE_MESSAGES = f"""m.due_at >= %(l_lo)s AND m.due_at < %(l_hi)s
   AND {MESSAGE_DAY} BETWEEN %(l_start)s AND %(l_end)s
   AND (%(location)s::uuid IS NULL OR m.location_id = %(location)s::uuid)"""
 
 # The message-day rows in scope (CTE `message_days`).
-MESSAGE_DAY_FACTS = f"""
-message_days AS (
-    SELECT {MESSAGE_DAY_COLUMNS} FROM reports_messageday s
-    WHERE s.day BETWEEN %(s_start)s AND %(s_end)s AND s.day NOT BETWEEN %(l_start)s AND %(l_end)s
-      AND (%(location)s::uuid IS NULL OR s.location_id = %(location)s::uuid)
-    UNION ALL
-    SELECT {MESSAGE_DAY_COLUMNS}
-    FROM ({MESSAGE_DAYS.format(scope="", where=LIVE_MESSAGES)}) AS live
-)"""  # noqa: S608 (module constants only; every value is a query parameter)
+MESSAGE_DAY_FACTS = summaries_then_live(
+    "message_days",
+    "reports_messageday",
+    MESSAGE_DAY_COLUMNS,
+    MESSAGE_DAYS.format(scope="", where=LIVE_MESSAGES),
+    "AND (%(location)s::uuid IS NULL OR s.location_id = %(location)s::uuid)",
+)
 
 LIVE_RECORDS = """r.performed_at >= %(l_lo)s AND r.performed_at < %(l_hi)s
   AND (r.performed_at AT TIME ZONE l.time_zone)::date BETWEEN %(l_start)s AND %(l_end)s
