@@ -1,6 +1,7 @@
 """Each demo role signs in through the real login page and lands on its own home page."""
 
 import pytest
+from playwright.sync_api import expect
 
 from clinic.users.roles import Role
 from conftest import TEST_PASSWORD
@@ -66,11 +67,16 @@ def test_wrong_password_keeps_the_user_on_the_form(page, live_server, demo_users
 
 def test_login_works_from_the_keyboard(page, live_server, demo_users):
     page.goto(f"{live_server.url}/accounts/login/")
-    page.keyboard.type("frontdesk")  # the username field has focus on arrival
+    # Chromium applies `autofocus` at its next rendering step, which on a busy machine can
+    # come after the load event: wait for the focus itself before typing.
+    expect(page.get_by_label("Username")).to_be_focused()
+    page.keyboard.type("frontdesk")
     page.keyboard.press("Tab")
+    expect(page.get_by_label("Password")).to_be_focused()
     page.keyboard.type(TEST_PASSWORD)
     page.keyboard.press("Enter")
     page.wait_for_url(f"{live_server.url}/accounts/two-factor/**")
-    page.keyboard.type(totp_code_for("frontdesk"))  # the code field has focus on arrival
+    expect(page.get_by_label("Code", exact=True)).to_be_focused()
+    page.keyboard.type(totp_code_for("frontdesk"))
     page.keyboard.press("Enter")
     page.wait_for_url(f"{live_server.url}/desk/")
