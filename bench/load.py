@@ -21,6 +21,7 @@ import argparse
 import csv
 import json
 import os
+import secrets
 import subprocess
 import sys
 import tempfile
@@ -46,13 +47,16 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def staff_session(username: str) -> str:
-    """A session as the sign-in pages leave it: signed in, second factor passed."""
+def staff_session(username: str, secret_key: str) -> str:
+    """A session as the sign-in pages leave it: signed in, second factor passed. Signed with
+    the server's secret key: the session's data and the user's auth hash are keyed by it, and
+    under another key the server drops the session and sends the page to the sign-in."""
     import time
 
     from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.sessions.backends.db import SessionStore
+    from django.test import override_settings
     from django_otp import DEVICE_ID_SESSION_KEY
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -63,17 +67,18 @@ def staff_session(username: str) -> str:
     device, _ = TOTPDevice.objects.get_or_create(
         user=user, name="Authenticator app", defaults={"confirmed": True}
     )
-    session = SessionStore()
-    session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[-1]
-    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-    session[RENEWED_AT] = int(time.time())
-    session.create()
+    with override_settings(SECRET_KEY=secret_key):
+        session = SessionStore()
+        session[SESSION_KEY] = str(user.pk)
+        session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[-1]
+        session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session[RENEWED_AT] = int(time.time())
+        session.create()
     return session.session_key or ""
 
 
-def seed_plan() -> dict:
+def seed_plan(secret_key: str) -> dict:
     """The clinic, the board's day, logins; what the locust users need, as JSON."""
     from clinic.users.actor import Actor
     from clinic.users.models import User
@@ -124,10 +129,10 @@ def seed_plan() -> dict:
     ]
     return {
         "board_path": f"/desk/?location={location.pk}&date={board_day.isoformat()}",
-        "desk_session": staff_session(desk.username),
+        "desk_session": staff_session(desk.username, secret_key),
         "desk_token": token_issue(user=desk)[1],
         "desk_slots": desk_slots,
-        "clinician_session": staff_session("bench-doc"),
+        "clinician_session": staff_session("bench-doc", secret_key),
         "patients": portal,
         "patient_days": [(board_day + timedelta(days=d)).isoformat() for d in range(45, 75)],
         "availability_query": {"appointment_type": kind.code, "location": str(location.pk)},
@@ -175,7 +180,8 @@ def main() -> None:
         )
     with own_database(BENCH_DB, keep=args.keep), tempfile.TemporaryDirectory() as work:
         folder = Path(work)
-        plan = seed_plan()
+        secret_key = secrets.token_urlsafe(50)  # the server's, so the sessions made here hold
+        plan = seed_plan(secret_key)
         (folder / "plan.json").write_text(json.dumps(plan))
         database = with_database(server_url(), BENCH_DB)
         print("Collecting static files ...", flush=True)
@@ -183,6 +189,7 @@ def main() -> None:
         extra = {
             "DJANGO_STATIC_ROOT": str(folder / "static"),
             "RATE_LIMIT_BOOKING": "100000/hour",  # 40 portal logins stand for many patients
+            "DJANGO_SECRET_KEY": secret_key,
         }
         with gunicorn(database, workers=args.workers, name="load", extra_env=extra) as server:
             seconds = int(args.minutes * 60)

@@ -25,11 +25,14 @@ Every page and list is requested through Django's test Client (in-process: the w
 middleware stack, the audit rows written as in production, no network), signed in as the
 role that uses it; the timings are server time. Each measurement is `--runs` runs of
 `--repeat` requests after a warm-up; it prints the median over the runs of each run's p50
-and p95, the SQL statements of one request and the body size, with the machine's load and
-the commit.
+and p95, the CPU per request, the collector's longest pause, the SQL statements of one
+request and the body size, with the machine's load and the commit. Before timing it freezes
+what it has loaded out of the garbage collector, as a gunicorn worker starts
+(gunicorn.conf.py); --no-freeze leaves that out.
 """
 
 import argparse
+import gc
 import importlib.util
 import os
 import random
@@ -84,6 +87,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--keep", action="store_true", help=f"keep the {BENCH_DB} database")
     parser.add_argument(
         "--reuse", action="store_true", help=f"time the {BENCH_DB} a --keep run left (no seeding)"
+    )
+    parser.add_argument(
+        "--no-freeze",
+        action="store_true",
+        help="leave the objects loaded before timing in the collector's care (no gc.freeze)",
     )
     return parser.parse_args()
 
@@ -378,11 +386,38 @@ def cpu_ms(call: Callable[[], int], repeat: int) -> float:
     return statistics.median(times)
 
 
+class CollectorPauses:
+    """The cyclic garbage collector's pauses while it is entered: the longest one, in ms. A
+    collection of the oldest generation walks every tracked object, so it shows in a p95."""
+
+    def __init__(self) -> None:
+        self.longest = 0.0
+        self._started = 0.0
+
+    def _note(self, phase: str, info: dict) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.longest = max(self.longest, (time.perf_counter() - self._started) * 1000)
+
+    def __enter__(self) -> "CollectorPauses":
+        gc.callbacks.append(self._note)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        gc.callbacks.remove(self._note)
+
+
 def measure_runs(target: Target, call: Callable[[], int], runs: int, repeat: int) -> dict:
-    """`runs` measurements of `repeat` requests; the medians of their p50s and p95s, and of
-    the CPU per request."""
-    measured = [measure(target.label, call, repeat) for _ in range(runs)]
+    """`runs` measurements of `repeat` requests; the medians of their p50s and p95s, of the
+    CPU per request and of the longest collector pause."""
+    measured, pauses = [], []
+    for _ in range(runs):
+        with CollectorPauses() as collector:
+            measured.append(measure(target.label, call, repeat))
+        pauses.append(collector.longest)
     return {
+        "gc": statistics.median(pauses),
         "what": target.label,
         "p50": statistics.median(m["p50"] for m in measured),
         "p95": statistics.median(m["p95"] for m in measured),
@@ -404,7 +439,7 @@ def print_report(rows: list[dict], args: argparse.Namespace) -> None:
     print()
     header = (
         f"{'measured':<30} {'p50 ms':>7} {'p95 ms':>7} {'target':>7} {'cpu ms':>7} "
-        f"{'queries':>7} {'size':>10}"
+        f"{'gc ms':>6} {'queries':>7} {'size':>10}"
     )
     print(header)
     print("-" * len(header))
@@ -413,12 +448,15 @@ def print_report(rows: list[dict], args: argparse.Namespace) -> None:
         mark = "" if row["p95"] <= row["limit"] else "  over"
         print(
             f"{row['what']:<30} {row['p50']:>7.1f} {row['p95']:>7.1f} {row['limit']:>7} "
-            f"{row['cpu']:>7.1f} {row['queries']:>7} {size:>10}{mark}"
+            f"{row['cpu']:>7.1f} {row['gc']:>6.1f} {row['queries']:>7} {size:>10}{mark}"
         )
     print()
     print("p50, p95: wall clock per request; target: for the p95; cpu: this process's CPU per")
-    print("request (median); queries: SQL statements of one request (session, user, second")
-    print("factor, role, the page's own, the audit row); lists at page size 50.")
+    print("request (median); gc: the longest pause of Python's collector in a run (median);")
+    print("queries: SQL statements of one request (session, user, second factor, role, the")
+    print("page's own, the audit row); lists at page size 50.")
+    if args.no_freeze:
+        print("--no-freeze: the objects made while seeding stayed in the collector's care.")
 
 
 def chosen(target: Target, only: list[str] | None) -> bool:
@@ -430,6 +468,12 @@ def chosen(target: Target, only: list[str] | None) -> bool:
 def time_all(seeded: Seeded, args: argparse.Namespace) -> None:
     args.load_at_start = os.getloadavg()
     clients = signed_in_clients(seeded)
+    if not args.no_freeze:
+        # As a gunicorn worker starts (gunicorn.conf.py, pre_fork): what is loaded before
+        # the first request is frozen out of the collector, so its full collections walk
+        # only what requests make, not the seeding's objects or Django's modules.
+        gc.collect()
+        gc.freeze()
     rows = []
     for target in targets(seeded):
         if chosen(target, args.only):
