@@ -23,7 +23,16 @@ from .registry import (
     Table,
     register,
 )
-from .sql import PROVIDER_LABEL, Row, fetch, percent, rounded, scope_params
+from .sql import (
+    PROVIDER_LABEL,
+    Histogram,
+    Row,
+    fetch,
+    histogram_percentile,
+    percent,
+    rounded,
+    scope_params,
+)
 from .summaries import MESSAGE_DAY_FACTS, VISIT_DAY_FACTS, VISIT_WAIT_FACTS, split, split_params
 
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
@@ -480,32 +489,6 @@ WAIT_FIGURES = {
     "total_median": ("total", 0.5),
     "total_p90": ("total", 0.9),
 }
-
-Histogram = list[tuple[int, int]]  # (minute, visits), by minute
-
-
-def _nth_minute(histogram: Histogram, rank: int) -> int:
-    """The minute of the visit at 0-based `rank` were the visits listed by minute."""
-    seen = 0
-    for minute, visits in histogram:
-        seen += visits
-        if rank < seen:
-            return minute
-    raise ValueError("rank beyond the histogram")
-
-
-def histogram_percentile(histogram: Histogram, fraction: float) -> float | None:
-    """percentile_cont over the visits a histogram counts: between the two nearest ranks,
-    interpolated, so the same figure PostgreSQL gives over the listed minutes."""
-    count = sum(visits for _, visits in histogram)
-    if not count:
-        return None
-    position = fraction * (count - 1)
-    below = int(position)
-    low = _nth_minute(histogram, below)
-    if position == below:
-        return float(low)
-    return low + (position - below) * (_nth_minute(histogram, below + 1) - low)
 
 
 def _wait_groups(rows: list[Row]) -> list[Row]:

@@ -1,5 +1,5 @@
-"""What the operations reports share: reading rows by SQL (on the replica when one is
-configured), the filters as query parameters, the visits in scope, and rounding."""
+"""What the reports share: reading rows by SQL (on the replica when one is configured), the
+filters as query parameters, the visits in scope, percentiles from histograms, and rounding."""
 
 from collections.abc import Mapping
 from datetime import UTC, datetime, time, timedelta
@@ -101,3 +101,31 @@ def percent(part: int | float | Decimal, whole: int | float | Decimal) -> Decima
 def as_float(value: Decimal | None) -> float | None:
     """A figure for a plot's dataset."""
     return float(value) if value is not None else None
+
+
+# (value, how many rows have it), by value: summed counts, from which a median is still exact.
+Histogram = list[tuple[float, int]]
+
+
+def _nth_value(histogram: Histogram, rank: int) -> float:
+    """The value at 0-based `rank` were the counted rows listed by value."""
+    seen = 0
+    for value, rows in histogram:
+        seen += rows
+        if rank < seen:
+            return value
+    raise ValueError("rank beyond the histogram")
+
+
+def histogram_percentile(histogram: Histogram, fraction: float) -> float | None:
+    """percentile_cont over the rows a histogram counts: between the two nearest ranks,
+    interpolated, so the same figure PostgreSQL gives over the rows themselves."""
+    count = sum(rows for _, rows in histogram)
+    if not count:
+        return None
+    position = fraction * (count - 1)
+    below = int(position)
+    low = float(_nth_value(histogram, below))
+    if position == below:
+        return low
+    return low + (position - below) * (float(_nth_value(histogram, below + 1)) - low)

@@ -9,7 +9,6 @@ import pytest
 from django.db import connection
 
 from reports.operations import (
-    histogram_percentile,
     messages,
     no_shows,
     utilization,
@@ -17,6 +16,7 @@ from reports.operations import (
     waitlist,
 )
 from reports.registry import Filters, ReportResult, Table
+from reports.sql import histogram_percentile
 from reports.tasks import refresh_report_summaries
 from reports.tests.clinic import END, START, SmallClinic, build_small_clinic
 
@@ -161,16 +161,22 @@ def test_waits_are_rounded_to_the_whole_minute_before_the_median(small):
 
 
 @pytest.mark.parametrize("fraction", [0.5, 0.9])
-def test_the_histogram_percentile_is_postgresqls_over_the_minutes(fraction):
+@pytest.mark.parametrize(
+    ("sql_type", "draw"),
+    [
+        ("int", lambda chooser: chooser.randint(0, 90)),  # wait minutes
+        ("float8", lambda chooser: round(chooser.uniform(-50, 100), 1)),  # percent relief
+    ],
+    ids=["minutes", "relief"],
+)
+def test_the_histogram_percentile_is_postgresqls_over_the_rows(fraction, sql_type, draw):
     chooser = random.Random(18)
     for size in (1, 2, 7, 100, 1001):
-        minutes = [chooser.randint(0, 90) for _ in range(size)]
-        histogram = sorted({m: minutes.count(m) for m in minutes}.items())
+        values = [draw(chooser) for _ in range(size)]
+        histogram = sorted({v: values.count(v) for v in values}.items())
         with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT percentile_cont(%s) WITHIN GROUP (ORDER BY m) FROM unnest(%s::int[]) m",
-                [fraction, minutes],
-            )
+            sql = f"SELECT percentile_cont(%s) WITHIN GROUP (ORDER BY v) FROM unnest(%s::{sql_type}[]) v"  # noqa: S608 (the type is a constant)
+            cursor.execute(sql, [fraction, values])
             expected = cursor.fetchone()[0]
         assert histogram_percentile(histogram, fraction) == pytest.approx(expected, abs=1e-9)
     assert histogram_percentile([], fraction) is None
