@@ -5,12 +5,9 @@ PostgreSQL holds no two visits that overlap for a provider, a room or a patient.
 
 import threading
 from collections import Counter
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
-from django.utils import timezone
 
 from clinic.core.errors import Conflict
 from clinic.users.actor import Actor
@@ -18,38 +15,17 @@ from patients.tests.factories import PatientFactory
 from scheduling.models import Appointment
 from scheduling.overlaps import overlapping_pairs
 from scheduling.services import appointment_book, appointment_reschedule
-from scheduling.tests.factories import (
-    AppointmentTypeFactory,
-    LocationFactory,
-    ProviderFactory,
-    RoomFactory,
-    works_every_day,
-)
+from scheduling.tests.factories import one_room_clinic
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-DENVER = ZoneInfo("America/Denver")
 THREADS, ROUNDS = 20, 10
 PATIENTS = 40
 
 
 @pytest.fixture
 def site(db):
-    location = LocationFactory(time_zone="America/Denver")
-    providers = [ProviderFactory(locations=[location]) for _ in range(3)]
-    for provider in providers:
-        works_every_day(provider, location)
-    day = (timezone.now().astimezone(DENVER) + timedelta(days=3)).date()
-    return {
-        "location": location,
-        "providers": providers,
-        "room": RoomFactory(location=location),  # the only one: every booking wants it
-        "type": AppointmentTypeFactory(),  # 20 minutes and 10 after: starts 15 apart clash
-        "patients": [PatientFactory() for _ in range(PATIENTS)],
-        "starts": [
-            datetime(day.year, day.month, day.day, 9, m, tzinfo=DENVER) for m in (0, 15, 30, 45)
-        ],
-    }
+    return one_room_clinic([PatientFactory() for _ in range(PATIENTS)])
 
 
 def attempt(site, number: int, mine: list[Appointment]) -> str:

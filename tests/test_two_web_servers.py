@@ -9,31 +9,21 @@ import sys
 import threading
 from collections import Counter
 from collections.abc import Iterator
-from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
-from django.utils import timezone
 
 from clinic.users.roles import Role
 from conftest import TEST_PASSWORD
 from patients.tests.factories import PatientFactory
 from scheduling.models import Appointment
 from scheduling.overlaps import overlapping_pairs
-from scheduling.tests.factories import (
-    AppointmentTypeFactory,
-    LocationFactory,
-    ProviderFactory,
-    RoomFactory,
-    works_every_day,
-)
+from scheduling.tests.factories import one_room_clinic
 from tests.signin import totp_code_for
 from tests.support import artifacts, child_env, free_port, start, stop, wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
 
-DENVER = ZoneInfo("America/Denver")
 CLIENTS, ROUNDS = 24, 5
 BOOK = "/api/v1/appointments/"
 
@@ -88,20 +78,8 @@ def two_servers() -> Iterator[list[int]]:
 
 @pytest.fixture
 def site(make_user):
-    location = LocationFactory(time_zone="America/Denver")
-    providers = [ProviderFactory(locations=[location]) for _ in range(3)]
-    for provider in providers:
-        works_every_day(provider, location)
-    day = (timezone.now().astimezone(DENVER) + timedelta(days=3)).date()
-    return {
-        "location": location,
-        "providers": providers,
-        "room": RoomFactory(location=location),  # the only one: every booking wants it
-        "type": AppointmentTypeFactory(),  # 20 minutes and 10 after: starts 15 apart clash
-        "patients": [PatientFactory(email="", phone="") for _ in range(CLIENTS)],
-        "starts": [datetime.combine(day, time(9, m)) for m in (0, 15, 30, 45)],
-        "desk": make_user("storm-desk", Role.FRONT_DESK),
-    }
+    patients = [PatientFactory(email="", phone="") for _ in range(CLIENTS)]
+    return one_room_clinic(patients) | {"desk": make_user("storm-desk", Role.FRONT_DESK)}
 
 
 def booking(site, number: int) -> dict:

@@ -1,6 +1,8 @@
-from datetime import time
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import factory
+from django.utils import timezone
 
 from scheduling.models import AppointmentType, WorkingHours
 from sites.models import Location, Provider, ProviderKind, Room, RoomKind
@@ -68,3 +70,23 @@ def works_every_day(
         )
         for weekday in range(7)
     )
+
+
+def one_room_clinic(patients: list) -> dict:
+    """Contention by design: three providers at a Denver location share its only room, and
+    four starts 15 minutes apart three days ahead clash with each other (the visit type is
+    20 minutes with 10 after), for the given patients. The booking storms' clinic."""
+    location = LocationFactory(time_zone="America/Denver")
+    providers = [ProviderFactory(locations=[location]) for _ in range(3)]
+    for provider in providers:
+        works_every_day(provider, location)
+    denver = ZoneInfo("America/Denver")
+    day = (timezone.now().astimezone(denver) + timedelta(days=3)).date()
+    return {
+        "location": location,
+        "providers": providers,
+        "room": RoomFactory(location=location),
+        "type": AppointmentTypeFactory(),
+        "patients": patients,
+        "starts": [datetime.combine(day, time(9, m), tzinfo=denver) for m in (0, 15, 30, 45)],
+    }
