@@ -152,7 +152,7 @@ def test_each_row_links_to_its_patients_without_phi():
 def test_charts_draw_the_table(django_assert_num_queries):
     clinic = seed_clinic()
     outcomes_report(FILTERS)  # the policy row exists from here on
-    with django_assert_num_queries(5):  # the survey policy, the summaries' state, three sums
+    with django_assert_num_queries(4):  # the survey policy, the summaries' state, two sums
         result = outcomes_report(FILTERS)
     chart = next(c for c in result.charts if c.key == "responders_50")
     lumbar = chart.labels.index(clinic.lumbar_1.procedure_type.name)

@@ -185,7 +185,7 @@ SUMMARY_QUERIES = {
     "utilization": 2,
     "wait-times": 2,
     "messages": 3,
-    "outcomes": 5,  # the survey policy, the state, three sums
+    "outcomes": 4,  # the survey policy, the state, two sums
 }
 
 
