@@ -39,7 +39,13 @@ from collections import Counter
 from datetime import date, datetime, timedelta
 from datetime import time as clock
 
-from benchkit import machine_line, measure, own_database, vacuum_analyze
+from benchkit import (
+    freeze_as_a_worker_starts,
+    machine_line,
+    measure,
+    own_database,
+    vacuum_analyze,
+)
 
 BENCH_DB = "clinic_bench_availability"
 ZONE_NAME = "America/Chicago"
@@ -61,6 +67,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=20, help="threads the storm runs in")
     parser.add_argument("--seed", type=float, default=0.2026, help="SQL setseed() value")
     parser.add_argument("--keep", action="store_true", help=f"keep the {BENCH_DB} database")
+    parser.add_argument(
+        "--no-freeze",
+        action="store_true",
+        help="leave the objects loaded before timing in the collector's care (no gc.freeze)",
+    )
     return parser.parse_args()
 
 
@@ -407,7 +418,9 @@ def appointment_plan(clinic: Clinic, days: int) -> str:
 
 
 def print_rows(rows: list[dict]) -> None:
-    header = f"{'measured':<30} {'p50 ms':>8} {'p95 ms':>8} {'queries':>7} {'size':>14}"
+    header = (
+        f"{'measured':<30} {'p50 ms':>8} {'p95 ms':>8} {'gc ms':>6} {'queries':>7} {'size':>14}"
+    )
     print(header)
     print("-" * len(header))
     for row in rows:
@@ -418,7 +431,8 @@ def print_rows(rows: list[dict]) -> None:
         else:
             size = f"{row['size']} slots"
         print(
-            f"{row['what']:<30} {row['p50']:>8.1f} {row['p95']:>8.1f} {row['queries']:>7} "
+            f"{row['what']:<30} {row['p50']:>8.1f} {row['p95']:>8.1f} {row['gc']:>6.1f} "
+            f"{row['queries']:>7} "
             f"{size:>14}"
         )
 
@@ -450,6 +464,8 @@ def main() -> None:
             done = size
             vacuum_analyze()
             print(f"History {size:,} rows (inserted in {seconds:.1f} s); timing ...", flush=True)
+            if not args.no_freeze:
+                freeze_as_a_worker_starts()
             rows = availability_rows(clinic, args.days, args.repeat)
             rows += conflict_rows(clinic, args.repeat)
             results[size] = rows

@@ -3,6 +3,7 @@
 what the figures were taken (PostgreSQL version, CPUs, load average, git commit)."""
 
 import contextlib
+import gc
 import os
 import shutil
 import statistics
@@ -88,9 +89,39 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[index]
 
 
+class CollectorPauses:
+    """The cyclic garbage collector's pauses while it is entered: the longest one, in ms. A
+    collection of the oldest generation walks every tracked object, so it shows in a p95."""
+
+    def __init__(self) -> None:
+        self.longest = 0.0
+        self._started = 0.0
+
+    def _note(self, phase: str, info: dict) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.longest = max(self.longest, (time.perf_counter() - self._started) * 1000)
+
+    def __enter__(self) -> "CollectorPauses":
+        gc.callbacks.append(self._note)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        gc.callbacks.remove(self._note)
+
+
+def freeze_as_a_worker_starts() -> None:
+    """What is loaded so far leaves the collector's care, as in a gunicorn worker
+    (gunicorn.conf.py, pre_fork): its full collections then walk what requests make, not
+    the benchmark's seeding or Django's modules."""
+    gc.collect()
+    gc.freeze()
+
+
 def measure(label: str, call: Callable[[], object], repeat: int) -> dict:
     """One warm-up, the queries of one call (and what it returns, e.g. a body size), then
-    `repeat` timed calls: p50 and p95 in milliseconds."""
+    `repeat` timed calls: p50 and p95 in milliseconds, and the collector's longest pause."""
     from django.db import connection
 
     queries: list[str] = []
@@ -104,14 +135,16 @@ def measure(label: str, call: Callable[[], object], repeat: int) -> dict:
     with connection.execute_wrapper(count):
         size = call()
     timings = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        call()
-        timings.append((time.perf_counter() - started) * 1000)
+    with CollectorPauses() as collector:
+        for _ in range(repeat):
+            started = time.perf_counter()
+            call()
+            timings.append((time.perf_counter() - started) * 1000)
     return {
         "what": label,
         "p50": statistics.median(timings),
         "p95": percentile(timings, 0.95),
+        "gc": collector.longest,
         "queries": len(queries),
         "size": size,
     }

@@ -32,7 +32,6 @@ what it has loaded out of the garbage collector, as a gunicorn worker starts
 """
 
 import argparse
-import gc
 import importlib.util
 import os
 import random
@@ -46,6 +45,7 @@ from pathlib import Path
 
 import calendar_window
 from benchkit import (
+    freeze_as_a_worker_starts,
     machine_line,
     measure,
     own_database,
@@ -386,38 +386,12 @@ def cpu_ms(call: Callable[[], int], repeat: int) -> float:
     return statistics.median(times)
 
 
-class CollectorPauses:
-    """The cyclic garbage collector's pauses while it is entered: the longest one, in ms. A
-    collection of the oldest generation walks every tracked object, so it shows in a p95."""
-
-    def __init__(self) -> None:
-        self.longest = 0.0
-        self._started = 0.0
-
-    def _note(self, phase: str, info: dict) -> None:
-        if phase == "start":
-            self._started = time.perf_counter()
-        else:
-            self.longest = max(self.longest, (time.perf_counter() - self._started) * 1000)
-
-    def __enter__(self) -> "CollectorPauses":
-        gc.callbacks.append(self._note)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        gc.callbacks.remove(self._note)
-
-
 def measure_runs(target: Target, call: Callable[[], int], runs: int, repeat: int) -> dict:
     """`runs` measurements of `repeat` requests; the medians of their p50s and p95s, of the
     CPU per request and of the longest collector pause."""
-    measured, pauses = [], []
-    for _ in range(runs):
-        with CollectorPauses() as collector:
-            measured.append(measure(target.label, call, repeat))
-        pauses.append(collector.longest)
+    measured = [measure(target.label, call, repeat) for _ in range(runs)]
     return {
-        "gc": statistics.median(pauses),
+        "gc": statistics.median(m["gc"] for m in measured),
         "what": target.label,
         "p50": statistics.median(m["p50"] for m in measured),
         "p95": statistics.median(m["p95"] for m in measured),
@@ -469,11 +443,7 @@ def time_all(seeded: Seeded, args: argparse.Namespace) -> None:
     args.load_at_start = os.getloadavg()
     clients = signed_in_clients(seeded)
     if not args.no_freeze:
-        # As a gunicorn worker starts (gunicorn.conf.py, pre_fork): what is loaded before
-        # the first request is frozen out of the collector, so its full collections walk
-        # only what requests make, not the seeding's objects or Django's modules.
-        gc.collect()
-        gc.freeze()
+        freeze_as_a_worker_starts()
     rows = []
     for target in targets(seeded):
         if chosen(target, args.only):
