@@ -307,7 +307,13 @@ def _findings_at(booking: Booking, slot_start: datetime) -> dict[str, Any]:
         {**finding, "override": overrides.get(finding["code"])}
         for finding in sorted(findings, key=lambda f: SEVERITY_ORDER.get(f["severity"], 9))
     ]
-    return {"findings": rows, "blocks": unresolved_blocks(order), "day": order.planned_date}
+    return {
+        "findings": rows,
+        "blocks": unresolved_blocks(order),
+        "day": order.planned_date,
+        # "Eligible now" is judged on the date at the visit's location, not the clinic's.
+        "today": timezone.now().astimezone(booking.location.zone).date(),
+    }
 
 
 def _book(request: HttpRequest, form: BookForm, booking: Booking, confirmed: bool):

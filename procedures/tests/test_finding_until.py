@@ -383,3 +383,27 @@ def test_findings_are_stored_with_until_and_action(patient, add, clinician_user)
     saved.refresh_from_db()
     (infection,) = [f for f in saved.findings if f["code"] == "active_infection"]
     assert infection["until"]["kind"] == "condition" and infection["action"]
+
+
+def test_the_page_judges_eligible_now_on_the_day_at_the_visits_location():
+    """The desk's booking review passes today at the visit's location (`finding_day`); other
+    pages judge on today in the clinic's zone. Around midnight the two differ."""
+    from django.template.loader import render_to_string
+    from django.utils import timezone
+
+    clinic_today = timezone.localdate()
+    finding = {
+        "until": {"kind": "date", "date": clinic_today.isoformat(), "eligible": True, "text": ""},
+        "action": "Book the injection.",
+    }
+
+    def shown(**context) -> str:
+        return render_to_string(
+            "procedures/_finding_until_action.html", {"finding": finding, **context}
+        )
+
+    assert ELIGIBLE_NOW in shown()
+    behind = shown(finding_day=clinic_today - timedelta(days=1))  # the location's day is behind
+    assert ELIGIBLE_NOW not in behind and f"Until {clinic_today:%Y-%m-%d}" in behind
+    assert ELIGIBLE_NOW in shown(finding_day=clinic_today)
+    assert "What to do: Book the injection." in behind

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from clinic.core.errors import Conflict, Forbidden, ValidationFailed
 from clinic.users.actor import Actor
@@ -571,6 +572,8 @@ def test_a_procedure_shows_its_findings_before_the_desk_confirms(
     )
     review = client.post("/desk/book/", {**chosen, "action": "book"})
     assert review.status_code == 200
+    location_today = timezone.now().astimezone(site["location"].zone).date()
+    assert review.context["booking"].review["today"] == location_today, "the visit's place"
     text = review.content.decode()
     assert "Before booking: the safety check" in text
     assert "Facet RFA needs 2 positive medial branch blocks" in text
