@@ -103,9 +103,6 @@ def grouped(aggregates: str, source: str, *extra: str) -> str:
 
 
 PGIC_COUNTS = ", ".join(f"count(*) FILTER (WHERE s.pgic = {a}) AS pgic_{a}" for a in PGIC_ANSWERS)
-RESPONDER_COUNTS = ", ".join(
-    f"count(*) FILTER (WHERE s.relief >= {t}) AS responders_{t}" for t in RESPONDER_THRESHOLDS
-)
 
 # The selected procedures at each follow-up point, with what they are grouped by.
 SELECTED_SQL = """
@@ -154,6 +151,7 @@ RESPONDER_BIN_SUMS = f"""count(*) AS rows,
        count(*) FILTER (WHERE s.complication) AS complications,
        coalesce(sum(s.surveys_sent), 0) AS surveys_sent,
        coalesce(sum(s.surveys_answered), 0) AS surveys_answered"""
+# A bin's group: which grouping made it (its GROUPING flags) and the group's ids.
 BIN_GROUP = ", ".join(
     [f"b.grouped_{d}" for d, _, _, _ in GROUPINGS] + [f"b.{c}" for _, c, _, _ in GROUPINGS]
 )
