@@ -5,6 +5,7 @@ through FHIR."""
 import json
 import urllib.error
 import urllib.request
+from datetime import datetime
 from io import StringIO
 
 import pytest
@@ -83,11 +84,19 @@ def test_a_demo_patient_reads_their_whole_record_and_books_over_http(demo_server
     policy = BookingPolicy.current()
     policy.max_future_bookings = 500
     policy.save()
-    slots = client.search(f"Slot?service-type={visit_type.code}&_count=20")
+    slots = client.search(f"Slot?service-type={visit_type.code}&_count=100")
     assert slots, "the demo clinic offers free slots of a kind of visit patients book"
     locations = {f"At {resource['name']}": resource["id"] for resource in client.search("Location")}
-    # A slot is the provider's free time; the demo patient may hold a visit then already.
-    for slot in slots:
+    # A slot is the provider's free time; the demo patient may hold a visit then already (the
+    # earliest slots of every provider can all fall in one of the patient's visits): try
+    # first the slots clear of the patient's own visits.
+    busy = [(v.block_start, v.block_end) for v in Appointment.objects.filter(patient=patient)]
+
+    def clear_of_the_patients_visits(slot: dict) -> bool:
+        start, end = (datetime.fromisoformat(slot[key]) for key in ("start", "end"))
+        return not any(start < busy_end and busy_start < end for busy_start, busy_end in busy)
+
+    for slot in sorted(slots, key=clear_of_the_patients_visits, reverse=True):
         booking = {
             "resourceType": "Appointment",
             "status": "proposed",
